@@ -1,0 +1,90 @@
+"""What the simulator does: credentials, delays and fault probabilities."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Twilio's test-credential magic numbers: To -> error code at create time.
+MAGIC_RECIPIENTS = {
+    "+15005550001": 21211,
+    "+15005550002": 21612,
+    "+15005550003": 21408,
+    "+15005550004": 21610,
+    "+15005550009": 21614,
+}
+
+DELIVERY_CODES = (30001, 30003, 30005, 30006, 30007, 30008, 30500, 21610)
+
+# Names accepted in FaultConfig.next_faults, consumed one per Messages/Calls create.
+API_FAULTS = ("429", "500", "500-created", "timeout", "timeout-created")
+
+
+@dataclass
+class FaultConfig:
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "simulator-auth-token"
+    check_auth: bool = True
+    seed: Optional[int] = None
+
+    # Twilio API faults, each a probability per create request.
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_timeout: float = 0.0
+    # Share of 500s and timeouts that happen after the message was created.
+    fault_after_create: float = 0.5
+    # How long a "timeout" keeps the client waiting (longer than its timeout).
+    timeout_sleep_s: float = 12.0
+    # Deterministic faults for tests: consumed in order, see API_FAULTS.
+    next_faults: list = field(default_factory=list)
+    latency_ms: float = 0.0
+
+    # Delivery: probability of each error code (as a string key) after creation.
+    delivery_errors: dict = field(default_factory=dict)
+    # To -> error code refused at create time (400), and To -> delivery error code.
+    recipient_errors: dict = field(default_factory=lambda: dict(MAGIC_RECIPIENTS))
+    recipient_delivery_errors: dict = field(default_factory=dict)
+
+    # Status callbacks.
+    sent_delay_s: float = 0.02
+    delivered_delay_s: float = 0.05
+    callback_timeout_s: float = 5.0
+    callback_retries: int = 2
+    callback_retry_delay_s: float = 0.2
+
+    # Telegram Bot API.
+    telegram_token: Optional[str] = None  # None accepts any token
+    telegram_429_rate: float = 0.0
+    telegram_429_next: int = 0
+    telegram_retry_after: int = 3
+
+    def updated(self, changes: dict[str, Any]) -> "FaultConfig":
+        """A copy with ``changes`` applied; unknown names raise ``KeyError``."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise KeyError(f"unknown config fields: {sorted(unknown)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def spread_fail_rate(fail_rate: float, codes=DELIVERY_CODES) -> dict[str, Any]:
+    """Config changes spreading ``fail_rate`` over API faults and delivery errors.
+
+    A quarter become 429s, 15 % 500s, 5 % timeouts and the rest delivery errors split
+    evenly across ``codes``.
+    """
+    per_code = fail_rate * 0.55 / len(codes)
+    return {
+        "rate_429": fail_rate * 0.25,
+        "rate_500": fail_rate * 0.15,
+        "rate_timeout": fail_rate * 0.05,
+        "delivery_errors": {str(code): per_code for code in codes},
+    }
+
+
+def config_with_fail_rate(fail_rate: float, **fields: Any) -> FaultConfig:
+    return FaultConfig(**fields).updated(spread_fail_rate(fail_rate))
