@@ -17,6 +17,7 @@ import aiohttp
 from requests.adapters import HTTPAdapter
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 DEFAULT_API_BASE = "https://api.twilio.com"
@@ -87,20 +88,28 @@ class AsyncBaseUrlHttpClient(AsyncTwilioHttpClient):
         )
 
     async def request(self, method, url, params=None, data=None, headers=None,
-                      auth=None, timeout=None, allow_redirects=False):
+                      auth=None, timeout=None, allow_redirects=False) -> Response:
+        """Like the stock client, but with a header for Basic auth (aiohttp's ``BasicAuth``
+        is deprecated) and the client timeout when none is given (the stock client passes
+        None, which aiohttp reads as "no timeout")."""
         if self.session is None or self.session.closed:
             self.session = self._open_session()
-        return await super().request(
-            method,
+        headers = dict(headers or {})
+        if auth is not None:
+            headers["Authorization"] = aiohttp.encode_basic_auth(auth[0], auth[1])
+        timeout = self.timeout if timeout is None else timeout
+        async with self.session.request(
+            method.upper(),
             rewrite_url(url, self.api_base),
             params=params,
             data=data,
             headers=headers,
-            auth=auth,
-            # The stock client passes None through, which aiohttp reads as "no timeout".
-            timeout=self.timeout if timeout is None else timeout,
+            timeout=aiohttp.ClientTimeout(total=timeout),
             allow_redirects=allow_redirects,
-        )
+        ) as response:
+            text = await response.text()
+        self._test_only_last_response = Response(response.status, text, response.headers)
+        return self._test_only_last_response
 
 
 def make_client(

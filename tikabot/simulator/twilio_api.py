@@ -139,13 +139,14 @@ def _parse_date(value: str, end_of_day: bool) -> float:
 
 def _date_bounds(query) -> tuple[float, float]:
     low, high = float("-inf"), float("inf")
-    if query.get("DateSent"):
-        low = _parse_date(query["DateSent"], end_of_day=False)
-        high = _parse_date(query["DateSent"], end_of_day=True) if len(query["DateSent"]) == 10 else low + 1
+    if query.get("DateSent"):  # a day: the client sends dates as midnight datetimes
+        low = _parse_date(query["DateSent"][:10], end_of_day=False)
+        high = low + 86400
     if query.get("DateSent>"):
         low = max(low, _parse_date(query["DateSent>"], end_of_day=False))
     if query.get("DateSent<"):
-        high = min(high, _parse_date(query["DateSent<"], end_of_day=True) + (0 if len(query["DateSent<"]) == 10 else 1))
+        before = query["DateSent<"]
+        high = min(high, _parse_date(before, end_of_day=True) + (len(before) != 10))
     return low, high
 
 
