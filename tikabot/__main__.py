@@ -1,0 +1,3 @@
+from tikabot.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""The `tikabot` command line (CONTRACT §4)."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from tikabot.config import Config
+
+
+def _config() -> Config:
+    try:
+        return Config.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _services(config: Config | None = None):
+    from tikabot.services import Services
+
+    return Services.build(config or _config())
+
+
+@click.group()
+def main() -> None:
+    """tikabot: appointment messages, OTPs and dose reports over SMS, USSD and Telegram."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or migrate the database schema (Alembic upgrade head)."""
+    from tikabot.store.db import make_engine
+    from tikabot.store.migrate import upgrade
+
+    config = _config()
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    engine.dispose()
+    click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["sites", "staff", "beneficiaries", "appointments", "doses"]))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
+def import_(kind: str, file: Path, dry_run: bool) -> None:
+    """Import a registry CSV; re-importing the same file adds nothing."""
+    from tikabot.imports.csvfile import MalformedFile
+    from tikabot.imports.runner import run_import
+
+    services = _services()
+    try:
+        result = run_import(services.sessions, kind, file, dry_run=dry_run, progress=sys.stderr.isatty())
+    except MalformedFile as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        services.close()
+    click.echo(result.summary() + (" (dry run: nothing saved)" if dry_run else ""))
+    if result.rejects_path:
+        click.echo(f"rejected rows and reasons: {result.rejects_path}", err=True)
+        sys.exit(3)
+
+
+@main.group()
+def export() -> None:
+    """Export records."""
+
+
+@export.command("doses")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local day (TIKABOT_TZ).")
+@click.option("--site", "site_code")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write; stdout by default.")
+@click.option("--include-voided", is_flag=True, help="Include doses undone with UNDO.")
+def export_doses_cmd(day, site_code, fmt, output, include_voided) -> None:
+    """Dose records as CSV (formula-safe)."""
+    from tikabot.export import export_doses
+
+    services = _services()
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        with services.sessions() as session:
+            count = export_doses(session, out, services.config.tz, day.date() if day else None,
+                                 site_code, include_voided)
+    finally:
+        if output:
+            out.close()
+        services.close()
+    if output:
+        click.echo(f"exported {count} dose records to {output}", err=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool) -> None:
+    """Send queued messages (queues otp > default > bulk) and run the scheduler."""
+    from tikabot.queue.worker import run_worker
+
+    services = _services()
+    if services.redis is None:
+        raise click.ClickException("REDIS_URL is not set (tikabot up starts an embedded Redis)")
+    run_worker(services.redis, burst=burst)
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(port: int, workers: int) -> None:
+    """The web app (webhooks, health, metrics) under gunicorn."""
+    from tikabot.processes import exec_gunicorn
+
+    exec_gunicorn(port, workers)
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True)
+def up(port: int) -> None:
+    """Everything on one machine: Redis, database, simulator, web and worker."""
+    from tikabot.processes import run_everything
+
+    sys.exit(run_everything(_config(), port))
+
+
+@main.command()
+@click.option("--port", default=8900, show_default=True)
+@click.option("--fail-rate", default=0.0, show_default=True, help="Share of requests that fail (spread over fault kinds).")
+@click.option("--account-sid", default=None, help="Account SID the simulator accepts.")
+@click.option("--auth-token", default=None, help="Auth token it accepts and signs callbacks with.")
+def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: str | None) -> None:
+    """The provider simulator: Twilio Messages/Calls and a Telegram Bot API subset on loopback."""
+    from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
+    from tikabot.simulator.server import serve_forever
+
+    serve_forever(port=port, fail_rate=fail_rate, account_sid=account_sid or SIMULATOR_ACCOUNT_SID,
+                  auth_token=auth_token or SIMULATOR_AUTH_TOKEN)
+
+
+if __name__ == "__main__":
+    main()

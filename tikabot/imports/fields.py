@@ -1,0 +1,82 @@
+"""Field parsers shared by the import kinds. Each raises RowError with a reason a user can act on."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from tikabot.phones import BadPhone, normalise
+
+LANGUAGES = {"en": "en", "english": "en", "bn": "bn", "bengali": "bn", "bangla": "bn",
+             "বাংলা": "bn", "hi": "hi", "hindi": "hi", "हिंदी": "hi", "हिन्दी": "hi"}
+SLOT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class RowError(ValueError):
+    pass
+
+
+def required(row: dict, name: str) -> str:
+    value = row.get(name, "")
+    if not value:
+        raise RowError(f"{name} is empty")
+    return value
+
+
+def phone(value: str, name: str = "phone") -> str:
+    try:
+        return normalise(value)
+    except BadPhone as exc:
+        raise RowError(f"{name}: {exc}") from exc
+
+
+def ref(value: str) -> str:
+    digits = value.replace("-", "").replace(" ", "")
+    if not (digits.isascii() and digits.isdigit() and 6 <= len(digits) <= 14):
+        raise RowError(f"ref {value!r} must be 6-14 digits")
+    return digits
+
+
+def language(value: str, default: str) -> str:
+    if not value:
+        return default
+    lang = LANGUAGES.get(value.strip().lower())
+    if lang is None:
+        raise RowError(f"language {value!r} must be en, bn or hi")
+    return lang
+
+
+def site_code(value: str) -> str:
+    if not CODE.match(value):
+        raise RowError(f"site code {value!r} may hold only letters, digits, - and _ (at most 32)")
+    return value.upper()
+
+
+def dose_number(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 3:
+        raise RowError(f"dose {value!r} must be 1, 2 or 3")
+    return int(value)
+
+
+def iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise RowError(f"date {value!r} must be YYYY-MM-DD") from exc
+
+
+def slot(value: str) -> str:
+    match = SLOT.match(value.replace(" ", ""))
+    if not match or match.group(1, 2) >= match.group(3, 4):
+        raise RowError(f"slot {value!r} must look like 09:00-11:00, start before end")
+    return value.replace(" ", "")
+
+
+def aware_datetime(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise RowError(f"administered_at {value!r} must be ISO 8601, e.g. 2021-01-16T10:30:00+05:30") from exc
+    if parsed.tzinfo is None:
+        raise RowError(f"administered_at {value!r} needs a UTC offset, e.g. +05:30")
+    return parsed

@@ -1,0 +1,168 @@
+"""The five import kinds (CONTRACT §7). Each turns one CSV row into an insert, an update or nothing.
+
+`apply` returns True when the row changed the database and False when it matched what is stored,
+so re-importing a file reports `imported 0, unchanged N`.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tikabot.imports import fields as f
+from tikabot.imports.fields import RowError
+from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
+
+ROLES = ("vaccinator", "verifier", "coordinator")
+SOURCES = ("sms", "ussd", "paper", "telegram")
+
+
+@dataclass
+class Lookups:
+    """Per-import caches so a 20,000-row file does not query sites once per row."""
+    session: Session
+    sites: dict[str, Site] = field(default_factory=dict)
+
+    def site(self, code: str) -> Site:
+        code = f.site_code(code)
+        if code not in self.sites:
+            found = self.session.scalar(select(Site).where(Site.code == code))
+            if found is None:
+                raise RowError(f"site {code} is not registered; import sites first")
+            self.sites[code] = found
+        return self.sites[code]
+
+    def beneficiary(self, ref: str) -> Beneficiary:
+        ref = f.ref(ref)
+        found = self.session.scalar(select(Beneficiary).where(Beneficiary.ref == ref))
+        if found is None:
+            raise RowError(f"beneficiary {ref} is not registered; import beneficiaries first")
+        return found
+
+
+def _assign(obj, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _upsert(session: Session, model, key: dict, values: dict) -> bool:
+    existing = session.scalar(select(model).filter_by(**key))
+    if existing is None:
+        session.add(model(**key, **values))
+        return True
+    return _assign(existing, values)
+
+
+class Sites:
+    columns = ("code", "name", "district", "state")
+    required = ("code", "name")
+
+    @staticmethod
+    def apply(lk: Lookups, row: dict) -> bool:
+        code = f.site_code(f.required(row, "code"))
+        changed = _upsert(lk.session, Site, {"code": code}, {
+            "name": f.required(row, "name"), "district": row.get("district", ""),
+            "state": row.get("state", "")})
+        lk.sites.pop(code, None)
+        return changed
+
+
+class StaffKind:
+    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id")
+    required = ("phone", "name", "role", "site_code")
+
+    @staticmethod
+    def apply(lk: Lookups, row: dict) -> bool:
+        role = f.required(row, "role").lower()
+        if role not in ROLES:
+            raise RowError(f"role {row['role']!r} must be one of {', '.join(ROLES)}")
+        site_id = None
+        if row.get("site_code") or role != "coordinator":
+            site_id = lk.site(f.required(row, "site_code")).id
+        tg = row.get("telegram_user_id", "")
+        if tg and not tg.isdigit():
+            raise RowError(f"telegram_user_id {tg!r} must be a number")
+        return _upsert(lk.session, Staff, {"phone": f.phone(f.required(row, "phone"))}, {
+            "name": f.required(row, "name"), "role": role, "site_id": site_id,
+            "language": f.language(row.get("language", ""), "en"),
+            "telegram_user_id": int(tg) if tg else None, "active": True})
+
+
+class Beneficiaries:
+    columns = ("ref", "name", "phone", "language", "category", "site_code")
+    required = ("ref", "name", "phone", "site_code")
+
+    @staticmethod
+    def apply(lk: Lookups, row: dict) -> bool:
+        return _upsert(lk.session, Beneficiary, {"ref": f.ref(f.required(row, "ref"))}, {
+            "name": f.required(row, "name"), "phone": f.phone(f.required(row, "phone")),
+            "language": f.language(row.get("language", ""), "bn"),
+            "category": row.get("category", ""), "site_id": lk.site(f.required(row, "site_code")).id})
+
+
+class Appointments:
+    columns = ("ref", "site_code", "dose", "date", "slot")
+    required = columns
+
+    @staticmethod
+    def apply(lk: Lookups, row: dict) -> bool:
+        person = lk.beneficiary(f.required(row, "ref"))
+        dose = f.dose_number(f.required(row, "dose"))
+        values = {"site_id": lk.site(f.required(row, "site_code")).id,
+                  "date": f.iso_date(f.required(row, "date")), "slot": f.slot(f.required(row, "slot"))}
+        existing = lk.session.scalar(select(Appointment).filter_by(beneficiary_id=person.id, dose_number=dose))
+        if existing is None:
+            lk.session.add(Appointment(beneficiary_id=person.id, dose_number=dose, status="booked",
+                                       security_code=f"{secrets.randbelow(10_000):04d}", **values))
+            return True
+        rescheduled = existing.date != values["date"]
+        changed = _assign(existing, values)
+        if rescheduled and existing.status in ("missed", "cancelled"):
+            existing.status = "booked"
+        return changed
+
+
+class Doses:
+    """Paper records: a dose already recorded (by SMS, USSD or an earlier import) is never doubled."""
+    columns = ("ref", "dose", "vaccine", "lot", "site_code", "administered_at", "vaccinator_phone", "source")
+    required = ("ref", "dose", "vaccine", "lot", "site_code", "administered_at")
+
+    @staticmethod
+    def apply(lk: Lookups, row: dict) -> bool:
+        from tikabot.flows.vaccines import resolve
+
+        person = lk.beneficiary(f.required(row, "ref"))
+        number = f.dose_number(f.required(row, "dose"))
+        vaccine = resolve(f.required(row, "vaccine"))
+        if vaccine is None:
+            raise RowError(f"vaccine {row['vaccine']!r} is not known")
+        source = (row.get("source") or "paper").lower()
+        if source not in SOURCES:
+            raise RowError(f"source {row['source']!r} must be one of {', '.join(SOURCES)}")
+        others = lk.session.scalars(select(Dose).where(Dose.beneficiary_id == person.id)).all()
+        for other in others:
+            if other.dose_number != number and not other.voided and other.vaccine != vaccine.name:
+                raise RowError(f"dose {number} vaccine {vaccine.name} differs from dose "
+                               f"{other.dose_number} vaccine {other.vaccine}")
+        values = {"vaccine": vaccine.name, "lot": f.required(row, "lot"),
+                  "site_id": lk.site(f.required(row, "site_code")).id,
+                  "administered_at": f.aware_datetime(f.required(row, "administered_at")),
+                  "vaccinator_phone": f.phone(row["vaccinator_phone"], "vaccinator_phone")
+                  if row.get("vaccinator_phone") else "", "source": source}
+        existing = next((d for d in others if d.dose_number == number), None)
+        if existing is None:
+            lk.session.add(Dose(beneficiary_id=person.id, dose_number=number, **values))
+            return True
+        if existing.voided:
+            return _assign(existing, {**values, "voided": False, "voided_at": None})
+        return False
+
+
+KINDS = {"sites": Sites, "staff": StaffKind, "beneficiaries": Beneficiaries,
+         "appointments": Appointments, "doses": Doses}

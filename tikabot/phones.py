@@ -1,0 +1,38 @@
+"""Phone numbers: E.164 normalisation (default region IN) and masking for logs and replies."""
+from __future__ import annotations
+
+import phonenumbers
+
+DEFAULT_REGION = "IN"
+
+
+class BadPhone(ValueError):
+    pass
+
+
+def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
+    """'98300 12345', '+91-98300-12345', '09830012345' -> '+919830012345'."""
+    text = (raw or "").strip()
+    if not text:
+        raise BadPhone("phone is empty")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise BadPhone(f"{text!r} is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise BadPhone(f"{text!r} is not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(phone: str | None) -> str:
+    """'+919830012345' -> '+91******45': enough to tell numbers apart, not to dial them."""
+    if not phone:
+        return ""
+    if len(phone) <= 5:
+        return "*" * len(phone)
+    try:
+        cc = str(phonenumbers.parse(phone).country_code)
+    except phonenumbers.NumberParseException:
+        cc = ""
+    head = "+" + cc if cc and phone.startswith("+") else phone[:1]
+    return head + "*" * (len(phone) - len(head) - 2) + phone[-2:]
