@@ -105,9 +105,9 @@ def mask_phone(number: str) -> str:
 
 
 def print_message(record: MessageRecord) -> None:
-    print(f"SMS {record.sid} to {mask_phone(record.to)} ({record.num_segments} segment(s), "
-          f"{record.final_status}{' ' + str(record.error_code) if record.error_code else ''}): "
-          f"{record.body[:60]!r}", flush=True)
+    outcome = record.final_status + (f" {record.error_code}" if record.error_code else "")
+    print(f"SMS {record.sid} to {mask_phone(record.to)}, {record.num_segments} segment(s), "
+          f"will end {outcome}: {record.body[:60]!r}", flush=True)
 
 
 def run(host: str, port: int, config: Optional[FaultConfig] = None,
