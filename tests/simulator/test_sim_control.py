@@ -11,7 +11,7 @@ from sim_support import RECIPIENT, SENDER
 
 from tikabot.simulator.__main__ import config_from_args, parse_args
 from tikabot.simulator.config import DELIVERY_CODES, FaultConfig, spread_fail_rate
-from tikabot.simulator.segments import count_segments
+from tikabot.i18n.encoding import segments as count_segments
 from tikabot.simulator.server import mask_phone
 
 

@@ -14,7 +14,7 @@ from tikabot.simulator.callbacks import CallbackSender
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
 from tikabot.simulator.faults import FaultPicker, final_status
 from tikabot.simulator.records import CallRecord, MessageRecord, Recorder
-from tikabot.simulator.segments import count_segments
+from tikabot.i18n.encoding import segments as count_segments
 from tikabot.simulator.telegram_updates import TelegramState
 
 
