@@ -125,6 +125,29 @@ def up(port: int) -> None:
 
 
 @main.command()
+@click.option("--sites", default=20, show_default=True, help="Vaccination sites in the synthetic district.")
+@click.option("--beneficiaries", default=2000, show_default=True)
+@click.option("--fail-rate", default=0.05, show_default=True, help="Share of provider requests that fail.")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="Worker processes sending messages.")
+@click.option("--kill-workers", default=0, show_default=True, help="SIGKILL this many workers during the day.")
+@click.option("--restart-redis", is_flag=True, help="Kill and restart Redis once during the day.")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for report.json, report.png and logs.")
+def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, restart_redis, out) -> None:
+    """Play a whole synthetic vaccination day end to end, with injected faults, and judge it."""
+    from tikabot.rehearsal.run import Options, rehearse as run_rehearsal
+
+    if sites < 1 or beneficiaries < sites:
+        raise click.BadParameter("need at least one site and one beneficiary per site")
+    report = run_rehearsal(Options(sites=sites, beneficiaries=beneficiaries, fail_rate=fail_rate, seed=seed,
+                                   workers=workers, kill_workers=kill_workers, restart_redis=restart_redis,
+                                   out=out))
+    click.echo(report.table())
+    if report.broken:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--port", default=8900, show_default=True)
 @click.option("--fail-rate", default=0.0, show_default=True, help="Share of requests that fail (spread over fault kinds).")
 @click.option("--account-sid", default=None, help="Account SID the simulator accepts.")

@@ -1,0 +1,170 @@
+"""The script of a vaccination day, played by many sites at once through the real endpoints.
+
+Each site's staff open a session, verify each beneficiary who turns up (by OTP from the simulator's
+record, or the appointment's security code), report the dose (with typos, Bengali digits, Twilio
+retries and human resends), undo and redo a mistake, ask for the count and close the session.
+Beneficiaries who do not come reply YES, NO or STOP. What the day should end with is kept in
+`Expectation`, which the report checks against the database and the simulator.
+"""
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+
+from tikabot.rehearsal.sms_client import SignedSms
+
+BN_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
+OTP_IN_BODY = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+OTP_WAIT_S = 20
+
+
+@dataclass
+class Expectation:
+    doses: set[str] = field(default_factory=set)  # refs that must end with one dose 1
+    otp_latencies: list[float] = field(default_factory=list)
+    inbound_latencies: list[float] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+    otp_not_arrived: int = 0
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def request(self, status: int, seconds: float, what: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.inbound_latencies.append(seconds)
+            if status != 200:
+                self.http_errors.append(f"{status} on {what}")
+
+
+@dataclass
+class SitePlan:
+    code: str
+    vaccinator: str
+    verifier: str
+    attending: list[dict]  # beneficiary rows
+    absent: list[dict]
+
+
+class Day:
+    def __init__(self, sms: SignedSms, sim_url: str, security_codes: dict[str, str], seed: int,
+                 on_progress=lambda n: None):
+        self.sms = sms
+        self.sim_url = sim_url
+        self.codes = security_codes
+        self.seed = seed
+        self._progress = on_progress
+        self._progress_lock = threading.Lock()
+        self.expect = Expectation()
+        self._local = threading.local()
+
+    def on_progress(self, n: int) -> None:
+        with self._progress_lock:
+            self._progress(n)
+
+    # --- one site -----------------------------------------------------------------------
+    def run_site(self, plan: SitePlan) -> None:
+        rng = random.Random(f"{self.seed}-{plan.code}")
+        self.text(plan.vaccinator, "START COVISHIELD 4120Z025")
+        for n, person in enumerate(plan.attending):
+            self.verify(plan.verifier, person, rng)
+            self.report_dose(plan.vaccinator, person, rng)
+            if n % 40 == 39:
+                self.text(plan.vaccinator, "COUNT")
+            self.on_progress(1)
+        for person in plan.absent:
+            self.text(person["phone"], rng.choice(["YES", "NO", "STOP", "হ্যাঁ", "2", "kab hai?"]))
+            self.on_progress(1)
+        self.text(plan.vaccinator, "END")
+
+    def verify(self, verifier: str, person: dict, rng: random.Random) -> None:
+        ref = person["ref"]
+        if rng.random() < 0.5:
+            started = time.time()
+            self.text(verifier, f"VERIFY {ref}")
+            code = self.wait_for_otp(person["phone"], started)
+            if code:
+                self.text(verifier, f"OTP {ref} {code}")
+                return
+            with self.expect.lock:
+                self.expect.otp_not_arrived += 1
+        self.text(verifier, f"OTP {ref} {self.codes[ref]}")  # the appointment's security code
+
+    def report_dose(self, vaccinator: str, person: dict, rng: random.Random) -> None:
+        ref = person["ref"]
+        roll = rng.random()
+        if roll < 0.05:  # a typo first: a digit missing, so an unknown or too-short REF
+            self.text(vaccinator, f"DOSE {ref[:-1]}")
+        if roll < 0.15:  # Bengali digits and the Bengali keyword
+            body = f"ডোজ {ref.translate(BN_DIGITS)}"
+        elif roll < 0.25:
+            body = f"dose {ref[:4]}-{ref[4:]}, 1"
+        else:
+            body = f"DOSE {ref}"
+        params = self.sms.payload(vaccinator, body)
+        self.post(params, body)
+        if rng.random() < 0.05:  # Twilio retries the same webhook
+            self.post(params, body + " (provider retry)")
+        if rng.random() < 0.05:  # the vaccinator sends it again
+            self.text(vaccinator, f"DOSE {ref}")
+        if rng.random() < 0.03:  # a mistake, undone and reported again
+            self.text(vaccinator, "UNDO")
+            self.text(vaccinator, f"DOSE {ref}")
+        with self.expect.lock:
+            self.expect.doses.add(ref)
+
+    # --- transport ------------------------------------------------------------------------
+    def text(self, sender: str, body: str) -> str:
+        return self.post(self.sms.payload(sender, body), body)
+
+    def post(self, params: dict[str, str], what: str) -> str:
+        try:
+            status, reply, seconds = self.sms.send(params)
+        except requests.RequestException as exc:
+            with self.expect.lock:
+                self.expect.http_errors.append(f"{type(exc).__name__} on {what}")
+            return ""
+        self.expect.request(status, seconds, what.split(" ")[0])
+        return reply
+
+    def wait_for_otp(self, phone: str, since: float) -> str | None:
+        http = getattr(self._local, "http", None) or requests.Session()
+        self._local.http = http
+        deadline = time.time() + OTP_WAIT_S
+        while time.time() < deadline:
+            found = http.get(f"{self.sim_url}/_sim/messages", params={"to": phone}, timeout=10).json()
+            for message in found:
+                match = OTP_IN_BODY.search(message["body"])
+                if match and message["created"] >= since - 1:
+                    with self.expect.lock:
+                        self.expect.otp_latencies.append(max(0.0, message["created"] - since))
+                    return match.group(1)
+            time.sleep(0.05)
+        return None
+
+    def run(self, plans: list[SitePlan], threads: int) -> Expectation:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="site") as pool:
+            for future in [pool.submit(self.run_site, plan) for plan in plans]:
+                future.result()
+        return self.expect
+
+
+def plan_sites(district, rng: random.Random, attend_share: float = 0.85) -> list[SitePlan]:
+    by_site = defaultdict(list)
+    for person in district.beneficiaries:
+        by_site[person["site_code"]].append(person)
+    plans = []
+    for site in district.sites:
+        staff = [s for s in district.staff if s["site_code"] == site["code"]]
+        people = by_site[site["code"]]
+        attending = [p for p in people if rng.random() < attend_share]
+        absent = [p for p in people if p not in attending]
+        plans.append(SitePlan(site["code"], next(s["phone"] for s in staff if s["role"] == "vaccinator"),
+                              next(s["phone"] for s in staff if s["role"] == "verifier"), attending, absent))
+    return plans

@@ -1,0 +1,121 @@
+"""The rehearsal's verdict: figures from the database and the simulator, and the invariants."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tikabot.rehearsal.day import Expectation
+from tikabot.store.models import Beneficiary, Dose, OutboundMessage
+
+FINAL = ("delivered", "undelivered", "failed", "expired", "cancelled")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+@dataclass
+class Report:
+    seconds: float
+    sites: int
+    beneficiaries: int
+    inbound_requests: int
+    messages: dict = field(default_factory=dict)
+    doses: dict = field(default_factory=dict)
+    duplicate_sms: int = 0
+    otp_latency_s: dict = field(default_factory=dict)
+    otp_not_arrived: int = 0
+    dispatch_rate_msg_s: float = 0.0
+    inbound_latency_ms: dict = field(default_factory=dict)
+    chaos: dict = field(default_factory=dict)
+    broken: list[str] = field(default_factory=list)
+
+    def write(self, folder: Path) -> Path:
+        path = folder / "report.json"
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    def table(self) -> str:
+        m, d = self.messages, self.doses
+        rows = [
+            ("sites / beneficiaries", f"{self.sites} / {self.beneficiaries}"),
+            ("inbound requests", f"{self.inbound_requests}"),
+            ("messages sent / delivered", f"{m.get('sent', 0)} / {m.get('delivered', 0)}"),
+            ("retried / failed / not final", f"{m.get('retried', 0)} / {m.get('failed', 0)} / {m.get('not_final', 0)}"),
+            ("doses expected / recorded", f"{d.get('expected', 0)} / {d.get('recorded', 0)}"),
+            ("dose duplicates / lost", f"{d.get('duplicates', 0)} / {d.get('lost', 0)}"),
+            ("duplicate SMS", f"{self.duplicate_sms}"),
+            ("OTP latency p50/p95/p99 s", "{p50:.2f} / {p95:.2f} / {p99:.2f}".format(**self.otp_latency_s)),
+            ("OTPs not arrived (security code used)", f"{self.otp_not_arrived}"),
+            ("dispatch rate", f"{self.dispatch_rate_msg_s:.0f} msg/s"),
+            ("inbound latency p50/p99 ms", "{p50:.0f} / {p99:.0f}".format(**self.inbound_latency_ms)),
+            ("chaos", ", ".join(f"{k} {v}" for k, v in self.chaos.items()) or "none"),
+            ("time", f"{self.seconds:.0f} s"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+        lines += [f"BROKEN: {b}" for b in self.broken] or ["all invariants hold"]
+        return "\n".join(lines)
+
+
+def build_report(session: Session, sim_messages: list[dict], expect: Expectation, *, seconds: float,
+                 sites: int, beneficiaries: int, chaos: dict) -> Report:
+    report = Report(seconds=seconds, sites=sites, beneficiaries=beneficiaries,
+                    inbound_requests=expect.requests, chaos=chaos, otp_not_arrived=expect.otp_not_arrived)
+    report.messages = _messages(session)
+    report.doses = _doses(session, expect)
+    report.duplicate_sms = sum(n - 1 for n in Counter((m["to"], m["body"]) for m in sim_messages).values() if n > 1)
+    report.otp_latency_s = {f"p{p}": percentile(expect.otp_latencies, p) for p in (50, 95, 99)}
+    report.inbound_latency_ms = {f"p{p}": 1000 * percentile(expect.inbound_latencies, p) for p in (50, 99)}
+    created = sorted(m["created"] for m in sim_messages)
+    if len(created) > 1 and created[-1] > created[0]:
+        report.dispatch_rate_msg_s = len(created) / (created[-1] - created[0])
+    report.broken = _invariants(report, expect)
+    return report
+
+
+def _messages(session: Session) -> dict:
+    by_status = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
+    retried = session.scalar(select(func.count()).where(OutboundMessage.attempts > 1)) or 0
+    total = sum(by_status.values())
+    return {"total": total, "by_status": by_status,
+            "sent": sum(v for k, v in by_status.items() if k in ("sent", "delivered", "undelivered")),
+            "delivered": by_status.get("delivered", 0), "retried": retried,
+            "failed": by_status.get("failed", 0) + by_status.get("undelivered", 0),
+            "not_final": sum(v for k, v in by_status.items() if k not in FINAL and k != "sent")}
+
+
+def _doses(session: Session, expect: Expectation) -> dict:
+    rows = session.execute(select(Beneficiary.ref, Dose.dose_number)
+                           .join(Dose, Dose.beneficiary_id == Beneficiary.id)
+                           .where(Dose.voided.is_(False))).all()
+    per_ref = Counter(ref for ref, _ in rows)
+    recorded = set(per_ref)
+    return {"expected": len(expect.doses), "recorded": len(rows),
+            "duplicates": sum(n - 1 for n in per_ref.values() if n > 1),
+            "lost": len(expect.doses - recorded), "unexpected": len(recorded - expect.doses)}
+
+
+def _invariants(report: Report, expect: Expectation) -> list[str]:
+    broken = []
+    if report.doses["duplicates"]:
+        broken.append(f"{report.doses['duplicates']} duplicate dose records")
+    if report.doses["lost"]:
+        broken.append(f"{report.doses['lost']} reported doses not recorded")
+    if report.doses["unexpected"]:
+        broken.append(f"{report.doses['unexpected']} doses recorded that nobody reported")
+    if report.duplicate_sms:
+        broken.append(f"{report.duplicate_sms} duplicate SMS reached the provider")
+    if report.messages["not_final"]:
+        broken.append(f"{report.messages['not_final']} messages never reached a final state (lost)")
+    if expect.http_errors:
+        broken.append(f"{len(expect.http_errors)} webhook requests failed, e.g. {expect.http_errors[0]}")
+    return broken

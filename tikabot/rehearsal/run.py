@@ -1,0 +1,137 @@
+"""`tikabot rehearse`: build a district, start the stack, play the day with chaos, judge it."""
+from __future__ import annotations
+
+import random
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import click
+import requests
+from sqlalchemy import func, select
+
+from tikabot.imports.runner import run_import
+from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
+from tikabot.rehearsal.chart import draw
+from tikabot.rehearsal.csvwrite import write_district
+from tikabot.rehearsal.day import Day, plan_sites
+from tikabot.rehearsal.district import make_district
+from tikabot.rehearsal.report import FINAL, Report, build_report
+from tikabot.rehearsal.sms_client import SignedSms
+from tikabot.rehearsal.stack import SENDER, Stack
+from tikabot.store.db import make_engine, make_sessionmaker
+from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
+
+DRAIN_TIMEOUT_S = 180
+
+
+@dataclass
+class Options:
+    sites: int = 20
+    beneficiaries: int = 2000
+    fail_rate: float = 0.05
+    seed: int = 1
+    workers: int = 2
+    kill_workers: int = 0
+    restart_redis: bool = False
+    out: Path | None = None
+    threads: int = 24
+    progress: bool = True
+
+
+def rehearse(opts: Options) -> Report:
+    started = time.monotonic()
+    folder = opts.out or Path(tempfile.mkdtemp(prefix="tikabot-rehearsal-"))
+    stack = Stack(folder, opts.fail_rate, opts.seed, opts.workers)
+    chaos = {"worker kills": 0, "redis restarts": 0}
+    try:
+        stack.start_base()
+        district = make_district(opts.sites, opts.beneficiaries, date.today(), seed=opts.seed)
+        engine = make_engine(stack.database_url)
+        sessions = make_sessionmaker(engine)
+        _say(opts, f"district: {opts.sites} sites, {opts.beneficiaries} beneficiaries; files in {folder}")
+        for kind, path in write_district(district, folder / "district").items():
+            run_import(sessions, kind, path)
+        stack.start_services()
+        codes = _security_codes(sessions)
+        sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
+        plans = plan_sites(district, random.Random(opts.seed))
+        total = sum(len(p.attending) + len(p.absent) for p in plans)
+        with _progress(opts, total) as bar:
+            day = Day(sms, stack.sim_url, codes, opts.seed, on_progress=bar.update)
+            stop = threading.Event()
+            chaos_thread = threading.Thread(target=_chaos, args=(stack, opts, stop, chaos), daemon=True)
+            chaos_thread.start()
+            expect = day.run(plans, opts.threads)
+            stop.set()
+            chaos_thread.join()
+        sms.close()
+        _say(opts, "day played; waiting for every message to reach a final state")
+        _drain(sessions, opts)
+        sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
+        with sessions() as session:
+            report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
+                                  sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos)
+        report.write(folder)
+        draw(report, expect.otp_latencies, folder / "report.png")
+        engine.dispose()
+        return report
+    finally:
+        stack.stop()
+
+
+def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> None:
+    rng = random.Random(opts.seed)
+    events = ["kill"] * opts.kill_workers + (["redis"] if opts.restart_redis else [])
+    rng.shuffle(events)
+    for event in events:
+        if stop.wait(rng.uniform(1.0, 4.0)):
+            return
+        if event == "kill":
+            stack.kill_worker(rng.randrange(100))
+            chaos["worker kills"] += 1
+        else:
+            stack.restart_redis()
+            chaos["redis restarts"] += 1
+
+
+def _drain(sessions, opts: Options) -> None:
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            open_count = session.scalar(select(func.count()).where(OutboundMessage.status.not_in(FINAL)))
+        if not open_count:
+            return
+        time.sleep(0.5)
+
+
+def _security_codes(sessions) -> dict[str, str]:
+    with sessions() as session:
+        return dict(session.execute(select(Beneficiary.ref, Appointment.security_code)
+                                    .join(Appointment, Appointment.beneficiary_id == Beneficiary.id)
+                                    .where(Appointment.dose_number == 1)).all())
+
+
+def _say(opts: Options, text: str) -> None:
+    if opts.progress:
+        click.echo(text, err=True)
+
+
+class _Quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, _n: int) -> None:
+        pass
+
+
+def _progress(opts: Options, total: int):
+    if not opts.progress:
+        return _Quiet()
+    return click.progressbar(length=total, label="rehearsing the day", file=None, show_pos=True)
