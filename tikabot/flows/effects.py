@@ -1,0 +1,96 @@
+"""What a flow step returns besides its new state: replies to render and effects to apply.
+
+Both are plain frozen dataclasses, so a flow stays a pure function and a test can compare them.
+A Reply is a catalog key plus params; a param that is itself a Reply is rendered first in the
+same language (e.g. the word for a severity inside the AEFI reply).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Reply:
+    key: str
+    params: dict = field(default_factory=dict)
+    lang: str | None = None  # None: the sender's language after the step
+
+
+@dataclass(frozen=True)
+class RecordDose:
+    beneficiary_id: int
+    ref: str
+    dose_number: int
+    vaccine: str
+    lot: str
+    site_id: int
+    next_due: date | None  # None when this dose completes the course
+
+
+@dataclass(frozen=True)
+class VoidDose:
+    dose_id: int
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    site_id: int
+    vaccine: str
+    lot: str
+
+
+@dataclass(frozen=True)
+class CloseSession:
+    session_id: int
+    site_name: str
+    dose1: int
+    dose2: int
+    total: int
+
+
+@dataclass(frozen=True)
+class IssueOtp:
+    beneficiary_id: int
+    ref: str
+
+
+@dataclass(frozen=True)
+class CheckOtp:
+    beneficiary_id: int
+    ref: str
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class RecordAefi:
+    beneficiary_id: int
+    ref: str
+    severity: str  # MINOR | SEVERE
+    note: str
+    site_id: int | None
+    site_name: str
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    who: str  # "staff" | "beneficiary"
+    record_id: int
+    lang: str  # en | bn | hi
+
+
+@dataclass(frozen=True)
+class SetOptOut:
+    beneficiary_id: int
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class SetAppointmentStatus:
+    appointment_id: int
+    status: str  # confirmed | cancelled
+
+
+Effect = (RecordDose | VoidDose | OpenSession | CloseSession | IssueOtp | CheckOtp | RecordAefi
+          | SetLanguage | SetOptOut | SetAppointmentStatus)

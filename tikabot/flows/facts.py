@@ -1,0 +1,96 @@
+"""What a flow may know about the world: read-only snapshots the runner loads before a step.
+
+A flow never queries anything; the runner loads these (from a database, or a test writes them by
+hand) and the flow decides from them alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class DoseFact:
+    id: int
+    dose_number: int
+    vaccine: str
+    lot: str
+    administered_at: datetime
+    day: date  # local date of administration (TIKABOT_TZ)
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class AppointmentFact:
+    id: int
+    dose_number: int
+    date: date
+    slot: str
+    site_name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class BeneficiaryFact:
+    id: int
+    ref: str
+    name: str
+    phone: str
+    language: str
+    site_id: int | None
+    site_name: str
+    opted_out: bool = False
+    doses: tuple[DoseFact, ...] = ()  # voided ones included
+    next_appointment: AppointmentFact | None = None
+
+    @property
+    def first_name(self) -> str:
+        return (self.name.split() or [""])[0]
+
+    def live_dose(self, number: int) -> DoseFact | None:
+        return next((d for d in self.doses if d.dose_number == number and not d.voided), None)
+
+
+@dataclass(frozen=True)
+class SessionFact:
+    id: int
+    vaccine: str
+    lot: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class LastDoseFact:
+    """The sender's most recent live dose (for UNDO)."""
+    id: int
+    ref: str
+    dose_number: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffFacts:
+    staff_id: int
+    phone: str
+    language: str
+    site_id: int | None
+    site_name: str
+    today: date
+    session: SessionFact | None = None
+    doses_today: dict = field(default_factory=dict)  # dose number -> live doses at the site today
+    due_today: int = 0
+    last_dose: LastDoseFact | None = None
+    beneficiary: BeneficiaryFact | None = None  # the REF in the message or the conversation
+
+    @property
+    def total_today(self) -> int:
+        return sum(self.doses_today.values())
+
+
+@dataclass(frozen=True)
+class SenderFacts:
+    """Anyone who is not registered staff: a beneficiary's phone or a stranger."""
+    phone: str
+    language: str
+    today: date
+    beneficiary: BeneficiaryFact | None = None

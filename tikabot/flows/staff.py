@@ -1,0 +1,291 @@
+"""The staff flow (CONTRACT section 6, staff commands) as one pure step.
+
+    step(state, text, facts, now) -> (state, replies, effects)
+
+`state` is None or a small JSON-able dict for the guided DOSE conversation (what is known so far,
+what was asked, when it expires). `facts` is everything the step may know (see facts.py). Nothing
+here touches Redis or a database; the runner loads facts and applies effects. Diagram: staff.mmd.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tikabot.flows import vaccines
+from tikabot.flows.effects import (
+    CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose,
+)
+from tikabot.flows.facts import StaffFacts
+from tikabot.flows.parse import HYPHENS, REF, Parsed, parse, tokens
+
+GUIDED_MINUTES = 10
+UNDO_MINUTES = 15
+Step = tuple[dict | None, list[Reply], list]
+
+ERROR_REPLIES = {  # parser error -> reply key (others get the command's usage)
+    "bad_ref": "staff.bad_ref",
+    "bad_dose": "staff.bad_dose_number",
+    "unknown_vaccine": "staff.unknown_vaccine",
+    "unknown_command": "staff.unknown_command",
+    "empty": "staff.unknown_command",
+}
+
+
+def day_month(day) -> str:
+    return f"{day.day} {day.strftime('%b')}"
+
+
+def _ref_token(text: str) -> str | None:
+    for token in tokens(text):
+        digits = HYPHENS.sub("", token)
+        if REF.fullmatch(digits):
+            return digits
+    return None
+
+
+def _live_state(state: dict | None, now: datetime) -> tuple[dict | None, bool]:
+    """(state if still valid, True if it had expired)."""
+    if not state:
+        return None, False
+    if datetime.fromisoformat(state["expires"]) <= now:
+        return None, True
+    return state, False
+
+
+def wanted_ref(state: dict | None, text: str, now: datetime) -> str | None:
+    """The REF whose beneficiary the runner should load before calling step."""
+    parsed = parse(text)
+    if parsed.ref:
+        return parsed.ref
+    state, _ = _live_state(state, now)
+    if state and parsed.keyword is None:
+        return state.get("ref") or (_ref_token(text) if state.get("ask") == "ref" else None)
+    return None
+
+
+def step(state: dict | None, text: str, facts: StaffFacts, now: datetime) -> Step:
+    parsed = parse(text)
+    state, expired = _live_state(state, now)
+    if parsed.keyword is None:
+        if state:
+            return _answer(state, text, facts, now)
+        if expired:
+            return None, [Reply("staff.guided_expired")], []
+    return _command(parsed, facts, now)
+
+
+def _usage(parsed: Parsed) -> Reply:
+    return Reply("staff.usage", {"usage": Reply(parsed.usage)})
+
+
+def _error(parsed: Parsed) -> Reply:
+    key = ERROR_REPLIES.get(parsed.error or "")
+    if key == "staff.bad_ref":
+        raw = parsed.args[0] if parsed.args else ""
+        if parsed.keyword == "DOSE" and len(parsed.args) > 1 and not REF.fullmatch(HYPHENS.sub("", raw)):
+            raw = next((a for a in parsed.args if any(c.isdigit() for c in a)), raw)
+        return Reply(key, {"ref": raw})
+    if key == "staff.bad_dose_number":
+        return Reply(key, {"dose": parsed.dose})
+    if key == "staff.unknown_vaccine":
+        return Reply(key, {"vaccine": parsed.vaccine, "known": _known()})
+    return Reply(key) if key else _usage(parsed)
+
+
+def _known() -> str:
+    return ", ".join(v.name for v in vaccines.known())
+
+
+def _command(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    keyword = parsed.keyword
+    if keyword == "DOSE" and parsed.error == "missing_ref":
+        return _dose({}, facts, now)
+    if parsed.error and not (keyword == "START" and parsed.error == "missing_vaccine" and not parsed.args):
+        return None, [_error(parsed)], []
+    handler = COMMANDS.get(keyword or "")
+    if handler is None:
+        return None, [Reply("staff.help")], []  # YES/NO/STOP from staff: show what staff can send
+    return handler(parsed, facts, now)
+
+
+# ---- DOSE, guided or in one message
+
+def _cmd_dose(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    return _dose({"ref": parsed.ref, "dose": parsed.dose, "vaccine": parsed.vaccine, "lot": parsed.lot},
+                 facts, now)
+
+
+def _ask(known: dict, ask: str, reply: Reply, now: datetime) -> Step:
+    expires = (now + timedelta(minutes=GUIDED_MINUTES)).isoformat()
+    return {"flow": "dose", **known, "ask": ask, "expires": expires}, [reply], []
+
+
+def _answer(state: dict, text: str, facts: StaffFacts, now: datetime) -> Step:
+    known = {k: state.get(k) for k in ("ref", "dose", "vaccine", "lot")}
+    words = tokens(text)
+    ask = state.get("ask")
+    if ask == "ref":
+        ref = _ref_token(text)
+        if ref is None:
+            return _ask(known, "ref", Reply("staff.bad_ref", {"ref": " ".join(words)}), now)
+        known["ref"] = ref
+    elif ask == "vaccine":
+        found = vaccines.resolve(words[0]) if words else None
+        if found is None:
+            return _ask(known, "vaccine", Reply("staff.unknown_vaccine",
+                                               {"vaccine": " ".join(words), "known": _known()}), now)
+        known["vaccine"] = found.name
+        if len(words) > 1:
+            known["lot"] = words[1]
+    elif ask == "lot":
+        if not words:
+            return _ask(known, "lot", Reply("staff.ask_lot"), now)
+        known["lot"] = words[0]
+    return _dose(known, facts, now)
+
+
+def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
+    if not known.get("ref"):
+        return _ask(known, "ref", Reply("staff.ask_ref"), now)
+    ben = facts.beneficiary
+    ref = known["ref"]
+    if ben is None or ben.ref != ref:
+        return None, [Reply("staff.unknown_ref", {"ref": ref})], []
+    if facts.site_id is None:
+        return None, [Reply("staff.no_site")], []
+    today_dose = next((d for d in ben.doses if not d.voided and d.day == facts.today), None)
+    if known.get("dose") is None and today_dose is not None:  # "DOSE <REF>" sent twice
+        return None, [Reply("staff.dose_duplicate", {"ref": ref, "dose": today_dose.dose_number})], []
+    first = ben.live_dose(1)
+    course = vaccines.resolve(first.vaccine) if first else None
+    number = known.get("dose") or _next_due(ben)
+    if course and number > course.doses:
+        if known.get("dose") is None:
+            return None, [Reply("staff.all_doses_done", {"ref": ref})], []
+        return None, [Reply("staff.bad_dose_number", {"dose": number})], []
+    if ben.live_dose(number):
+        return None, [Reply("staff.dose_duplicate", {"ref": ref, "dose": number})], []
+    known["dose"] = number
+    session = facts.session if facts.session and facts.session.open else None
+    vaccine = known.get("vaccine") or (session.vaccine if session else None)
+    if vaccine is None:
+        return _ask(known, "vaccine", Reply("staff.ask_vaccine"), now)
+    lot = known.get("lot") or (session.lot if session and session.vaccine == vaccine else None)
+    if lot is None:
+        return _ask({**known, "vaccine": vaccine}, "lot", Reply("staff.ask_lot"), now)
+    previous = ben.live_dose(number - 1) if number > 1 else None
+    if previous is not None:
+        if previous.vaccine != vaccine:
+            return None, [Reply("staff.wrong_vaccine", {"ref": ref, "vaccine": previous.vaccine})], []
+        rule = vaccines.resolve(previous.vaccine)
+        due = previous.day + timedelta(days=rule.min_interval_days if rule else 0)
+        if facts.today < due:
+            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": day_month(due)})], []
+    rule = vaccines.resolve(vaccine)
+    final = rule is None or number >= rule.doses
+    next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
+    effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
+                        site_id=facts.site_id, next_due=next_due)
+    params = {"ref": ref, "name": ben.first_name, "dose": number, "vaccine": vaccine, "lot": lot,
+              "count": facts.total_today + 1}
+    if ben.site_id is not None and ben.site_id != facts.site_id:
+        reply = Reply("staff.dose_recorded_other_site", {**params, "booked_site": ben.site_name})
+    else:
+        reply = Reply("staff.dose_recorded", params)
+    return None, [reply], [effect]
+
+
+def _next_due(ben) -> int:
+    number = 1
+    while ben.live_dose(number):
+        number += 1
+    return number
+
+
+# ---- the other commands
+
+def _cmd_start(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    if facts.site_id is None:
+        return None, [Reply("staff.no_site")], []
+    if parsed.vaccine is None:
+        return None, [_usage(parsed)], []
+    session = facts.session
+    if session and session.open:
+        return None, [Reply("staff.session_already_open", {"vaccine": session.vaccine, "lot": session.lot})], []
+    reply = Reply("staff.session_started", {"vaccine": parsed.vaccine, "lot": parsed.lot, "due": facts.due_today})
+    return None, [reply], [OpenSession(site_id=facts.site_id, vaccine=parsed.vaccine, lot=parsed.lot)]
+
+
+def _cmd_undo(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    last = facts.last_dose
+    if last is None:
+        return None, [Reply("staff.undo_nothing")], []
+    if now - last.created_at > timedelta(minutes=UNDO_MINUTES):
+        return None, [Reply("staff.undo_too_late", {"minutes": UNDO_MINUTES})], []
+    return None, [Reply("staff.undo_done", {"ref": last.ref, "dose": last.dose_number})], [VoidDose(last.id)]
+
+
+def _known_beneficiary(parsed: Parsed, facts: StaffFacts):
+    ben = facts.beneficiary
+    return ben if ben is not None and ben.ref == parsed.ref else None
+
+
+def _cmd_verify(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    ben = _known_beneficiary(parsed, facts)
+    if ben is None:
+        return None, [Reply("staff.unknown_ref", {"ref": parsed.ref})], []
+    return None, [], [IssueOtp(beneficiary_id=ben.id, ref=ben.ref)]  # the OTP service picks the reply
+
+
+def _cmd_otp(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    ben = _known_beneficiary(parsed, facts)
+    if ben is None:
+        return None, [Reply("staff.unknown_ref", {"ref": parsed.ref})], []
+    return None, [], [CheckOtp(beneficiary_id=ben.id, ref=ben.ref, name=ben.first_name, code=parsed.code)]
+
+
+def _tally(facts: StaffFacts) -> dict:
+    dose1, dose2 = facts.doses_today.get(1, 0), facts.doses_today.get(2, 0)
+    return {"site": facts.site_name, "dose1": dose1, "dose2": dose2, "total": facts.total_today}
+
+
+def _cmd_count(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    if facts.site_id is None:
+        return None, [Reply("staff.no_site")], []
+    tally = _tally(facts)
+    remaining = max(facts.due_today - tally["total"], 0)
+    return None, [Reply("staff.count", {**tally, "due": facts.due_today, "remaining": remaining})], []
+
+
+def _cmd_end(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    session = facts.session
+    if session is None or not session.open:
+        return None, [Reply("staff.no_open_session_to_end")], []
+    tally = _tally(facts)
+    effect = CloseSession(session_id=session.id, site_name=facts.site_name, dose1=tally["dose1"],
+                          dose2=tally["dose2"], total=tally["total"])
+    return None, [Reply("staff.session_closed", tally)], [effect]
+
+
+def _cmd_aefi(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    ben = _known_beneficiary(parsed, facts)
+    if ben is None:
+        return None, [Reply("staff.unknown_ref", {"ref": parsed.ref})], []
+    effect = RecordAefi(beneficiary_id=ben.id, ref=ben.ref, severity=parsed.severity, note=parsed.note or "",
+                        site_id=facts.site_id, site_name=facts.site_name)
+    reply = Reply("staff.aefi_recorded", {"ref": ben.ref, "severity": Reply(f"severity.{parsed.severity}")})
+    return None, [reply], [effect]
+
+
+def _cmd_lang(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    lang = parsed.lang.lower()
+    return None, [Reply("staff.lang_set", lang=lang)], [SetLanguage("staff", facts.staff_id, lang)]
+
+
+def _cmd_help(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    return None, [Reply("staff.help")], []
+
+
+COMMANDS = {
+    "START": _cmd_start, "DOSE": _cmd_dose, "UNDO": _cmd_undo, "VERIFY": _cmd_verify, "OTP": _cmd_otp,
+    "COUNT": _cmd_count, "END": _cmd_end, "AEFI": _cmd_aefi, "LANG": _cmd_lang, "HELP": _cmd_help,
+}

@@ -1,0 +1,58 @@
+"""Twilio inbound SMS: check the signature, read the request into an InboundMessage, render TwiML.
+
+Translation only: no flows, no database. The signature is checked against the public URL Twilio
+called (PUBLIC_BASE_URL + path + query, so it works behind a proxy), over every POST parameter
+received, with twilio's RequestValidator (HMAC-SHA1, constant-time comparison).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from tikabot.phones import BadPhone, normalise
+from tikabot.runner.message import InboundMessage
+
+CHANNEL = "sms"
+MAX_BODY = 1600  # Twilio's own limit for one message body
+REQUIRED = ("MessageSid", "From")
+
+
+class BadRequest(ValueError):
+    """A request that is signed but cannot be read; the text says what is wrong."""
+
+
+def public_url(public_base_url: str | None, path: str, query: str, request_url: str) -> str:
+    """The URL Twilio signed: rebuilt from PUBLIC_BASE_URL when set, else as received."""
+    if not public_base_url:
+        return request_url
+    return public_base_url.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def signature_ok(auth_token: str | None, url: str, params: Mapping[str, str], signature: str | None) -> bool:
+    if not auth_token or not signature:
+        return False
+    return RequestValidator(auth_token).validate(url, dict(params), signature)
+
+
+def to_message(params: Mapping[str, str]) -> InboundMessage:
+    missing = [name for name in REQUIRED if not params.get(name)]
+    if missing:
+        raise BadRequest(f"missing field: {', '.join(missing)}")
+    body = params.get("Body", "")
+    if len(body) > MAX_BODY:
+        raise BadRequest(f"Body longer than {MAX_BODY} characters")
+    try:
+        sender = normalise(params["From"])
+    except BadPhone:
+        sender = params["From"].strip()  # a short code or alphanumeric sender: keep it as sent
+    return InboundMessage(channel=CHANNEL, provider_id=params["MessageSid"], sender=sender, text=body)
+
+
+def twiml(reply: str | None) -> str:
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return str(response)

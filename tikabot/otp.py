@@ -1,0 +1,133 @@
+"""Verification codes (OTP): issue and check, with the limits CONTRACT section 6 and issue 4 set.
+
+- a code is 6 digits from `secrets`; only HMAC-SHA256(OTP_SECRET, "<beneficiary id>:<code>") is
+  stored; it expires after 10 minutes and is single use;
+- 5 wrong checks lock the code for 30 minutes; comparison is constant time;
+- at most 3 codes per beneficiary per 10 minutes, and 30 VERIFY per staff phone per hour;
+- the 4-digit security code of the beneficiary's upcoming appointment is accepted too (wrong
+  security codes count toward the same lock, kept in the audit log when no code is pending);
+- the code goes out through the outbox on the `otp` queue with a validity equal to its expiry.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tikabot.queue.outbox import add_message
+from tikabot.store.models import Appointment, AuditLog, Beneficiary, OtpRecord
+
+CODE_DIGITS = 6
+EXPIRY = timedelta(minutes=10)
+MAX_WRONG = 5
+LOCK = timedelta(minutes=30)
+PER_BENEFICIARY = (3, timedelta(minutes=10))
+PER_STAFF = (30, timedelta(hours=1))
+LIVE_APPOINTMENTS = ("booked", "confirmed")
+
+
+@dataclass(frozen=True)
+class Issued:
+    ok: bool
+    record: OtpRecord | None = None
+    retry_minutes: int = 0  # when refused: minutes until a code may be sent again
+
+
+@dataclass(frozen=True)
+class Checked:
+    outcome: str  # ok | wrong | expired | locked | none
+    tries_left: int = 0
+    minutes: int = 0
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def code_hash(secret: str, beneficiary_id: int, code: str) -> str:
+    return hmac.new(secret.encode(), f"{beneficiary_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _minutes_until(moment: datetime, now: datetime) -> int:
+    return max(1, -(-int((moment - now).total_seconds()) // 60))
+
+
+def issue(session: Session, *, beneficiary: Beneficiary, staff_phone: str, secret: str, now: datetime,
+          code: str | None = None) -> Issued:
+    """A new code for beneficiary, queued to their phone; refused past the rate limits."""
+    limit, window = PER_BENEFICIARY
+    recent = list(session.scalars(select(OtpRecord.created_at).where(
+        OtpRecord.beneficiary_id == beneficiary.id, OtpRecord.created_at > now - window)
+        .order_by(OtpRecord.created_at)))
+    if len(recent) >= limit:
+        return Issued(False, retry_minutes=_minutes_until(recent[0] + window, now))
+    limit, window = PER_STAFF
+    by_staff = list(session.scalars(select(OtpRecord.created_at).where(
+        OtpRecord.requested_by == staff_phone, OtpRecord.created_at > now - window)
+        .order_by(OtpRecord.created_at)))
+    if len(by_staff) >= limit:
+        return Issued(False, retry_minutes=_minutes_until(by_staff[0] + window, now))
+    code = code or new_code()
+    record = OtpRecord(beneficiary_id=beneficiary.id, code_hash=code_hash(secret, beneficiary.id, code),
+                       requested_by=staff_phone, created_at=now, expires_at=now + EXPIRY)
+    session.add(record)
+    session.flush()
+    add_message(session, key=f"otp-{record.id}", recipient=beneficiary.phone, template="otp.code",
+                language=beneficiary.language, params={"code": code, "minutes": int(EXPIRY.total_seconds() // 60)},
+                priority="otp", expires_at=record.expires_at, beneficiary_id=beneficiary.id)
+    return Issued(True, record=record)
+
+
+def _security_code_matches(session: Session, beneficiary_id: int, code: str, today) -> bool:
+    codes = session.scalars(select(Appointment.security_code).where(
+        Appointment.beneficiary_id == beneficiary_id, Appointment.status.in_(LIVE_APPOINTMENTS),
+        Appointment.date >= today))
+    # compare against every live code so the time taken does not depend on which one matched
+    return any([hmac.compare_digest(c.encode(), code.encode()) for c in codes])
+
+
+def _audit_wrong(session: Session, beneficiary_id: int, now: datetime) -> int:
+    """Wrong security codes recently checked for a beneficiary with no code pending."""
+    return session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "otp.wrong_security_code", AuditLog.actor == f"beneficiary:{beneficiary_id}",
+        AuditLog.at > now - LOCK)) or 0
+
+
+def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now: datetime, today,
+          checked_by: str) -> Checked:
+    """Check a code (or the appointment's security code). Records attempts; a success uses it up."""
+    record = session.scalar(select(OtpRecord).where(OtpRecord.beneficiary_id == beneficiary_id)
+                            .order_by(OtpRecord.created_at.desc(), OtpRecord.id.desc()).limit(1))
+    if record is not None and record.locked_until and record.locked_until > now:
+        return Checked("locked", minutes=_minutes_until(record.locked_until, now))
+    pending = record is not None and record.used_at is None and record.expires_at > now
+    if pending and hmac.compare_digest(record.code_hash, code_hash(secret, beneficiary_id, code)):
+        record.used_at = now
+        return Checked("ok")
+    if not pending and len(code) == 4 and _audit_wrong(session, beneficiary_id, now) >= MAX_WRONG:
+        return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
+    if len(code) == 4 and _security_code_matches(session, beneficiary_id, code, today):
+        if pending:
+            record.used_at = now
+        return Checked("ok")
+    if pending:
+        record.attempts += 1
+        if record.attempts >= MAX_WRONG:
+            record.locked_until = now + LOCK
+            return Checked("locked", minutes=_minutes_until(record.locked_until, now))
+        return Checked("wrong", tries_left=MAX_WRONG - record.attempts)
+    if len(code) == 4:
+        wrong = _audit_wrong(session, beneficiary_id, now) + 1
+        session.add(AuditLog(at=now, actor=f"beneficiary:{beneficiary_id}", action="otp.wrong_security_code",
+                             detail={"by": checked_by}))
+        if wrong >= MAX_WRONG:
+            return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
+        return Checked("wrong", tries_left=MAX_WRONG - wrong)
+    if record is not None and record.used_at is None:
+        return Checked("expired")
+    return Checked("none")

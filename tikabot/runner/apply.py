@@ -1,0 +1,179 @@
+"""Apply a flow's effects inside the caller's transaction. Shared by every channel (SMS, USSD).
+
+`apply_effects` returns replies that replace the flow's own when the outcome is only known here:
+a dose that another message recorded a moment earlier, an OTP issued or checked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tikabot import otp
+from tikabot.alerts import alert_coordinators
+from tikabot.clock import local_date
+from tikabot.flows import effects as fx
+from tikabot.flows.effects import Reply
+from tikabot.flows.staff import day_month
+from tikabot.phones import mask
+from tikabot.queue.outbox import add_message
+from tikabot.store.models import (
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: str  # the sender's phone
+    source: str  # sms | ussd | telegram (Dose.source, AdverseEvent.source)
+    key: str  # unique per inbound message: makes outbox keys unique and replays harmless
+    now: datetime
+    tz: str
+    otp_secret: str
+
+
+def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[Dose | None, bool]:
+    """(dose, recorded). Unique on (beneficiary, dose number); a voided row is re-used; a race
+    with another message recording the same dose comes back as recorded=False."""
+    values = dict(vaccine=effect.vaccine, lot=effect.lot, site_id=effect.site_id, administered_at=ctx.now,
+                  vaccinator_phone=ctx.actor, source=ctx.source)
+    existing = session.scalar(select(Dose).where(Dose.beneficiary_id == effect.beneficiary_id,
+                                                 Dose.dose_number == effect.dose_number))
+    if existing is not None and not existing.voided:
+        return existing, False
+    if existing is not None:
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.voided, existing.voided_at, existing.created_at = False, None, ctx.now
+        existing.sync_state = "pending"
+        dose = existing
+    else:
+        dose = Dose(beneficiary_id=effect.beneficiary_id, dose_number=effect.dose_number, created_at=ctx.now,
+                    **values)
+        try:
+            with session.begin_nested():
+                session.add(dose)
+        except IntegrityError:
+            return None, False
+    _set_appointment(session, effect.beneficiary_id, effect.dose_number, "done", only_from=("booked", "confirmed"))
+    _confirm_dose(session, dose, effect, ctx)
+    return dose, True
+
+
+def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, status: str, only_from) -> None:
+    appt = session.scalar(select(Appointment).where(Appointment.beneficiary_id == beneficiary_id,
+                                                    Appointment.dose_number == dose_number))
+    if appt is not None and appt.status in only_from:
+        appt.status = status
+
+
+def _confirm_dose(session: Session, dose: Dose, effect: fx.RecordDose, ctx: Context) -> None:
+    ben = session.get(Beneficiary, effect.beneficiary_id)
+    params = {"name": (ben.name.split() or [""])[0], "dose": effect.dose_number, "vaccine": effect.vaccine}
+    if effect.next_due is None:
+        template = "dose.confirmation_final"
+    else:
+        template, params["next_due"] = "dose.confirmation", day_month(effect.next_due)
+    add_message(session, key=f"dose-{dose.id}-{ctx.key}", recipient=ben.phone, template=template,
+                language=ben.language, params=params, beneficiary_id=ben.id)
+
+
+def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
+    dose = session.get(Dose, effect.dose_id)
+    dose.voided, dose.voided_at = True, ctx.now
+    if dose.sync_state == "synced":
+        dose.sync_state = "correction_pending"  # the sync job sends the upstream correction
+    _set_appointment(session, dose.beneficiary_id, dose.dose_number, "booked", only_from=("done",))
+    session.add(AuditLog(at=ctx.now, actor=ctx.actor, action="dose.void",
+                         detail={"dose_id": dose.id, "source": ctx.source}))
+
+
+def _open_session(session: Session, effect: fx.OpenSession, ctx: Context) -> None:
+    today = local_date(ctx.now, ctx.tz)
+    row = session.scalar(select(VaccinationSession).where(VaccinationSession.site_id == effect.site_id,
+                                                          VaccinationSession.date == today))
+    if row is None:
+        session.add(VaccinationSession(site_id=effect.site_id, date=today, vaccine=effect.vaccine, lot=effect.lot,
+                                       opened_by=ctx.actor, opened_at=ctx.now))
+    else:  # reopened after END the same day
+        row.vaccine, row.lot, row.opened_by, row.opened_at, row.closed_at = (
+            effect.vaccine, effect.lot, ctx.actor, ctx.now, None)
+
+
+def _close_session(session: Session, effect: fx.CloseSession, ctx: Context) -> None:
+    row = session.get(VaccinationSession, effect.session_id)
+    row.closed_at = ctx.now
+    alert_coordinators(session, key=f"session-closed-{row.id}-{ctx.key}", template="alert.session_closed",
+                       params={"site": effect.site_name, "dose1": effect.dose1, "dose2": effect.dose2,
+                               "total": effect.total})
+
+
+def _record_aefi(session: Session, effect: fx.RecordAefi, ctx: Context) -> None:
+    event = AdverseEvent(beneficiary_id=effect.beneficiary_id, site_id=effect.site_id, severity=effect.severity,
+                         note=effect.note, reported_by=ctx.actor, source=ctx.source, created_at=ctx.now)
+    session.add(event)
+    session.flush()
+    if effect.severity == "SEVERE":
+        alert_coordinators(session, key=f"aefi-{event.id}", template="alert.aefi_severe",
+                           params={"site": effect.site_name or "-", "ref": effect.ref, "note": effect.note or "-"})
+
+
+def _issue_otp(session: Session, effect: fx.IssueOtp, ctx: Context) -> Reply:
+    ben = session.get(Beneficiary, effect.beneficiary_id)
+    issued = otp.issue(session, beneficiary=ben, staff_phone=ctx.actor, secret=ctx.otp_secret, now=ctx.now)
+    if not issued.ok:
+        return Reply("staff.verify_limited", {"minutes": issued.retry_minutes})
+    return Reply("staff.verify_sent", {"ref": ben.ref, "phone": mask(ben.phone)})
+
+
+OTP_REPLIES = {"ok": "staff.otp_ok", "wrong": "staff.otp_wrong", "expired": "staff.otp_expired",
+               "locked": "staff.otp_locked", "none": "staff.otp_none"}
+
+
+def _check_otp(session: Session, effect: fx.CheckOtp, ctx: Context) -> Reply:
+    result = otp.check(session, beneficiary_id=effect.beneficiary_id, code=effect.code, secret=ctx.otp_secret,
+                       now=ctx.now, today=local_date(ctx.now, ctx.tz), checked_by=ctx.actor)
+    params = {"ref": effect.ref, "name": effect.name, "tries_left": result.tries_left, "minutes": result.minutes}
+    return Reply(OTP_REPLIES[result.outcome], params)
+
+
+def _set_language(session: Session, effect: fx.SetLanguage, ctx: Context) -> None:
+    model = Staff if effect.who == "staff" else Beneficiary
+    session.get(model, effect.record_id).language = effect.lang
+
+
+def _set_opt_out(session: Session, effect: fx.SetOptOut, ctx: Context) -> None:
+    session.get(Beneficiary, effect.beneficiary_id).opted_out = effect.opted_out
+
+
+def _set_appointment_status(session: Session, effect: fx.SetAppointmentStatus, ctx: Context) -> None:
+    appt = session.get(Appointment, effect.appointment_id)
+    if appt.status in ("booked", "confirmed"):
+        appt.status = effect.status
+
+
+def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:
+    """Write every effect; return replies that must replace the flow's (empty: keep the flow's)."""
+    replies: list[Reply] = []
+    for effect in effects:
+        if isinstance(effect, fx.RecordDose):
+            _, recorded = record_dose(session, effect, ctx)
+            if not recorded:
+                replies.append(Reply("staff.dose_duplicate", {"ref": effect.ref, "dose": effect.dose_number}))
+        elif isinstance(effect, fx.IssueOtp):
+            replies.append(_issue_otp(session, effect, ctx))
+        elif isinstance(effect, fx.CheckOtp):
+            replies.append(_check_otp(session, effect, ctx))
+        else:
+            APPLY[type(effect)](session, effect, ctx)
+    return replies
+
+
+APPLY = {
+    fx.VoidDose: _void_dose, fx.OpenSession: _open_session, fx.CloseSession: _close_session,
+    fx.RecordAefi: _record_aefi, fx.SetLanguage: _set_language, fx.SetOptOut: _set_opt_out,
+    fx.SetAppointmentStatus: _set_appointment_status,
+}

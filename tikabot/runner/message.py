@@ -1,0 +1,19 @@
+"""The channel-neutral inbound message and the runner's answer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str  # sms | ussd | telegram
+    provider_id: str  # the provider's id for this message (Twilio MessageSid): the dedupe key
+    sender: str  # E.164 phone
+    text: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    reply: str | None  # None: no reply (loop guard, rate limit for non-staff)
+    duplicate: bool = False  # the same provider id was handled before; nothing was done again
+    staff: bool = False

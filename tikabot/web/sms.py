@@ -1,0 +1,46 @@
+"""POST /sms/inbound: Twilio's inbound SMS webhook (CONTRACT section 5)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from tikabot.handlers import twilio_inbound
+from tikabot.phones import mask
+from tikabot.runner import handle
+from tikabot.runner.guards import Busy
+
+bp = Blueprint("sms", __name__)
+log = logging.getLogger(__name__)
+TWIML = "application/xml"
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+@bp.post("/sms/inbound")
+def inbound():
+    services = current_app.extensions["tikabot"]
+    config = services.config
+    params = request.form.to_dict(flat=True)
+    url = twilio_inbound.public_url(config.public_base_url, request.path,
+                                    request.query_string.decode("latin-1"), request.url)
+    if not twilio_inbound.signature_ok(config.twilio_auth_token, url, params,
+                                       request.headers.get("X-Twilio-Signature")):
+        return _text("invalid or missing X-Twilio-Signature", 403)
+    try:
+        message = twilio_inbound.to_message(params)
+    except twilio_inbound.BadRequest as exc:
+        return _text(str(exc), 400)
+    try:
+        result = handle(services, message)
+    except Busy:
+        log.warning("sender %s busy; Twilio will retry", mask(message.sender))
+        return _text("busy, retry", 503)
+    return Response(twilio_inbound.twiml(result.reply), mimetype=TWIML)
+
+
+@bp.errorhandler(413)
+def too_large(_error):
+    return _text("request too large", 413)
