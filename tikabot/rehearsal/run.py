@@ -87,9 +87,8 @@ def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> N
     rng = random.Random(opts.seed)
     events = ["kill"] * opts.kill_workers + (["redis"] if opts.restart_redis else [])
     rng.shuffle(events)
-    for event in events:
-        if stop.wait(rng.uniform(1.0, 4.0)):
-            return
+    for event in events:  # every event happens: during the day, or while the last sends drain
+        stop.wait(rng.uniform(1.0, 4.0) if not stop.is_set() else 1.0)
         if event == "kill":
             stack.kill_worker(rng.randrange(100))
             chaos["worker kills"] += 1

@@ -1,0 +1,33 @@
+"""A small rehearsal in CI: a whole day through the real endpoints, one worker kill, one Redis restart."""
+from __future__ import annotations
+
+import json
+
+from tikabot.rehearsal.day import Expectation
+from tikabot.rehearsal.report import build_report
+from tikabot.rehearsal.run import Options, rehearse
+
+
+def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path):
+    report = rehearse(Options(sites=2, beneficiaries=40, fail_rate=0.05, seed=3, workers=2, kill_workers=1,
+                              restart_redis=True, out=tmp_path, progress=False, threads=4))
+    assert report.broken == []
+    assert report.chaos == {"worker kills": 1, "redis restarts": 1}
+    assert 0 < report.doses["expected"] == report.doses["recorded"]
+    assert report.doses["duplicates"] == report.doses["lost"] == 0
+    assert report.messages["delivered"] > 0 and report.duplicate_sms == 0
+    saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert saved["doses"] == report.doses
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_names_a_lost_dose_and_a_duplicate_sms(services):
+    expect = Expectation(doses={"1234567890"})
+    sim_messages = [{"to": "+919830012345", "body": "same", "created": 1.0},
+                    {"to": "+919830012345", "body": "same", "created": 2.0}]
+    with services.sessions() as session:
+        report = build_report(session, sim_messages, expect, seconds=1, sites=1, beneficiaries=1, chaos={})
+    assert report.doses["lost"] == 1
+    assert report.duplicate_sms == 1
+    assert any("not recorded" in b for b in report.broken)
+    assert any("duplicate SMS" in b for b in report.broken)
