@@ -1,0 +1,140 @@
+"""What coordinators change: manual mode, retries, broadcasts. Each runs inside the caller's
+transaction and sends only through the outbox, so nothing is sent unless the change is saved."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tikabot.alerts import alert_manual_mode
+from tikabot.clock import as_utc
+from tikabot.queue.outbox import add_message, dispatch_now
+from tikabot.store.models import AuditLog, OutboundMessage, Site, Staff
+
+# Provider errors that will fail again whatever we do (CONTRACT section 8): "/retry all" skips
+# them; "/retry ID" still lets a coordinator insist on one message.
+PERMANENT_ERRORS = frozenset({"21211", "21408", "21610", "21612", "21614", "21635",
+                              "30004", "30005", "30006", "30007"})
+RETRY_ALL_WINDOW = timedelta(hours=24)
+BROADCAST_MAX_CHARS = 600
+BROADCAST_VALID = timedelta(minutes=15)
+SITE_STAFF_ROLES = ("vaccinator", "verifier")
+
+
+@dataclass
+class ManualResult:
+    site: Site
+    changed: bool
+    told: int
+
+
+@dataclass
+class RetryResult:
+    requeued: list[int] = field(default_factory=list)
+    expired: int = 0
+    permanent: int = 0
+    not_failed: int = 0
+
+
+def find_site(session: Session, code: str) -> Site | None:
+    return session.scalar(select(Site).where(Site.code == code.strip().upper()))
+
+
+def site_staff(session: Session, site_id: int | None = None) -> list[Staff]:
+    query = select(Staff).where(Staff.active.is_(True), Staff.role.in_(SITE_STAFF_ROLES)).order_by(Staff.id)
+    if site_id is not None:
+        query = query.where(Staff.site_id == site_id)
+    return list(session.scalars(query))
+
+
+def set_manual_mode(session: Session, site: Site, on: bool, by: Staff) -> ManualResult:
+    """Switch a site; its staff get an SMS saying what to do and coordinators an alert."""
+    if site.manual_mode == on:
+        return ManualResult(site, changed=False, told=0)
+    site.manual_mode = on
+    entry = AuditLog(actor=f"staff:{by.id}", action="site.manual_mode", detail={"site": site.code, "on": on})
+    session.add(entry)
+    session.flush()
+    staff = site_staff(session, site.id)
+    for person in staff:
+        add_message(session, key=f"manual-{entry.id}-{person.id}", recipient=person.phone,
+                    template="staff.manual_mode" if on else "staff.manual_mode_off",
+                    language=person.language, params={"site": site.name})
+    alert_manual_mode(session, site, on, key=f"manual-{entry.id}")
+    return ManualResult(site, changed=True, told=len(staff))
+
+
+def retry_failed(session: Session, which: str | int, now: datetime, by: Staff) -> RetryResult:
+    """Put failed messages back to pending for a fresh attempt; never ones past their expiry."""
+    query = select(OutboundMessage).where(OutboundMessage.status == "failed")
+    if which == "all":
+        query = query.where(OutboundMessage.updated_at >= now - RETRY_ALL_WINDOW)
+    else:
+        query = select(OutboundMessage).where(OutboundMessage.id == int(which))
+    result = RetryResult()
+    chosen = []
+    for message in session.scalars(query.order_by(OutboundMessage.id)):
+        if message.status != "failed":
+            result.not_failed += 1
+        elif message.expires_at is not None and as_utc(message.expires_at) <= now:
+            result.expired += 1
+        elif which == "all" and message.last_error_code in PERMANENT_ERRORS:
+            result.permanent += 1
+        else:
+            chosen.append(message)
+    for message in chosen:
+        session.add(AuditLog(actor=f"staff:{by.id}", action="outbound.retry",
+                             detail={"message": message.id, "error": message.last_error_code,
+                                     "provider_id": message.provider_id, "attempts": message.attempts}))
+        message.status, message.attempts, message.provider_id = "pending", 0, None
+        message.lease_until = message.attempt_started_at = message.not_before = None
+        result.requeued.append(message.id)
+    session.flush()
+    dispatch_now(session, chosen)
+    return result
+
+
+def request_broadcast(session: Session, target: str, text: str, by: Staff) -> AuditLog:
+    """Remember a broadcast until the coordinator confirms it (the id goes in the button)."""
+    entry = AuditLog(actor=f"staff:{by.id}", action="broadcast.requested",
+                     detail={"target": target, "text": text})
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def broadcast_recipients(session: Session, target: str) -> list[Staff] | None:
+    """Site staff for a site code or ALL; None for an unknown site."""
+    if target == "ALL":
+        return site_staff(session)
+    site = find_site(session, target)
+    return None if site is None else site_staff(session, site.id)
+
+
+def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetime) -> tuple[str, int]:
+    """Send a requested broadcast once. Returns (outcome, recipients): sent|expired|done|unknown."""
+    entry = session.get(AuditLog, request_id)
+    if entry is None or entry.action != "broadcast.requested" or entry.actor != f"staff:{by.id}":
+        return "unknown", 0
+    if as_utc(entry.at) < now - BROADCAST_VALID:
+        return "expired", 0
+    marker = f"broadcast.sent:{request_id}"
+    if session.scalar(select(AuditLog.id).where(AuditLog.action == marker)) is not None:
+        return "done", 0
+    recipients = broadcast_recipients(session, entry.detail["target"]) or []
+    for person in recipients:
+        add_message(session, key=f"broadcast-{request_id}-{person.id}", recipient=person.phone,
+                    template="broadcast", language=person.language, params={"text": entry.detail["text"]})
+    session.add(AuditLog(actor=f"staff:{by.id}", action=marker, detail={"recipients": len(recipients)}))
+    return "sent", len(recipients)
+
+
+def cancel_broadcast(session: Session, request_id: int, by: Staff) -> None:
+    """Close a requested broadcast without sending, so a stale Send button does nothing."""
+    entry = session.get(AuditLog, request_id)
+    marker = f"broadcast.sent:{request_id}"
+    if entry is not None and entry.actor == f"staff:{by.id}" and \
+            session.scalar(select(AuditLog.id).where(AuditLog.action == marker)) is None:
+        session.add(AuditLog(actor=f"staff:{by.id}", action=marker, detail={"cancelled": True}))

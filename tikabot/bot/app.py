@@ -1,0 +1,59 @@
+"""The coordinator bot: a python-telegram-bot Application with every command wired in."""
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, \
+    MessageHandler, filters
+
+from tikabot.bot import changes, commands
+from tikabot.bot.deps import BotDeps
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("status", commands.status, "Every site today"),
+    ("site", commands.site, "One site: /site CODE"),
+    ("manual", changes.manual, "Manual mode: /manual CODE on|off"),
+    ("failed", commands.failed, "Failed messages by error"),
+    ("retry", changes.retry, "Send again: /retry all|ID"),
+    ("broadcast", changes.broadcast, "SMS to staff: /broadcast CODE|ALL text"),
+    ("chart", commands.chart, "Doses per site and per hour"),
+    ("pending", commands.pending, "Records not yet synced"),
+    ("export", commands.export, "Doses CSV: /export [CODE] [DATE]"),
+    ("help", commands.help_, "The commands"),
+    ("start", commands.help_, "The commands"),
+)
+
+
+def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = True) -> Application:
+    builder = (ApplicationBuilder().token(token).base_url(f"{api_base.rstrip('/')}/bot")
+               .base_file_url(f"{api_base.rstrip('/')}/file/bot").post_init(_announce_commands))
+    if not updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data["deps"] = deps
+    for name, handler, _ in COMMANDS:
+        application.add_handler(CommandHandler(name, handler))
+    application.add_handler(CallbackQueryHandler(commands.turn_page, pattern=r"^pg:"))
+    application.add_handler(CallbackQueryHandler(changes.confirm, pattern=r"^bc:"))
+    application.add_handler(MessageHandler(filters.ALL, commands.unknown))
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _announce_commands(application: Application) -> None:
+    names = [BotCommand(name, about) for name, _, about in COMMANDS if name != "start"]
+    await application.bot.set_my_commands(names)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure; the coordinator gets a short apology, never a stack trace."""
+    log.error("bot handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat:
+        try:
+            await context.bot.send_message(update.effective_chat.id,
+                                           "Sorry, that failed on our side. Please try again in a minute.")
+        except Exception:  # the Bot API itself is failing: nothing more to tell anyone
+            log.warning("could not send the apology either")

@@ -1,0 +1,168 @@
+"""Read-only queries behind the coordinator commands. They return plain data; render.py words it."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tikabot.clock import as_utc, day_bounds
+from tikabot.store.models import (
+    Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
+)
+
+UNSYNCED = ("pending", "correction_pending")
+
+
+@dataclass
+class SiteStatus:
+    code: str
+    name: str
+    manual_mode: bool
+    session: VaccinationSession | None
+    doses: dict[int, int] = field(default_factory=dict)  # dose number -> count today
+    due: int = 0
+    remaining: int = 0
+    failed_sends: int = 0
+
+    @property
+    def session_state(self) -> str:
+        if self.session is None:
+            return "no session"
+        return "closed" if self.session.closed_at else "open"
+
+
+@dataclass
+class SiteDetail:
+    status: SiteStatus
+    district: str
+    staff: list[Staff]
+    last_report: datetime | None
+
+
+@dataclass
+class FailureGroup:
+    error_code: str
+    count: int
+    templates: dict[str, int]
+    latest_ids: list[int]
+
+
+@dataclass
+class PendingSite:
+    code: str
+    count: int
+    oldest: datetime
+
+
+def site_statuses(session: Session, day: date, tz: str, code: str | None = None) -> list[SiteStatus]:
+    start, end = day_bounds(day, tz)
+    query = select(Site).order_by(Site.code)
+    if code:
+        query = query.where(Site.code == code.upper())
+    sites = list(session.scalars(query))
+    ids = [s.id for s in sites]
+    sessions = {s.site_id: s for s in session.scalars(
+        select(VaccinationSession).where(VaccinationSession.date == day, VaccinationSession.site_id.in_(ids)))}
+    doses: dict[int, dict[int, int]] = defaultdict(dict)
+    for site_id, number, count in session.execute(
+            select(Dose.site_id, Dose.dose_number, func.count()).where(
+                Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False),
+                Dose.site_id.in_(ids)).group_by(Dose.site_id, Dose.dose_number)):
+        doses[site_id][number] = count
+    due, remaining = _due_and_remaining(session, day, ids)
+    failed = _failed_by_site(session, start, end, ids)
+    return [SiteStatus(code=s.code, name=s.name, manual_mode=s.manual_mode, session=sessions.get(s.id),
+                       doses=dict(sorted(doses[s.id].items())), due=due.get(s.id, 0),
+                       remaining=remaining.get(s.id, 0), failed_sends=failed.get(s.id, 0)) for s in sites]
+
+
+def _due_and_remaining(session: Session, day: date, site_ids: list[int]) -> tuple[dict, dict]:
+    rows = session.execute(
+        select(Appointment.site_id, Appointment.beneficiary_id, Appointment.dose_number).where(
+            Appointment.date == day, Appointment.status != "cancelled", Appointment.site_id.in_(site_ids)))
+    rows = list(rows)
+    given = set(tuple(row) for row in session.execute(
+        select(Dose.beneficiary_id, Dose.dose_number).where(
+            Dose.voided.is_(False), Dose.beneficiary_id.in_({r.beneficiary_id for r in rows}))))
+    due, remaining = Counter(), Counter()
+    for site_id, beneficiary_id, number in rows:
+        due[site_id] += 1
+        if (beneficiary_id, number) not in given:
+            remaining[site_id] += 1
+    return due, remaining
+
+
+def _failed_by_site(session: Session, start: datetime, end: datetime, site_ids: list[int]) -> dict[int, int]:
+    return dict(session.execute(
+        select(Beneficiary.site_id, func.count()).select_from(OutboundMessage)
+        .join(Beneficiary, OutboundMessage.beneficiary_id == Beneficiary.id)
+        .where(OutboundMessage.status == "failed", OutboundMessage.updated_at >= start,
+               OutboundMessage.updated_at < end, Beneficiary.site_id.in_(site_ids))
+        .group_by(Beneficiary.site_id)).all())
+
+
+def site_detail(session: Session, code: str, day: date, tz: str) -> SiteDetail | None:
+    statuses = site_statuses(session, day, tz, code)
+    if not statuses:
+        return None
+    site = session.scalar(select(Site).where(Site.code == code.upper()))
+    staff = list(session.scalars(select(Staff).where(Staff.site_id == site.id).order_by(Staff.role, Staff.name)))
+    return SiteDetail(status=statuses[0], district=site.district, staff=staff,
+                      last_report=last_report(session, site.id, [p.phone for p in staff]))
+
+
+def last_report(session: Session, site_id: int, staff_phones: list[str]) -> datetime | None:
+    """The latest sign of life from a site: a dose recorded there or a message from its staff."""
+    moments = [session.scalar(select(func.max(Dose.created_at)).where(Dose.site_id == site_id))]
+    if staff_phones:
+        moments.append(session.scalar(select(func.max(InboundMessage.received_at))
+                                      .where(InboundMessage.sender.in_(staff_phones))))
+    moments = [as_utc(m) for m in moments if m is not None]
+    return max(moments) if moments else None
+
+
+def failure_groups(session: Session, since: datetime) -> list[FailureGroup]:
+    """Messages that finally failed since a moment, grouped by provider error code."""
+    rows = session.execute(
+        select(OutboundMessage.id, OutboundMessage.last_error_code, OutboundMessage.template)
+        .where(OutboundMessage.status == "failed", OutboundMessage.updated_at >= since)
+        .order_by(OutboundMessage.id.desc()))
+    groups: dict[str, FailureGroup] = {}
+    for message_id, code, template in rows:
+        group = groups.setdefault(code or "unknown", FailureGroup(code or "unknown", 0, Counter(), []))
+        group.count += 1
+        group.templates[template] += 1
+        if len(group.latest_ids) < 5:
+            group.latest_ids.append(message_id)
+    return sorted(groups.values(), key=lambda g: (-g.count, g.error_code))
+
+
+def pending_sync(session: Session) -> list[PendingSite]:
+    """Dose records not yet synced upstream (new or corrected), by site, oldest first."""
+    rows = session.execute(
+        select(Site.code, func.count(), func.min(Dose.created_at)).join(Site, Dose.site_id == Site.id)
+        .where(Dose.sync_state.in_(UNSYNCED)).group_by(Site.code))
+    sites = [PendingSite(code, count, as_utc(oldest)) for code, count, oldest in rows]
+    return sorted(sites, key=lambda p: p.oldest)
+
+
+def doses_by_site_and_hour(session: Session, day: date, tz: str) -> tuple[dict[str, int], dict[int, int]]:
+    """Doses given on a local day: per site code, and per local hour (0-23)."""
+    start, end = day_bounds(day, tz)
+    zone = ZoneInfo(tz)
+    per_site: Counter = Counter({code: 0 for code in session.scalars(select(Site.code).order_by(Site.code))})
+    per_hour: Counter = Counter()
+    rows = session.execute(select(Site.code, Dose.administered_at).join(Site, Dose.site_id == Site.id).where(
+        Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False)))
+    for code, moment in rows:
+        per_site[code] += 1
+        per_hour[as_utc(moment).astimezone(zone).hour] += 1
+    return dict(per_site), dict(sorted(per_hour.items()))
+
+
+def recent(moment: datetime, hours: int = 24) -> datetime:
+    return moment - timedelta(hours=hours)
