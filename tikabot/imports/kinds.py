@@ -117,14 +117,19 @@ class Appointments:
         values = {"site_id": lk.site(f.required(row, "site_code")).id,
                   "date": f.iso_date(f.required(row, "date")), "slot": f.slot(f.required(row, "slot"))}
         existing = lk.session.scalar(select(Appointment).filter_by(beneficiary_id=person.id, dose_number=dose))
+        from tikabot.reminders.booking import announce_booking
+
         if existing is None:
-            lk.session.add(Appointment(beneficiary_id=person.id, dose_number=dose, status="booked",
-                                       security_code=f"{secrets.randbelow(10_000):04d}", **values))
-            return True
-        rescheduled = existing.date != values["date"]
-        changed = _assign(existing, values)
-        if rescheduled and existing.status in ("missed", "cancelled"):
-            existing.status = "booked"
+            existing = Appointment(beneficiary_id=person.id, dose_number=dose, status="booked",
+                                   security_code=f"{secrets.randbelow(10_000):04d}", **values)
+            lk.session.add(existing)
+            changed = True
+        else:
+            rescheduled = existing.date != values["date"]
+            changed = _assign(existing, values)
+            if rescheduled and existing.status in ("missed", "cancelled"):
+                existing.status = "booked"
+        announce_booking(lk.session, existing)  # the booking SMS; same date again adds nothing
         return changed
 
 

@@ -1,0 +1,45 @@
+"""The booking notice: date, slot, site and security code, added when an appointment is imported.
+
+Keyed by the appointment and its date: importing the same file again adds nothing, and a new
+date brings a new notice (the planner withdraws the old date's reminders).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tikabot import clock
+from tikabot.queue.outbox import add_message
+from tikabot.reminders import schedule as s
+from tikabot.reminders.candidates import appointment_candidates
+from tikabot.reminders.policy import Policy
+from tikabot.store.models import Appointment, Dose, OutboundMessage
+
+
+def announce_booking(session: Session, appointment: Appointment, now: datetime | None = None,
+                     policy: Policy | None = None) -> OutboundMessage | None:
+    """Add the booking notice unless it is no longer wanted or would arrive after the slot."""
+    from tikabot.config import Config
+
+    now = now or clock.now()
+    policy = policy or Policy.from_config(Config.from_env(dotenv=False))
+    session.flush()  # ids for a new appointment
+    session.expire(appointment, ["beneficiary", "site"])  # follow a changed site or person
+    has_dose = session.query(Dose.id).filter_by(beneficiary_id=appointment.beneficiary_id,
+                                                dose_number=appointment.dose_number,
+                                                voided=False).first() is not None
+    for candidate in appointment_candidates(appointment, has_dose):
+        if candidate.kind is s.BOOKED:
+            return write(session, candidate, candidate.timing(now, policy), now)
+    return None
+
+
+def write(session: Session, candidate, timing: s.Timing, now: datetime) -> OutboundMessage | None:
+    if not s.plannable(timing, now):
+        return None
+    return add_message(session, key=candidate.key, recipient=candidate.recipient,
+                       template=candidate.kind.template, language=candidate.language,
+                       params=candidate.params, priority="bulk", not_before=timing.not_before(now),
+                       expires_at=timing.expires_at, beneficiary_id=candidate.beneficiary_id,
+                       appointment_id=candidate.appointment_id)

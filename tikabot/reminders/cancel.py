@@ -1,0 +1,61 @@
+"""Withdrawing appointment messages that have not gone yet.
+
+A cancelled row stays in the outbox (status `cancelled`) with an audit entry saying why. The
+planner never writes a second row under the same key; it turns a cancelled row back to pending
+only when the person wants it again (START after STOP, an appointment booked again).
+"""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tikabot.reminders import schedule as s
+from tikabot.store.models import AuditLog, OutboundMessage
+
+CANCELLED = "cancelled"
+NOT_YET_SENT = ("pending", "queued", "scheduled")  # no attempt made: safe to withdraw
+OURS = or_(OutboundMessage.idempotency_key.like("appt-%"), OutboundMessage.idempotency_key.like("due-%"))
+
+
+def unsent(*conditions):
+    return (select(OutboundMessage)
+            .where(OURS, OutboundMessage.status.in_(NOT_YET_SENT), OutboundMessage.provider_id.is_(None),
+                   OutboundMessage.attempts == 0, *conditions)
+            .order_by(OutboundMessage.id))
+
+
+def withdraw(session: Session, rows: list[OutboundMessage], reason: str) -> int:
+    for row in rows:
+        row.status = CANCELLED
+    if rows:
+        session.add(AuditLog(actor="reminders", action="reminders.cancelled",
+                             detail={"reason": reason, "messages": [r.id for r in rows]}))
+    return len(rows)
+
+
+def cancel_pending(session: Session, appointment_id: int | None = None, beneficiary_id: int | None = None,
+                   reason: str = "") -> int:
+    """Withdraw what has not gone yet; returns how many messages were withdrawn.
+
+    appointment_id: every message about that appointment (its booking notice too): call it when
+    the appointment is cancelled (NO) or its dose is recorded.
+    beneficiary_id: every reminder to that person (booking notices and confirmations still go):
+    call it on STOP. Both given: that person's reminders about that appointment.
+    """
+    if appointment_id is None and beneficiary_id is None:
+        raise ValueError("cancel_pending needs an appointment_id or a beneficiary_id")
+    conditions = []
+    if appointment_id is not None:
+        conditions.append(OutboundMessage.appointment_id == appointment_id)
+    if beneficiary_id is not None:
+        conditions += [OutboundMessage.beneficiary_id == beneficiary_id,
+                       OutboundMessage.template.in_(s.REMINDER_TEMPLATES)]
+    else:
+        conditions.append(OutboundMessage.template.in_(s.APPOINTMENT_TEMPLATES))
+    return withdraw(session, list(session.scalars(unsent(*conditions))), reason)
+
+
+def cancel_dose2_due(session: Session, beneficiary_id: int, reason: str) -> int:
+    rows = session.scalars(unsent(OutboundMessage.beneficiary_id == beneficiary_id,
+                                  OutboundMessage.template.in_(s.DUE_TEMPLATES)))
+    return withdraw(session, list(rows), reason)

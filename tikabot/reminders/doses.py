@@ -1,0 +1,68 @@
+"""After a dose: withdraw what no longer applies and confirm it to the person, with the next due date."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tikabot.flows.vaccines import resolve
+from tikabot.queue.outbox import add_message
+from tikabot.reminders.cancel import cancel_dose2_due, cancel_pending
+from tikabot.reminders.policy import Policy
+from tikabot.reminders.schedule import first_name, short_date
+from tikabot.store.models import Appointment, Dose, OutboundMessage
+
+CONFIRMATIONS = ("dose.confirmation", "dose.confirmation_final")
+
+
+def confirmation_key(dose: Dose) -> str:
+    return f"dose-{dose.id}-confirmation"
+
+
+def confirm_dose(session: Session, dose: Dose, policy: Policy,
+                 not_before: datetime | None = None) -> OutboundMessage:
+    """The confirmation SMS: dose, vaccine and the next dose's due date (or 'fully vaccinated')."""
+    person = dose.beneficiary
+    vaccine = resolve(dose.vaccine)
+    params = {"name": first_name(person.name), "dose": str(dose.dose_number), "vaccine": dose.vaccine}
+    if vaccine is not None and dose.dose_number < vaccine.doses:
+        due = policy.local_date(dose.administered_at) + timedelta(days=vaccine.min_interval_days)
+        template, params["next_due"] = "dose.confirmation", short_date(due)
+    else:
+        template = "dose.confirmation_final"
+    return add_message(session, key=confirmation_key(dose), recipient=person.phone, template=template,
+                       language=person.language, params=params, priority="default",
+                       not_before=not_before, beneficiary_id=person.id)
+
+
+def on_dose_recorded(session: Session, dose: Dose, policy: Policy) -> OutboundMessage:
+    """Call in the transaction that records a dose: withdraws its appointment's pending reminders
+    (and dose-2-due reminders after dose 2) and adds the confirmation."""
+    session.flush()
+    appointment = session.scalar(select(Appointment).where(
+        Appointment.beneficiary_id == dose.beneficiary_id, Appointment.dose_number == dose.dose_number))
+    reason = f"dose {dose.dose_number} recorded"
+    if appointment is not None:
+        cancel_pending(session, appointment_id=appointment.id, reason=reason)
+    if dose.dose_number >= 2:
+        cancel_dose2_due(session, dose.beneficiary_id, reason)
+    return confirm_dose(session, dose, policy)
+
+
+def confirm_recent_doses(session: Session, now: datetime, policy: Policy) -> int:
+    """Confirm doses recorded in the last day that got no confirmation (paper imports, say)."""
+    recent = session.scalars(select(Dose).where(
+        Dose.voided.is_(False), Dose.created_at >= now - timedelta(days=1),
+        Dose.administered_at >= now - timedelta(days=2)).order_by(Dose.id)).all()
+    added = 0
+    for dose in recent:
+        already = session.scalar(select(OutboundMessage.id).where(
+            OutboundMessage.beneficiary_id == dose.beneficiary_id,
+            OutboundMessage.template.in_(CONFIRMATIONS),
+            OutboundMessage.created_at >= dose.created_at - timedelta(minutes=5)).limit(1))
+        if already is None:
+            send_at = policy.out_of_quiet(now)
+            confirm_dose(session, dose, policy, not_before=send_at if send_at > now else None)
+            added += 1
+    return added
