@@ -1,0 +1,1 @@
+from runner_world import say, world  # noqa: F401  (fixtures)

@@ -1,0 +1,49 @@
+"""Beneficiary replies through the real runner: appointment changes, opt-out, loop guard, rate limit."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from runner_world import AMIT_PHONE, STRANGER, VACCINATOR, transcript
+from tikabot.store.models import Appointment, Beneficiary, InboundMessage
+
+
+def test_yes_no_stop_start(say, world):
+    transcript(say, AMIT_PHONE, [
+        ("yes", "Thank you. Your vaccination is confirmed: 14 Jun, 11:00-13:00 at Barasat SDH."),
+        ("STOP", "You will get no more reminders. Codes and confirmations still come. Send START to get reminders again."),
+    ])
+    with world.transaction() as s:
+        assert s.scalar(select(Appointment.status).where(Appointment.security_code == "8765")) == "confirmed"
+        assert s.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == AMIT_PHONE)) is True
+    transcript(say, AMIT_PHONE, [
+        ("START", "Reminders are on again. Send STOP to turn them off."),
+        ("2", "Your appointment on 14 Jun is cancelled. To book again, contact your health worker."),
+        ("YES", "You have no upcoming appointment. Please contact your health worker."),
+    ])
+    with world.transaction() as s:
+        assert s.scalar(select(Appointment.status).where(Appointment.security_code == "8765")) == "cancelled"
+        assert s.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == AMIT_PHONE)) is False
+
+
+def test_unregistered_phone_gets_help_in_the_language_of_its_text(say):
+    assert say(STRANGER, "hello").startswith("You have no upcoming appointment.")
+    assert say("+919830088888", "টিকা কবে?").startswith("আপনার কোনো আসন্ন")
+    assert any("\u0900" <= ch <= "\u097f" for ch in say("+919830077777", "टीका कब है"))
+
+
+def test_loop_guard_stops_after_five_automatic_replies(say, world):
+    replies = [say(STRANGER, f"auto-reply {i}", minutes=i) for i in range(7)]
+    assert all(replies[:5]) and replies[5:] == [None, None]
+    assert say(AMIT_PHONE, "hello") is not None  # counted per sender
+    with world.transaction() as s:  # nothing accepted is lost: every message is recorded
+        assert len(s.scalars(select(InboundMessage).where(InboundMessage.sender == STRANGER)).all()) == 7
+
+
+def test_rate_limit_per_sender(say, world):
+    for i in range(60):
+        assert say(VACCINATOR, "HELP") is not None
+    assert say(VACCINATOR, "DOSE 12345678 CS L1") == "Too many messages. Please wait a few minutes."
+    assert say(VACCINATOR, "DOSE 12345678 CS L1") is None
+    with world.transaction() as s:
+        assert s.scalars(select(InboundMessage).where(InboundMessage.sender == VACCINATOR)).all()[-1].body == (
+            "DOSE 12345678 CS L1")

@@ -1,0 +1,127 @@
+"""Staff commands through the real runner: Redis state and locks, a real database, the outbox."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from runner_world import (
+    BN_STAFF, COORDINATOR, HI_STAFF, NO_SITE_STAFF, RAHIMA_PHONE, VACCINATOR, transcript,
+)
+from tikabot.flows import effects as fx
+from tikabot.runner.apply import Context, record_dose
+from tikabot.store.models import (
+    AdverseEvent, Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Staff, VaccinationSession,
+)
+from runner_world import NOW
+
+
+def test_day_at_a_site(say, world):
+    transcript(say, VACCINATOR, [
+        ("START CS 4120Z025", "Session open: COVISHIELD lot 4120Z025. Due today: 1. Send DOSE <REF> for each dose."),
+        ("DOSE 12345678", "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025. Today: 1."),
+        ("DOSE 34567890", "Recorded: 34567890 Lata, dose 2, COVISHIELD lot 4120Z025. Today: 2."),
+        ("COUNT", "Kalyani PHC today: dose 1: 1, dose 2: 1, total 2. Due 1, remaining 0."),
+        ("END", "Session closed at Kalyani PHC. Dose 1: 1, dose 2: 1, total 2. Thank you."),
+    ])
+    with world.transaction() as s:
+        doses = s.scalars(select(Dose).where(Dose.source == "sms")).all()
+        assert {(d.dose_number, d.vaccine, d.lot, d.vaccinator_phone) for d in doses} == {
+            (1, "COVISHIELD", "4120Z025", VACCINATOR), (2, "COVISHIELD", "4120Z025", VACCINATOR)}
+        appt = s.scalar(select(Appointment).join(Beneficiary).where(Beneficiary.ref == "12345678"))
+        assert appt.status == "done"
+        assert s.scalar(select(VaccinationSession)).closed_at is not None
+        sent = {m.template: m for m in s.scalars(select(OutboundMessage))}
+    assert sent["dose.confirmation"].recipient == RAHIMA_PHONE
+    assert "10 Jul" in sent["dose.confirmation"].body and sent["dose.confirmation"].language == "bn"
+    final = sent["dose.confirmation_final"]
+    assert final.language == "hi" and "Lata" in final.body and "COVISHIELD" in final.body
+    assert sent["alert.session_closed"].recipient == COORDINATOR
+
+
+def test_duplicate_dose_and_replayed_message(say, world):
+    first = say(VACCINATOR, "DOSE 12345678 1 CS L9", sid="SMaaa")
+    assert say(VACCINATOR, "DOSE 12345678 1 CS L9", sid="SMaaa") == first  # Twilio retry: same reply
+    assert say(VACCINATOR, "DOSE 12345678 1 CS L9") == "Already recorded: 12345678 dose 1. Nothing changed."
+    with world.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Dose).where(Dose.source == "sms")) == 1
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 1
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 2
+
+
+def test_race_on_the_same_dose_replies_already_recorded(world):
+    """Two messages checked the facts before either wrote: the database's uniqueness decides."""
+    effect = fx.RecordDose(beneficiary_id=1, ref="12345678", dose_number=1, vaccine="COVISHIELD", lot="L1",
+                           site_id=1, next_due=None)
+    ctx = Context(actor=VACCINATOR, source="ussd", key="k1", now=NOW, tz="Asia/Kolkata", otp_secret="x")
+    with world.transaction() as s:
+        assert record_dose(s, effect, ctx)[1] is True
+    with world.transaction() as s:
+        assert record_dose(s, effect, ctx)[1] is False
+
+
+def test_rejections(say):
+    transcript(say, VACCINATOR, [
+        ("DOSE 99999999", "REF 99999999 not found. Check the number and send again."),
+        ("DOSE 45678901 2 CX L1", "Not recorded: dose 2 for 45678901 is due from 30 Jun, not before."),
+        ("DOSE 45678901 2 CS L1", "Not recorded: 45678901 had COVAXIN as dose 1, so dose 2 must be COVAXIN. "
+                                  "Send DOSE 45678901 2 COVAXIN <LOT>."),
+        ("DOSE 12345678 1 SPUTNIK L1", "Vaccine SPUTNIK is not known. Use one of: COVISHIELD, COVAXIN."),
+        ("DOSE 123", "REF 123 is not valid. A REF has 6-14 digits."),
+        ("DOSE 12345678 5", "Not recorded: dose number 5 is not valid. Send DOSE <REF> 1 or DOSE <REF> 2."),
+        ("hello", "Command not known. Send HELP for the list."),
+    ])
+    transcript(say, NO_SITE_STAFF, [("START CS L1", "Your phone is not linked to a site. Please ask your coordinator.")])
+
+
+def test_guided_dose_and_timeout(say, world):
+    assert say(VACCINATOR, "DOSE") == "Send the beneficiary's REF (6-14 digits)."
+    assert say(VACCINATOR, "১২৩৪৫৬৭৮") == "Which vaccine? Reply with its name, for example COVISHIELD or COVAXIN."
+    assert say(VACCINATOR, "covaxin") == "Lot number? Reply with the lot printed on the vial."
+    assert say(VACCINATOR, "b77") == "Recorded: 12345678 Rahima, dose 1, COVAXIN lot B77. Today: 1."
+    assert say(VACCINATOR, "DOSE") == "Send the beneficiary's REF (6-14 digits)."
+    assert say(VACCINATOR, "23456789", minutes=11) == "No reply in time, so nothing was recorded. Please start again."
+    assert say(VACCINATOR, "23456789", minutes=12) == "Command not known. Send HELP for the list."
+    with world.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Dose).where(Dose.source == "sms")) == 1
+
+
+def test_undo_inside_and_outside_the_window_and_record_again(say, world):
+    say(VACCINATOR, "DOSE 12345678 CS L1")
+    assert say(VACCINATOR, "UNDO", minutes=14) == "Undone: 12345678 dose 1 is removed."
+    assert say(VACCINATOR, "UNDO", minutes=14) == "Nothing to undo."
+    assert say(VACCINATOR, "DOSE 12345678 CX L2", minutes=15) == (
+        "Recorded: 12345678 Rahima, dose 1, COVAXIN lot L2. Today: 1.")
+    assert say(VACCINATOR, "UNDO", minutes=31) == (
+        "Cannot undo: only doses from the last 15 minutes can be undone. Please call your coordinator.")
+    with world.transaction() as s:
+        rows = s.scalars(select(Dose).where(Dose.source == "sms")).all()
+    assert [(r.vaccine, r.voided) for r in rows] == [("COVAXIN", False)]  # the voided row was re-used
+
+
+def test_bengali_staff_with_bengali_digits_and_hindi_staff_with_hindi_keywords(say):
+    reply = say(BN_STAFF, "ডোজ ১২৩৪৫৬৭৮ ১ কোভিশিল্ড L1")
+    assert "12345678" in reply and "COVISHIELD" in reply and "L1" in reply
+    assert reply != say(VACCINATOR, "DOSE 34567890 2 CS L1")[:10]
+    count = say(HI_STAFF, "गिनती")
+    assert "Kalyani PHC" in count and any("\u0900" <= ch <= "\u097f" for ch in count)
+
+
+def test_lang_changes_later_replies(say, world):
+    assert say(VACCINATOR, "LANG BN") == "ভাষা বাংলা করা হয়েছে।"
+    assert any("\u0980" <= ch <= "\u09ff" for ch in say(VACCINATOR, "COUNT"))
+    with world.transaction() as s:
+        assert s.scalar(select(Staff.language).where(Staff.phone == VACCINATOR)) == "bn"
+
+
+def test_severe_aefi_alerts_coordinators(say, world):
+    assert say(VACCINATOR, "AEFI 12345678 SEVERE fainted, fell") == "Side effect recorded for 12345678: severe."
+    assert say(VACCINATOR, "AEFI 12345678 minor") == "Side effect recorded for 12345678: minor."
+    with world.transaction() as s:
+        events = s.scalars(select(AdverseEvent).order_by(AdverseEvent.id)).all()
+        alerts = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.aefi_severe")).all()
+    assert [(e.severity, e.note) for e in events] == [("SEVERE", "fainted, fell"), ("MINOR", "")]
+    assert [(a.recipient, a.body) for a in alerts] == [
+        (COORDINATOR, "SEVERE AEFI at Kalyani PHC: REF 12345678. Note: fainted, fell")]
+
+
+def test_inactive_staff_get_the_public_replies(say):
+    assert say("+919830000008", "DOSE 12345678").startswith("You have no upcoming appointment.")
