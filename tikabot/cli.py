@@ -148,6 +148,22 @@ def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, resta
 
 
 @main.command()
+@click.option("--webhook-url", default=None, help="Serve Telegram's webhook at this public URL instead of polling.")
+@click.option("--port", default=8443, show_default=True, help="Local port for the webhook server.")
+def bot(webhook_url: str | None, port: int) -> None:
+    """The Telegram coordinator bot: long polling, or a webhook checked with TELEGRAM_WEBHOOK_SECRET."""
+    from tikabot.bot.run import BotConfigError, run_polling, run_webhook
+
+    services = _services()
+    try:
+        run_webhook(services, webhook_url, port) if webhook_url else run_polling(services)
+    except BotConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        services.close()
+
+
+@main.command()
 @click.option("--port", default=8900, show_default=True)
 @click.option("--fail-rate", default=0.0, show_default=True, help="Share of requests that fail (spread over fault kinds).")
 @click.option("--account-sid", default=None, help="Account SID the simulator accepts.")
@@ -160,6 +176,8 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
     serve_forever(port=port, fail_rate=fail_rate, account_sid=account_sid or SIMULATOR_ACCOUNT_SID,
                   auth_token=auth_token or SIMULATOR_AUTH_TOKEN)
 
+
+from tikabot.reminders.command import remind as _remind; main.add_command(_remind)  # noqa: E402,E702
 
 if __name__ == "__main__":
     main()

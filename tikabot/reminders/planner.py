@@ -36,7 +36,7 @@ def plan(session: Session, now: datetime, config) -> dict[str, int]:
     counts: Counter[str] = Counter()
     counts["missed_marked"] = mark_missed(session, now, policy)
     candidates = gather(session, now, policy)
-    stored = _stored(session, [c.key for c in candidates])
+    stored = stored_by_key(session, [c.key for c in candidates])
     for candidate in candidates:
         timing = candidate.timing(now, policy)
         row = stored.get(candidate.key)
@@ -69,7 +69,7 @@ def mark_missed(session: Session, now: datetime, policy: Policy) -> int:
     return result.rowcount or 0
 
 
-def _stored(session: Session, keys: list[str]) -> dict[str, OutboundMessage]:
+def stored_by_key(session: Session, keys: list[str]) -> dict[str, OutboundMessage]:
     found: dict[str, OutboundMessage] = {}
     for i in range(0, len(keys), KEY_BATCH):
         batch = keys[i:i + KEY_BATCH]

@@ -1,0 +1,78 @@
+"""Importing appointments adds the booking SMS once; a new date adds one more and withdraws the old."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from reminder_world import ist
+from sqlalchemy import select
+
+from tikabot import clock
+from tikabot.imports.runner import run_import
+from tikabot.reminders import plan
+from tikabot.store.models import OutboundMessage
+
+NOW = ist(date(2021, 3, 1), 11)
+
+
+@pytest.fixture
+def district(services, tmp_path, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    files = {
+        "sites": "code,name,district,state\nS001,Kalyani PHC,Nadia,West Bengal\n",
+        "beneficiaries": "ref,name,phone,language,category,site_code\n"
+                         "0700000001,Rahima Khatun,+919830012345,en,60+,S001\n"
+                         "0700000002,সুমিতা দাস,+919830012346,bn,60+,S001\n",
+        "appointments": "ref,site_code,dose,date,slot\n"
+                        "0700000001,S001,1,2021-03-04,09:00-11:00\n"
+                        "0700000002,S001,1,2021-03-04,11:00-13:00\n",
+    }
+    for kind, text in files.items():
+        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
+        run_import(services.sessions, kind, tmp_path / f"{kind}.csv")
+    return tmp_path
+
+
+def notices(services):
+    with services.sessions() as s:
+        return list(s.scalars(select(OutboundMessage).where(OutboundMessage.template == "appt.booked")
+                              .order_by(OutboundMessage.id)))
+
+
+def test_import_sends_each_person_the_booking_with_date_slot_site_and_code(services, district):
+    sent = notices(services)
+    assert [m.recipient for m in sent] == ["+919830012345", "+919830012346"]
+    assert sent[0].body.startswith("Dear Rahima, your vaccination is on 4 Mar, 09:00-11:00 at Kalyani PHC. "
+                                   "Security code ")
+    assert sent[1].language == "bn" and "11:00-13:00" in sent[1].body
+    assert all(m.priority == "bulk" and m.not_before is None for m in sent)  # 16:30 IST: not quiet
+
+
+def test_reimporting_the_same_file_sends_nothing_more(services, district):
+    result = run_import(services.sessions, "appointments", district / "appointments.csv")
+    assert result.summary() == "imported 0, unchanged 2, rejected 0"
+    assert len(notices(services)) == 2
+
+
+def test_a_dry_run_import_sends_nothing(services, tmp_path, monkeypatch, district):
+    path = tmp_path / "more.csv"
+    path.write_text("ref,site_code,dose,date,slot\n0700000001,S001,2,2021-04-04,09:00-11:00\n", encoding="utf-8")
+    run_import(services.sessions, "appointments", path, dry_run=True)
+    assert len(notices(services)) == 2
+
+
+def test_a_new_date_brings_a_new_notice_and_the_planner_drops_the_old_reminders(services, district):
+    with services.transaction() as s:
+        plan(s, ist(date(2021, 3, 3), 9), services.config)  # eve and morning of 4 Mar are written
+    path = district / "appointments.csv"
+    path.write_text(path.read_text().replace("0700000001,S001,1,2021-03-04", "0700000001,S001,1,2021-03-08"))
+    assert run_import(services.sessions, "appointments", path).summary() == "imported 1, unchanged 1, rejected 0"
+    rahima = [m.body.split(", ")[1] for m in notices(services) if m.recipient == "+919830012345"]
+    assert rahima == ["your vaccination is on 4 Mar", "your vaccination is on 8 Mar"]
+    with services.transaction() as s:
+        counts = plan(s, ist(date(2021, 3, 3), 9, 5), services.config)
+    assert counts == {"cancelled": 3}  # Rahima's old notice (had it not gone), evening and morning reminders
+    with services.sessions() as s:
+        pending = s.scalars(select(OutboundMessage.idempotency_key).where(
+            OutboundMessage.status == "pending", OutboundMessage.recipient == "+919830012345")).all()
+    assert sorted(k.split("-", 2)[2] for k in pending) == ["booked-2021-03-08"]
