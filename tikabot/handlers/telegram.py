@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,9 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from tikabot.store.models import OutboundMessage
+
+# Opt in to python-telegram-bot's timedelta periods (v23 behaviour); see tikabot/bot/__init__.py.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_TEXT = 4096
 MAX_RETRY_WAIT = 60.0  # longer waits go back to the queue instead of holding a worker

@@ -1,0 +1,90 @@
+"""`tikabot bot`: refusing to start without what it needs, and webhook mode's secret check."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+
+from tikabot.bot.run import serve_webhook
+from tikabot.cli import main
+from tikabot.processes import free_port
+from tikabot.services import Services
+
+from conftest import COORDINATOR_ID, TOKEN, message_update
+
+
+def test_the_bot_command_explains_a_missing_token(monkeypatch, database_url):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["bot"])
+    assert result.exit_code == 1
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
+
+
+def test_webhook_mode_needs_a_well_formed_secret(monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "has spaces!")
+    result = CliRunner().invoke(main, ["bot", "--webhook-url", "https://bot.example.org/tg"])
+    assert result.exit_code == 1 and "TELEGRAM_WEBHOOK_SECRET" in result.output
+
+
+class WebhookThread:
+    def __init__(self, services, url, port):
+        self.loop = asyncio.new_event_loop()
+        self.stop_event = None
+        self.args = (services, url, port)
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
+
+    async def _main(self):
+        self.stop_event = asyncio.Event()
+        await serve_webhook(*self.args, host="127.0.0.1", stop=self.stop_event)
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def post(url, body, secret=None):
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, district):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    server = WebhookThread(bot_services, url, port)
+    server.thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not sim.sim.telegram_calls("setWebhook") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [registered] = sim.sim.telegram_calls("setWebhook")
+        assert registered["params"]["url"] == url
+        assert registered["params"]["secret_token"] == bot_services.config.telegram_webhook_secret
+        update = {"update_id": 900, **message_update(COORDINATOR_ID, "/help")}
+        assert post(url, update, secret="wrong") == 403
+        assert post(url, update) == 403
+        assert post(url, {"update_id": 901}, secret=bot_services.config.telegram_webhook_secret) == 200
+        sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))  # pushed by the simulator, with secret
+        while not sim.sim.telegram_calls("sendMessage") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        replies = sim.sim.telegram_calls("sendMessage")
+        assert len(replies) == 1 and "KAL01" in replies[0]["params"]["text"]
+    finally:
+        server.stop()
