@@ -22,7 +22,13 @@ class Services:
     def build(cls, config: Config) -> "Services":
         engine = make_engine(config.database_url)
         redis = Redis.from_url(config.redis_url, health_check_interval=30) if config.redis_url else None
-        return cls(config=config, engine=engine, sessions=make_sessionmaker(engine), redis=redis)
+        sessions = make_sessionmaker(engine)
+        if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
+            from tikabot.queue.dispatch import make_dispatch
+            from tikabot.queue.outbox import DISPATCH_KEY
+
+            sessions.configure(info={DISPATCH_KEY: make_dispatch(redis)})
+        return cls(config=config, engine=engine, sessions=sessions, redis=redis)
 
     def transaction(self):
         return transaction(self.sessions)

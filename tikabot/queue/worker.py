@@ -1,17 +1,90 @@
-"""`tikabot worker`: an RQ worker on the otp, default and bulk queues, in that priority."""
+"""`tikabot worker`: an RQ SimpleWorker on the otp, default and bulk queues, in that priority,
+with RQ's scheduler, the outbox relay (a thread) and an OTP lane (a second process that only
+takes OTP jobs, so a code never waits behind a bulk batch being sent).
+
+Why SimpleWorker: RQ's default worker forks per job (~25 ms of CPU each); this one runs jobs
+in-process and keeps the event loop and HTTP connections of tikabot.queue.runtime between jobs.
+Each job carries up to 200 message ids and sends them concurrently (see send_job).
+"""
 from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
 
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-QUEUE_NAMES = ("otp", "default", "bulk")
+from tikabot.queue.dispatch import QUEUE_NAMES
+
+log = logging.getLogger(__name__)
 
 
-def queues(redis: Redis) -> list[Queue]:
-    return [Queue(name, connection=redis) for name in QUEUE_NAMES]
+def queues(redis: Redis, names=QUEUE_NAMES) -> list[Queue]:
+    return [Queue(name, connection=redis) for name in names]
 
 
-def run_worker(redis: Redis, burst: bool = False) -> None:
-    # SimpleWorker runs jobs in its own process: no fork per job (a fork costs ~25 ms of CPU).
+def _services():
+    from tikabot.config import Config
+    from tikabot.services import Services
+
+    return Services.build(Config.from_env())
+
+
+def _watch_parent(parent: int) -> None:
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            threading.Event().wait(1.0)
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def run_otp_lane(parent: int | None = None) -> None:
+    """A worker for the otp queue alone (its own process)."""
+    if parent is not None:
+        _watch_parent(parent)
+    services = _services()
+    worker = SimpleWorker(queues(services.redis, ("otp",)), connection=services.redis)
+    worker.work(logging_level="WARNING")
+
+
+def start_relay(services, settings, stop: threading.Event) -> threading.Thread:
+    from tikabot.queue.relay import Relay
+
+    thread = threading.Thread(target=Relay(services, settings).run_forever, args=(stop,),
+                              daemon=True, name="outbox-relay")
+    thread.start()
+    return thread
+
+
+def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) -> None:
+    from tikabot.queue.relay import Relay
+    from tikabot.queue.settings import SendSettings
+
+    settings = SendSettings.from_env()
+    services = _services()
     worker = SimpleWorker(queues(redis), connection=redis)
-    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    if burst:  # queue what the database holds, send everything, stop
+        Relay(services, settings).run_once(force=True)
+        worker.work(burst=True, logging_level="WARNING")
+        services.close()
+        return
+    if otp_lane is None:
+        otp_lane = os.environ.get("TIKABOT_OTP_LANE", "1") != "0"
+    lane = None
+    if otp_lane:
+        lane = multiprocessing.get_context("spawn").Process(target=run_otp_lane, args=(os.getpid(),),
+                                                            name="otp-lane", daemon=True)
+        lane.start()
+    stop = threading.Event()
+    start_relay(services, settings, stop)
+    try:
+        worker.work(with_scheduler=True, logging_level="WARNING")
+    finally:
+        stop.set()
+        if lane is not None:
+            lane.terminate()
+            lane.join(5)
+        services.close()

@@ -1,0 +1,103 @@
+"""Fixtures for the send pipeline: the provider simulator, our web app on a real loopback port
+(status callbacks reach /sms/status for real, signed), a worker run in this process."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pytest
+from rq import SimpleWorker
+from werkzeug.serving import make_server
+
+from tikabot.queue import runtime
+from tikabot.queue.relay import Relay
+from tikabot.queue.settings import SendSettings
+from tikabot.queue.worker import queues
+from tikabot.services import Services
+from tikabot.simulator.config import FaultConfig
+from tikabot.simulator.server import SimulatorThread
+
+TEST_ACCOUNT_SID = "AC" + "1" * 32  # as in tests/conftest.py's config fixture
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+FAST = SendSettings(lease_s=5.0, retry_base_s=0.05, slow_retry_base_s=0.05, retry_cap_s=0.2,
+                    voice_after_s=0.5, relay_interval_s=0.1, stale_s=1.0, account_pause_s=1.0)
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    thread = SimulatorThread(FaultConfig(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, seed=3,
+                                         sent_delay_s=0.01, delivered_delay_s=0.02, timeout_sleep_s=1.5,
+                                         callback_retries=2, callback_retry_delay_s=0.05))
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def sim(simulator):
+    simulator.sim.reset(config=True)
+    return simulator.sim
+
+
+class LiveApp:
+    """Our Flask app served on a loopback port, so the simulator's callbacks reach it."""
+
+    def __init__(self, config):
+        from tikabot.app import create_app
+
+        sock_probe = make_server("127.0.0.1", 0, lambda environ, start: [])
+        port = sock_probe.server_port
+        sock_probe.server_close()
+        self.url = f"http://127.0.0.1:{port}"
+        self.config = dataclasses.replace(config, public_base_url=self.url)
+        self.app = create_app(self.config)
+        self.app.extensions["tikabot_send_settings"] = FAST
+        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.app.extensions["tikabot"].close()
+
+
+@pytest.fixture
+def live(config, simulator):
+    app = LiveApp(dataclasses.replace(config, twilio_api_base=simulator.url, twilio_timeout=1.0,
+                                      send_rate=1000.0))
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def pipeline(live):
+    """Services + an installed runtime with fast retry settings; `.drain()` runs the worker."""
+    services = Services.build(live.config)
+    rt = runtime.install(services, FAST)
+    yield Pipeline(services, rt)
+    runtime.uninstall()
+    services.close()
+
+
+class Pipeline:
+    def __init__(self, services, rt):
+        self.services, self.runtime = services, rt
+        self.relay = Relay(services, rt.settings)
+
+    def drain(self):
+        SimpleWorker(queues(self.services.redis), connection=self.services.redis).work(
+            burst=True, logging_level="ERROR")
+
+    def settle(self, done, timeout=10.0, relay=True):
+        """Drain, relay and wait for callbacks until done() holds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.drain()
+            if done():
+                return True
+            if relay:
+                self.relay.run_once(force=True)
+            time.sleep(0.05)
+        return done()

@@ -1,0 +1,233 @@
+"""Twilio SMS and voice, send side: one message out, and status callbacks translated.
+
+Only translation lives here: our message -> the official client's call, Twilio's answers and
+error codes -> named outcomes. Retry timing, leases and the database belong to tikabot/queue/.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from html import escape
+from urllib.parse import urlencode
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from tikabot.handlers.twilio_client import close_async_client, make_async_client
+
+# What to do about an error: try again later, give up, or stop sending and tell a person.
+RETRY, FAIL, ACCOUNT = "retry", "fail", "account"
+# After an error whose outcome is unknown (timeout, 5xx) the message may exist at the provider.
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    name: str
+    action: str
+    max_retries: int | None = None  # None: the sender's normal limit
+    slow: bool = False  # a long back-off (handset off, queue full)
+
+
+# CONTRACT §8 and Twilio's own wording. One table; nothing else decides retryability.
+TWILIO_ERRORS: dict[int, ErrorKind] = {
+    429: ErrorKind("rate_limited", RETRY),
+    20429: ErrorKind("rate_limited", RETRY),
+    21611: ErrorKind("sender_queue_full", RETRY, slow=True),
+    30001: ErrorKind("queue_overflow", RETRY, slow=True),
+    30003: ErrorKind("handset_unreachable", RETRY, max_retries=3, slow=True),
+    30008: ErrorKind("unknown_delivery_error", RETRY, max_retries=2),
+    30500: ErrorKind("carrier_error", RETRY),
+    20500: ErrorKind("provider_error", UNKNOWN),
+    21211: ErrorKind("invalid_number", FAIL),
+    21408: ErrorKind("region_not_enabled", FAIL),
+    21602: ErrorKind("empty_body", FAIL),
+    21610: ErrorKind("opted_out", FAIL),
+    21612: ErrorKind("unroutable", FAIL),
+    21614: ErrorKind("not_a_mobile", FAIL),
+    21617: ErrorKind("body_too_long", FAIL),
+    21635: ErrorKind("not_a_mobile", FAIL),
+    30004: ErrorKind("blocked", FAIL),
+    30005: ErrorKind("unknown_destination", FAIL),
+    30006: ErrorKind("landline_or_unreachable_carrier", FAIL),
+    30007: ErrorKind("filtered", FAIL),
+    30036: ErrorKind("validity_expired", FAIL),
+    20003: ErrorKind("authentication_failed", ACCOUNT),
+    20403: ErrorKind("account_forbidden", ACCOUNT),
+    30002: ErrorKind("account_suspended", ACCOUNT),
+}
+NETWORK_ERROR = ErrorKind("network_error", UNKNOWN)
+TIMEOUT = ErrorKind("timeout", UNKNOWN)
+SERVER_ERROR = ErrorKind("provider_error", UNKNOWN)
+OPT_OUT_CODE = 21610
+
+
+def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
+    """The kind of a Twilio error code (or of a bare HTTP status when there is no code)."""
+    if code in TWILIO_ERRORS:
+        return TWILIO_ERRORS[code]
+    if http_status is not None and http_status >= 500:
+        return SERVER_ERROR
+    return ErrorKind(f"error_{code}", FAIL)
+
+
+class SendError(Exception):
+    """A named send failure: `kind.action` says whether to retry, fail or stop."""
+
+    def __init__(self, kind: ErrorKind, code: int | str | None = None, detail: str = ""):
+        super().__init__(f"{kind.name} ({code}): {detail}" if detail else f"{kind.name} ({code})")
+        self.kind = kind
+        self.code = str(code) if code is not None else kind.name[:10]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender needs to know about one message."""
+    id: int
+    attempt: int
+    channel: str
+    recipient: str
+    body: str
+    language: str
+    priority: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_id: str
+    provider_status: str
+
+
+# Twilio message statuses -> ours. Ours only move forward (see tikabot/queue/statuses.py).
+TWILIO_STATUSES = {
+    "accepted": "accepted", "scheduled": "accepted", "queued": "accepted", "sending": "accepted",
+    "sent": "sent", "delivered": "delivered", "read": "delivered",
+    "undelivered": "undelivered", "failed": "undelivered", "canceled": "undelivered",
+}
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A status callback, translated."""
+    provider_id: str
+    status: str  # one of TWILIO_STATUSES' values
+    error_code: int | None
+    message_id: int | None  # ours, from the callback URL
+    attempt: int | None
+
+
+class BadStatusReport(ValueError):
+    pass
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def parse_status(form, query) -> StatusReport:
+    """Twilio's status-callback form (+ our URL query) -> StatusReport; BadStatusReport if unusable."""
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    raw = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    if not sid or raw not in TWILIO_STATUSES:
+        raise BadStatusReport("MessageSid and a known MessageStatus are required")
+    return StatusReport(sid, TWILIO_STATUSES[raw], _int_or_none(form.get("ErrorCode")),
+                        _int_or_none(query.get("id")), _int_or_none(query.get("attempt")))
+
+
+def status_callback_url(public_base_url: str, message_id: int, attempt: int) -> str:
+    """Our id and attempt ride in the URL, so a callback names the message even when the
+    create call timed out and we never learnt the sid."""
+    return f"{public_base_url.rstrip('/')}/sms/status?{urlencode({'id': message_id, 'attempt': attempt})}"
+
+
+def validity_seconds(expires_at: datetime | None, now: datetime) -> int | None:
+    """Twilio's ValidityPeriod (1..36000 s) for a message that must not arrive after expires_at."""
+    if expires_at is None:
+        return None
+    return max(1, min(36000, int((expires_at - now).total_seconds())))
+
+
+SAY_LANGUAGES = {"en": "en-IN", "hi": "hi-IN", "bn": "bn-IN"}
+
+
+def say_twiml(text: str, language: str) -> str:
+    """TwiML reading text out twice in the beneficiary's language."""
+    lang = SAY_LANGUAGES.get(language, "en-IN")
+    say = f'<Say language="{lang}">{escape(text)}</Say>'
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{say}<Pause length="1"/>{say}</Response>'
+
+
+def spaced_digits(code: str) -> str:
+    """'482913' -> '4 8 2 9 1 3': a voice reads each digit."""
+    return " ".join(code)
+
+
+CODE = re.compile(r"(?<!\d)\d{4,10}(?!\d)")
+
+
+def code_in(body: str) -> str | None:
+    """The verification code in an OTP text (codes are always ASCII digits)."""
+    found = CODE.search(body)
+    return found.group(0) if found else None
+
+
+class TwilioSender:
+    """Sends SMS (or calls, `voice=True`) through the official async client; one per process."""
+
+    def __init__(self, config, voice: bool = False, max_in_flight: int = 64):
+        self.config = config
+        self.voice = voice
+        self.client = make_async_client(config.twilio_account_sid or "", config.twilio_auth_token or "",
+                                        api_base=config.twilio_api_base, timeout=config.twilio_timeout,
+                                        max_connections=max_in_flight)
+
+    def _sender(self) -> dict:
+        if self.config.twilio_messaging_service_sid and not self.voice:
+            return {"messaging_service_sid": self.config.twilio_messaging_service_sid}
+        return {"from_": self.config.twilio_from}
+
+    async def send(self, message: Outgoing) -> Accepted:
+        now = datetime.now(timezone.utc)
+        try:
+            if self.voice:
+                created = await self.client.calls.create_async(
+                    to=message.recipient, twiml=say_twiml(message.body, message.language), **self._sender())
+            else:
+                params = dict(to=message.recipient, body=message.body, **self._sender())
+                if self.config.public_base_url:
+                    params["status_callback"] = status_callback_url(self.config.public_base_url,
+                                                                    message.id, message.attempt)
+                validity = validity_seconds(message.expires_at, now)
+                if validity is not None:
+                    params["validity_period"] = validity
+                created = await self.client.messages.create_async(**params)
+        except TwilioRestException as exc:
+            raise SendError(classify(exc.code, exc.status), exc.code or exc.status, exc.msg) from exc
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            raise SendError(TIMEOUT, "timeout") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise SendError(NETWORK_ERROR, "network", type(exc).__name__) from exc
+        except TwilioException as exc:
+            raise SendError(SERVER_ERROR, "provider", str(exc)[:80]) from exc
+        return Accepted(created.sid, "sent" if self.voice else TWILIO_STATUSES.get(created.status, "accepted"))
+
+    async def find_existing(self, message: Outgoing, since: datetime) -> Accepted | None:
+        """Ask Twilio whether an earlier attempt of this message exists (same To and body,
+        sent since the attempt started). Calls cannot be listed this way: None for voice."""
+        if self.voice:
+            return None
+        try:
+            found = await self.client.messages.list_async(
+                to=message.recipient, date_sent_after=since - timedelta(seconds=5), limit=100)
+        except (TwilioException, asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise SendError(NETWORK_ERROR, "check", type(exc).__name__) from exc
+        for item in found:
+            if item.body == message.body:
+                return Accepted(item.sid, TWILIO_STATUSES.get(item.status, "accepted"))
+        return None
+
+    async def close(self) -> None:
+        await close_async_client(self.client)

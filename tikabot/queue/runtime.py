@@ -1,0 +1,69 @@
+"""What a worker process keeps between jobs: services, one event loop, one sender per channel
+(so HTTP connections are reused across jobs), and the bulk throttle.
+
+Jobs take message ids only and find everything else here. `install(services)` sets it up
+explicitly (tests, benchmarks); otherwise the first job builds it from the environment.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from tikabot.queue.senders import SENDERS
+from tikabot.queue.settings import SendSettings
+from tikabot.queue.throttle import Throttle
+
+
+class Runtime:
+    def __init__(self, services, settings: SendSettings | None = None, owns_services: bool = False):
+        self.services = services
+        self.settings = settings or SendSettings.from_env()
+        self.loop = asyncio.new_event_loop()
+        self.senders: dict = {}
+        self.owns_services = owns_services
+        config = services.config
+        sender_name = config.twilio_from or config.twilio_messaging_service_sid or "default"
+        self.throttle = Throttle(services.redis, config.send_rate, sender_name)
+
+    def sender(self, channel: str):
+        if channel not in self.senders:
+            self.senders[channel] = SENDERS[channel](self.services.config)
+        return self.senders[channel]
+
+    def run(self, coroutine):
+        return self.loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        for sender in self.senders.values():
+            self.loop.run_until_complete(sender.close())
+        self.senders.clear()
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+        if self.owns_services:
+            self.services.close()
+
+
+_current: Runtime | None = None
+
+
+def install(services, settings: SendSettings | None = None) -> Runtime:
+    global _current
+    uninstall()
+    _current = Runtime(services, settings)
+    return _current
+
+
+def uninstall() -> None:
+    global _current
+    if _current is not None:
+        _current.close()
+        _current = None
+
+
+def current() -> Runtime:
+    global _current
+    if _current is None:
+        from tikabot.config import Config
+        from tikabot.services import Services
+
+        _current = Runtime(Services.build(Config.from_env()), owns_services=True)
+    return _current

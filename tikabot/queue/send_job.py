@@ -1,0 +1,128 @@
+"""The RQ job: send a batch of outbox messages, given their ids.
+
+One job = claim (one transaction, leases of at most SendSettings.lease_s) -> send all claimed
+messages concurrently through the channel's sender (bulk paced by the Redis throttle) ->
+record every outcome (one transaction). A message whose earlier attempt may have reached the
+provider is first looked up there, so a crash or a timeout never turns into a second SMS.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+from tikabot.clock import now as utcnow
+from tikabot.handlers.twilio_sms import ACCOUNT, FAIL, OPT_OUT_CODE, RETRY, SendError
+from tikabot.phones import mask
+from tikabot.queue import dispatch, ledger, pause, runtime
+from tikabot.queue.retry import next_attempt_at
+from tikabot.queue.senders import SENDERS
+
+log = logging.getLogger(__name__)
+MAX_IN_FLIGHT = 64
+
+
+def send_batch(ids: list[int]) -> dict:
+    """RQ entry point. Returns counts by outcome (kept only for logs)."""
+    rt = runtime.current()
+    return rt.run(send_ids(rt, [int(i) for i in ids]))
+
+
+def _bulk_limit(rt) -> int:
+    """How many bulk messages one lease can cover at SEND_RATE, with time left for a timeout."""
+    spare = rt.settings.lease_s - 2 * rt.services.config.twilio_timeout
+    return max(1, int(rt.services.config.send_rate * max(spare, 1.0)))
+
+
+async def send_ids(rt, ids: list[int]) -> dict:
+    services, settings = rt.services, rt.settings
+    redis = services.redis
+    now = utcnow()
+    until = pause.paused_until(redis, now)
+    if until is not None:
+        with services.transaction() as session:
+            ledger.postpone(session, ids, until, now)
+        dispatch.forget(redis, ids)
+        return {"postponed": len(ids)}
+    with services.transaction() as session:
+        claims, closed, left = ledger.claim(session, ids, now=now, lease_s=settings.lease_s,
+                                            channels=SENDERS.keys(), tz=services.config.tz,
+                                            bulk_limit=_bulk_limit(rt))
+    dispatch.forget(redis, ids)
+    if left:  # more bulk than one lease covers at SEND_RATE: back to the queue as a new job
+        dispatch.enqueue(redis, [(i, "bulk") for i in left])
+    if not claims:
+        return {"closed": closed}
+    outcomes = await _send_all(rt, claims)
+    done = utcnow()
+    with services.transaction() as session:
+        ledger.record(session, outcomes, done)
+        account = [o for o in outcomes if o.kind == "released"]
+        if account:
+            pause.alert_account_failure(session, account[0].code, done)
+    counts: dict[str, int] = {"closed": closed}
+    for outcome in outcomes:
+        counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
+    return counts
+
+
+async def _send_all(rt, claims: list[ledger.Claimed]) -> list[ledger.Outcome]:
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+    bulk = [c for c in claims if c.message.priority == "bulk"]
+    delays: dict[int, float] = {}
+    if bulk:
+        start, redis_now = rt.throttle.reserve(len(bulk))
+        base = time.monotonic() + (start - redis_now)
+        delays = {c.message.id: base + i / rt.throttle.rate for i, c in enumerate(bulk)}
+    return await asyncio.gather(*(_send_one(rt, c, gate, delays.get(c.message.id)) for c in claims))
+
+
+async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, at: float | None) -> ledger.Outcome:
+    message = claim.message
+    if at is not None:
+        wait = at - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+    sender = rt.sender(message.channel)
+    async with gate:
+        now = utcnow()
+        if message.expires_at is not None and message.expires_at <= now:
+            return ledger.Outcome(message.id, message.attempt, "expired", code="expired")
+        try:
+            if claim.earlier_attempt_at is not None and rt.settings.provider_check:
+                found = await sender.find_existing(message, claim.earlier_attempt_at)
+                if found is not None:
+                    log.info("message %s already at the provider as %s; not sent again", message.id,
+                             found.provider_id)
+                    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found)
+            accepted = await sender.send(message)
+        except SendError as exc:
+            return await _after_error(rt, claim, exc, sender)
+    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted)
+
+
+async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender) -> ledger.Outcome:
+    message, kind, settings = claim.message, exc.kind, rt.settings
+    now = utcnow()
+    log.warning("send of message %s to %s failed: %s", message.id, mask(message.recipient), exc.kind.name)
+    if kind.action == ACCOUNT:
+        pause.pause(rt.services.redis, exc.code, settings.account_pause_s)
+        return ledger.Outcome(message.id, message.attempt, "released", code=exc.code,
+                              at=now + timedelta(seconds=settings.account_pause_s))
+    if kind.action == FAIL:
+        opted_out = message.recipient if exc.code == str(OPT_OUT_CODE) else None
+        return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code, recipient=opted_out)
+    at = next_attempt_at(attempts=message.attempt, kind=kind, expires_at=message.expires_at, now=now,
+                         settings=settings)
+    unknown = kind.action != RETRY
+    if at is not None:
+        return ledger.Outcome(message.id, message.attempt, "retry", code=exc.code, at=at, unknown=unknown)
+    if unknown and settings.provider_check:  # last attempt, outcome unknown: ask before calling it failed
+        try:
+            found = await sender.find_existing(message, now - timedelta(seconds=rt.services.config.twilio_timeout * 2))
+        except SendError:
+            found = None
+        if found is not None:
+            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found)
+    return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code)

@@ -1,0 +1,22 @@
+"""Channel -> sender. The one table the send job looks a channel up in.
+
+A sender is built once per worker process from the Config and offers three coroutines:
+
+    async send(message: Outgoing) -> Accepted          # or raise handlers.twilio_sms.SendError
+    async find_existing(message, since) -> Accepted | None   # was an earlier attempt received?
+    async close() -> None
+
+To add a channel (e.g. "telegram" through python-telegram-bot), write the sender in its
+handler module and add one line below: `"telegram": lambda config: TelegramSender(config),`.
+Messages of a channel missing from this table stay pending (never lost, never claimed).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from tikabot.handlers.twilio_sms import TwilioSender
+
+SENDERS: dict[str, Callable] = {
+    "sms": lambda config: TwilioSender(config),
+    "voice": lambda config: TwilioSender(config, voice=True),
+}
