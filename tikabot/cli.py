@@ -178,6 +178,7 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
 
 
 from tikabot.reminders.command import remind as _remind; main.add_command(_remind)  # noqa: E402,E702
+from tikabot.cli_templates import templates as _templates; main.add_command(_templates)  # noqa: E402,E702
 
 if __name__ == "__main__":
     main()
