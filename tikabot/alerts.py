@@ -149,7 +149,7 @@ def check_otp_alerts(session: Session, now: datetime) -> list[OutboundMessage]:
     fresh = _unmarked(session, {f"otp:{mid}": (ref, site or "?") for mid, ref, site in rows})
     if not fresh:
         return []
-    refs = _names(ref for ref, _ in fresh.values())
+    refs = _names(dict.fromkeys(ref for ref, _ in fresh.values()))
     sites = _names(sorted({site for _, site in fresh.values()}))
     return alert_coordinators(session, key=f"otp-{_digest(fresh)}", template="alert.otp_undelivered",
                               params={"ref": refs, "site": sites}, priority="otp")
