@@ -52,4 +52,4 @@ def test_forty_days_from_booking_to_second_dose(world):
                                             "at Kalyani PHC. Please bring your ID.")
     assert bodies["dose.confirmation_final"] == ("Dear Rahima, you have had all doses of COVISHIELD. "
                                                  "You are fully vaccinated. Thank you.")
-    assert world.messages("cancelled") == [] and world.messages("pending") == []
+    assert world.messages("canceled") == [] and world.messages("pending") == []

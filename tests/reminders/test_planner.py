@@ -69,7 +69,7 @@ def test_date_change_withdraws_the_old_reminders_and_plans_the_new_date(world):
     world.set(Appointment, appt, date=new_day)
     counts = world.plan(ist(DAY - timedelta(days=1), 9, 5))
     assert counts == {"booked": 1, "cancelled": 3}
-    cancelled = {m.template for m in world.messages("cancelled")}
+    cancelled = {m.template for m in world.messages("canceled")}
     assert cancelled == {"appt.booked", "appt.reminder_eve", "appt.reminder_morning"}
     notice = world.messages("pending")[-1]
     assert notice.idempotency_key == f"appt-{appt}-booked-{new_day.isoformat()}"
@@ -81,30 +81,43 @@ def test_date_change_withdraws_the_old_reminders_and_plans_the_new_date(world):
 
 def test_stop_withdraws_reminders_and_start_brings_them_back(world, services):
     who = world.person()
-    appt = world.book(who, DAY)
+    world.book(who, DAY)
     world.plan(ist(DAY - timedelta(days=1), 9))
+    assert world.send_due(ist(DAY - timedelta(days=1), 9)) == ["appt.booked"]
     with services.transaction() as s:  # what the inbound STOP handler does
         s.get(Beneficiary, who).opted_out = True
         assert cancel_pending(s, beneficiary_id=who, reason="STOP") == 2
     assert world.plan(ist(DAY - timedelta(days=1), 10)) == {}
-    assert world.going() == [("at once", "appt.booked")]  # the booking notice carries the code
+    assert world.going() == []
     with services.sessions() as s:
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "reminders.cancelled")).one()
         assert audit.detail["reason"] == "STOP" and len(audit.detail["messages"]) == 2
     world.set(Beneficiary, who, opted_out=False)  # START
     assert world.plan(ist(DAY - timedelta(days=1), 19)) == {"revived": 2}
-    going = world.going()
-    assert ("at once", "appt.reminder_eve") in going   # 19:00: late rather than never, still the evening
-    assert ("03-10 08:00", "appt.reminder_morning") in going
+    # 19:00: the evening reminder goes late rather than never; the morning one at 08:00
+    assert world.going() == [("at once", "appt.reminder_eve"), ("03-10 08:00", "appt.reminder_morning")]
     assert len(world.messages()) == 3
 
 
-def test_stop_in_the_night_means_no_evening_reminder_later(world):
+def test_stop_before_booking_means_nothing_on_the_bulk_queue(world):
     who = world.person()
     world.book(who, DAY)
     world.set(Beneficiary, who, opted_out=True)
+    for hour in (9, 17, 23):
+        world.plan(ist(DAY - timedelta(days=1), hour))
+    world.plan(ist(DAY + timedelta(days=1), 10))
+    assert world.messages() == []
+
+
+def test_stop_late_in_the_evening_then_start_after_quiet_hours_began(world):
+    who = world.person()
+    world.book(who, DAY)
+    world.plan(ist(DAY - timedelta(days=1), 9))
+    world.set(Beneficiary, who, opted_out=True)
     world.plan(ist(DAY - timedelta(days=1), 17))
-    assert [m.template for m in world.messages()] == ["appt.booked"]
+    world.set(Beneficiary, who, opted_out=False)
+    assert world.plan(ist(DAY - timedelta(days=1), 22)) == {"revived": 2}  # notice and morning; not the eve
+    assert world.going() == [("03-10 08:00", "appt.booked"), ("03-10 08:00", "appt.reminder_morning")]
 
 
 def test_cancelled_appointment_withdraws_everything_pending(world, services):
@@ -137,7 +150,7 @@ def test_a_dose_recorded_the_day_before_cancels_the_day_of_reminder(world):
     for moment in (ist(DAY - timedelta(days=1), 18), ist(DAY, 8), ist(DAY + timedelta(days=1), 10)):
         world.plan(moment)
         sent += world.send_due(moment)
-    cancelled = sorted(m.template for m in world.messages("cancelled"))
+    cancelled = sorted(m.template for m in world.messages("canceled"))
     assert cancelled == ["appt.reminder_eve", "appt.reminder_morning"]
     assert sent == ["dose.confirmation"]
     confirmation = world.messages("sent")[-1]
@@ -169,3 +182,14 @@ def test_many_people_one_run(world, services):
     assert counts == {"booked": 30, "eve": 30, "morning": 30}
     with services.sessions() as s:
         assert s.scalar(select(func.count(func.distinct(OutboundMessage.recipient)))) == 30
+
+
+def test_withdrawing_by_appointment_includes_the_missed_message(world, services):
+    who = world.person()
+    appt = world.book(who, DAY)
+    world.plan(ist(DAY + timedelta(days=1), 0, 5))
+    [missed] = world.messages("pending")
+    assert missed.template == "appt.missed" and missed.appointment_id is None
+    with services.transaction() as s:  # a paper record of the dose arrives next morning
+        s.get(Appointment, appt).status = "done"
+        assert cancel_pending(s, appointment_id=appt, reason="dose 1 on paper") == 1

@@ -73,7 +73,7 @@ def test_missed_message_is_planned_only_once_the_day_is_over():
 
 
 @pytest.mark.parametrize("kind, status, has_dose, opted_out, expected", [
-    (s.BOOKED, "booked", False, True, True),       # the booking notice carries the code: still goes
+    (s.BOOKED, "booked", False, True, False),      # STOP: nothing on the bulk queue, the notice too
     (s.EVE, "booked", False, True, False),         # STOP stops reminders
     (s.EVE, "confirmed", False, False, True),
     (s.MORNING, "cancelled", False, False, False),

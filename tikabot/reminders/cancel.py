@@ -1,7 +1,7 @@
 """Withdrawing appointment messages that have not gone yet.
 
-A cancelled row stays in the outbox (status `cancelled`) with an audit entry saying why. The
-planner never writes a second row under the same key; it turns a cancelled row back to pending
+A withdrawn row stays in the outbox (status `canceled`, the outbox's terminal word) with an audit entry saying why. The
+planner never writes a second row under the same key; it turns a withdrawn row back to pending
 only when the person wants it again (START after STOP, an appointment booked again).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from tikabot.reminders import schedule as s
 from tikabot.store.models import AuditLog, OutboundMessage
 
-CANCELLED = "cancelled"
-NOT_YET_SENT = ("pending", "queued", "scheduled")  # no attempt made: safe to withdraw
+CANCELLED = "canceled"  # tikabot.queue.statuses spells it as Twilio does
+NOT_YET_SENT = ("pending",)  # with no attempt made: safe to withdraw (the sender claims only pending rows)
 OURS = or_(OutboundMessage.idempotency_key.like("appt-%"), OutboundMessage.idempotency_key.like("due-%"))
 
 
@@ -35,23 +35,20 @@ def withdraw(session: Session, rows: list[OutboundMessage], reason: str) -> int:
 
 def cancel_pending(session: Session, appointment_id: int | None = None, beneficiary_id: int | None = None,
                    reason: str = "") -> int:
-    """Withdraw what has not gone yet; returns how many messages were withdrawn.
+    """Withdraw appointment messages that have not gone yet; returns how many were withdrawn.
 
-    appointment_id: every message about that appointment (its booking notice too): call it when
-    the appointment is cancelled (NO) or its dose is recorded.
-    beneficiary_id: every reminder to that person (booking notices and confirmations still go):
-    call it on STOP. Both given: that person's reminders about that appointment.
+    appointment_id: every message about that appointment, whatever its date: call it when the
+    appointment is cancelled (NO) or its dose is recorded.
+    beneficiary_id: every appointment message and dose-2 reminder to that person: call it on STOP
+    (verification codes and dose confirmations are not touched). Both given: both must match.
     """
     if appointment_id is None and beneficiary_id is None:
         raise ValueError("cancel_pending needs an appointment_id or a beneficiary_id")
-    conditions = []
-    if appointment_id is not None:
-        conditions.append(OutboundMessage.appointment_id == appointment_id)
+    conditions = [OutboundMessage.template.in_(s.ALL_TEMPLATES)]
+    if appointment_id is not None:  # by key: the missed-appointment message carries no appointment_id
+        conditions.append(OutboundMessage.idempotency_key.like(f"appt-{int(appointment_id)}-%"))
     if beneficiary_id is not None:
-        conditions += [OutboundMessage.beneficiary_id == beneficiary_id,
-                       OutboundMessage.template.in_(s.REMINDER_TEMPLATES)]
-    else:
-        conditions.append(OutboundMessage.template.in_(s.APPOINTMENT_TEMPLATES))
+        conditions.append(OutboundMessage.beneficiary_id == beneficiary_id)
     return withdraw(session, list(session.scalars(unsent(*conditions))), reason)
 
 

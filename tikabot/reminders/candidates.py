@@ -39,8 +39,8 @@ def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Can
     params = {"name": s.first_name(person.name), "date": s.short_date(appointment.date),
               "slot": appointment.slot, "site": site.name, "code": appointment.security_code}
     return [Candidate(s.appointment_key(appointment.id, kind, appointment.date), kind, appointment.date,
-                      appointment.slot, person.phone, person.language, params, person.id, appointment.id,
-                      site.code, site.name)
+                      appointment.slot, person.phone, person.language, params, person.id,
+                      appointment.id if kind.linked else None, site.code, site.name)
             for kind in s.APPOINTMENT_KINDS
             if s.wanted(kind, appointment.status, has_dose, person.opted_out)]
 

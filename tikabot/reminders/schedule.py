@@ -22,15 +22,15 @@ class Kind:
     send: tuple[int, time] | None      # (days from the anchor, local time); None = at once
     expires: tuple[int, time] | None   # (days from the anchor, local time); None = end of the slot
     after: tuple[int, time] | None = None  # not planned before this (days, local time)
-    reminder: bool = True              # an opt-out (STOP) stops it
     statuses: tuple[str, ...] = ACTIVE
+    linked: bool = True  # the outbox row carries appointment_id (the sender drops those once the day is past)
 
 
-BOOKED = Kind("booked", "appt.booked", None, None, reminder=False)
+BOOKED = Kind("booked", "appt.booked", None, None)
 EVE = Kind("eve", "appt.reminder_eve", (-1, time(18)), (0, time(0)))
 MORNING = Kind("morning", "appt.reminder_morning", (0, time(7)), None)
 MISSED = Kind("missed", "appt.missed", (1, time(10)), (2, time(0)), after=(1, time(0)),
-              statuses=ACTIVE + ("missed",))
+              statuses=ACTIVE + ("missed",), linked=False)
 DUE_EVE = Kind("dueeve", "dose2.due_tomorrow", (-1, time(18)), (0, time(0)))
 DUE_DAY = Kind("dueday", "dose2.due_today", (0, time(7)), (1, time(0)))
 
@@ -38,7 +38,7 @@ APPOINTMENT_KINDS = (BOOKED, EVE, MORNING, MISSED)
 DUE_KINDS = (DUE_EVE, DUE_DAY)
 ALL_KINDS = APPOINTMENT_KINDS + DUE_KINDS
 TEMPLATES = {k.name: k.template for k in ALL_KINDS}
-REMINDER_TEMPLATES = tuple(k.template for k in ALL_KINDS if k.reminder)
+ALL_TEMPLATES = tuple(k.template for k in ALL_KINDS)
 APPOINTMENT_TEMPLATES = tuple(k.template for k in APPOINTMENT_KINDS)
 DUE_TEMPLATES = tuple(k.template for k in DUE_KINDS)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -100,5 +100,8 @@ def plannable(t: Timing, now: datetime) -> bool:
 
 
 def wanted(kind: Kind, status: str, has_dose: bool, opted_out: bool) -> bool:
-    """Does the person still need this appointment message, given what is recorded?"""
-    return status in kind.statuses and not has_dose and not (kind.reminder and opted_out)
+    """Does the person still need this appointment message, given what is recorded?
+
+    An opt-out (STOP) stops every one of them, the booking notice too: they all go on the bulk
+    queue, and the sender drops bulk messages to opted-out people (codes and confirmations go)."""
+    return status in kind.statuses and not has_dose and not opted_out
