@@ -1,0 +1,177 @@
+"""Benchmark: signed DOSE reports per second through POST /sms/inbound under gunicorn.
+
+Runs the real app (2 sync workers) on loopback with an embedded Redis and SQLite in WAL mode,
+and, in the same run, a bare Flask endpoint under the same gunicorn settings. The load comes
+from a separate process: aiohttp with many concurrent connections, every request pre-signed with
+Twilio's algorithm, each a distinct DOSE for a distinct beneficiary. Prints req/s, p50 and p99.
+
+    .venv/bin/python bench/inbound.py [--requests 3000] [--concurrency 64]
+
+Targets (issue 4): >= 500 DOSE/s, and >= 40 % of the bare endpoint's rate.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "bench-auth-token-0123456789abcdef"
+PUBLIC = "https://tikabot.example.org"
+SITES, STAFF_PER_SITE = 40, 10
+
+
+def seed(database_url: str, beneficiaries: int) -> list[tuple[str, str]]:
+    """Sites, staff and beneficiaries; returns (staff phone, ref) pairs, one per DOSE to send."""
+    from tikabot.store.db import make_engine, make_sessionmaker, transaction
+    from tikabot.store.migrate import upgrade
+    from tikabot.store.models import Beneficiary, Site, Staff
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    pairs = []
+    with transaction(make_sessionmaker(engine)) as s:
+        sites = [Site(code=f"S{i:03d}", name=f"Site {i}") for i in range(SITES)]
+        s.add_all(sites)
+        s.flush()
+        staff = [Staff(phone=f"+9198300{i:05d}", name=f"Vaccinator {i}", role="vaccinator",
+                       site_id=sites[i % SITES].id, language="en") for i in range(SITES * STAFF_PER_SITE)]
+        s.add_all(staff)
+        s.flush()
+        people = [Beneficiary(ref=f"{10_000_000 + i}", name=f"Person {i}", phone=f"+9197300{i:05d}", language="bn",
+                              site_id=sites[i % SITES].id) for i in range(beneficiaries)]
+        s.add_all(people)
+        pairs = [(staff[i % len(staff)].phone, p.ref) for i, p in enumerate(people)]
+    engine.dispose()
+    return pairs
+
+
+def signed_requests(pairs: list[tuple[str, str]], tag: str) -> list[dict]:
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(TOKEN)
+    out = []
+    for n, (phone, ref) in enumerate(pairs):
+        params = {"MessageSid": f"SM{tag}{n:030d}", "AccountSid": "AC" + "1" * 32, "From": phone,
+                  "To": "+919800000000", "Body": f"DOSE {ref} 1 CS 4120Z025", "NumMedia": "0",
+                  "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+        out.append({"params": params, "signature": validator.compute_signature(PUBLIC + "/sms/inbound", params)})
+    return out
+
+
+def start_gunicorn(target: str, port: int, env: dict, chdir: Path) -> subprocess.Popen:
+    from tikabot.processes import wait_for_port
+
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                             "--chdir", str(chdir), "--log-level", "warning", target],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(port)
+    return proc
+
+
+def run_client(port: int, requests_file: Path, concurrency: int) -> dict:
+    """Fire the requests from a separate process; returns its JSON figures."""
+    out = subprocess.run([sys.executable, __file__, "--client", str(port), str(requests_file), str(concurrency)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+async def _fire(port: int, requests: list[dict], concurrency: int) -> dict:
+    import aiohttp
+
+    latencies, statuses, recorded = [], {}, 0
+    queue = list(reversed(requests))
+
+    async def worker(session):
+        nonlocal recorded
+        while queue:
+            req = queue.pop()
+            start = time.perf_counter()
+            async with session.post(f"http://127.0.0.1:{port}/sms/inbound", data=req["params"],
+                                    headers={"X-Twilio-Signature": req["signature"]}) as resp:
+                body = await resp.text()
+            latencies.append(time.perf_counter() - start)
+            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            recorded += "Recorded:" in body
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {"requests": len(latencies), "seconds": elapsed, "rate": len(latencies) / elapsed,
+            "p50_ms": pick(0.50), "p99_ms": pick(0.99), "statuses": statuses, "recorded": recorded}
+
+
+def client_main(port: str, requests_file: str, concurrency: str) -> None:
+    requests = json.loads(Path(requests_file).read_text())
+    print(json.dumps(asyncio.run(_fire(int(port), requests, int(concurrency)))))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+
+    from tikabot.processes import free_port
+    from tikabot.redis_server import EmbeddedRedis
+    from tikabot.store.db import make_engine
+    from sqlalchemy import text
+
+    work = Path(tempfile.mkdtemp(prefix="tikabot-bench-"))
+    redis = EmbeddedRedis(data_dir=work / "redis")
+    redis.start()
+    database_url = f"sqlite:///{work / 'bench.db'}"
+    warmup = 200
+    pairs = seed(database_url, args.requests + warmup)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis.url, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+           "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "OTP_SECRET": "bench", "PYTHONPATH": str(ROOT)}
+    results = {}
+    try:
+        for name, target, chdir, tag in (("bare Flask", "bare_app:app", ROOT / "bench", "b"),
+                                         ("tikabot DOSE", "tikabot.app:create_app()", ROOT, "t")):
+            port = free_port()
+            proc = start_gunicorn(target, port, env, chdir)
+            try:
+                for phase, chunk in (("warmup", pairs[:warmup]), ("run", pairs[warmup:])):
+                    file = work / f"{tag}-{phase}.json"
+                    file.write_text(json.dumps(signed_requests(chunk, tag + phase[0])))
+                    results[name] = run_client(port, file, args.concurrency)
+            finally:
+                proc.terminate()
+                proc.wait(10)
+        engine = make_engine(database_url)
+        with engine.connect() as conn:
+            doses = conn.execute(text("SELECT count(*) FROM doses")).scalar()
+            outbox = conn.execute(text("SELECT count(*) FROM outbound_messages")).scalar()
+        engine.dispose()
+    finally:
+        redis.stop()
+    bare, real = results["bare Flask"], results["tikabot DOSE"]
+    print(f"{os.cpu_count()} CPUs, gunicorn 2 sync workers, {args.concurrency} concurrent connections, "
+          f"{args.requests} requests each (after {warmup} warm-up), {date.today()}")
+    for name, r in results.items():
+        print(f"  {name:13} {r['rate']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
+              f"statuses {r['statuses']}")
+    print(f"  DOSE replies 'Recorded': {real['recorded']}/{real['requests']}; doses in the database: {doses} "
+          f"(incl. warm-up); confirmations in the outbox: {outbox}")
+    print(f"  tikabot / bare = {real['rate'] / bare['rate']:.0%}   (targets: >= 500 DOSE/s, >= 40 %)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        client_main(*sys.argv[2:5])
+    else:
+        main()
