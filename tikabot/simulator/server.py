@@ -7,9 +7,9 @@ import socket
 import threading
 from typing import Callable, Optional
 
-import phonenumbers
 from aiohttp import web
 
+from tikabot.phones import mask
 from tikabot.simulator import control, telegram_api, twilio_api
 from tikabot.simulator.appkeys import SIM
 from tikabot.simulator.config import FaultConfig, config_with_fail_rate
@@ -94,19 +94,9 @@ class SimulatorThread:
         self.stop()
 
 
-def mask_phone(number: str) -> str:
-    """``+8801712345678`` -> ``+880*********78``: country code and last two digits."""
-    try:
-        country = "+" + str(phonenumbers.parse(number, None).country_code)
-    except phonenumbers.NumberParseException:
-        country = number[:2]
-    hidden = max(len(number) - len(country) - 2, 0)
-    return country + "*" * hidden + number[len(number) - 2:] if len(number) > 2 else "**"
-
-
 def print_message(record: MessageRecord) -> None:
     outcome = record.final_status + (f" {record.error_code}" if record.error_code else "")
-    print(f"SMS {record.sid} to {mask_phone(record.to)}, {record.num_segments} segment(s), "
+    print(f"SMS {record.sid} to {mask(record.to)}, {record.num_segments} segment(s), "
           f"will end {outcome}: {record.body[:60]!r}", flush=True)
 
 
