@@ -4,6 +4,7 @@ second, under a Redis lock so one worker at a time does it.
 Each pass:
 1. takes back expired leases (a worker died mid-send): those messages go back to `pending`
    keeping `attempt_started_at`, so the next sender asks the provider before sending again;
+   and closes pending OTPs past their expiry;
 2. queues pending messages that are due (retries, scheduled reminders) and not in transport,
    or that Redis lost (flushed, restarted without its file);
 3. now and then, re-queues messages whose job left the queues without claiming them;
@@ -40,6 +41,7 @@ SCAN_LIMIT = 20000
 @dataclass
 class RelayPass:
     leases_taken_back: int = 0
+    expired: int = 0
     requeued: int = 0
     stale_requeued: int = 0
     voice_calls: int = 0
@@ -54,6 +56,12 @@ def take_back_leases(session, now: datetime) -> list[tuple[int, str]]:
         session.execute(update(T).where(T.c.id.in_([r.id for r in rows]), T.c.status == "sending")
                         .values(status="pending", lease_until=None, updated_at=now))
     return [(r.id, r.priority) for r in rows]
+
+
+def expire_stale(session, now: datetime) -> int:
+    """Pending messages past their expiry (OTPs waiting for a retry) will never go: close them."""
+    return session.execute(update(T).where(T.c.status == "pending", T.c.expires_at <= now)
+                           .values(status="expired", updated_at=now)).rowcount
 
 
 def due_messages(session, now: datetime, older_than: datetime):
@@ -155,6 +163,7 @@ class Relay:
         check_alerts = force or tick - self.last_alert_check >= 30
         with self.services.transaction() as session:
             back = take_back_leases(session, now)
+            result.expired = expire_stale(session, now)
         with self.services.transaction() as session:
             lost, result.stale_requeued = requeue_lost(session, redis, now,
                                                        settings.stale_s if check_stale else None)

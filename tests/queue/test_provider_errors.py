@@ -1,0 +1,119 @@
+"""Each error the simulator injects leads to the right retry or failure, with no duplicate SMS."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tikabot.clock import now
+from tikabot.queue.outbox import add_message
+from tikabot.store.models import Beneficiary, OutboundMessage
+
+PHONE = "+919830012345"
+
+
+def add(services, key="m1", **kw):
+    with services.transaction() as session:
+        return add_message(session, key=key, recipient=kw.pop("recipient", PHONE), template="otp.code",
+                           language="en", params={"code": "482913", "minutes": 10}, **kw).id
+
+
+def row(services, message_id):
+    with services.sessions() as session:
+        return session.get(OutboundMessage, message_id)
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "timeout"])
+def test_api_fault_without_a_message_is_retried_and_sent_once(pipeline, sim, fault):
+    sim.configure(next_faults=[fault])
+    message_id = add(pipeline.services)
+    assert pipeline.settle(lambda: row(pipeline.services, message_id).status == "delivered")
+    assert len(sim.messages()) == 1
+    assert row(pipeline.services, message_id).attempts == 2
+
+
+@pytest.mark.parametrize("fault", ["500-created", "timeout-created"])
+def test_api_fault_after_the_message_was_created_is_found_not_resent(pipeline, sim, fault):
+    sim.configure(next_faults=[fault])
+    message_id = add(pipeline.services)
+    assert pipeline.settle(lambda: row(pipeline.services, message_id).status == "delivered")
+    [received] = sim.messages()
+    assert row(pipeline.services, message_id).provider_id == received["sid"]
+
+
+@pytest.mark.parametrize("code", [30001, 30003, 30008, 30500])
+def test_retryable_delivery_error_sends_again_until_delivered(pipeline, sim, code):
+    sim.configure(recipient_delivery_errors={PHONE: code})
+    message_id = add(pipeline.services)
+    assert pipeline.settle(lambda: len(sim.messages()) >= 2)
+    sim.configure(recipient_delivery_errors={})
+    assert pipeline.settle(lambda: row(pipeline.services, message_id).status == "delivered")
+    stored = row(pipeline.services, message_id)
+    assert stored.last_error_code == str(code)
+    assert stored.provider_id == sim.messages()[-1]["sid"]
+
+
+@pytest.mark.parametrize("code", [30004, 30005, 30006, 30007])
+def test_permanent_delivery_error_fails_without_retry(pipeline, sim, code):
+    sim.configure(recipient_delivery_errors={PHONE: code})
+    message_id = add(pipeline.services)
+    assert pipeline.settle(lambda: row(pipeline.services, message_id).status == "failed")
+    pipeline.settle(lambda: False, timeout=0.5)
+    assert len(sim.messages()) == 1
+    assert row(pipeline.services, message_id).last_error_code == str(code)
+
+
+def test_retryable_error_stops_after_the_last_attempt(pipeline, sim):
+    sim.configure(recipient_delivery_errors={PHONE: 30500})
+    message_id = add(pipeline.services)
+    assert pipeline.settle(lambda: row(pipeline.services, message_id).status == "failed")
+    assert len(sim.messages()) == pipeline.runtime.settings.max_attempts
+
+
+@pytest.mark.parametrize("recipient,code", [("+15005550001", "21211"), ("+15005550003", "21408"),
+                                             ("+15005550009", "21614")])
+def test_permanent_create_error_fails_at_once(pipeline, sim, recipient, code):
+    message_id = add(pipeline.services, recipient=recipient)
+    assert pipeline.settle(lambda: row(pipeline.services, message_id).status == "failed")
+    assert row(pipeline.services, message_id).last_error_code == code
+    assert row(pipeline.services, message_id).attempts == 1
+
+
+def test_21610_fails_and_marks_the_beneficiary_opted_out(pipeline, sim):
+    services = pipeline.services
+    with services.transaction() as session:
+        session.add(Beneficiary(ref="1234567", name="Rina", phone=PHONE, language="bn"))
+    sim.configure(recipient_delivery_errors={PHONE: 21610})
+    message_id = add(services)
+    assert pipeline.settle(lambda: row(services, message_id).status == "failed")
+    with services.sessions() as session:
+        assert session.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == PHONE)) is True
+
+
+def test_account_error_pauses_sending_and_alerts_coordinators_once(pipeline, sim):
+    from tikabot.store.models import Staff
+
+    services = pipeline.services
+    with services.transaction() as session:
+        session.add(Staff(phone="+919830000001", name="Coordinator", role="coordinator", language="en"))
+    sim.configure(check_auth=True, account_sid="AC" + "9" * 32)  # our credentials now fail: 20003
+    ids = [add(services, key=f"k{i}") for i in range(3)]
+    pipeline.drain()
+    with services.sessions() as session:
+        alerts = session.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.account_failure")).all()
+        stored = [session.get(OutboundMessage, i) for i in ids]
+    assert len(alerts) == 1 and "20003" in alerts[0].body
+    assert all(m.status == "pending" and m.attempts == 0 for m in stored)
+    sim.configure(account_sid="AC" + "1" * 32)
+    assert pipeline.settle(lambda: all(row(services, i).status == "delivered" for i in ids))
+
+
+def test_an_otp_is_not_retried_past_its_expiry(pipeline, sim):
+    sim.configure(recipient_delivery_errors={PHONE: 30003})
+    message_id = add(pipeline.services, priority="otp", expires_at=now() + timedelta(seconds=1))
+    pipeline.settle(lambda: False, timeout=2.0)
+    stored = row(pipeline.services, message_id)
+    assert stored.status in ("failed", "expired")
+    for received in sim.messages():
+        assert received["created"] < stored.expires_at.timestamp()

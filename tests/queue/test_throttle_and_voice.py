@@ -1,0 +1,56 @@
+"""Bulk pacing at SEND_RATE; OTPs pass the bulk queue; an undelivered OTP is read out by a call."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tikabot.clock import now
+from tikabot.handlers.twilio_sms import TwilioSender
+from tikabot.queue.outbox import add_message
+from tikabot.queue.throttle import Throttle
+from tikabot.store.models import OutboundMessage
+
+RATE = 200.0
+
+
+def test_bulk_stays_within_one_percent_of_send_rate_in_any_second(pipeline, sim):
+    services = pipeline.services
+    pipeline.runtime.throttle = Throttle(services.redis, RATE, "+15005550006")
+    # No status callbacks here: this process also plays the provider and our web app, and
+    # their work on callbacks would compete with the sender for the interpreter.
+    pipeline.runtime.senders["sms"] = TwilioSender(dataclasses.replace(services.config, public_base_url=None))
+    with services.transaction() as session:
+        for i in range(700):
+            add_message(session, key=f"b{i}", recipient=f"+9198301{i:05d}", template="otp.code",
+                        params={"code": "123456", "minutes": 10}, priority="bulk")
+    pipeline.drain()
+    times = sorted(m["created"] for m in sim.messages())
+    assert len(times) == 700
+    busiest, j = 0, 0
+    for i, start in enumerate(times):  # every window of one second starting at a send
+        while j < len(times) and times[j] < start + 1.0:
+            j += 1
+        busiest = max(busiest, j - i)
+    assert busiest <= RATE * 1.01
+    assert (len(times) - 1) / (times[-1] - times[0]) > RATE * 0.5  # paced, not stalled (gaps between jobs)
+
+
+def test_undelivered_otp_falls_back_to_a_voice_call_in_the_beneficiarys_language(pipeline, sim):
+    services = pipeline.services
+    sim.configure(recipient_delivery_errors={"+919830012345": 30006})
+    with services.transaction() as session:
+        sms = add_message(session, key="otp-1", recipient="+919830012345", template="otp.code", language="bn",
+                          params={"code": "482913", "minutes": 10}, priority="otp",
+                          expires_at=now() + timedelta(minutes=10))
+    assert pipeline.settle(lambda: len(sim.calls()) == 1, timeout=10)
+    [call] = sim.calls()
+    assert call["to"] == "+919830012345"
+    assert '<Say language="bn-IN">' in call["twiml"] and "4 8 2 9 1 3" in call["twiml"]
+    pipeline.settle(lambda: False, timeout=0.5)
+    assert len(sim.calls()) == 1
+    with services.sessions() as session:
+        voice = session.scalar(select(OutboundMessage).where(OutboundMessage.channel == "voice"))
+        assert voice.idempotency_key == "otp-1-voice" and voice.status == "sent"
+        assert session.get(OutboundMessage, sms.id).status == "failed"

@@ -1,0 +1,99 @@
+"""POST /sms/status: signed with Twilio's algorithm; statuses only move forward."""
+from __future__ import annotations
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tikabot.queue.outbox import add_message
+from tikabot.store.models import OutboundMessage
+
+TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
+PUBLIC = "https://tikabot.example.org"
+
+
+def post_status(client, params, query="", token=TOKEN):
+    url = f"{PUBLIC}/sms/status" + (f"?{query}" if query else "")
+    signature = RequestValidator(token).compute_signature(url, params)
+    return client.post("/sms/status" + (f"?{query}" if query else ""), data=params,
+                       headers={"X-Twilio-Signature": signature})
+
+
+@pytest.fixture
+def accepted(app):
+    services = app.extensions["tikabot"]
+    with services.transaction() as session:
+        message = add_message(session, key="k", recipient="+919830012345", template="otp.code",
+                              params={"code": "123456", "minutes": 10})
+        message.status, message.provider_id, message.attempts = "accepted", "SM" + "a" * 32, 1
+    return services, message.id
+
+
+def status_of(services, message_id):
+    with services.sessions() as session:
+        return session.get(OutboundMessage, message_id)
+
+
+def report(status, error=None):
+    params = {"MessageSid": "SM" + "a" * 32, "MessageStatus": status, "AccountSid": "AC" + "1" * 32}
+    if error:
+        params["ErrorCode"] = str(error)
+    return params
+
+
+def test_delivered_then_late_sent_stays_delivered(client, accepted):
+    services, message_id = accepted
+    assert post_status(client, report("delivered")).status_code == 204
+    assert post_status(client, report("sent")).status_code == 204
+    stored = status_of(services, message_id)
+    assert stored.status == "delivered" and stored.delivered_at is not None
+
+
+def test_sent_moves_accepted_forward(client, accepted):
+    services, message_id = accepted
+    post_status(client, report("sent"))
+    assert status_of(services, message_id).status == "sent"
+
+
+def test_mis_signed_callback_gets_403_and_changes_nothing(client, accepted):
+    services, message_id = accepted
+    assert post_status(client, report("delivered"), token="wrong-token").status_code == 403
+    assert client.post("/sms/status", data=report("delivered")).status_code == 403
+    assert status_of(services, message_id).status == "accepted"
+
+
+def test_signature_covers_our_query_string(client, accepted):
+    services, message_id = accepted
+    url = f"{PUBLIC}/sms/status?id={message_id}&attempt=1"
+    signature = RequestValidator(TOKEN).compute_signature(url, report("delivered"))
+    response = client.post(f"/sms/status?id={message_id}&attempt=2", data=report("delivered"),
+                           headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_callback_names_the_message_when_the_sid_was_never_learnt(client, app):
+    services = app.extensions["tikabot"]
+    with services.transaction() as session:
+        message = add_message(session, key="k2", recipient="+919830012345", template="otp.code",
+                              params={"code": "123456", "minutes": 10})
+        message.status, message.attempts = "sending", 1
+    assert post_status(client, report("sent"), query=f"id={message.id}&attempt=1").status_code == 204
+    stored = status_of(services, message.id)
+    assert (stored.status, stored.provider_id) == ("sent", "SM" + "a" * 32)
+
+
+def test_unknown_status_is_a_clear_400(client, accepted):
+    response = post_status(client, report("exploded"))
+    assert response.status_code == 400 and b"MessageStatus" in response.data
+
+
+def test_permanent_error_fails_and_retryable_one_plans_a_retry(client, app, accepted):
+    services, message_id = accepted
+    post_status(client, report("undelivered", 30003))
+    stored = status_of(services, message_id)
+    assert stored.status == "pending" and stored.not_before is not None and stored.provider_id is None
+    assert stored.last_error_code == "30003"
+    with services.transaction() as session:
+        session.get(OutboundMessage, message_id).provider_id = "SM" + "a" * 32
+        session.get(OutboundMessage, message_id).status = "sent"
+    post_status(client, report("failed", 30005))
+    assert status_of(services, message_id).status == "failed"
