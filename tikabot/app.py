@@ -17,7 +17,7 @@ def create_app(test_config: dict | Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tikabot.web import health, sms, status
+    from tikabot.web import health, sms, status, ussd
 
-    for module in (health, sms, status):
+    for module in (health, sms, status, ussd):
         app.register_blueprint(module.bp)

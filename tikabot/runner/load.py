@@ -23,6 +23,7 @@ NEEDS = {  # command -> facts it reads beyond the sender's own
     "VERIFY": {"beneficiary"},
     "OTP": {"beneficiary"},
     "AEFI": {"beneficiary"},
+    "USSD": {"beneficiary", "session", "tally", "due", "last_dose"},  # a USSD staff menu may show any of them
 }
 
 

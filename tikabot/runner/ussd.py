@@ -1,0 +1,139 @@
+"""One USSD request, end to end: session progress from Redis, facts, a pure menu step, effects, screen.
+
+    from tikabot.runner.ussd import UssdRequest, handle_ussd
+    reply = handle_ussd(services, UssdRequest(session_id=..., phone="+91...", inputs=["1", "2"]))
+    reply.text, reply.end  # the gateway adapter turns these into "CON ..." / "END ..."
+
+The gateway sends every input of the session so far with each request. The menu's progress
+(which inputs were handled, the screen stack, what was entered) lives in Redis under
+tikabot:ussd:<sessionId> for SESSION_TTL seconds. Each input is handled in its own database
+transaction with an InboundMessage row keyed by session and input number, so a repeated request
+changes nothing and gets the same screen. Effects go through runner/apply.py, the code path the
+SMS runner uses (source "ussd"), under the same per-phone lock: a dose reported by SMS and by
+USSD is one record.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from tikabot import clock
+from tikabot.flows import ussd_menus, vaccines
+from tikabot.flows.ussd_menus import MenuFacts
+from tikabot.i18n.catalog import render
+from tikabot.phones import mask
+from tikabot.runner import guards
+from tikabot.runner.apply import Context, apply_effects
+from tikabot.runner.load import active_staff, sender_facts, staff_facts
+from tikabot.store.models import Appointment
+from tikabot.store.models import InboundMessage as InboundRow
+
+log = logging.getLogger(__name__)
+CHANNEL = "ussd"
+SESSION_TTL = 10 * 60  # gateways end a session after 2-3 minutes of silence; keep a margin
+
+
+@dataclass(frozen=True)
+class UssdRequest:
+    """A gateway request, channel-neutral: who, which session, every input so far."""
+    session_id: str
+    phone: str  # E.164
+    inputs: list[str] = field(default_factory=list)
+    service_code: str = ""
+    network_code: str = ""
+
+
+@dataclass(frozen=True)
+class UssdReply:
+    """A screen and the session flag: end=False asks for more input, end=True closes the session."""
+    text: str
+    end: bool
+
+
+def _key(session_id: str) -> str:
+    return f"tikabot:ussd:{session_id}"
+
+
+def _provider_id(session_id: str, number: int) -> str:
+    """InboundMessage.provider_id (64 characters at most) for input `number` of a session."""
+    sid = session_id if len(session_id) <= 40 else hashlib.sha256(session_id.encode()).hexdigest()[:40]
+    return f"ussd-{sid}-{number}"
+
+
+def _load(redis, session_id: str) -> dict | None:
+    raw = redis.get(_key(session_id))
+    return json.loads(raw) if raw else None
+
+
+def _save(redis, session_id: str, saved: dict) -> None:
+    redis.set(_key(session_id), json.dumps(saved), ex=SESSION_TTL)
+
+
+def handle_ussd(services, request: UssdRequest, now: datetime | None = None) -> UssdReply:
+    if services.redis is None:
+        raise RuntimeError("the USSD runner needs Redis (REDIS_URL)")
+    now = now or clock.now()
+    redis = services.redis
+    with guards.sender_lock(redis, request.phone):
+        saved = _load(redis, request.session_id)
+        if saved is not None and saved["phone"] != request.phone:
+            log.warning("USSD session %s answered from another phone %s", request.session_id, mask(request.phone))
+            return UssdReply(render("ussd.expired", "en"), end=True)
+        if saved is None and request.inputs:  # progress expired or lost: never guess what was meant
+            return UssdReply(render("ussd.expired", "en"), end=True)
+        if saved is None:
+            saved = {"phone": request.phone, "menu": None, "screen": None, "end": False}
+        if saved["menu"] is not None and saved["menu"]["seen"] >= len(request.inputs):
+            return UssdReply(saved["screen"], saved["end"])  # the same request again
+        if saved["end"]:
+            return UssdReply(render("ussd.expired", "en"), end=True)
+        while saved["menu"] is None or saved["menu"]["seen"] < len(request.inputs):
+            saved = _one_input(services, request, saved, now)
+            _save(redis, request.session_id, saved)
+            if saved["end"]:
+                break
+    return UssdReply(saved["screen"], saved["end"])
+
+
+def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> dict:
+    """Handle the next input (or open the menu) in one transaction; the new saved progress."""
+    config = services.config
+    state = saved["menu"]
+    number = state["seen"] + 1 if state else 0
+    provider_id = _provider_id(request.session_id, number)
+    with services.transaction() as session:
+        row = session.scalar(select(InboundRow).where(InboundRow.provider_id == provider_id))
+        if row is not None:  # handled before, and Redis lost the progress after the commit
+            return {**saved, "screen": row.reply, "end": True}
+        text = request.inputs[number - 1] if number else ""
+        inbound = InboundRow(provider_id=provider_id, channel=CHANNEL, sender=request.phone, body=text,
+                             received_at=now)
+        session.add(inbound)
+        session.flush()
+        facts = _facts(session, config, request, state, now)
+        step = ussd_menus.step(state, request.inputs, facts)
+        ctx = Context(actor=request.phone, source=CHANNEL, key=provider_id, now=now, tz=config.tz,
+                      otp_secret=config.otp_secret)
+        replies = apply_effects(session, step.effects, ctx)
+        if step.screen is None or replies:
+            step = ussd_menus.outcome(step.state, replies, facts)
+        inbound.reply = step.screen
+    return {**saved, "menu": step.state, "screen": step.screen, "end": step.done}
+
+
+def _facts(session, config, request: UssdRequest, state: dict | None, now: datetime) -> MenuFacts:
+    names = tuple(v.name for v in vaccines.known())
+    staff = active_staff(session, request.phone)
+    if staff is not None:
+        ref = ussd_menus.wanted_ref(state, request.inputs)
+        found = staff_facts(session, staff, keyword="USSD", ref=ref, now=now, tz=config.tz)
+        return MenuFacts(now=now, language=found.language, staff=found, vaccines=names)
+    sender = sender_facts(session, request.phone, "", now=now, tz=config.tz)
+    appt = sender.beneficiary.next_appointment if sender.beneficiary else None
+    code = session.get(Appointment, appt.id).security_code if appt else None
+    return MenuFacts(now=now, language=sender.language, sender=sender, security_code=code, vaccines=names)

@@ -1,0 +1,50 @@
+"""POST /ussd: the USSD gateway's callback (CONTRACT section 5, Africa's Talking convention).
+
+The shared secret USSD_TOKEN comes as `?token=` or the `X-USSD-Token` header (403 otherwise).
+Whatever goes wrong after that, the caller gets a short END screen, never a server error: a
+gateway shows its own cryptic failure to the person holding the phone.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from tikabot.handlers import ussd_africastalking as gateway
+from tikabot.i18n.catalog import render
+from tikabot.phones import mask
+from tikabot.runner.guards import Busy
+from tikabot.runner.ussd import UssdReply, handle_ussd
+
+bp = Blueprint("ussd", __name__)
+log = logging.getLogger(__name__)
+
+
+def _token_ok(expected: str | None) -> bool:
+    given = request.args.get("token") or request.headers.get("X-USSD-Token") or ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _reply(reply: UssdReply) -> Response:
+    return Response(gateway.render_reply(reply), mimetype="text/plain", content_type=gateway.CONTENT_TYPE)
+
+
+@bp.post("/ussd")
+def ussd():
+    services = current_app.extensions["tikabot"]
+    if not _token_ok(services.config.ussd_token):
+        return Response("invalid or missing USSD token\n", status=403, mimetype="text/plain")
+    try:
+        req = gateway.parse_request(request.form.to_dict(flat=True))
+    except gateway.BadRequest as exc:
+        log.info("bad USSD request: %s", exc)
+        return _reply(UssdReply(render("ussd.bad_request", "en"), end=True))
+    try:
+        return _reply(handle_ussd(services, req))
+    except Busy:
+        log.warning("USSD from %s while another message is handled", mask(req.phone))
+        return _reply(UssdReply(render("ussd.busy", "en"), end=True))
+    except Exception:
+        log.exception("USSD session %s from %s failed", req.session_id, mask(req.phone))
+        return _reply(UssdReply(render("ussd.error", "en"), end=True))
