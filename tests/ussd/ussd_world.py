@@ -1,0 +1,125 @@
+"""A small district and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
+
+NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata
+TODAY = date(2025, 6, 12)
+TOKEN = "test-ussd-token"
+STAFF = {"en": "+919830000001", "bn": "+919830000002", "hi": "+919830000003"}
+BENEFICIARY = {"en": "+919830022222", "bn": "+919830011111", "hi": "+919830033333"}
+STRANGER = "+919830099999"
+NO_SITE_STAFF = "+919830000004"
+
+
+@pytest.fixture
+def world(services):
+    with services.transaction() as s:
+        kal = Site(code="KAL", name="Kalyani PHC", district="Nadia", state="WB")
+        bar = Site(code="BAR", name="Barasat SDH", district="North 24 Parganas", state="WB")
+        s.add_all([kal, bar])
+        s.flush()
+        for lang, phone in STAFF.items():
+            s.add(Staff(phone=phone, name=f"Staff {lang}", role="vaccinator", site_id=kal.id, language=lang))
+        s.add(Staff(phone=NO_SITE_STAFF, name="Nobody", role="vaccinator", site_id=None, language="en"))
+        people = [
+            Beneficiary(ref="12345678", name="Rahima Khatun", phone=BENEFICIARY["bn"], language="bn", site_id=kal.id),
+            Beneficiary(ref="23456789", name="Amit Das", phone=BENEFICIARY["en"], language="en", site_id=bar.id),
+            Beneficiary(ref="34567890", name="Lata Mondal", phone=BENEFICIARY["hi"], language="hi", site_id=kal.id),
+            Beneficiary(ref="45678901", name="Jiban Saha", phone="+919830044444", language="en", site_id=kal.id),
+        ]
+        s.add_all(people)
+        s.flush()
+        rahima, amit, lata, jiban = people
+        s.add_all([
+            Appointment(beneficiary_id=rahima.id, site_id=kal.id, dose_number=1, date=TODAY, slot="09:00-11:00",
+                        security_code="4321"),
+            Appointment(beneficiary_id=amit.id, site_id=bar.id, dose_number=1, date=TODAY + timedelta(days=2),
+                        slot="11:00-13:00", security_code="8765"),
+            Appointment(beneficiary_id=lata.id, site_id=kal.id, dose_number=2, date=TODAY, slot="09:00-11:00",
+                        security_code="5555"),
+            Dose(beneficiary_id=lata.id, dose_number=1, vaccine="COVISHIELD", lot="L1", site_id=kal.id,
+                 administered_at=NOW - timedelta(days=30), source="paper"),
+            Dose(beneficiary_id=jiban.id, dose_number=1, vaccine="COVAXIN", lot="L2", site_id=kal.id,
+                 administered_at=NOW - timedelta(days=10), source="paper"),
+        ])
+    return services
+
+
+@pytest.fixture
+def at_now(monkeypatch):
+    """Freeze the clock the runners read at NOW (+ minutes)."""
+    from tikabot import clock
+
+    moment = {"now": NOW}
+    monkeypatch.setattr(clock, "now", lambda: moment["now"])
+
+    def _set(minutes: float = 0):
+        moment["now"] = NOW + timedelta(minutes=minutes)
+    return _set
+
+
+@pytest.fixture
+def post(client):
+    """post(form, token=TOKEN, header=False) -> the response of POST /ussd."""
+    def _post(form: dict, token: str | None = TOKEN, header: bool = False):
+        if token is not None and header:
+            return client.post("/ussd", data=form, headers={"X-USSD-Token": token})
+        return client.post("/ussd" + (f"?token={token}" if token is not None else ""), data=form)
+    return _post
+
+
+class Phone:
+    """A feature phone in one USSD session: each press sends every input so far, as the gateway does."""
+    _ids = itertools.count(1)
+
+    def __init__(self, post, number: str):
+        self.post, self.number = post, number
+        self.session_id = f"ATUid_{next(self._ids):08x}{number[-4:]}"
+        self.inputs: list[str] = []
+        self.screens: list[str] = []
+
+    def form(self) -> dict:
+        return {"sessionId": self.session_id, "serviceCode": "*384*1234#", "phoneNumber": self.number,
+                "networkCode": "40410", "text": "*".join(self.inputs)}
+
+    def dial(self) -> str:
+        return self._send()
+
+    def press(self, value: str) -> str:
+        self.inputs.append(value)
+        return self._send()
+
+    def _send(self) -> str:
+        response = self.post(self.form())
+        assert response.status_code == 200, response.data
+        assert response.mimetype == "text/plain"
+        body = response.get_data(as_text=True)
+        assert body[:4] in ("CON ", "END "), body
+        assert len(body) <= 182, (len(body), body)
+        self.screens.append(body)
+        return body
+
+
+@pytest.fixture
+def phone(world, post, at_now):
+    return lambda number: Phone(post, number)
+
+
+def screen(key: str, lang: str, *nav: str, **params) -> str:
+    """A screen as the menus compose it: the catalog text, then its navigation lines."""
+    from tikabot.i18n.catalog import render
+
+    return "\n".join([render(key, lang, **params), *nav])
+
+
+def rows(services, model, *where):
+    from sqlalchemy import select
+
+    with services.sessions() as s:
+        return list(s.scalars(select(model).where(*where)))
