@@ -45,7 +45,10 @@ def run_otp_lane(parent: int | None = None) -> None:
     """A worker for the otp queue alone (its own process)."""
     if parent is not None:
         _watch_parent(parent)
+    from tikabot.queue import runtime
+
     services = _services()
+    runtime.current()  # built now, not on the first code's clock
     worker = SimpleWorker(queues(services.redis, ("otp",)), connection=services.redis)
     worker.work(logging_level="WARNING")
 
@@ -63,8 +66,11 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
     from tikabot.queue.relay import Relay
     from tikabot.queue.settings import SendSettings
 
+    from tikabot.queue import runtime
+
     settings = SendSettings.from_env()
     services = _services()
+    runtime.current()
     worker = SimpleWorker(queues(redis), connection=redis)
     if burst:  # queue what the database holds, send everything, stop
         Relay(services, settings).run_once(force=True)
