@@ -1,0 +1,95 @@
+"""Beneficiary menus walked end to end in every language, through POST /ussd."""
+import pytest
+from ussd_world import BENEFICIARY, STRANGER, rows, screen
+
+from tikabot.phones import mask
+from tikabot.store.models import AdverseEvent, Appointment, Beneficiary, OutboundMessage
+
+# language -> (first name, appointment date, slot, site, security code)
+BOOKED = {"en": ("Amit", "14 Jun", "11:00-13:00", "Barasat SDH", "8765"),
+          "bn": ("Rahima", "12 Jun", "09:00-11:00", "Kalyani PHC", "4321"),
+          "hi": ("Lata", "12 Jun", "09:00-11:00", "Kalyani PHC", "5555")}
+LANGS = ["en", "bn", "hi"]
+
+
+def _appointment(lang):
+    name, date, slot, site, code = BOOKED[lang]
+    return "CON " + screen("ussd.appointment", lang, "0 Back", name=name, date=date, slot=slot, site=site, code=code)
+
+
+def _status(world, lang):
+    [ben] = rows(world, Beneficiary, Beneficiary.phone == BENEFICIARY[lang])
+    return [a.status for a in rows(world, Appointment, Appointment.beneficiary_id == ben.id)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_see_and_confirm_the_appointment(world, phone, lang):
+    p = phone(BENEFICIARY[lang])
+    assert p.dial() == "CON " + screen("ussd.ben_menu", lang)
+    assert p.press("1") == _appointment(lang)
+    _, date, slot, site, _ = BOOKED[lang]
+    assert p.press("1") == "END " + screen("ussd.confirmed", lang, date=date, slot=slot, site=site)
+    assert _status(world, lang) == ["confirmed"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cancel_asks_first_and_back_keeps_it(world, phone, lang):
+    p = phone(BENEFICIARY[lang])
+    p.dial()
+    p.press("1")
+    date = BOOKED[lang][1]
+    assert p.press("2") == "CON " + screen("ussd.cancel_ask", lang, "0 Back", date=date)
+    assert p.press("0") == _appointment(lang)
+    assert _status(world, lang) == ["booked"]
+    p.press("2")
+    assert p.press("1") == "END " + screen("ussd.cancelled", lang, date=date)
+    assert _status(world, lang) == ["cancelled"]
+    again = phone(BENEFICIARY[lang])
+    again.dial()
+    assert again.press("1") == "END " + screen("ussd.no_appointment", lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_get_a_verification_code(world, phone, lang):
+    p = phone(BENEFICIARY[lang])
+    p.dial()
+    assert p.press("2") == "END " + screen("ussd.ben_code_sent", lang, phone=mask(BENEFICIARY[lang]))
+    [sent] = rows(world, OutboundMessage)
+    assert (sent.template, sent.recipient, sent.language) == ("otp.code", BENEFICIARY[lang], lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("choice, severity", [("1", "MINOR"), ("2", "SEVERE")])
+def test_report_a_side_effect(world, phone, lang, choice, severity):
+    p = phone(BENEFICIARY[lang])
+    p.dial()
+    assert p.press("3") == "CON " + screen("ussd.aefi_ask", lang, "0 Back")
+    assert p.press(choice) == "END " + screen(f"ussd.aefi_{severity.lower()}", lang)
+    [event] = rows(world, AdverseEvent)
+    assert (event.severity, event.source, event.reported_by) == (severity, "ussd", BENEFICIARY[lang])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_change_language(world, phone, lang):
+    choice, new = {"en": ("2", "bn"), "bn": ("3", "hi"), "hi": ("1", "en")}[lang]
+    p = phone(BENEFICIARY[lang])
+    p.dial()
+    assert p.press("4") == "CON " + screen("ussd.lang_menu", lang, "0 Back")
+    assert p.press(choice) == "CON " + screen("ussd.ben_menu", new)
+    [ben] = rows(world, Beneficiary, Beneficiary.phone == BENEFICIARY[lang])
+    assert ben.language == new
+
+
+def test_a_stranger_sees_the_menu_and_is_told_to_register(world, phone):
+    p = phone(STRANGER)
+    assert p.dial() == "CON " + screen("ussd.ben_menu", "en")
+    assert p.press("4") == "CON " + screen("ussd.lang_menu", "en", "0 Back")
+    assert p.press("2") == "CON " + screen("ussd.ben_menu", "bn")  # for this session
+    assert p.press("1") == "END " + screen("ussd.not_registered", "bn")
+
+
+def test_a_wrong_choice_is_named_and_the_screen_shown_again(world, phone):
+    p = phone(BENEFICIARY["en"])
+    p.dial()
+    assert p.press("7") == "CON " + screen("ussd.invalid", "en") + "\n" + screen("ussd.ben_menu", "en")
+    assert p.press("1") == _appointment("en")
