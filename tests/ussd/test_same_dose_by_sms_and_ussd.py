@@ -1,0 +1,54 @@
+"""A dose reported by USSD and by SMS is one record, whichever comes first."""
+from twilio.request_validator import RequestValidator
+from ussd_world import STAFF, rows, screen
+
+from tikabot.store.models import Dose, OutboundMessage
+
+AUTH_TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"
+
+
+def sms(client, sender: str, body: str, sid: str) -> str:
+    params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/sms/inbound", params)
+    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def ussd_dose(phone, staff: str, lot: str = "L9") -> str:
+    p = phone(staff)
+    for value in (None, "1", "12345678", "1", "1", lot):
+        p.dial() if value is None else p.press(value)
+    return p.press("1")
+
+
+def test_ussd_first_then_sms(world, phone, client):
+    assert ussd_dose(phone, STAFF["en"]).startswith("CON " + screen("ussd.dose_recorded", "en", ref="12345678",
+                                                                    name="Rahima", dose=1, count=1))
+    reply = sms(client, STAFF["bn"], "DOSE 12345678 1 COVISHIELD L9", "SM" + "a" * 32)
+    assert screen("staff.dose_duplicate", "bn", ref="12345678", dose=1) in reply
+    [dose] = rows(world, Dose, Dose.source.in_(("sms", "ussd")))
+    assert (dose.source, dose.vaccinator_phone) == ("ussd", STAFF["en"])
+    assert len(rows(world, Dose)) == 3  # two paper doses and this one
+    assert [m.template for m in rows(world, OutboundMessage)] == ["dose.confirmation"]
+
+
+def test_sms_first_then_ussd(world, phone, client):
+    sms(client, STAFF["en"], "DOSE 12345678 1 COVISHIELD L9", "SM" + "b" * 32)
+    p = phone(STAFF["hi"])
+    for value in (None, "1", "12345678"):
+        p.dial() if value is None else p.press(value)
+    assert p.press("1") == "CON " + screen("ussd.dose_duplicate", "hi", "0 Back 00 Menu", ref="12345678", dose=1)
+    [dose] = rows(world, Dose, Dose.source.in_(("sms", "ussd")))
+    assert dose.source == "sms"
+    assert [m.template for m in rows(world, OutboundMessage)] == ["dose.confirmation"]
+
+
+def test_sms_arriving_between_ussd_confirm_screen_and_yes(world, phone, client):
+    p = phone(STAFF["en"])
+    for value in (None, "1", "12345678", "1", "1", "L9"):
+        p.dial() if value is None else p.press(value)
+    sms(client, STAFF["bn"], "DOSE 12345678 1 COVISHIELD L9", "SM" + "c" * 32)
+    assert p.press("1") == "CON " + screen("ussd.dose_duplicate", "en", "0 Back 00 Menu", ref="12345678", dose=1)
+    [dose] = rows(world, Dose, Dose.source.in_(("sms", "ussd")))
+    assert dose.source == "sms"
