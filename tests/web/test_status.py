@@ -97,3 +97,11 @@ def test_permanent_error_fails_and_retryable_one_plans_a_retry(client, app, acce
         session.get(OutboundMessage, message_id).status = "sent"
     post_status(client, report("failed", 30005))
     assert status_of(services, message_id).status == "failed"
+
+
+def test_metrics_count_messages_by_channel_template_and_status(client, accepted):
+    services, message_id = accepted
+    post_status(client, report("delivered"))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'tikabot_outbound_delivered_total{channel="sms",template="otp.code"} 1.0' in text
+    assert 'tikabot_queue_depth{queue="bulk"}' in text

@@ -20,10 +20,11 @@ from tikabot.queue.statuses import TERMINAL, moves_forward
 from tikabot.store.models import OutboundMessage
 
 
-def find_message(session: Session, report: StatusReport, now: datetime) -> OutboundMessage | None:
+def find_message(session: Session, report: StatusReport, now: datetime,
+                 match_ids: bool = True) -> OutboundMessage | None:
     message = session.scalar(select(OutboundMessage).where(OutboundMessage.provider_id == report.provider_id)
                              .with_for_update())
-    if message is None and report.message_id is not None:
+    if message is None and report.message_id is not None and match_ids:
         # The create call's answer never reached us (timeout, crash): our id in the URL names it.
         candidate = session.get(OutboundMessage, report.message_id, with_for_update=True)
         if (candidate is not None and candidate.provider_id is None and candidate.attempts == report.attempt
@@ -40,7 +41,7 @@ def find_message(session: Session, report: StatusReport, now: datetime) -> Outbo
 def apply_report(session: Session, report: StatusReport, *, now: datetime, settings: SendSettings,
                  redis) -> str:
     """Update the message; returns what happened (for logs and tests)."""
-    message = find_message(session, report, now)
+    message = find_message(session, report, now, match_ids=settings.provider_check)
     if message is None:
         return "unknown message"
     if message.status in TERMINAL:

@@ -18,7 +18,9 @@ class SendSettings:
     retry_cap_s: float = 600.0
     slow_retry_base_s: float = 60.0  # handset unreachable, queue full
     voice_after_s: float = 60.0      # an OTP not delivered by SMS within this is read out by a call
-    provider_check: bool = True      # ask the provider before re-sending after an unknown outcome
+    # Before re-sending after an unknown outcome, ask the provider (and match our id in status
+    # callbacks). Off only to show, in bench/chaos.py, the duplicates it prevents.
+    provider_check: bool = True
     account_pause_s: float = 300.0   # after an account error (20003, 30002), sending waits this long
     relay_interval_s: float = 1.0
     stale_s: float = 60.0            # queued on Redis this long but not in any queue: lost

@@ -20,6 +20,13 @@ bp = Blueprint("sms_status", __name__)
 log = logging.getLogger(__name__)
 
 
+@bp.record_once
+def _metrics(state) -> None:
+    from tikabot import metrics
+
+    metrics.install(state.app.extensions["tikabot"])
+
+
 def public_url() -> str:
     services = current_app.extensions["tikabot"]
     base = (services.config.public_base_url or request.host_url).rstrip("/")
