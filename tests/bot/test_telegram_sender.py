@@ -1,33 +1,56 @@
-"""The outbound Telegram sender against the simulator's Bot API."""
+"""The outbound Telegram sender against the simulator's Bot API, alone and inside the send pipeline."""
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import replace
 
+import pytest
+from rq import SimpleWorker
 from telegram.error import BadRequest, Forbidden, TimedOut
 
-from tikabot.handlers import telegram as sender
-from tikabot.store.models import OutboundMessage
+from tikabot.alerts import alert_coordinators
+from tikabot.handlers.telegram import TelegramSender, kind_of
+from tikabot.handlers.twilio_sms import FAIL, RETRY, Outgoing, SendError
+from tikabot.queue import runtime
+from tikabot.queue.relay import Relay
+from tikabot.queue.settings import SendSettings
+from tikabot.queue.worker import queues
+from tikabot.store.models import OutboundMessage, Staff
 
-from conftest import TOKEN
+TEXT = "SEVERE AEFI at Kalyani PHC: REF 100000000001. Note: fainted"
 
 
-def alert_row(recipient="111", body="SEVERE AEFI at Kalyani PHC: REF 100000000001. Note: fainted"):
-    return OutboundMessage(idempotency_key="alert-x", channel="telegram", recipient=recipient,
-                           template="alert.aefi_severe", body=body)
+def outgoing(recipient="111"):
+    return Outgoing(id=1, attempt=1, channel="telegram", recipient=recipient, body=TEXT, language="en",
+                    priority="otp", expires_at=None)
+
+
+def send(config, message, waits=None):
+    async def record(seconds):
+        waits.append(seconds)
+
+    async def main():
+        sender = TelegramSender(config, sleep=record)
+        try:
+            return await sender.send(message)
+        finally:
+            await sender.close()
+
+    return asyncio.run(main())
 
 
 def test_a_message_is_sent_to_the_chat(sim, bot_services):
-    result = sender.send_message(alert_row(), bot_services.config)
-    assert result.ok and result.provider_id.startswith("tg-111-")
+    accepted = send(bot_services.config, outgoing())
+    assert accepted.provider_id.startswith("tg-111-") and accepted.provider_status == "delivered"
     [call] = sim.sim.telegram_calls("sendMessage")
-    assert call["params"]["chat_id"] == 111 and call["params"]["text"].startswith("SEVERE AEFI")
+    assert call["params"]["chat_id"] == 111 and call["params"]["text"] == TEXT
 
 
 def test_a_429_is_retried_after_retry_after(sim, bot_services):
     sim.sim.configure(telegram_429_next=2, telegram_retry_after=2)
     waits = []
-    result = sender.send_message(alert_row(), bot_services.config, sleep=waits.append)
-    assert result.ok
+    assert send(bot_services.config, outgoing(), waits).provider_id.startswith("tg-111-")
     assert waits == [2.0, 2.0]
     assert len(sim.sim.telegram_calls("sendMessage")) == 3
 
@@ -35,19 +58,57 @@ def test_a_429_is_retried_after_retry_after(sim, bot_services):
 def test_a_long_retry_after_goes_back_to_the_queue(sim, bot_services):
     sim.sim.configure(telegram_429_next=1, telegram_retry_after=600)
     waits = []
-    result = sender.send_message(alert_row(), bot_services.config, sleep=waits.append)
-    assert (result.ok, result.retryable, result.retry_after, result.error_code) == (False, True, 600.0, "429")
+    with pytest.raises(SendError) as caught:
+        send(bot_services.config, outgoing(), waits)
+    assert (caught.value.kind.action, caught.value.code) == (RETRY, "429")
     assert waits == []
 
 
-def test_a_refused_token_stops_sending(sim, bot_services):
-    config = replace(bot_services.config, telegram_bot_token="1:wrong" if TOKEN != "1:wrong" else "2:x")
-    result = sender.send_message(alert_row(), config)
-    assert (result.ok, result.retryable, result.stop_sending) == (False, False, True)
-    assert not sender.send_message(alert_row(), replace(config, telegram_bot_token=None)).ok
+def test_a_refused_token_or_a_bad_chat_id_is_a_named_error(sim, bot_services):
+    with pytest.raises(SendError) as refused:
+        send(replace(bot_services.config, telegram_bot_token="1:wrong"), outgoing())
+    assert (refused.value.code, refused.value.kind.slow) == ("401", True)
+    with pytest.raises(SendError) as bad:
+        send(bot_services.config, outgoing(recipient="+919830000001"))
+    assert bad.value.kind.action == FAIL
 
 
 def test_bot_api_errors_are_classified_by_table():
-    assert sender.classify(Forbidden("bot was blocked by the user")).retryable is False
-    assert sender.classify(BadRequest("Chat not found")).error_code == "400"
-    assert sender.classify(TimedOut()).retryable is True
+    assert kind_of(Forbidden("bot was blocked by the user"))[0].action == FAIL
+    assert kind_of(BadRequest("Chat not found"))[1] == "400"
+    assert kind_of(TimedOut())[0].name == "timeout"
+
+
+def test_an_alert_goes_through_the_outbox_and_survives_a_429(sim, bot_services):
+    sim.sim.configure(telegram_429_next=1, telegram_retry_after=1)
+    with bot_services.transaction() as s:
+        s.add(Staff(phone="+919830000001", name="Asha", role="coordinator", telegram_user_id=111))
+    with bot_services.transaction() as s:
+        [message] = alert_coordinators(s, key="aefi-1", template="alert.aefi_severe",
+                                       params={"site": "Kalyani PHC", "ref": "100000000001", "note": "fainted"})
+    runtime.install(bot_services, SendSettings(lease_s=5.0, retry_base_s=0.05, retry_cap_s=0.2))
+    try:
+        relay = Relay(bot_services, runtime.current().settings)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            relay.run_once(force=True)
+            SimpleWorker(queues(bot_services.redis), connection=bot_services.redis).work(
+                burst=True, logging_level="ERROR")
+            with bot_services.sessions() as s:
+                stored = s.get(OutboundMessage, message.id)
+            if stored.status == "delivered":
+                break
+            time.sleep(0.05)
+    finally:
+        runtime.uninstall()
+    assert (stored.status, stored.attempts) == ("delivered", 1)
+    calls = sim.sim.telegram_calls("sendMessage")
+    assert len(calls) == 2 and calls[-1]["params"]["text"].startswith("SEVERE AEFI at Kalyani PHC")
+    assert stored.provider_id.startswith("tg-111-")
+
+
+def test_the_api_base_is_taken_with_or_without_bot():
+    from tikabot.handlers.telegram import bot_base_url
+
+    assert bot_base_url("https://api.telegram.org") == "https://api.telegram.org/bot"
+    assert bot_base_url("http://127.0.0.1:8900/bot/") == "http://127.0.0.1:8900/bot"

@@ -9,6 +9,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from tikabot.bot import changes, commands
 from tikabot.bot.deps import BotDeps
+from tikabot.handlers.telegram import bot_base_url
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,9 @@ COMMANDS = (
 
 
 def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = True) -> Application:
-    builder = (ApplicationBuilder().token(token).base_url(f"{api_base.rstrip('/')}/bot")
-               .base_file_url(f"{api_base.rstrip('/')}/file/bot").post_init(_announce_commands))
+    base = bot_base_url(api_base)
+    builder = (ApplicationBuilder().token(token).base_url(base)
+               .base_file_url(base[:-len("/bot")] + "/file/bot").post_init(_announce_commands))
     if not updater:
         builder = builder.updater(None)
     application = builder.build()

@@ -1,18 +1,17 @@
-"""Outbound Telegram: send one outbox message (channel "telegram", recipient = chat/user id).
+"""Outbound Telegram: the sender for outbox rows with channel "telegram" (recipient = chat/user id).
 
-The channel module only translates: it sends through python-telegram-bot and turns the Bot API's
-answer into a SendResult; the queue decides what to do with it. A 429 carries `retry_after`: the
-result says how long to wait, and `deliver` waits that long (bounded) before trying again.
+It speaks the send pipeline's sender interface (tikabot/queue/senders.py): `send` returns
+Accepted or raises SendError whose kind says retry / fail. A 429 from the Bot API carries
+`retry_after`: the sender waits exactly that long and tries again (up to MAX_RETRY_WAIT and
+MAX_TRIES), so the pipeline's own back-off only sees a rate limit that outlasts that.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import time
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
+from typing import Awaitable, Callable
 
 from telegram import Bot
 from telegram.error import (
@@ -21,92 +20,96 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from tikabot.store.models import OutboundMessage
+from tikabot.handlers.twilio_sms import (
+    FAIL, NETWORK_ERROR, RETRY, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError,
+)
 
 # Opt in to python-telegram-bot's timedelta periods (v23 behaviour); see tikabot/bot/__init__.py.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_TEXT = 4096
-MAX_RETRY_WAIT = 60.0  # longer waits go back to the queue instead of holding a worker
+MAX_RETRY_WAIT = 60.0  # a longer retry_after goes back to the queue instead of holding a worker
 MAX_TRIES = 3
+RATE_LIMITED = ErrorKind("rate_limited", RETRY)
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class SendResult:
-    ok: bool
-    provider_id: str | None = None
-    error_code: str | None = None
-    retryable: bool = False
-    retry_after: float | None = None
-    stop_sending: bool = False  # the bot token itself is refused: stop and alert
-
-
-# Bot API failures by exception class (most specific class wins): (error code, retryable, stop).
-ERRORS: dict[type[TelegramError], tuple[str, bool, bool]] = {
-    RetryAfter: ("429", True, False),
-    TimedOut: ("timeout", True, False),
-    BadRequest: ("400", False, False),       # e.g. chat not found, text empty
-    NetworkError: ("network", True, False),
-    Forbidden: ("403", False, False),        # the user blocked the bot or never started it
-    ChatMigrated: ("migrated", False, False),
-    InvalidToken: ("401", False, True),
-    EndPointNotFound: ("404", False, True),
-    Conflict: ("409", True, False),
-    TelegramError: ("telegram", True, False),
+# Bot API failures by exception class; the most specific class in the exception's MRO wins.
+# A refused token is retried slowly rather than pausing every channel: SMS must keep going.
+TELEGRAM_ERRORS: dict[type[TelegramError], ErrorKind] = {
+    RetryAfter: RATE_LIMITED,
+    TimedOut: TIMEOUT,
+    BadRequest: ErrorKind("telegram_bad_request", FAIL),  # chat not found, empty text
+    Forbidden: ErrorKind("telegram_blocked", FAIL),       # the user blocked the bot or never started it
+    ChatMigrated: ErrorKind("telegram_chat_migrated", FAIL),
+    InvalidToken: ErrorKind("telegram_token_refused", RETRY, slow=True),
+    EndPointNotFound: ErrorKind("telegram_not_found", RETRY, slow=True),
+    Conflict: ErrorKind("telegram_conflict", RETRY),
+    NetworkError: NETWORK_ERROR,
+    TelegramError: ErrorKind("telegram_error", RETRY),
 }
+ERROR_CODES: dict[type[TelegramError], str] = {RetryAfter: "429", BadRequest: "400", Forbidden: "403",
+                                               InvalidToken: "401", EndPointNotFound: "404", Conflict: "409"}
 
 
-def classify(exc: TelegramError) -> SendResult:
-    for kind in type(exc).__mro__:
-        if kind in ERRORS:
-            code, retryable, stop = ERRORS[kind]
-            break
-    wait = getattr(exc, "retry_after", None)
-    if isinstance(wait, timedelta):
-        wait = wait.total_seconds()
-    return SendResult(ok=False, error_code=code, retryable=retryable, stop_sending=stop,
-                      retry_after=float(wait) if wait is not None else None)
+def bot_base_url(api_base: str) -> str:
+    """python-telegram-bot's base_url from TELEGRAM_API_BASE ("https://api.telegram.org");
+    a value that already ends in /bot is taken as it is."""
+    base = api_base.rstrip("/")
+    return base if base.endswith("/bot") else f"{base}/bot"
 
 
-async def send_with_bot(bot: Bot, chat_id: str, text: str) -> SendResult:
-    try:
-        sent = await bot.send_message(chat_id=int(chat_id), text=text[:MAX_TEXT])
-    except TelegramError as exc:
-        result = classify(exc)
-        log.warning("telegram send to chat %s failed: %s", chat_id, result.error_code)
-        return result
-    return SendResult(ok=True, provider_id=f"tg-{sent.chat.id}-{sent.message_id}")
+def kind_of(exc: TelegramError) -> tuple[ErrorKind, str]:
+    for cls in type(exc).__mro__:
+        if cls in TELEGRAM_ERRORS:
+            return TELEGRAM_ERRORS[cls], ERROR_CODES.get(cls, TELEGRAM_ERRORS[cls].name[:10])
+    raise TypeError(exc)  # unreachable: TelegramError is in the table
 
 
-def send_text(chat_id: str, text: str, *, token: str, api_base: str, timeout: float = 10.0) -> SendResult:
-    """One attempt, synchronously (queue jobs are sync)."""
-    async def attempt() -> SendResult:
-        request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
-        try:
-            async with Bot(token, base_url=f"{api_base.rstrip('/')}/bot", request=request) as bot:
-                return await send_with_bot(bot, chat_id, text)
-        except TelegramError as exc:  # getMe at start-up failed (bad token, network)
-            return classify(exc)
-
-    return asyncio.run(attempt())
+def retry_after_s(exc: RetryAfter) -> float:
+    wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
-def deliver(chat_id: str, text: str, *, token: str, api_base: str, timeout: float = 10.0,
-            sleep: Callable[[float], None] = time.sleep) -> SendResult:
-    """Send, waiting out a 429's retry_after (up to MAX_RETRY_WAIT) before each new try."""
-    for _ in range(MAX_TRIES):
-        result = send_text(chat_id, text, token=token, api_base=api_base, timeout=timeout)
-        if result.ok or result.retry_after is None or result.retry_after > MAX_RETRY_WAIT:
-            return result
-        sleep(result.retry_after)
-    return result
+class TelegramSender:
+    """One per worker process; keeps one Bot (and its HTTP connections) across jobs."""
 
+    def __init__(self, config, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.config = config
+        self.sleep = sleep
+        self.bot: Bot | None = None
+        if config.telegram_bot_token:
+            timeout = config.twilio_timeout
+            self.bot = Bot(config.telegram_bot_token, base_url=bot_base_url(config.telegram_api_base),
+                           request=HTTPXRequest(connect_timeout=timeout, read_timeout=timeout,
+                                                write_timeout=timeout))
 
-def send_message(message: OutboundMessage, config, sleep: Callable[[float], None] = time.sleep) -> SendResult:
-    """The sender for outbox rows with channel "telegram"."""
-    if not config.telegram_bot_token:
-        return SendResult(ok=False, error_code="no-token", retryable=False, stop_sending=True)
-    return deliver(message.recipient, message.body, token=config.telegram_bot_token,
-                   api_base=config.telegram_api_base, sleep=sleep)
+    async def send(self, message: Outgoing) -> Accepted:
+        if self.bot is None:
+            raise SendError(TELEGRAM_ERRORS[InvalidToken], "401", "TELEGRAM_BOT_TOKEN is not set")
+        if not message.recipient.lstrip("-").isdigit():
+            raise SendError(TELEGRAM_ERRORS[BadRequest], "400", "recipient is not a Telegram chat id")
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                await self.bot.initialize()  # once: getMe, connection pool
+                sent = await self.bot.send_message(chat_id=int(message.recipient), text=message.body[:MAX_TEXT])
+            except RetryAfter as exc:
+                wait = retry_after_s(exc)
+                if wait > MAX_RETRY_WAIT or attempt == MAX_TRIES:
+                    raise SendError(RATE_LIMITED, "429", f"retry after {wait:.0f} s") from exc
+                log.info("telegram asks to wait %.0f s before message %s", wait, message.id)
+                await self.sleep(wait)
+            except TelegramError as exc:
+                kind, code = kind_of(exc)
+                raise SendError(kind, code, str(exc)[:80]) from exc
+            else:
+                return Accepted(f"tg-{sent.chat.id}-{sent.message_id}", "delivered")
+        raise AssertionError("unreachable")
+
+    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+        """The Bot API cannot list sent messages: an attempt whose outcome is unknown is sent again."""
+        return None
+
+    async def close(self) -> None:
+        if self.bot is not None:
+            await self.bot.shutdown()

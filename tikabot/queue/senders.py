@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Callable
 
+from tikabot.handlers.telegram import TelegramSender
 from tikabot.handlers.twilio_sms import TwilioSender
 
 SENDERS: dict[str, Callable] = {
     "sms": lambda config: TwilioSender(config),
     "voice": lambda config: TwilioSender(config, voice=True),
+    "telegram": lambda config: TelegramSender(config),
 }
