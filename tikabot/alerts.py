@@ -3,11 +3,15 @@
 A coordinator with a Telegram user id gets alerts in Telegram; one without gets them by SMS.
 `key` makes an alert idempotent: the same key never alerts the same coordinator twice, which is
 also how a bad hour becomes one grouped message (key it by the hour) instead of hundreds.
+
+Periodic checks: `check_alerts(session, now, tz)` (no session by 10:00 local, sites silent 60
+minutes during an open session, codes lost even by voice, a safety net for SEVERE side effects)
+is idempotent; a scheduler runs it every few minutes in one transaction. Final send failures are
+summarised by the send pipeline's relay (tikabot/queue/relay.py, alert_failures), not here.
 """
 from __future__ import annotations
 
 import zlib
-from collections import Counter
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -59,7 +63,6 @@ def alert_severe_aefi(session: Session, event: AdverseEvent) -> list[OutboundMes
 
 NO_SESSION_BY = time(10, 0)
 SILENT_AFTER = timedelta(minutes=60)
-FAILURE_LOOKBACK_HOURS = 6
 OTP_LOOKBACK = timedelta(hours=2)
 AEFI_LOOKBACK = timedelta(hours=24)
 MAX_NAMES = 8
@@ -67,8 +70,7 @@ MAX_NAMES = 8
 
 def check_alerts(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
     """Every periodic check; idempotent, so running it twice (or on two workers) sends nothing new."""
-    return (check_site_alerts(session, now, tz) + check_failure_alerts(session, now)
-            + check_otp_alerts(session, now) + check_aefi_alerts(session, now))
+    return check_site_alerts(session, now, tz) + check_otp_alerts(session, now) + check_aefi_alerts(session, now)
 
 
 def check_site_alerts(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
@@ -112,30 +114,6 @@ def _silent_alert(session: Session, now: datetime, tz: str) -> list[OutboundMess
     minutes = int(SILENT_AFTER.total_seconds() // 60)
     return alert_coordinators(session, key=f"silent-{_digest(fresh)}", template="alert.site_silent",
                               params={"site": _names(fresh.values()), "minutes": minutes})
-
-
-def check_failure_alerts(session: Session, now: datetime) -> list[OutboundMessage]:
-    """One summary per closed clock hour (UTC) of messages that finally failed in it."""
-    sent = []
-    this_hour = as_utc(now).replace(minute=0, second=0, microsecond=0)
-    for back in range(FAILURE_LOOKBACK_HOURS, 0, -1):
-        start = this_hour - timedelta(hours=back)
-        rows = session.execute(select(OutboundMessage.last_error_code, OutboundMessage.template).where(
-            OutboundMessage.status == "failed", OutboundMessage.updated_at >= start,
-            OutboundMessage.updated_at < start + timedelta(hours=1),
-            OutboundMessage.template.not_like("alert.%"))).all()
-        if rows:
-            sent += alert_coordinators(session, key=f"failures-{start:%Y%m%d%H}", template="alert.send_failures",
-                                       params={"count": len(rows), "summary": _failure_summary(rows)})
-    return sent
-
-
-def _failure_summary(rows) -> str:
-    codes = Counter(code or "unknown" for code, _ in rows)
-    kinds = Counter(template.split(".")[0] for _, template in rows)
-    by_code = ", ".join(f"{code} x{n}" for code, n in codes.most_common(4))
-    by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(3))
-    return f"Errors: {by_code}. Kinds: {by_kind}. Send /failed for detail."
 
 
 def check_otp_alerts(session: Session, now: datetime) -> list[OutboundMessage]:

@@ -1,13 +1,12 @@
 """Periodic coordinator alerts with a frozen clock: each problem alerts once, a bad hour is one message."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tikabot.alerts import alert_severe_aefi, check_alerts, check_failure_alerts, check_otp_alerts, \
-    check_site_alerts
+from tikabot.alerts import alert_severe_aefi, check_alerts, check_otp_alerts, check_site_alerts
 from tikabot.clock import local_at
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,
@@ -51,7 +50,7 @@ def alerts(services, template, recipient=None):
 
 def run(services, check, now):
     with services.transaction() as s:
-        return check(s, now, TZ) if check is not check_failure_alerts else check(s, now)
+        return check(s, now, TZ)
 
 
 def test_sites_with_no_session_by_ten_get_one_grouped_alert(services, world):
@@ -102,22 +101,6 @@ def failed(s, n, when, code="30003", template="appt.reminder_morning", channel="
         s.add(OutboundMessage(idempotency_key=f"f-{when.isoformat()}-{code}-{channel}-{i}", channel=channel,
                               recipient="+919830010001", template=template, body="x", status="failed",
                               last_error_code=code, updated_at=when, beneficiary_id=beneficiary_id))
-
-
-def test_a_bad_hour_of_failures_is_one_message(services, world):
-    hour = datetime(2026, 3, 2, 5, 0, tzinfo=timezone.utc)
-    with services.transaction() as s:
-        failed(s, 120, hour + timedelta(minutes=10))
-        failed(s, 30, hour + timedelta(minutes=40), code="21211", template="otp.code")
-        failed(s, 5, hour + timedelta(minutes=50), template="alert.send_failures")  # never alert about alerts
-    run(services, check_failure_alerts, hour + timedelta(minutes=55))  # the hour is not over yet
-    assert all(m.idempotency_key.startswith("f-") for m in alerts(services, "alert.send_failures"))
-    for minutes in (65, 70, 120):
-        run(services, check_failure_alerts, hour + timedelta(minutes=minutes))
-    sent = [m for m in alerts(services, "alert.send_failures") if m.idempotency_key.startswith("alert-")]
-    assert [m.recipient for m in sent] == ["111", "+919830000009"]  # one message per coordinator
-    assert sent[0].body == ("150 messages failed to send. Errors: 30003 x120, 21211 x30. "
-                            "Kinds: appt 120, otp 30. Send /failed for detail.")
 
 
 def test_otps_lost_even_by_voice_are_grouped(services, world):

@@ -7,15 +7,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import replace
 
-import pytest
 from click.testing import CliRunner
 
 from tikabot.bot.run import serve_webhook
 from tikabot.cli import main
 from tikabot.processes import free_port
-from tikabot.services import Services
 
 from conftest import COORDINATOR_ID, TOKEN, message_update
 
