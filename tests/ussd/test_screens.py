@@ -1,0 +1,83 @@
+"""Every USSD screen fits the gateway's 182 characters in every language; menus tested without Redis or a database."""
+from datetime import date, datetime, timezone
+
+import pytest
+
+from tikabot.flows import ussd_menus
+from tikabot.flows.effects import RecordDose
+from tikabot.flows.facts import BeneficiaryFact, SessionFact, StaffFacts
+from tikabot.flows.ussd_menus import MAX_SCREEN, NAV_BACK, NAV_MENU, MenuFacts, step, vaccine_page
+from tikabot.i18n.catalog import LANGUAGES, all_keys, render
+from tikabot.i18n.samples import sample_params
+
+USSD_KEYS = [k for k in all_keys() if k.startswith("ussd.")]
+NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_screen_fits_with_its_menu_lines(lang):
+    extra = max(len("\n" + render("ussd.next_dose", code) + f"\n{NAV_BACK} {NAV_MENU}") for code in LANGUAGES)
+    for key in USSD_KEYS:
+        text = render(key, lang, **sample_params(key, lang))
+        assert len(text) + extra <= MAX_SCREEN, (key, lang, len(text) + extra)
+        assert "0 Back" not in text and "00 Menu" not in text, key  # added by the code, in ASCII
+
+
+def test_pick_vaccine_header_fits_its_budget():
+    for lang in LANGUAGES:
+        assert len(render("ussd.pick_vaccine", lang)) <= ussd_menus.HEADER_BUDGET
+
+
+def test_a_long_vaccine_list_is_paginated_with_more_and_back():
+    names = tuple(f"VACCINE{n:02d}-LONGNAME" for n in range(1, 31))
+    seen, page = [], 0
+    while True:
+        text, shown = vaccine_page(render("ussd.pick_vaccine", "bn"), names, page)
+        assert len(text) <= MAX_SCREEN and shown
+        seen += [name for _, name in shown]
+        if not text.endswith("98 More"):
+            assert text.endswith("0 Back")
+            break
+        page += 1
+    assert tuple(seen) == names and page > 0
+
+
+def _staff_facts(**kw) -> MenuFacts:
+    ben = BeneficiaryFact(id=7, ref="12345678", name="Rahima Khatun", phone="+919830011111", language="bn",
+                          site_id=1, site_name="Kalyani PHC")
+    staff = StaffFacts(staff_id=1, phone="+919830000001", language="en", site_id=1, site_name="Kalyani PHC",
+                       today=date(2025, 6, 12), beneficiary=ben, **kw)
+    return MenuFacts(now=NOW, language="en", staff=staff, vaccines=("COVISHIELD", "COVAXIN"))
+
+
+def _walk(inputs, facts):
+    state, screens, effects = None, [], []
+    for n in range(len(inputs) + 1):
+        result = step(state, inputs[:n], facts)
+        state, effects = result.state, effects + result.effects
+        screens.append(result.screen)
+    return state, screens, effects
+
+
+def test_with_a_session_open_the_dose_goes_straight_to_confirm():
+    facts = _staff_facts(session=SessionFact(3, "COVISHIELD", "A12", True))
+    state, screens, effects = _walk(["1", "12345678", "1"], facts)
+    assert screens[-1] == render("ussd.confirm_dose", "en", ref="12345678", name="Rahima", dose=1,
+                                 vaccine="COVISHIELD", lot="A12") + "\n0 Back"
+    assert effects == []  # nothing is recorded before "1 Yes"
+    _, screens, effects = _walk(["1", "12345678", "1", "1"], facts)
+    assert effects == [RecordDose(beneficiary_id=7, ref="12345678", dose_number=1, vaccine="COVISHIELD", lot="A12",
+                                  site_id=1, next_due=date(2025, 7, 10))]
+
+
+def test_back_from_the_main_menu_and_menu_from_anywhere():
+    facts = _staff_facts()
+    _, screens, _ = _walk(["0"], facts)
+    assert screens[1].endswith(screens[0])
+    _, screens, _ = _walk(["1", "12345678", "00"], facts)
+    assert screens[-1] == screens[0]
+
+
+def test_bengali_digits_are_read_as_ascii():
+    _, screens, _ = _walk(["১", "১২৩৪৫৬৭৮"], _staff_facts())
+    assert screens[-1].startswith("12345678 Rahima")
