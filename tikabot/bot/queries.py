@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, day_bounds
@@ -81,18 +81,13 @@ def site_statuses(session: Session, day: date, tz: str, code: str | None = None)
 
 
 def _due_and_remaining(session: Session, day: date, site_ids: list[int]) -> tuple[dict, dict]:
-    rows = session.execute(
-        select(Appointment.site_id, Appointment.beneficiary_id, Appointment.dose_number).where(
-            Appointment.date == day, Appointment.status != "cancelled", Appointment.site_id.in_(site_ids)))
-    rows = list(rows)
-    given = set(tuple(row) for row in session.execute(
-        select(Dose.beneficiary_id, Dose.dose_number).where(
-            Dose.voided.is_(False), Dose.beneficiary_id.in_({r.beneficiary_id for r in rows}))))
-    due, remaining = Counter(), Counter()
-    for site_id, beneficiary_id, number in rows:
-        due[site_id] += 1
-        if (beneficiary_id, number) not in given:
-            remaining[site_id] += 1
+    """Appointments today (not cancelled) per site, and those without a (non-voided) dose yet."""
+    booked = (Appointment.date == day, Appointment.status != "cancelled", Appointment.site_id.in_(site_ids))
+    given = exists().where(Dose.beneficiary_id == Appointment.beneficiary_id,
+                           Dose.dose_number == Appointment.dose_number, Dose.voided.is_(False))
+    per_site = select(Appointment.site_id, func.count()).group_by(Appointment.site_id)
+    due = dict(session.execute(per_site.where(*booked)).all())
+    remaining = dict(session.execute(per_site.where(*booked, ~given)).all())
     return due, remaining
 
 
