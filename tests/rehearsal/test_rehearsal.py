@@ -31,3 +31,12 @@ def test_report_names_a_lost_dose_and_a_duplicate_sms(services):
     assert report.duplicate_sms == 1
     assert any("not recorded" in b for b in report.broken)
     assert any("duplicate SMS" in b for b in report.broken)
+
+
+def test_a_resend_after_an_undelivered_copy_is_not_a_duplicate():
+    from tikabot.rehearsal.report import duplicate_sms
+
+    first = {"to": "+919830012345", "body": "Your code 123456", "final_status": "undelivered"}
+    again = {"to": "+919830012345", "body": "Your code 123456", "final_status": "delivered"}
+    assert duplicate_sms([first, again]) == 0
+    assert duplicate_sms([again, dict(again)]) == 1

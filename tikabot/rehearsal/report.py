@@ -72,7 +72,7 @@ def build_report(session: Session, sim_messages: list[dict], expect: Expectation
                     inbound_requests=expect.requests, chaos=chaos, otp_not_arrived=expect.otp_not_arrived)
     report.messages = _messages(session)
     report.doses = _doses(session, expect)
-    report.duplicate_sms = sum(n - 1 for n in Counter((m["to"], m["body"]) for m in sim_messages).values() if n > 1)
+    report.duplicate_sms = duplicate_sms(sim_messages)
     report.otp_latency_s = {f"p{p}": percentile(expect.otp_latencies, p) for p in (50, 95, 99)}
     report.inbound_latency_ms = {f"p{p}": 1000 * percentile(expect.inbound_latencies, p) for p in (50, 99)}
     created = sorted(m["created"] for m in sim_messages)
@@ -80,6 +80,14 @@ def build_report(session: Session, sim_messages: list[dict], expect: Expectation
         report.dispatch_rate_msg_s = len(created) / (created[-1] - created[0])
     report.broken = _invariants(report, expect)
     return report
+
+
+def duplicate_sms(sim_messages: list[dict]) -> int:
+    """The same text reaching the same phone twice. A re-send after the provider reported the first
+    copy undelivered or failed is a retry, not a duplicate: the phone never got the first one."""
+    reached = Counter((m["to"], m["body"]) for m in sim_messages
+                      if m.get("final_status", "delivered") not in ("undelivered", "failed"))
+    return sum(n - 1 for n in reached.values() if n > 1)
 
 
 def _messages(session: Session) -> dict:

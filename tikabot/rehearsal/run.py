@@ -6,13 +6,15 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
+import json
 from pathlib import Path
 
 import click
 import requests
 from sqlalchemy import func, select
 
+from tikabot.clock import local_date, now
+from tikabot.config import Config
 from tikabot.imports.runner import run_import
 from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
 from tikabot.rehearsal.chart import draw
@@ -49,7 +51,8 @@ def rehearse(opts: Options) -> Report:
     chaos = {"worker kills": 0, "redis restarts": 0}
     try:
         stack.start_base()
-        district = make_district(opts.sites, opts.beneficiaries, date.today(), seed=opts.seed)
+        today = local_date(now(), Config.from_env(dotenv=False).tz)
+        district = make_district(opts.sites, opts.beneficiaries, today, seed=opts.seed)
         engine = make_engine(stack.database_url)
         sessions = make_sessionmaker(engine)
         _say(opts, f"district: {opts.sites} sites, {opts.beneficiaries} beneficiaries; files in {folder}")
@@ -72,6 +75,7 @@ def rehearse(opts: Options) -> Report:
         _say(opts, "day played; waiting for every message to reach a final state")
         _drain(sessions, opts)
         sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
+        (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
             report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
                                   sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos)

@@ -52,7 +52,9 @@ class Stack:
                    TWILIO_API_BASE=self.sim_url, TWILIO_FROM=SENDER, TWILIO_TIMEOUT=str(TWILIO_TIMEOUT_S),
                    PUBLIC_BASE_URL=self.web_url, USSD_TOKEN=USSD_TOKEN, OTP_SECRET="rehearsal-otp-secret",
                    TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE=f"{self.sim_url}/bot",
-                   SEND_RATE="500", PYTHONUNBUFFERED="1")
+                   SEND_RATE="500", PYTHONUNBUFFERED="1",
+                   # the synthetic day is played whatever the hour: appointment messages are not held back
+                   TIKABOT_QUIET_HOURS="off")
         return env
 
     def start_base(self) -> None:
