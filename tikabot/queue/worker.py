@@ -84,6 +84,9 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
         lane = multiprocessing.get_context("spawn").Process(target=run_otp_lane, args=(os.getpid(),),
                                                             name="otp-lane", daemon=True)
         lane.start()
+        # The lane runs at normal priority, the bulk-draining worker a little below it: on a
+        # busy machine the scheduler then favours the process that sends codes.
+        os.nice(5)
     stop = threading.Event()
     start_relay(services, settings, stop)
     try:
