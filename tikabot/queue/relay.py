@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from tikabot.alerts import alert_coordinators
 from tikabot.clock import now as utcnow
 from tikabot.handlers.twilio_sms import code_in, spaced_digits
-from tikabot.queue import dispatch
+from tikabot.queue import dispatch, periodic
 from tikabot.queue.outbox import add_message
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.settings import SendSettings
@@ -190,5 +190,6 @@ class Relay:
             try:
                 if redis.set(LOCK_KEY, "1", nx=True, px=int(self.settings.relay_interval_s * 900)):
                     self.run_once()
+                    periodic.enqueue_due(redis)
             except Exception:  # Redis restarting, database busy: try again next tick
                 log.exception("relay pass failed; retrying")

@@ -1,0 +1,44 @@
+"""Periodic jobs: the reminder planner and the coordinator alert checks.
+
+The relay calls `enqueue_due` on every pass. A Redis key per job (SET NX with the interval as its
+expiry) lets exactly one worker enqueue each run, however many workers there are; the jobs
+themselves are idempotent, so a run repeated after a crash sends nothing twice.
+"""
+from __future__ import annotations
+
+from redis import Redis
+from rq import Queue
+
+from tikabot import clock
+
+PLANNER_EVERY_S = 60
+ALERTS_EVERY_S = 60
+
+
+def run_alert_checks() -> int:
+    from tikabot.alerts import check_alerts
+    from tikabot.config import Config
+    from tikabot.services import Services
+
+    services = Services.build(Config.from_env())
+    try:
+        with services.transaction() as session:
+            return len(check_alerts(session, clock.now(), services.config.tz))
+    finally:
+        services.close()
+
+
+JOBS = (
+    ("planner", "tikabot.reminders.job.run_planner", PLANNER_EVERY_S),
+    ("alerts", "tikabot.queue.periodic.run_alert_checks", ALERTS_EVERY_S),
+)
+
+
+def enqueue_due(redis: Redis, queue_name: str = "default") -> list[str]:
+    queued = []
+    for name, func, every in JOBS:
+        if redis.set(f"tikabot:periodic:{name}", "1", nx=True, ex=every):
+            Queue(queue_name, connection=redis).enqueue(func, job_timeout=max(every * 5, 300),
+                                                        result_ttl=every, failure_ttl=3600)
+            queued.append(name)
+    return queued
