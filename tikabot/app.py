@@ -1,10 +1,15 @@
 """Flask application factory."""
 from __future__ import annotations
 
-from flask import Flask
+import logging
+
+from flask import Flask, Response, request
+from redis.exceptions import RedisError
 
 from tikabot.config import Config
 from tikabot.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | Config | None = None) -> Flask:
@@ -13,7 +18,15 @@ def create_app(test_config: dict | Config | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # provider webhooks are small; refuse anything huge
     app.extensions["tikabot"] = Services.build(config)
     _register_blueprints(app)
+    app.register_error_handler(RedisError, _redis_unavailable)
     return app
+
+
+def _redis_unavailable(exc: RedisError):
+    """Redis down for longer than the client's retries: ask the caller to come back, no trace."""
+    log.error("Redis unavailable while handling %s: %s", request.path, exc)
+    return Response("Service temporarily unavailable; please retry.\n", status=503,
+                    headers={"Retry-After": "5"}, mimetype="text/plain")
 
 
 def _register_blueprints(app: Flask) -> None:

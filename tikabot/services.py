@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +24,7 @@ class Services:
     @classmethod
     def build(cls, config: Config) -> "Services":
         engine = make_engine(config.database_url)
-        redis = Redis.from_url(config.redis_url, health_check_interval=30) if config.redis_url else None
+        redis = connect_redis(config.redis_url) if config.redis_url else None
         sessions = make_sessionmaker(engine)
         if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
             from tikabot.queue.dispatch import make_dispatch
@@ -37,3 +40,11 @@ class Services:
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()
+
+
+def connect_redis(url: str) -> Redis:
+    """A client that rides out a Redis restart of a few seconds (Twilio waits 15 s for a webhook)
+    instead of failing the request that happened to arrive during it."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=12,
+                  supported_errors=(RedisConnectionError, RedisTimeoutError))
+    return Redis.from_url(url, health_check_interval=30, retry=retry)

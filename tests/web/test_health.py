@@ -40,3 +40,20 @@ def test_metrics_are_prometheus_text(client):
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     assert b"# TYPE" in response.data
+
+
+def test_an_inbound_sms_while_redis_is_down_gets_503_not_a_server_error(config):
+    from twilio.request_validator import RequestValidator
+
+    server = EmbeddedRedis()
+    url = server.start()
+    app = create_app(replace(config, redis_url=url))
+    server.stop()
+    params = {"MessageSid": "SM" + "a" * 32, "AccountSid": config.twilio_account_sid, "From": "+919830012345",
+              "To": "+15005550006", "Body": "HELP", "NumMedia": "0"}
+    target = f"{config.public_base_url}/sms/inbound"
+    signature = RequestValidator(config.twilio_auth_token).compute_signature(target, params)
+    response = app.test_client().post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    app.extensions["tikabot"].close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"

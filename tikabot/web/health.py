@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import text
 
 bp = Blueprint("health", __name__)
@@ -38,8 +41,12 @@ def _check_database(services) -> str:
 def _check_redis(services) -> str:
     if services.redis is None:
         return "error: REDIS_URL not set"
+    # a client of its own without retries: readiness must answer now, not after the retry budget
+    probe = Redis.from_url(services.config.redis_url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2)
     try:
-        services.redis.ping()
+        probe.ping()
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
+    finally:
+        probe.close()
