@@ -4,15 +4,25 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from tikabot.clock import now as utcnow
+from tikabot.queue.statuses import TERMINAL
 from tikabot.rehearsal.day import Expectation
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage
 
-FINAL = ("delivered", "undelivered", "failed", "expired", "cancelled")
+
+
+def unsettled(now: datetime):
+    """Messages still on their way: not terminal, not a call (calls end at `sent`: no receipts),
+    and not scheduled for later (tomorrow's reminders are not lost, just not due)."""
+    m = OutboundMessage
+    return and_(m.status.not_in(TERMINAL), ~and_(m.channel == "voice", m.status == "sent"),
+                ~and_(m.status == "pending", m.not_before.is_not(None), m.not_before > now))
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -95,10 +105,12 @@ def _messages(session: Session) -> dict:
     retried = session.scalar(select(func.count()).where(OutboundMessage.attempts > 1)) or 0
     total = sum(by_status.values())
     return {"total": total, "by_status": by_status,
-            "sent": sum(v for k, v in by_status.items() if k in ("sent", "delivered", "undelivered")),
+            "sent": sum(v for k, v in by_status.items() if k in ("accepted", "sent", "delivered")),
             "delivered": by_status.get("delivered", 0), "retried": retried,
-            "failed": by_status.get("failed", 0) + by_status.get("undelivered", 0),
-            "not_final": sum(v for k, v in by_status.items() if k not in FINAL and k != "sent")}
+            "failed": by_status.get("failed", 0),
+            "scheduled": session.scalar(select(func.count()).where(
+                OutboundMessage.status == "pending", OutboundMessage.not_before > utcnow())) or 0,
+            "not_final": session.scalar(select(func.count()).where(unsettled(utcnow()))) or 0}
 
 
 def _doses(session: Session, expect: Expectation) -> dict:

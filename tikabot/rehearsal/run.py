@@ -21,11 +21,11 @@ from tikabot.rehearsal.chart import draw
 from tikabot.rehearsal.csvwrite import write_district
 from tikabot.rehearsal.day import Day, plan_sites
 from tikabot.rehearsal.district import make_district
-from tikabot.rehearsal.report import FINAL, Report, build_report
+from tikabot.rehearsal.report import Report, build_report, unsettled
 from tikabot.rehearsal.sms_client import SignedSms
 from tikabot.rehearsal.stack import SENDER, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
-from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
+from tikabot.store.models import Appointment, Beneficiary
 
 DRAIN_TIMEOUT_S = 180
 
@@ -105,7 +105,7 @@ def _drain(sessions, opts: Options) -> None:
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         with sessions() as session:
-            open_count = session.scalar(select(func.count()).where(OutboundMessage.status.not_in(FINAL)))
+            open_count = session.scalar(select(func.count()).where(unsettled(now())))
         if not open_count:
             return
         time.sleep(0.5)

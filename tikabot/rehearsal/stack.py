@@ -17,6 +17,8 @@ SENDER = "+15005550006"
 TWILIO_TIMEOUT_S = 3
 USSD_TOKEN = "rehearsal-ussd-token"
 TELEGRAM_TOKEN = "123456:rehearsal-bot-token"
+TIME_SCALE = {"TIKABOT_RETRY_BASE": "0.3", "TIKABOT_SLOW_RETRY_BASE": "1", "TIKABOT_SEND_LEASE": "10",
+              "TIKABOT_STALE_AFTER": "5", "OTP_VOICE_AFTER": "15"}
 
 
 @dataclass
@@ -54,7 +56,9 @@ class Stack:
                    TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE=f"{self.sim_url}/bot",
                    SEND_RATE="500", PYTHONUNBUFFERED="1",
                    # the synthetic day is played whatever the hour: appointment messages are not held back
-                   TIKABOT_QUIET_HOURS="off")
+                   TIKABOT_QUIET_HOURS="off",
+                   # a day compressed into minutes: back-offs, leases and fallbacks shrink with it
+                   **TIME_SCALE)
         return env
 
     def start_base(self) -> None:
