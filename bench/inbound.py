@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 TOKEN = "bench-auth-token-0123456789abcdef"
 PUBLIC = "https://tikabot.example.org"
 SITES, STAFF_PER_SITE = 40, 10
+WORKERS = 2  # as the Procfile ships
 
 
 def seed(database_url: str, beneficiaries: int) -> list[tuple[str, str]]:
@@ -68,10 +69,10 @@ def signed_requests(pairs: list[tuple[str, str]], tag: str) -> list[dict]:
     return out
 
 
-def start_gunicorn(target: str, port: int, env: dict, chdir: Path) -> subprocess.Popen:
+def start_gunicorn(target: str, port: int, env: dict, chdir: Path, workers: int) -> subprocess.Popen:
     from tikabot.processes import wait_for_port
 
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                              "--chdir", str(chdir), "--log-level", "warning", target],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_for_port(port)
@@ -123,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn sync workers (default: the Procfile's)")
     args = parser.parse_args()
 
     from tikabot.processes import free_port
@@ -143,7 +145,7 @@ def main() -> None:
         for name, target, chdir, tag in (("bare Flask", "bare_app:app", ROOT / "bench", "b"),
                                          ("tikabot DOSE", "tikabot.app:create_app()", ROOT, "t")):
             port = free_port()
-            proc = start_gunicorn(target, port, env, chdir)
+            proc = start_gunicorn(target, port, env, chdir, args.workers)
             try:
                 for phase, chunk in (("warmup", pairs[:warmup]), ("run", pairs[warmup:])):
                     file = work / f"{tag}-{phase}.json"
@@ -160,7 +162,7 @@ def main() -> None:
     finally:
         redis.stop()
     bare, real = results["bare Flask"], results["tikabot DOSE"]
-    print(f"{os.cpu_count()} CPUs, gunicorn 2 sync workers, {args.concurrency} concurrent connections, "
+    print(f"{os.cpu_count()} CPUs, gunicorn {args.workers} sync workers, {args.concurrency} concurrent connections, "
           f"{args.requests} requests each (after {warmup} warm-up), {date.today()}")
     for name, r in results.items():
         print(f"  {name:13} {r['rate']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "

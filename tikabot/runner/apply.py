@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,10 +20,14 @@ from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.flows.staff import day_month
 from tikabot.phones import mask
-from tikabot.queue.outbox import add_message
+from tikabot.runner import outbox_rows
+from tikabot.runner.load import connection
 from tikabot.store.models import (
     AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
 )
+
+
+ON_CONFLICT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 @dataclass(frozen=True)
@@ -35,50 +40,71 @@ class Context:
     otp_secret: str
 
 
-def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[Dose | None, bool]:
-    """(dose, recorded). Unique on (beneficiary, dose number); a voided row is re-used; a race
+DOSES, APPOINTMENTS = Dose.__table__, Appointment.__table__
+# Statements built once (Core on the tables: no ORM bookkeeping); parameters come with each execute.
+_DOSE_INSERT = {name: make(DOSES).on_conflict_do_nothing(index_elements=["beneficiary_id", "dose_number"])
+                .returning(DOSES.c.id) for name, make in ON_CONFLICT.items()}
+_DOSE_FOUND = select(DOSES.c.id, DOSES.c.voided).where(DOSES.c.beneficiary_id == bindparam("b_id"),
+                                                       DOSES.c.dose_number == bindparam("number"))
+_DOSE_REVIVE = update(DOSES).where(DOSES.c.id == bindparam("dose_id"), DOSES.c.voided.is_(True))
+_BENEFICIARY = select(Beneficiary.id, Beneficiary.name, Beneficiary.phone, Beneficiary.language).where(
+    Beneficiary.id == bindparam("b_id"))
+
+
+def _insert_dose(session: Session, values: dict) -> int | None:
+    """INSERT the dose unless (beneficiary, dose number) exists: its id, or None on a conflict.
+    One statement where the database can say ON CONFLICT DO NOTHING; a savepoint elsewhere."""
+    statement = _DOSE_INSERT.get(session.get_bind().dialect.name)
+    if statement is not None:
+        return connection(session).execute(statement, values).scalar()
+    try:
+        with session.begin_nested():
+            return connection(session).execute(insert(DOSES), values).inserted_primary_key[0]
+    except IntegrityError:
+        return None
+
+
+def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[int | None, bool]:
+    """(dose id, recorded). Unique on (beneficiary, dose number); a voided row is re-used; a race
     with another message recording the same dose comes back as recorded=False."""
     values = dict(vaccine=effect.vaccine, lot=effect.lot, site_id=effect.site_id, administered_at=ctx.now,
-                  vaccinator_phone=ctx.actor, source=ctx.source)
-    existing = session.scalar(select(Dose).where(Dose.beneficiary_id == effect.beneficiary_id,
-                                                 Dose.dose_number == effect.dose_number))
-    if existing is not None and not existing.voided:
-        return existing, False
-    if existing is not None:
-        for name, value in values.items():
-            setattr(existing, name, value)
-        existing.voided, existing.voided_at, existing.created_at = False, None, ctx.now
-        existing.sync_state = "pending"
-        dose = existing
-    else:
-        dose = Dose(beneficiary_id=effect.beneficiary_id, dose_number=effect.dose_number, created_at=ctx.now,
-                    **values)
-        try:
-            with session.begin_nested():
-                session.add(dose)
-        except IntegrityError:
-            return None, False
+                  vaccinator_phone=ctx.actor, source=ctx.source, created_at=ctx.now, voided=False,
+                  voided_at=None, sync_state="pending")
+    conn = connection(session)
+    dose_id = _insert_dose(session, dict(beneficiary_id=effect.beneficiary_id, dose_number=effect.dose_number,
+                                         **values))
+    if dose_id is None:  # the row exists: re-use it if it was voided, else it is a duplicate
+        dose_id, voided = conn.execute(_DOSE_FOUND, {"b_id": effect.beneficiary_id,
+                                                     "number": effect.dose_number}).one()
+        if not voided:
+            return dose_id, False
+        if not conn.execute(_DOSE_REVIVE, {"dose_id": dose_id, **values}).rowcount:
+            return dose_id, False  # another message un-voided it a moment ago
     _set_appointment(session, effect.beneficiary_id, effect.dose_number, "done", only_from=("booked", "confirmed"))
-    _confirm_dose(session, dose, effect, ctx)
-    return dose, True
+    _confirm_dose(session, dose_id, effect, ctx)
+    return dose_id, True
+
+
+_APPOINTMENT_STATUS = (update(APPOINTMENTS)
+                       .where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
+                              APPOINTMENTS.c.dose_number == bindparam("number"),
+                              APPOINTMENTS.c.status.in_(bindparam("only_from", expanding=True))))
 
 
 def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, status: str, only_from) -> None:
-    appt = session.scalar(select(Appointment).where(Appointment.beneficiary_id == beneficiary_id,
-                                                    Appointment.dose_number == dose_number))
-    if appt is not None and appt.status in only_from:
-        appt.status = status
+    connection(session).execute(_APPOINTMENT_STATUS, {"b_id": beneficiary_id, "number": dose_number,
+                                                      "only_from": list(only_from), "status": status})
 
 
-def _confirm_dose(session: Session, dose: Dose, effect: fx.RecordDose, ctx: Context) -> None:
-    ben = session.get(Beneficiary, effect.beneficiary_id)
+def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Context) -> None:
+    ben = connection(session).execute(_BENEFICIARY, {"b_id": effect.beneficiary_id}).one()
     params = {"name": (ben.name.split() or [""])[0], "dose": effect.dose_number, "vaccine": effect.vaccine}
     if effect.next_due is None:
         template = "dose.confirmation_final"
     else:
         template, params["next_due"] = "dose.confirmation", day_month(effect.next_due)
-    add_message(session, key=f"dose-{dose.id}-{ctx.key}", recipient=ben.phone, template=template,
-                language=ben.language, params=params, beneficiary_id=ben.id)
+    outbox_rows.add_message(session, key=f"dose-{dose_id}-{ctx.key}", recipient=ben.phone, template=template,
+                            language=ben.language, params=params, beneficiary_id=ben.id)
 
 
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:

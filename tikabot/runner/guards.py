@@ -2,28 +2,113 @@
 
 Keys (all under tikabot:): lock:<phone>, conv:<phone>, rate:<phone>, auto:<phone>. Counters are
 fixed windows: INCR, and an expiry set by the first increment.
+
+The SMS runner talks to Redis twice per message: `enter` takes the sender's lock, counts the
+message and reads the conversation state in one script; `leave` saves the new state (if any) and
+releases the lock in another. `sender_lock` is the same lock for callers that want a block.
 """
 from __future__ import annotations
 
 import json
+import os
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from redis import Redis
+from redis.commands.core import Script
 
 LOCK_SECONDS = 15  # longer than any step could take; released at once normally
 LOCK_WAIT = 10
+LOCK_POLL = 0.005  # seconds between tries while another message from the sender is handled
 STATE_TTL = 60 * 60  # the flow itself expires a guided conversation after 10 minutes
 RATE_LIMITS = {"staff": (60, 60), "public": (10, 60)}  # messages per window (seconds)
+RATE_WINDOW = 60  # the same window for both kinds: the count is taken before we know the sender
 AUTO_REPLIES = (5, 600)  # at most 5 automatic replies per sender per 10 minutes
+assert all(window == RATE_WINDOW for _, window in RATE_LIMITS.values())
+
+# KEYS: lock, rate, conv. ARGV: token, lock ms, rate window s. -> {0} busy | {1, count, state}
+_ENTER = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+local count = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3], 'NX')
+return {1, count, redis.call('GET', KEYS[3])}
+"""
+# KEYS: lock, conv, rate. ARGV: token, action (keep|set|del), state, ttl, uncount (0|1)
+_LEAVE = """
+if ARGV[2] == 'set' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+elseif ARGV[2] == 'del' then redis.call('DEL', KEYS[2]) end
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECR', KEYS[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+ENTER, LEAVE, RELEASE = (Script(None, source.encode()) for source in (_ENTER, _LEAVE, _RELEASE))  # EVALSHA
 
 
 class Busy(RuntimeError):
     """Another message from the same sender is still being handled."""
 
 
+def _keys(phone: str) -> tuple[str, str, str]:
+    return f"tikabot:lock:{phone}", f"tikabot:rate:{phone}", f"tikabot:conv:{phone}"
+
+
+@dataclass
+class Entry:
+    """What `enter` found: the lock token, this message's number in the rate window, the state."""
+    phone: str
+    token: str
+    count: int
+    state: dict | None
+
+
+def enter(redis: Redis, phone: str) -> Entry:
+    """Lock the sender, count this message, read the conversation state: one round trip (more only
+    while another message from the same sender holds the lock). Raises Busy after LOCK_WAIT."""
+    lock, rate, conv = _keys(phone)
+    token = os.urandom(12).hex()
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:  # a Redis restart is ridden out by the client's own retries (services.connect_redis)
+        found = ENTER(keys=[lock, rate, conv], args=[token, LOCK_SECONDS * 1000, RATE_WINDOW], client=redis)
+        if found[0]:
+            raw = found[2]
+            return Entry(phone, token, int(found[1]), json.loads(raw) if raw else None)
+        if time.monotonic() >= deadline:
+            raise Busy(phone)
+        time.sleep(LOCK_POLL)
+
+
+KEEP = object()  # leave(): do not touch the conversation state
+
+
+def leave(redis: Redis, entry: Entry, state=KEEP, uncount: bool = False) -> None:
+    """Save the new state (None deletes it; KEEP leaves it), optionally take back this message's count
+    (a replay is not a new message), and release the lock: one round trip."""
+    lock, rate, conv = _keys(entry.phone)
+    if state is KEEP:
+        action, raw = "keep", ""
+    elif state is None:
+        action, raw = "del", ""
+    else:
+        action, raw = "set", json.dumps(state)
+    LEAVE(keys=[lock, conv, rate], args=[entry.token, action, raw, STATE_TTL, "1" if uncount else "0"],
+          client=redis)
+
+
+def release(redis: Redis, entry: Entry) -> None:
+    RELEASE(keys=[_keys(entry.phone)[0]], args=[entry.token], client=redis)
+
+
+def over_limit(count: int, kind: str) -> int:
+    """How far over the sender's limit the count is (0: within the limit)."""
+    return max(0, count - RATE_LIMITS[kind][0])
+
+
 @contextmanager
 def sender_lock(redis: Redis, phone: str):
-    lock = redis.lock(f"tikabot:lock:{phone}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT)
+    lock = redis.lock(f"tikabot:lock:{phone}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT,
+                      sleep=LOCK_POLL)
     if not lock.acquire():
         raise Busy(phone)
     try:

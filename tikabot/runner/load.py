@@ -1,9 +1,16 @@
-"""Load the facts a flow step needs, and only those (each query is a cost on every DOSE)."""
+"""Load the facts a flow step needs, and only those (each query is a cost on every DOSE).
+
+Plain Core selects, joined so that a DOSE costs three reads: the sender with their site and the
+site's session today, the site's tally today, and the beneficiary with their doses. No ORM
+objects are built, so nothing here can go stale inside the caller's transaction.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, day_bounds, local_date
@@ -27,74 +34,156 @@ NEEDS = {  # command -> facts it reads beyond the sender's own
 }
 
 
-def active_staff(session: Session, phone: str) -> Staff | None:
-    return session.scalar(select(Staff).where(Staff.phone == phone, Staff.active.is_(True)))
+@dataclass(frozen=True)
+class StaffRow:
+    """A registered, active staff member as the runner needs them."""
+    id: int
+    phone: str
+    language: str
+    site_id: int | None
+    site_name: str
 
 
-def _site_name(session: Session, site_id: int | None) -> str:
-    return session.get(Site, site_id).name if site_id else ""
+# Statements are built once; only their parameters change from message to message.
+_STAFF = (select(Staff.id, Staff.phone, Staff.language, Staff.site_id, Site.name)
+          .outerjoin(Site, Site.id == Staff.site_id)
+          .where(Staff.phone == bindparam("phone"), Staff.active.is_(True)))
+_STAFF_WITH_SESSION = (
+    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, Site.name, VaccinationSession.id,
+           VaccinationSession.vaccine, VaccinationSession.lot, VaccinationSession.closed_at)
+    .outerjoin(Site, Site.id == Staff.site_id)
+    .outerjoin(VaccinationSession, and_(VaccinationSession.site_id == Staff.site_id,
+                                        VaccinationSession.date == bindparam("today")))
+    .where(Staff.phone == bindparam("phone"), Staff.active.is_(True)))
+_SESSION = select(VaccinationSession.id, VaccinationSession.vaccine, VaccinationSession.lot,
+                  VaccinationSession.closed_at).where(VaccinationSession.site_id == bindparam("site_id"),
+                                                      VaccinationSession.date == bindparam("today"))
+_TALLY = (select(Dose.dose_number, func.count())
+          .where(Dose.site_id == bindparam("site_id"), Dose.voided.is_(False),
+                 Dose.administered_at >= bindparam("start"), Dose.administered_at < bindparam("end"))
+          .group_by(Dose.dose_number))
+_DUE = (select(func.count()).select_from(Appointment)
+        .where(Appointment.site_id == bindparam("site_id"), Appointment.date == bindparam("today"),
+               Appointment.status.in_(LIVE_APPOINTMENTS + ("done",))))
+_LAST_DOSE = (select(Dose.id, Beneficiary.ref, Dose.dose_number, Dose.created_at)
+              .join(Beneficiary, Beneficiary.id == Dose.beneficiary_id)
+              .where(Dose.vaccinator_phone == bindparam("phone"), Dose.voided.is_(False))
+              .order_by(Dose.created_at.desc(), Dose.id.desc()).limit(1))
+_BEN_COLUMNS = (Beneficiary.id, Beneficiary.ref, Beneficiary.name, Beneficiary.phone, Beneficiary.language,
+                Beneficiary.site_id, Site.name, Beneficiary.opted_out, Dose.id, Dose.dose_number, Dose.vaccine,
+                Dose.lot, Dose.administered_at, Dose.voided)
+_BEN_WITH_DOSES = (select(*_BEN_COLUMNS).outerjoin(Site, Site.id == Beneficiary.site_id)
+                   .outerjoin(Dose, Dose.beneficiary_id == Beneficiary.id))
+_BEN_BY_REF = _BEN_WITH_DOSES.where(Beneficiary.ref == bindparam("ref")).order_by(Dose.dose_number)
+_BEN_BY_PHONE = (_BEN_WITH_DOSES.where(Beneficiary.phone == bindparam("phone"))
+                 .order_by(Beneficiary.id, Dose.dose_number))
+_NEXT_APPOINTMENT = (
+    select(Appointment.id, Appointment.dose_number, Appointment.date, Appointment.slot, Site.name,
+           Appointment.status).join(Site, Site.id == Appointment.site_id)
+    .where(Appointment.beneficiary_id == bindparam("beneficiary_id"), Appointment.date >= bindparam("today"),
+           Appointment.status.in_(LIVE_APPOINTMENTS))
+    .order_by(Appointment.date, Appointment.dose_number).limit(1))
+
+
+def connection(session: Session | Connection) -> Connection:
+    """The session's connection for a Core statement, after writing any pending ORM changes (what the
+    ORM's autoflush would do) so the statement sees them. A Connection is used as it is."""
+    if isinstance(session, Connection):
+        return session
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
+def _run(session: Session, statement, **params):
+    return connection(session).execute(statement, params)
+
+
+def active_staff(session: Session, phone: str) -> StaffRow | None:
+    row = _run(session, _STAFF, phone=phone).first()
+    return StaffRow(row[0], row[1], row[2], row[3], row[4] or "") if row else None
 
 
 def _next_appointment(session: Session, beneficiary_id: int, today) -> AppointmentFact | None:
-    row = session.execute(
-        select(Appointment, Site.name).join(Site, Site.id == Appointment.site_id)
-        .where(Appointment.beneficiary_id == beneficiary_id, Appointment.date >= today,
-               Appointment.status.in_(LIVE_APPOINTMENTS))
-        .order_by(Appointment.date, Appointment.dose_number).limit(1)).first()
-    if row is None:
-        return None
-    appt, site_name = row
-    return AppointmentFact(appt.id, appt.dose_number, appt.date, appt.slot, site_name, appt.status)
+    row = _run(session, _NEXT_APPOINTMENT, beneficiary_id=beneficiary_id, today=today).first()
+    return AppointmentFact(*row) if row else None
 
 
-def beneficiary_fact(session: Session, ben: Beneficiary, tz: str, today, with_appointment: bool = False):
-    doses = tuple(
-        DoseFact(d.id, d.dose_number, d.vaccine, d.lot, d.administered_at, local_date(d.administered_at, tz),
-                 d.voided)
-        for d in session.scalars(select(Dose).where(Dose.beneficiary_id == ben.id).order_by(Dose.dose_number)))
-    return BeneficiaryFact(
-        id=ben.id, ref=ben.ref, name=ben.name, phone=ben.phone, language=ben.language, site_id=ben.site_id,
-        site_name=_site_name(session, ben.site_id), opted_out=ben.opted_out, doses=doses,
-        next_appointment=_next_appointment(session, ben.id, today) if with_appointment else None)
+def _beneficiaries(session: Session, rows, tz: str, today, with_appointment: bool) -> list[BeneficiaryFact]:
+    """BeneficiaryFacts from rows of _BEN_WITH_DOSES (one row per dose, or one with no dose)."""
+    found: dict[int, tuple] = {}
+    doses: dict[int, list[DoseFact]] = {}
+    for row in rows:
+        ben_id = row[0]
+        if ben_id not in found:
+            found[ben_id], doses[ben_id] = row[:8], []
+        if row[8] is not None:
+            doses[ben_id].append(DoseFact(row[8], row[9], row[10], row[11], row[12],
+                                          local_date(row[12], tz), bool(row[13])))
+    return [BeneficiaryFact(id=b[0], ref=b[1], name=b[2], phone=b[3], language=b[4], site_id=b[5],
+                            site_name=b[6] or "", opted_out=bool(b[7]), doses=tuple(doses[ben_id]),
+                            next_appointment=_next_appointment(session, ben_id, today) if with_appointment else None)
+            for ben_id, b in found.items()]
+
+
+def beneficiary_by_ref(session: Session, ref: str, tz: str, today) -> BeneficiaryFact | None:
+    found = _beneficiaries(session, _run(session, _BEN_BY_REF, ref=ref), tz, today, with_appointment=False)
+    return found[0] if found else None
 
 
 def _tally(session: Session, site_id: int, today, tz: str) -> dict:
     start, end = day_bounds(today, tz)
-    rows = session.execute(
-        select(Dose.dose_number, func.count()).where(
-            Dose.site_id == site_id, Dose.voided.is_(False), Dose.administered_at >= start,
-            Dose.administered_at < end).group_by(Dose.dose_number))
-    return {number: count for number, count in rows}
+    return {number: count for number, count in _run(session, _TALLY, site_id=site_id, start=start, end=end)}
 
 
 def _due(session: Session, site_id: int, today) -> int:
-    return session.scalar(select(func.count()).select_from(Appointment).where(
-        Appointment.site_id == site_id, Appointment.date == today,
-        Appointment.status.in_(LIVE_APPOINTMENTS + ("done",)))) or 0
+    return _run(session, _DUE, site_id=site_id, today=today).scalar() or 0
 
 
 def _last_dose(session: Session, phone: str) -> LastDoseFact | None:
-    row = session.execute(
-        select(Dose, Beneficiary.ref).join(Beneficiary, Beneficiary.id == Dose.beneficiary_id)
-        .where(Dose.vaccinator_phone == phone, Dose.voided.is_(False))
-        .order_by(Dose.created_at.desc(), Dose.id.desc()).limit(1)).first()
-    if row is None:
-        return None
-    dose, ref = row
-    return LastDoseFact(dose.id, ref, dose.dose_number, as_utc(dose.created_at))
+    row = _run(session, _LAST_DOSE, phone=phone).first()
+    return LastDoseFact(row[0], row[1], row[2], as_utc(row[3])) if row else None
 
 
-def staff_facts(session: Session, staff: Staff, *, keyword: str | None, ref: str | None, now: datetime,
+def _session_fact(row) -> SessionFact | None:
+    return SessionFact(row[0], row[1], row[2], row[3] is None) if row and row[0] is not None else None
+
+
+def staff_facts(session: Session, staff: StaffRow, *, keyword: str | None, ref: str | None, now: datetime,
                 tz: str) -> StaffFacts:
+    """Facts for a staff member already identified (active_staff)."""
     today = local_date(now, tz)
     needs = NEEDS.get(keyword, set())
+    session_row = None
+    if "session" in needs and staff.site_id:
+        session_row = _run(session, _SESSION, site_id=staff.site_id, today=today).first()
+    return _staff_facts(session, staff, needs, session_row, ref, today, tz)
+
+
+def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: str | None, now: datetime,
+                   tz: str) -> StaffFacts | None:
+    """The sender as active staff with the facts `keyword` needs (one query for the sender, their site
+    and its session today), or None when the phone is not active staff."""
+    today = local_date(now, tz)
+    needs = NEEDS.get(keyword, set())
+    if "session" not in needs:
+        staff = active_staff(session, phone)
+        return _staff_facts(session, staff, needs, None, ref, today, tz) if staff else None
+    row = _run(session, _STAFF_WITH_SESSION, phone=phone, today=today).first()
+    if row is None:
+        return None
+    staff = StaffRow(row[0], row[1], row[2], row[3], row[4] or "")
+    return _staff_facts(session, staff, needs, row[5:] if staff.site_id else None, ref, today, tz)
+
+
+def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref: str | None, today,
+                 tz: str) -> StaffFacts:
     site_id = staff.site_id
     facts: dict = {}
-    if "session" in needs and site_id:
-        row = session.scalar(select(VaccinationSession).where(
-            VaccinationSession.site_id == site_id, VaccinationSession.date == today))
-        if row is not None:
-            facts["session"] = SessionFact(row.id, row.vaccine, row.lot, row.closed_at is None)
+    if session_row is not None:
+        found = _session_fact(session_row)
+        if found is not None:
+            facts["session"] = found
     if "tally" in needs and site_id:
         facts["doses_today"] = _tally(session, site_id, today, tz)
     if "due" in needs and site_id:
@@ -102,11 +191,11 @@ def staff_facts(session: Session, staff: Staff, *, keyword: str | None, ref: str
     if "last_dose" in needs:
         facts["last_dose"] = _last_dose(session, staff.phone)
     if "beneficiary" in needs and ref:
-        ben = session.scalar(select(Beneficiary).where(Beneficiary.ref == ref))
+        ben = beneficiary_by_ref(session, ref, tz, today)
         if ben is not None:
-            facts["beneficiary"] = beneficiary_fact(session, ben, tz, today)
+            facts["beneficiary"] = ben
     return StaffFacts(staff_id=staff.id, phone=staff.phone, language=staff.language, site_id=site_id,
-                      site_name=_site_name(session, site_id), today=today, **facts)
+                      site_name=staff.site_name if site_id else "", today=today, **facts)
 
 
 def guess_language(text: str) -> str:
@@ -122,10 +211,9 @@ def guess_language(text: str) -> str:
 def sender_facts(session: Session, phone: str, text: str, *, now: datetime, tz: str) -> SenderFacts:
     """A beneficiary's phone (the one with the soonest appointment when a family shares it) or a stranger."""
     today = local_date(now, tz)
-    people = list(session.scalars(select(Beneficiary).where(Beneficiary.phone == phone).order_by(Beneficiary.id)))
-    if not people:
+    found = _beneficiaries(session, _run(session, _BEN_BY_PHONE, phone=phone), tz, today, with_appointment=True)
+    if not found:
         return SenderFacts(phone=phone, language=guess_language(text), today=today)
-    found = [beneficiary_fact(session, b, tz, today, with_appointment=True) for b in people]
     with_appt = sorted((f for f in found if f.next_appointment), key=lambda f: f.next_appointment.date)
     chosen = with_appt[0] if with_appt else found[0]
     return SenderFacts(phone=phone, language=chosen.language, today=today, beneficiary=chosen)

@@ -1,35 +1,70 @@
 """One inbound message, end to end: dedupe, identify, lock, state, pure step, effects, reply.
 
-Everything for one message is written in one database transaction: the InboundMessage row (with
-the reply, for replays), the domain effects and the outbox rows. Conversation state is saved to
-Redis only after that commit, so a failed transaction leaves the conversation where it was.
+Two phases, under the sender's Redis lock:
+
+1. decide: on a read-only snapshot (no write lock taken), check for a replay, identify the sender,
+   load the facts the command needs and run the pure flow step;
+2. write: in one database transaction, apply the effects, write the InboundMessage row with the
+   rendered reply (for replays) and the outbox rows, commit.
+
+Only phase 2 holds the database's write lock, so web workers decide in parallel and queue only for
+the few statements that write. The guarantees do not rest on the snapshot: a replayed provider id
+is refused by the unique InboundMessage.provider_id (the whole transaction rolls back and the
+stored reply is returned), a dose by the unique (beneficiary, dose number), and messages from one
+sender never overlap (the lock). Conversation state is saved to Redis only after the commit, so a
+failed transaction leaves the conversation where it was; outbox messages are handed to the queue
+after the commit and after the write lock is released.
+
+Redis is asked twice per message (guards.enter: lock + rate count + state; guards.leave: new
+state + unlock), plus once for the queue hand-off.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tikabot import clock
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
+from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import parse
 from tikabot.phones import mask
+from tikabot.queue.outbox import DISPATCH_KEY
 from tikabot.runner import guards
 from tikabot.runner.apply import Context, apply_effects
-from tikabot.runner.load import active_staff, sender_facts, staff_facts
+from tikabot.runner.gate import write_gate
+from tikabot.runner.load import identify_staff, sender_facts
 from tikabot.runner.message import InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.models import InboundMessage as InboundRow
 
 log = logging.getLogger(__name__)
+INBOUND = InboundRow.__table__
+_STORED = select(INBOUND.c.reply).where(INBOUND.c.provider_id == bindparam("provider_id"))
+_RECORD = insert(INBOUND)
 
 
-def _stored(session, provider_id: str) -> InboundRow | None:
-    return session.scalar(select(InboundRow).where(InboundRow.provider_id == provider_id))
+def _stored(conn, provider_id: str):
+    """The row of a message handled before (its reply), or None."""
+    return conn.execute(_STORED, {"provider_id": provider_id}).first()
+
+
+@dataclass
+class Decision:
+    """What phase 1 decided: who sent it, the flow's answer, and what to write."""
+    staff: StaffFacts | None = None
+    sender: SenderFacts | None = None
+    over: int = 0  # messages over the sender's rate limit
+    state: object = guards.KEEP  # the new conversation state (guards.KEEP: leave it)
+    replies: list = field(default_factory=list)
+    effects: list = field(default_factory=list)
+    replay: str | None = None  # the stored reply when this provider id was handled before
+    duplicate: bool = False
 
 
 def handle(services, message: InboundMessage, now: datetime | None = None) -> RunResult:
@@ -37,69 +72,86 @@ def handle(services, message: InboundMessage, now: datetime | None = None) -> Ru
     if services.redis is None:
         raise RuntimeError("the conversation runner needs Redis (REDIS_URL)")
     now = now or clock.now()
-    with guards.sender_lock(services.redis, message.sender):
-        try:
-            return _handle_locked(services, message, now)
-        except IntegrityError:  # the same provider id committed by another process meanwhile
-            with services.sessions() as session:
-                row = _stored(session, message.provider_id)
-            if row is None:
-                raise
-            return RunResult(reply=row.reply, duplicate=True)
+    entry = guards.enter(services.redis, message.sender)
+    new_state, result = guards.KEEP, None
+    try:
+        decision = _decide(services, message, now, entry)
+        if decision.duplicate:
+            result = RunResult(reply=decision.replay, duplicate=True)
+        else:
+            try:
+                result = _write(services, message, now, decision)
+                new_state = decision.state
+            except IntegrityError:  # the same provider id committed meanwhile (the lock had expired)
+                with services.engine.connect() as conn:
+                    row = _stored(conn, message.provider_id)
+                if row is None:
+                    raise
+                result = RunResult(reply=row.reply, duplicate=True)
+    finally:  # a replay is not a new message: take back its count
+        guards.leave(services.redis, entry, new_state, uncount=result is not None and result.duplicate)
+    return result
 
 
-def _handle_locked(services, message: InboundMessage, now: datetime) -> RunResult:
-    config, redis = services.config, services.redis
-    new_state, is_staff = None, False
-    with services.transaction() as session:
-        row = _stored(session, message.provider_id)
+def _decide(services, message: InboundMessage, now: datetime, entry: guards.Entry) -> Decision:
+    """Phase 1, reads only: replay check, sender, facts, the pure flow step."""
+    tz = services.config.tz
+    with services.engine.connect() as base:
+        conn = base.execution_options(snapshot_read=True)
+        row = _stored(conn, message.provider_id)
         if row is not None:
-            return RunResult(reply=row.reply, duplicate=True)
-        inbound = InboundRow(provider_id=message.provider_id, channel=message.channel, sender=message.sender,
-                             body=message.text, received_at=now)
-        session.add(inbound)
-        session.flush()
-        staff = active_staff(session, message.sender)
-        is_staff = staff is not None
-        over = guards.messages_over_limit(redis, message.sender, "staff" if is_staff else "public")
-        ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
-                      tz=config.tz, otp_secret=config.otp_secret)
+            return Decision(replay=row.reply, duplicate=True)
+        state = entry.state
+        keyword = parse(message.text).keyword
+        ref = staff_flow.wanted_ref(state, message.text, now)
+        if keyword is None and not state:
+            keyword = "HELP"  # nothing to load for a message the flow will not understand
+        staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz)
+        over = guards.over_limit(entry.count, "staff" if staff is not None else "public")
         if over:
             log.info("rate limit: %s sent %d over", mask(message.sender), over)
-            reply = _rate_limited_reply(staff, over)
-        elif is_staff:
-            state = guards.load_state(redis, message.sender)
-            new_state, reply = _staff_step(session, staff, state, message.text, ctx)
-        else:
-            reply = _public_step(session, message, ctx)
-            if reply is not None and not guards.may_auto_reply(redis, message.sender):
-                log.info("loop guard: no reply to %s", mask(message.sender))
-                reply = None
-        inbound.reply = reply
-    if is_staff and not over:
-        guards.save_state(redis, message.sender, new_state)
-    return RunResult(reply=reply, staff=is_staff)
+            return Decision(staff=staff, over=over)
+        if staff is not None:
+            new_state, replies, effects = staff_flow.step(state, message.text, staff, now)
+            return Decision(staff=staff, state=new_state, replies=replies, effects=effects)
+        sender = sender_facts(conn, message.sender, message.text, now=now, tz=tz)
+        _, replies, effects = ben_flow.step(None, message.text, sender, now)
+        return Decision(sender=sender, replies=replies, effects=effects)
 
 
-def _rate_limited_reply(staff, over: int) -> str | None:
+def _write(services, message: InboundMessage, now: datetime, decision: Decision) -> RunResult:
+    """Phase 2, one transaction: effects, the inbound row with its reply, outbox rows."""
+    config = services.config
+    ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
+                  tz=config.tz, otp_secret=config.otp_secret)
+    queued: list = []
+    with write_gate(services.engine):
+        with services.transaction() as session:
+            dispatch = session.info.get(DISPATCH_KEY)
+            if dispatch is not None:  # hand the outbox rows to the queue once the write lock is free
+                session.info[DISPATCH_KEY] = queued.extend
+            if decision.over:
+                reply = _rate_limited_reply(decision.staff, decision.over)
+            else:
+                replies = apply_effects(session, decision.effects, ctx) or decision.replies
+                facts = decision.staff or decision.sender
+                reply = render_replies(replies, language(facts.language))
+                if decision.staff is None and reply is not None \
+                        and not guards.may_auto_reply(services.redis, message.sender):
+                    log.info("loop guard: no reply to %s", mask(message.sender))
+                    reply = None
+            session.connection().execute(_RECORD, {
+                "provider_id": message.provider_id, "channel": message.channel, "sender": message.sender,
+                "body": message.text, "reply": reply, "received_at": now})
+    if queued:
+        try:
+            dispatch(queued)
+        except Exception:  # Redis down: the outbox relay re-queues from the database
+            log.warning("could not queue %d messages; the relay will", len(queued))
+    return RunResult(reply=reply, staff=decision.staff is not None)
+
+
+def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:
     if staff is None or over > 1:
         return None  # tell staff once; say nothing to anyone else (no loops)
     return render_replies([Reply("staff.rate_limited")], language(staff.language))
-
-
-def _staff_step(session, staff, state: dict | None, text: str, ctx: Context) -> tuple[dict | None, str | None]:
-    keyword = parse(text).keyword
-    ref = staff_flow.wanted_ref(state, text, ctx.now)
-    if keyword is None and not state:
-        keyword = "HELP"  # nothing to load for a message the flow will not understand
-    facts = staff_facts(session, staff, keyword=keyword, ref=ref, now=ctx.now, tz=ctx.tz)
-    new_state, replies, effects = staff_flow.step(state, text, facts, ctx.now)
-    replies = apply_effects(session, effects, ctx) or replies
-    return new_state, render_replies(replies, language(staff.language))
-
-
-def _public_step(session, message: InboundMessage, ctx: Context) -> str | None:
-    facts = sender_facts(session, message.sender, message.text, now=ctx.now, tz=ctx.tz)
-    _, replies, effects = ben_flow.step(None, message.text, facts, ctx.now)
-    replies = apply_effects(session, effects, ctx) or replies
-    return render_replies(replies, language(facts.language))

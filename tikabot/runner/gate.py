@@ -1,0 +1,49 @@
+"""One writer at a time for a SQLite file, queued in the kernel instead of SQLite's busy loop.
+
+SQLite lets one transaction write at a time; a second writer waits in SQLite's busy handler,
+which sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between tries. Under load that sleep, not the work,
+sets the pace: two web workers spent most of their time asleep. The runner takes an exclusive
+flock on `<database>.writers` around its transaction instead: a waiter is woken the moment the
+holder finishes. Writers that do not take the gate (the send worker, imports) are still ordered by
+SQLite itself, as before. Other databases (PostgreSQL) need no gate.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager, nullcontext
+
+from sqlalchemy.engine import Engine
+
+_local = threading.local()  # one descriptor per thread: flock excludes other descriptors, even ours
+
+
+def _path(engine: Engine) -> str | None:
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return url.database + ".writers"
+
+
+def _descriptor(path: str) -> int:
+    fds = _local.__dict__.setdefault("fds", {})
+    if path not in fds:
+        fds[path] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return fds[path]
+
+
+@contextmanager
+def _flocked(path: str):
+    fd = _descriptor(path)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def write_gate(engine: Engine):
+    """Context manager: hold it around a write transaction on `engine`."""
+    path = _path(engine)
+    return _flocked(path) if path else nullcontext()
