@@ -6,7 +6,7 @@ objects are built, so nothing here can go stale inside the caller's transaction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, select
@@ -161,11 +161,12 @@ def staff_facts(session: Session, staff: StaffRow, *, keyword: str | None, ref: 
 
 
 def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: str | None, now: datetime,
-                   tz: str) -> StaffFacts | None:
+                   tz: str, tally: bool = True) -> StaffFacts | None:
     """The sender as active staff with the facts `keyword` needs (one query for the sender, their site
-    and its session today), or None when the phone is not active staff."""
+    and its session today), or None when the phone is not active staff. tally=False leaves the
+    site's running count out, for `with_tally` to read later under the write lock."""
     today = local_date(now, tz)
-    needs = NEEDS.get(keyword, set())
+    needs = NEEDS.get(keyword, set()) - (set() if tally else {"tally"})
     if "session" not in needs:
         staff = active_staff(session, phone)
         return _staff_facts(session, staff, needs, None, ref, today, tz) if staff else None
@@ -196,6 +197,17 @@ def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref
             facts["beneficiary"] = ben
     return StaffFacts(staff_id=staff.id, phone=staff.phone, language=staff.language, site_id=site_id,
                       site_name=staff.site_name if site_id else "", today=today, **facts)
+
+
+def needs_tally(keyword: str | None) -> bool:
+    return "tally" in NEEDS.get(keyword, set())
+
+
+def with_tally(session: Session, facts: StaffFacts, tz: str) -> StaffFacts:
+    """The facts with the site's doses today counted now."""
+    if not facts.site_id:
+        return facts
+    return replace(facts, doses_today=_tally(session, facts.site_id, facts.today, tz))
 
 
 def guess_language(text: str) -> str:

@@ -2,10 +2,13 @@
 
 Two phases, under the sender's Redis lock:
 
-1. decide: on a read-only snapshot (no write lock taken), check for a replay, identify the sender,
-   load the facts the command needs and run the pure flow step;
-2. write: in one database transaction, apply the effects, write the InboundMessage row with the
-   rendered reply (for replays) and the outbox rows, commit.
+1. read: on a read-only snapshot (no write lock taken), check for a replay, identify the sender
+   and load the facts the command needs (the sender's site and its session, the beneficiary and
+   their doses);
+2. write: in one database transaction, count the site's doses today (it changes with every other
+   vaccinator's message, so it is read under the write lock and "Today: N" stays exact), run the
+   pure flow step, apply its effects, write the InboundMessage row with the rendered reply (for
+   replays) and the outbox rows, commit.
 
 Only phase 2 holds the database's write lock, so web workers decide in parallel and queue only for
 the few statements that write. The guarantees do not rest on the snapshot: a replayed provider id
@@ -21,7 +24,7 @@ state + unlock), plus once for the queue hand-off.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select
@@ -38,7 +41,7 @@ from tikabot.queue.outbox import DISPATCH_KEY
 from tikabot.runner import guards
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import write_gate
-from tikabot.runner.load import identify_staff, sender_facts
+from tikabot.runner.load import identify_staff, needs_tally, sender_facts, with_tally
 from tikabot.runner.message import InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.models import InboundMessage as InboundRow
@@ -55,15 +58,13 @@ def _stored(conn, provider_id: str):
 
 
 @dataclass
-class Decision:
-    """What phase 1 decided: who sent it, the flow's answer, and what to write."""
+class Found:
+    """What phase 1 read: a replay's stored reply, or who sent it and what the flow may know."""
     staff: StaffFacts | None = None
     sender: SenderFacts | None = None
     over: int = 0  # messages over the sender's rate limit
-    state: object = guards.KEEP  # the new conversation state (guards.KEEP: leave it)
-    replies: list = field(default_factory=list)
-    effects: list = field(default_factory=list)
-    replay: str | None = None  # the stored reply when this provider id was handled before
+    tally: bool = False  # the staff command needs the site's count: read it in phase 2
+    replay: str | None = None
     duplicate: bool = False
 
 
@@ -75,13 +76,12 @@ def handle(services, message: InboundMessage, now: datetime | None = None) -> Ru
     entry = guards.enter(services.redis, message.sender)
     new_state, result = guards.KEEP, None
     try:
-        decision = _decide(services, message, now, entry)
-        if decision.duplicate:
-            result = RunResult(reply=decision.replay, duplicate=True)
+        found = _read(services, message, now, entry)
+        if found.duplicate:
+            result = RunResult(reply=found.replay, duplicate=True)
         else:
             try:
-                result = _write(services, message, now, decision)
-                new_state = decision.state
+                result, new_state = _write(services, message, now, entry, found)
             except IntegrityError:  # the same provider id committed meanwhile (the lock had expired)
                 with services.engine.connect() as conn:
                     row = _stored(conn, message.provider_id)
@@ -93,51 +93,53 @@ def handle(services, message: InboundMessage, now: datetime | None = None) -> Ru
     return result
 
 
-def _decide(services, message: InboundMessage, now: datetime, entry: guards.Entry) -> Decision:
-    """Phase 1, reads only: replay check, sender, facts, the pure flow step."""
+def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry) -> Found:
+    """Phase 1, reads only: replay check, sender, facts."""
     tz = services.config.tz
     with services.engine.connect() as base:
         conn = base.execution_options(snapshot_read=True)
         row = _stored(conn, message.provider_id)
         if row is not None:
-            return Decision(replay=row.reply, duplicate=True)
-        state = entry.state
+            return Found(replay=row.reply, duplicate=True)
         keyword = parse(message.text).keyword
-        ref = staff_flow.wanted_ref(state, message.text, now)
-        if keyword is None and not state:
+        ref = staff_flow.wanted_ref(entry.state, message.text, now)
+        if keyword is None and not entry.state:
             keyword = "HELP"  # nothing to load for a message the flow will not understand
-        staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz)
+        staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz, tally=False)
         over = guards.over_limit(entry.count, "staff" if staff is not None else "public")
         if over:
             log.info("rate limit: %s sent %d over", mask(message.sender), over)
-            return Decision(staff=staff, over=over)
+            return Found(staff=staff, over=over)
         if staff is not None:
-            new_state, replies, effects = staff_flow.step(state, message.text, staff, now)
-            return Decision(staff=staff, state=new_state, replies=replies, effects=effects)
-        sender = sender_facts(conn, message.sender, message.text, now=now, tz=tz)
-        _, replies, effects = ben_flow.step(None, message.text, sender, now)
-        return Decision(sender=sender, replies=replies, effects=effects)
+            return Found(staff=staff, tally=needs_tally(keyword))
+        return Found(sender=sender_facts(conn, message.sender, message.text, now=now, tz=tz))
 
 
-def _write(services, message: InboundMessage, now: datetime, decision: Decision) -> RunResult:
-    """Phase 2, one transaction: effects, the inbound row with its reply, outbox rows."""
+def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry, found: Found):
+    """Phase 2, one transaction: the pure step, effects, the inbound row with its reply, outbox rows.
+    Returns (result, new conversation state or guards.KEEP)."""
     config = services.config
     ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
                   tz=config.tz, otp_secret=config.otp_secret)
     queued: list = []
+    new_state = guards.KEEP
     with write_gate(services.engine):
         with services.transaction() as session:
             dispatch = session.info.get(DISPATCH_KEY)
             if dispatch is not None:  # hand the outbox rows to the queue once the write lock is free
                 session.info[DISPATCH_KEY] = queued.extend
-            if decision.over:
-                reply = _rate_limited_reply(decision.staff, decision.over)
-            else:
-                replies = apply_effects(session, decision.effects, ctx) or decision.replies
-                facts = decision.staff or decision.sender
+            if found.over:
+                reply = _rate_limited_reply(found.staff, found.over)
+            elif found.staff is not None:
+                facts = with_tally(session, found.staff, config.tz) if found.tally else found.staff
+                new_state, replies, effects = staff_flow.step(entry.state, message.text, facts, now)
+                replies = apply_effects(session, effects, ctx) or replies
                 reply = render_replies(replies, language(facts.language))
-                if decision.staff is None and reply is not None \
-                        and not guards.may_auto_reply(services.redis, message.sender):
+            else:
+                _, replies, effects = ben_flow.step(None, message.text, found.sender, now)
+                replies = apply_effects(session, effects, ctx) or replies
+                reply = render_replies(replies, language(found.sender.language))
+                if reply is not None and not guards.may_auto_reply(services.redis, message.sender):
                     log.info("loop guard: no reply to %s", mask(message.sender))
                     reply = None
             session.connection().execute(_RECORD, {
@@ -148,7 +150,7 @@ def _write(services, message: InboundMessage, now: datetime, decision: Decision)
             dispatch(queued)
         except Exception:  # Redis down: the outbox relay re-queues from the database
             log.warning("could not queue %d messages; the relay will", len(queued))
-    return RunResult(reply=reply, staff=decision.staff is not None)
+    return RunResult(reply=reply, staff=found.staff is not None), new_state
 
 
 def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:
