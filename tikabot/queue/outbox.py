@@ -8,10 +8,12 @@ or loses them, the relay finds them again from the database: the database is the
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
 from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,34 +26,65 @@ PENDING_KEY = "tikabot_outbox_new"
 DISPATCH_KEY = "dispatch"  # session.info entry: callable(list[(id, priority)]) run after commit
 
 log = logging.getLogger(__name__)
+_TABLE = OutboundMessage.__table__
+_INSERT = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_TABLE.c.id)
+           for name, make in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
 Dispatch = Callable[[list[tuple[int, str]]], None]
 
 
-def add_message(session: Session, *, key: str, recipient: str, template: str, language: str = "en",
-                params: dict | None = None, body: str | None = None, priority: str = "default",
-                channel: str = "sms", expires_at: datetime | None = None,
-                not_before: datetime | None = None, beneficiary_id: int | None = None,
-                appointment_id: int | None = None) -> OutboundMessage:
-    """Add a message unless one with the same idempotency key exists; return the stored one."""
+def _row(*, key: str, recipient: str, template: str, language: str = "en", params: dict | None = None,
+         body: str | None = None, priority: str = "default", channel: str = "sms",
+         expires_at: datetime | None = None, not_before: datetime | None = None,
+         beneficiary_id: int | None = None, appointment_id: int | None = None) -> dict:
+    """The outbox row for a message: rendered in its language, with encoding and segments."""
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {PRIORITIES}")
+    text = body if body is not None else render(template, language, **(params or {}))
+    info = sms_info(text)
+    return dict(idempotency_key=key, channel=channel, recipient=recipient, template=template,
+                language=language, body=text, encoding=info.encoding, segments=info.segments,
+                priority=priority, status="pending", expires_at=expires_at, not_before=not_before,
+                beneficiary_id=beneficiary_id, appointment_id=appointment_id)
+
+
+def add_message(session: Session, **message) -> OutboundMessage:
+    """Add a message unless one with the same idempotency key exists; return the stored one.
+    Keyword arguments: key, recipient, template, language, params or body, priority, channel,
+    expires_at, not_before, beneficiary_id, appointment_id."""
+    key = message["key"]
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:
         return existing
-    text = body if body is not None else render(template, language, **(params or {}))
-    info = sms_info(text)
-    message = OutboundMessage(
-        idempotency_key=key, channel=channel, recipient=recipient, template=template, language=language,
-        body=text, encoding=info.encoding, segments=info.segments, priority=priority, status="pending",
-        expires_at=expires_at, not_before=not_before, beneficiary_id=beneficiary_id,
-        appointment_id=appointment_id)
+    row = OutboundMessage(**_row(**message))
     try:
         with session.begin_nested():
-            session.add(message)
+            session.add(row)
     except IntegrityError:  # another transaction added the same key first
         return session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
-    session.info.setdefault(PENDING_KEY, []).append(message)
-    return message
+    session.info.setdefault(PENDING_KEY, []).append(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What the after-commit hand-off reads from a new outbox row."""
+    id: int
+    priority: str
+    not_before: datetime | None = None
+
+
+def insert_message(session: Session, **message) -> int | None:
+    """`add_message` as one INSERT ... ON CONFLICT DO NOTHING, for hot paths (a DOSE report):
+    no SELECT, no savepoint, no unit of work. Returns the new id, or None when the key existed."""
+    statement = _INSERT.get(session.get_bind().dialect.name)
+    if statement is None:
+        before = session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == message["key"]))
+        return None if before is not None else add_message(session, **message).id
+    values = _row(**message)
+    new_id = session.connection().execute(statement, values).scalar()
+    if new_id is not None:
+        dispatch_now(session, [Queued(new_id, values["priority"], values["not_before"])])
+    return new_id
 
 
 def dispatch_now(session: Session, messages: Iterable[OutboundMessage]) -> None:

@@ -16,8 +16,10 @@ from tikabot.store.models import Appointment, Dose, OutboundMessage
 CONFIRMATIONS = ("dose.confirmation", "dose.confirmation_final")
 
 
-def confirmation_key(dose: Dose) -> str:
-    return f"dose-{dose.id}-confirmation"
+def confirmation_key(dose_id: int) -> str:
+    """One confirmation per dose record, whichever path confirms it (a report, a re-report after
+    UNDO, the planner's catch-up for paper records)."""
+    return f"dose-{dose_id}-confirmation"
 
 
 def confirm_dose(session: Session, dose: Dose, policy: Policy,
@@ -31,7 +33,7 @@ def confirm_dose(session: Session, dose: Dose, policy: Policy,
         template, params["next_due"] = "dose.confirmation", short_date(due)
     else:
         template = "dose.confirmation_final"
-    return add_message(session, key=confirmation_key(dose), recipient=person.phone, template=template,
+    return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=template,
                        language=person.language, params=params, priority="default",
                        not_before=not_before, beneficiary_id=person.id)
 

@@ -20,10 +20,12 @@ from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.flows.staff import day_month
 from tikabot.phones import mask
-from tikabot.runner import outbox_rows
+from tikabot.queue.outbox import insert_message
+from tikabot.reminders.cancel import cancel_pending
+from tikabot.reminders.doses import confirmation_key
 from tikabot.runner.load import connection
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
 )
 
 
@@ -81,6 +83,7 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
         if not conn.execute(_DOSE_REVIVE, {"dose_id": dose_id, **values}).rowcount:
             return dose_id, False  # another message un-voided it a moment ago
     _set_appointment(session, effect.beneficiary_id, effect.dose_number, "done", only_from=("booked", "confirmed"))
+    connection(session).execute(_WITHDRAW_REMINDERS, {"b_id": effect.beneficiary_id, "number": effect.dose_number})
     _confirm_dose(session, dose_id, effect, ctx)
     return dose_id, True
 
@@ -89,6 +92,18 @@ _APPOINTMENT_STATUS = (update(APPOINTMENTS)
                        .where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
                               APPOINTMENTS.c.dose_number == bindparam("number"),
                               APPOINTMENTS.c.status.in_(bindparam("only_from", expanding=True))))
+
+
+OUTBOX = OutboundMessage.__table__
+# The dose is given: its appointment's reminders that have not gone yet are withdrawn (one
+# statement on the indexed appointment_id; tikabot.reminders.cancel does the same for NO and STOP).
+_WITHDRAW_REMINDERS = (update(OUTBOX)
+                       .where(OUTBOX.c.appointment_id.in_(
+                           select(APPOINTMENTS.c.id).where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
+                                                           APPOINTMENTS.c.dose_number == bindparam("number"))),
+                              OUTBOX.c.status == "pending", OUTBOX.c.attempts == 0,
+                              OUTBOX.c.provider_id.is_(None))
+                       .values(status="canceled"))
 
 
 def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, status: str, only_from) -> None:
@@ -103,8 +118,8 @@ def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Co
         template = "dose.confirmation_final"
     else:
         template, params["next_due"] = "dose.confirmation", day_month(effect.next_due)
-    outbox_rows.add_message(session, key=f"dose-{dose_id}-{ctx.key}", recipient=ben.phone, template=template,
-                            language=ben.language, params=params, beneficiary_id=ben.id)
+    insert_message(session, key=confirmation_key(dose_id), recipient=ben.phone, template=template,
+                   language=ben.language, params=params, beneficiary_id=ben.id)
 
 
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
@@ -173,12 +188,16 @@ def _set_language(session: Session, effect: fx.SetLanguage, ctx: Context) -> Non
 
 def _set_opt_out(session: Session, effect: fx.SetOptOut, ctx: Context) -> None:
     session.get(Beneficiary, effect.beneficiary_id).opted_out = effect.opted_out
+    if effect.opted_out:  # STOP; after START the planner brings back what is still due
+        cancel_pending(session, beneficiary_id=effect.beneficiary_id, reason="STOP")
 
 
 def _set_appointment_status(session: Session, effect: fx.SetAppointmentStatus, ctx: Context) -> None:
     appt = session.get(Appointment, effect.appointment_id)
     if appt.status in ("booked", "confirmed"):
         appt.status = effect.status
+        if effect.status == "cancelled":
+            cancel_pending(session, appointment_id=appt.id, reason="cancelled by the beneficiary")
 
 
 def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:
