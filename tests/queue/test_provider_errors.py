@@ -117,3 +117,34 @@ def test_an_otp_is_not_retried_past_its_expiry(pipeline, sim):
     assert stored.status in ("failed", "expired")
     for received in sim.messages():
         assert received["created"] < stored.expires_at.timestamp()
+
+
+
+@pytest.mark.parametrize("delivery_error, found", [(None, True), (30003, False)])
+def test_the_provider_check_counts_only_copies_that_can_still_reach_the_phone(live, sim, delivery_error, found):
+    """An earlier copy the provider already reports undelivered never reached the phone: the
+    check must answer "not there", so the message is sent again instead of being left undelivered."""
+    import asyncio
+    import time as clock_time
+
+    from tikabot.handlers.twilio_sms import Outgoing, TwilioSender
+
+    if delivery_error:
+        sim.configure(recipient_delivery_errors={PHONE: delivery_error})
+    started = now()
+    message = Outgoing(id=1, attempt=1, channel="sms", recipient=PHONE, body="Your code 482913",
+                       language="en", priority="otp", expires_at=None)
+
+    async def attempt_then_check():
+        sender = TwilioSender(live.config)
+        try:
+            await sender.send(message)
+            deadline = clock_time.monotonic() + 5
+            while sim.messages()[0]["status"] not in ("delivered", "undelivered"):
+                assert clock_time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            return await sender.find_existing(message, started)
+        finally:
+            await sender.close()
+
+    assert (asyncio.run(attempt_then_check()) is not None) is found

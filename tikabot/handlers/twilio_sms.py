@@ -225,8 +225,10 @@ class TwilioSender:
         except (TwilioException, asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise SendError(NETWORK_ERROR, "check", type(exc).__name__) from exc
         for item in found:
-            if item.body == message.body:
-                return Accepted(item.sid, TWILIO_STATUSES.get(item.status, "accepted"))
+            status = TWILIO_STATUSES.get(item.status, "accepted")
+            # A copy the provider already reports undelivered never reached the phone: send again.
+            if item.body == message.body and status != "undelivered":
+                return Accepted(item.sid, status)
         return None
 
     async def close(self) -> None:
