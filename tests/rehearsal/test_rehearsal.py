@@ -40,3 +40,10 @@ def test_a_resend_after_an_undelivered_copy_is_not_a_duplicate():
     again = {"to": "+919830012345", "body": "Your code 123456", "final_status": "delivered"}
     assert duplicate_sms([first, again]) == 0
     assert duplicate_sms([again, dict(again)]) == 1
+
+
+def test_busiest_window_counts_the_densest_ten_seconds():
+    from tikabot.rehearsal.report import busiest_window
+
+    assert busiest_window([0.0, 1.0, 2.0, 30.0, 30.5, 31.0, 32.0, 39.9], 10.0) == 5
+    assert busiest_window([], 10.0) == 0
