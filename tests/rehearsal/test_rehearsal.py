@@ -16,6 +16,8 @@ def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path):
     assert 0 < report.doses["expected"] == report.doses["recorded"]
     assert report.doses["duplicates"] == report.doses["lost"] == 0
     assert report.messages["delivered"] > 0 and report.duplicate_sms == 0
+    assert report.ussd_requests > 0  # some doses and appointment checks went over USSD
+    assert report.coordinator_bot == {"commands": 5, "answered": 5}
     saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert saved["doses"] == report.doses
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import requests
 
 from tikabot.rehearsal.sms_client import SignedSms
+from tikabot.rehearsal.ussd_client import UssdPhone
 
 BN_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 OTP_IN_BODY = re.compile(r"(?<!\d)(\d{6})(?!\d)")
@@ -34,6 +35,7 @@ class Expectation:
     http_errors: list[str] = field(default_factory=list)
     otp_not_arrived: int = 0
     requests: int = 0
+    ussd_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def request(self, status: int, seconds: float, what: str) -> None:
@@ -56,8 +58,9 @@ class SitePlan:
 
 class Day:
     def __init__(self, sms: SignedSms, sim_url: str, security_codes: dict[str, str], seed: int,
-                 on_progress=lambda n: None):
+                 on_progress=lambda n: None, ussd_token: str | None = None):
         self.sms = sms
+        self.ussd_token = ussd_token
         self.sim_url = sim_url
         self.codes = security_codes
         self.seed = seed
@@ -86,7 +89,12 @@ class Day:
                 self.text(plan.vaccinator, "COUNT")
             self.on_progress(1)
         for person in plan.absent:
-            self.text(person["phone"], rng.choice(["YES", "NO", "STOP", "হ্যাঁ", "2", "kab hai?"]))
+            if self.ussd_token and rng.random() < 0.3:  # asks for the appointment on USSD
+                phone = self._ussd_phone(person["phone"])
+                self.ussd_step(phone.dial, "USSD menu")
+                self.ussd_step(lambda: phone.press("1"), "USSD appointment")
+            else:
+                self.text(person["phone"], rng.choice(["YES", "NO", "STOP", "হ্যাঁ", "2", "kab hai?"]))
             self.on_progress(1)
         self.text(plan.vaccinator, "END")
 
@@ -106,6 +114,11 @@ class Day:
     def report_dose(self, vaccinator: str, person: dict, rng: random.Random) -> None:
         ref = person["ref"]
         roll = rng.random()
+        if self.ussd_token and roll > 0.94:  # reported on a feature phone's USSD menu instead
+            self.ussd_dose(vaccinator, ref, also_by_sms=roll > 0.98)
+            with self.expect.lock:
+                self.expect.doses.add(ref)
+            return
         if roll < 0.05:  # a typo first: a digit missing, so an unknown or too-short REF
             self.text(vaccinator, f"DOSE {ref[:-1]}")
         if roll < 0.15:  # Bengali digits and the Bengali keyword
@@ -125,6 +138,34 @@ class Day:
             self.text(vaccinator, f"DOSE {ref}")
         with self.expect.lock:
             self.expect.doses.add(ref)
+
+    def ussd_dose(self, vaccinator: str, ref: str, also_by_sms: bool) -> None:
+        """Record dose 1 on the staff menu (the session's vaccine and lot apply): 1, REF, 1, confirm.
+        Sometimes the same dose is also sent by SMS: it must stay one record."""
+        phone = self._ussd_phone(vaccinator)
+        for step in (phone.dial, lambda: phone.press("1"), lambda: phone.press(ref),
+                     lambda: phone.press("1"), lambda: phone.press("1")):
+            if self.ussd_step(step, "USSD dose").startswith("END"):
+                break
+        if also_by_sms:
+            self.text(vaccinator, f"DOSE {ref}")
+
+    def _ussd_phone(self, number: str) -> UssdPhone:
+        http = getattr(self._local, "http", None) or requests.Session()
+        self._local.http = http
+        return UssdPhone(self.sms.url.rsplit("/sms/", 1)[0], self.ussd_token, number, http)
+
+    def ussd_step(self, step, what: str) -> str:
+        try:
+            status, text, seconds = step()
+        except requests.RequestException as exc:
+            with self.expect.lock:
+                self.expect.http_errors.append(f"{type(exc).__name__} on {what}")
+            return "END"
+        self.expect.request(status, seconds, what)
+        with self.expect.lock:
+            self.expect.ussd_requests += 1
+        return text
 
     # --- transport ------------------------------------------------------------------------
     def text(self, sender: str, body: str) -> str:

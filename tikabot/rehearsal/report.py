@@ -38,6 +38,8 @@ class Report:
     sites: int
     beneficiaries: int
     inbound_requests: int
+    ussd_requests: int = 0
+    coordinator_bot: dict = field(default_factory=dict)
     messages: dict = field(default_factory=dict)
     doses: dict = field(default_factory=dict)
     duplicate_sms: int = 0
@@ -58,7 +60,9 @@ class Report:
         m, d = self.messages, self.doses
         rows = [
             ("sites / beneficiaries", f"{self.sites} / {self.beneficiaries}"),
-            ("inbound requests", f"{self.inbound_requests}"),
+            ("inbound requests (of which USSD)", f"{self.inbound_requests} ({self.ussd_requests})"),
+            ("coordinator commands answered", "{answered} / {commands}".format(**self.coordinator_bot)
+             if self.coordinator_bot else "not asked"),
             ("messages sent / delivered", f"{m.get('sent', 0)} / {m.get('delivered', 0)}"),
             ("retried / failed / not final", f"{m.get('retried', 0)} / {m.get('failed', 0)} / {m.get('not_final', 0)}"),
             ("doses expected / recorded", f"{d.get('expected', 0)} / {d.get('recorded', 0)}"),
@@ -78,9 +82,10 @@ class Report:
 
 
 def build_report(session: Session, sim_messages: list[dict], expect: Expectation, *, seconds: float,
-                 sites: int, beneficiaries: int, chaos: dict) -> Report:
+                 sites: int, beneficiaries: int, chaos: dict, bot: dict | None = None) -> Report:
     report = Report(seconds=seconds, sites=sites, beneficiaries=beneficiaries,
-                    inbound_requests=expect.requests, chaos=chaos, otp_not_arrived=expect.otp_not_arrived)
+                    inbound_requests=expect.requests, ussd_requests=expect.ussd_requests, chaos=chaos,
+                    otp_not_arrived=expect.otp_not_arrived, coordinator_bot=bot or {})
     report.messages = _messages(session)
     report.doses = _doses(session, expect)
     report.duplicate_sms = duplicate_sms(sim_messages)
@@ -148,6 +153,9 @@ def _invariants(report: Report, expect: Expectation) -> list[str]:
         broken.append(f"{report.duplicate_sms} duplicate SMS reached the provider")
     if report.messages["not_final"]:
         broken.append(f"{report.messages['not_final']} messages never reached a final state (lost)")
+    bot = report.coordinator_bot
+    if bot and bot["answered"] < bot["commands"]:
+        broken.append(f"the coordinator bot answered {bot['answered']} of {bot['commands']} commands")
     if expect.http_errors:
         broken.append(f"{len(expect.http_errors)} webhook requests failed, e.g. {expect.http_errors[0]}")
     return broken

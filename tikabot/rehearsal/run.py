@@ -23,7 +23,8 @@ from tikabot.rehearsal.day import Day, plan_sites
 from tikabot.rehearsal.district import make_district
 from tikabot.rehearsal.report import Report, build_report, unsettled
 from tikabot.rehearsal.sms_client import SignedSms
-from tikabot.rehearsal.stack import SENDER, Stack
+from tikabot.rehearsal.coordinator import ask_coordinator_commands
+from tikabot.rehearsal.stack import SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
 from tikabot.store.models import Appointment, Beneficiary
 
@@ -64,7 +65,7 @@ def rehearse(opts: Options) -> Report:
         plans = plan_sites(district, random.Random(opts.seed))
         total = sum(len(p.attending) + len(p.absent) for p in plans)
         with _progress(opts, total) as bar:
-            day = Day(sms, stack.sim_url, codes, opts.seed, on_progress=bar.update)
+            day = Day(sms, stack.sim_url, codes, opts.seed, on_progress=bar.update, ussd_token=USSD_TOKEN)
             stop = threading.Event()
             chaos_thread = threading.Thread(target=_chaos, args=(stack, opts, stop, chaos), daemon=True)
             chaos_thread.start()
@@ -72,13 +73,15 @@ def rehearse(opts: Options) -> Report:
             stop.set()
             chaos_thread.join()
         sms.close()
-        _say(opts, "day played; waiting for every message to reach a final state")
+        _say(opts, "day played; the coordinator asks the bot, and every message settles")
+        coordinator_id = int(next(s["telegram_user_id"] for s in district.staff if s["role"] == "coordinator"))
+        bot = ask_coordinator_commands(stack.sim_url, coordinator_id)
         _drain(sessions, opts)
         sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
             report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
-                                  sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos)
+                                  sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot)
         report.write(folder)
         draw(report, expect.otp_latencies, folder / "report.png")
         engine.dispose()

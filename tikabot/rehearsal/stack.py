@@ -87,6 +87,7 @@ class Stack:
         wait_for_port(self.web_port)
         for _ in range(self.workers):
             self.start_worker()
+        self.start_extra("bot", [sys.executable, "-m", "tikabot", "bot"])  # coordinators' Telegram bot
 
     def start_worker(self) -> None:
         self.worker_procs.append(self._spawn(f"worker-{len(self.worker_procs)}",
