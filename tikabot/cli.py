@@ -139,9 +139,13 @@ def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, resta
 
     if sites < 1 or beneficiaries < sites:
         raise click.BadParameter("need at least one site and one beneficiary per site")
-    report = run_rehearsal(Options(sites=sites, beneficiaries=beneficiaries, fail_rate=fail_rate, seed=seed,
-                                   workers=workers, kill_workers=kill_workers, restart_redis=restart_redis,
-                                   out=out))
+    try:
+        report = run_rehearsal(Options(sites=sites, beneficiaries=beneficiaries, fail_rate=fail_rate, seed=seed,
+                                       workers=workers, kill_workers=kill_workers, restart_redis=restart_redis,
+                                       out=out))
+    except KeyboardInterrupt:
+        click.echo("rehearsal interrupted; every process it started is stopped", err=True)
+        sys.exit(130)
     click.echo(report.table())
     if report.broken:
         sys.exit(1)

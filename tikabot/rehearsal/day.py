@@ -68,6 +68,7 @@ class Day:
         self._progress_lock = threading.Lock()
         self.expect = Expectation()
         self._local = threading.local()
+        self.stopping = threading.Event()  # Ctrl-C: every site stops after its current beneficiary
 
     def on_progress(self, n: int) -> None:
         with self._progress_lock:
@@ -79,6 +80,8 @@ class Day:
         self.text(plan.vaccinator, "START COVISHIELD 4120Z025")
         verifies = defaultdict(int)
         for n, person in enumerate(plan.attending):
+            if self.stopping.is_set():
+                return
             # a day's VERIFYs are spread over the site's staff, as the hourly limit per phone expects
             verifier = min(plan.staff or [plan.verifier], key=lambda phone: verifies[phone])
             by_code = verifies[verifier] >= VERIFY_PER_STAFF
@@ -198,8 +201,13 @@ class Day:
 
     def run(self, plans: list[SitePlan], threads: int) -> Expectation:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="site") as pool:
-            for future in [pool.submit(self.run_site, plan) for plan in plans]:
-                future.result()
+            futures = [pool.submit(self.run_site, plan) for plan in plans]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                self.stopping.set()
+                raise
         return self.expect
 
 

@@ -49,6 +49,7 @@ class Report:
     dispatch_peak_msg_s: float = 0.0  # the busiest 10 seconds
     inbound_latency_ms: dict = field(default_factory=dict)
     chaos: dict = field(default_factory=dict)
+    phases_s: dict = field(default_factory=dict)
     broken: list[str] = field(default_factory=list)
 
     def write(self, folder: Path) -> Path:
@@ -73,7 +74,8 @@ class Report:
             ("dispatch rate: day / busiest 10 s", f"{self.dispatch_rate_msg_s:.0f} / {self.dispatch_peak_msg_s:.0f} msg/s"),
             ("inbound latency p50/p99 ms", "{p50:.0f} / {p99:.0f}".format(**self.inbound_latency_ms)),
             ("chaos", ", ".join(f"{k} {v}" for k, v in self.chaos.items()) or "none"),
-            ("time", f"{self.seconds:.0f} s"),
+            ("time", f"{self.seconds:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in self.phases_s.items()) + ")"
+             if self.phases_s else f"{self.seconds:.0f} s"),
         ]
         width = max(len(k) for k, _ in rows)
         lines = [f"{k.ljust(width)}  {v}" for k, v in rows]

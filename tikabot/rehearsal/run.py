@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import signal
 import tempfile
 import threading
 import time
@@ -46,7 +47,10 @@ class Options:
 
 
 def rehearse(opts: Options) -> Report:
+    """Raises KeyboardInterrupt on Ctrl-C or SIGTERM, after stopping every process it started."""
     started = time.monotonic()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     folder = opts.out or Path(tempfile.mkdtemp(prefix="tikabot-rehearsal-"))
     stack = Stack(folder, opts.fail_rate, opts.seed, opts.workers)
     chaos = {"worker kills": 0, "redis restarts": 0}
@@ -60,6 +64,12 @@ def rehearse(opts: Options) -> Report:
         for kind, path in write_district(district, folder / "district").items():
             run_import(sessions, kind, path)
         stack.start_services()
+        # The evening before: booking messages and the morning's reminders go out (bulk, throttled)
+        # before the first beneficiary arrives, as on a real day.
+        _say(opts, "the evening before: booking messages and reminders go out")
+        pre_day = time.monotonic()
+        _drain(sessions, opts)
+        phases = {"messages before the day": round(time.monotonic() - pre_day, 1)}
         codes = _security_codes(sessions)
         sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
         plans = plan_sites(district, random.Random(opts.seed))
@@ -69,25 +79,34 @@ def rehearse(opts: Options) -> Report:
             stop = threading.Event()
             chaos_thread = threading.Thread(target=_chaos, args=(stack, opts, stop, chaos), daemon=True)
             chaos_thread.start()
+            day_started = time.monotonic()
             expect = day.run(plans, opts.threads)
+            phases["the day"] = round(time.monotonic() - day_started, 1)
             stop.set()
             chaos_thread.join()
         sms.close()
         _say(opts, "day played; the coordinator asks the bot, and every message settles")
         coordinator_id = int(next(s["telegram_user_id"] for s in district.staff if s["role"] == "coordinator"))
         bot = ask_coordinator_commands(stack.sim_url, coordinator_id)
+        settle = time.monotonic()
         _drain(sessions, opts)
+        phases["settling"] = round(time.monotonic() - settle, 1)
         sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
             report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
                                   sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot)
+            report.phases_s = phases
         report.write(folder)
         draw(report, expect.otp_latencies, folder / "report.png")
         engine.dispose()
         return report
     finally:
         stack.stop()
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
 
 
 def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> None:
@@ -105,7 +124,7 @@ def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> N
 
 
 def _drain(sessions, opts: Options) -> None:
-    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S + opts.beneficiaries / 50
     while time.monotonic() < deadline:
         with sessions() as session:
             open_count = session.scalar(select(func.count()).where(unsettled(now())))
