@@ -10,9 +10,9 @@ from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 
 
 def test_each_periodic_job_is_queued_once_per_interval(services):
-    assert enqueue_due(services.redis) == ["planner", "alerts"]
+    assert enqueue_due(services.redis) == ["planner", "alerts", "status-poll"]
     assert enqueue_due(services.redis) == []  # a second worker's relay in the same minute
-    assert Queue("default", connection=services.redis).count == 2
+    assert Queue("default", connection=services.redis).count == 3
 
 
 def test_the_planner_job_turns_an_appointment_into_its_booking_message(services, monkeypatch, config):

@@ -137,6 +137,12 @@ def parse_status(form, query) -> StatusReport:
                         _int_or_none(query.get("id")), _int_or_none(query.get("attempt")))
 
 
+def report_from_message(message) -> StatusReport:
+    """A fetched Twilio Message resource, read as if its status callback had arrived."""
+    status = TWILIO_STATUSES.get((message.status or "").lower(), "accepted")
+    return StatusReport(message.sid, status, _int_or_none(str(message.error_code or "")), None, None)
+
+
 def status_callback_url(public_base_url: str, message_id: int, attempt: int) -> str:
     """Our id and attempt ride in the URL, so a callback names the message even when the
     create call timed out and we never learnt the sid."""

@@ -1,4 +1,5 @@
-"""Periodic jobs: the reminder planner and the coordinator alert checks.
+"""Periodic jobs: the reminder planner, the coordinator alert checks, and asking the provider
+about messages whose status callbacks never came.
 
 The relay calls `enqueue_due` on every pass. A Redis key per job (SET NX with the interval as its
 expiry) lets exactly one worker enqueue each run, however many workers there are; the jobs
@@ -28,9 +29,12 @@ def run_alert_checks() -> int:
         services.close()
 
 
+STATUS_POLL_EVERY_S = 30
+
 JOBS = (
     ("planner", "tikabot.reminders.job.run_planner", PLANNER_EVERY_S),
     ("alerts", "tikabot.queue.periodic.run_alert_checks", ALERTS_EVERY_S),
+    ("status-poll", "tikabot.queue.status_poll.run_status_poll", STATUS_POLL_EVERY_S),
 )
 
 

@@ -18,7 +18,8 @@ TWILIO_TIMEOUT_S = 3
 USSD_TOKEN = "rehearsal-ussd-token"
 TELEGRAM_TOKEN = "123456:rehearsal-bot-token"
 TIME_SCALE = {"TIKABOT_RETRY_BASE": "0.3", "TIKABOT_SLOW_RETRY_BASE": "1", "TIKABOT_SEND_LEASE": "10",
-              "TIKABOT_STALE_AFTER": "5", "OTP_VOICE_AFTER": "15"}
+              "TIKABOT_STALE_AFTER": "5", "OTP_VOICE_AFTER": "15",
+              "TIKABOT_STATUS_POLL_AFTER": "10"}
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""Asking the provider about messages whose status callbacks never came.
+
+Twilio gives up on a status callback after a few failed tries (our web app down or overloaded),
+and a message would then stay `accepted` or `sent` for ever. A periodic job fetches each such
+message by its sid and applies the answer exactly as the callback would have been applied.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioException
+
+from tikabot import clock
+from tikabot.handlers.twilio_client import make_client
+from tikabot.handlers.twilio_sms import report_from_message
+from tikabot.queue.callbacks import apply_report
+from tikabot.queue.settings import SendSettings
+from tikabot.store.models import OutboundMessage
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def quiet_after() -> timedelta:
+    """How long a message may wait for its callback before we ask (TIKABOT_STATUS_POLL_AFTER, s)."""
+    return timedelta(seconds=float(os.environ.get("TIKABOT_STATUS_POLL_AFTER") or 600))
+
+
+def poll_stuck(services, client, now=None, settings: SendSettings | None = None) -> int:
+    """Fetch and apply the status of SMS stuck in `accepted`/`sent`; returns how many changed."""
+    now = now or clock.now()
+    settings = settings or SendSettings.from_env()
+    with services.sessions() as session:
+        stuck = session.execute(select(OutboundMessage.id, OutboundMessage.provider_id).where(
+            OutboundMessage.channel == "sms", OutboundMessage.status.in_(("accepted", "sent")),
+            OutboundMessage.provider_id.is_not(None), OutboundMessage.updated_at < now - quiet_after())
+            .order_by(OutboundMessage.updated_at).limit(BATCH)).all()
+    changed = 0
+    for message_id, sid in stuck:
+        try:
+            report = report_from_message(client.messages(sid).fetch())
+        except TwilioException as exc:
+            log.warning("status of message %s could not be fetched: %s", message_id, exc)
+            continue
+        if report.status == "sent" and not report.error_code:
+            continue  # still on its way: ask again next time
+        with services.transaction() as session:
+            outcome = apply_report(session, report, now=now, settings=settings, redis=services.redis)
+        changed += not outcome.startswith(("ignored", "unknown"))
+    return changed
+
+
+def run_status_poll() -> int:
+    """The periodic job (tikabot.queue.periodic)."""
+    from tikabot.config import Config
+    from tikabot.services import Services
+
+    services = Services.build(Config.from_env())
+    config = services.config
+    client = make_client(config.twilio_account_sid or "", config.twilio_auth_token or "",
+                         config.twilio_api_base, timeout=config.twilio_timeout)
+    try:
+        return poll_stuck(services, client)
+    finally:
+        client.http_client.close()
+        services.close()
