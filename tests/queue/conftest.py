@@ -10,7 +10,7 @@ import pytest
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
-from tikabot.queue import runtime
+from tikabot.queue import dispatch, runtime
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.worker import queues
@@ -87,6 +87,8 @@ class Pipeline:
         self.relay = Relay(services, rt.settings)
 
     def drain(self):
+        """What `tikabot worker` does: ready ids into jobs (its ready loop), then every job."""
+        dispatch.move_all_ready(self.services.redis)
         SimpleWorker(queues(self.services.redis), connection=self.services.redis).work(
             burst=True, logging_level="ERROR")
 

@@ -3,6 +3,13 @@
 Jobs carry message ids only; a job id names its first (and last) message: `send-42`,
 `send-42-241-3f9a1c`. The hash IN_TRANSPORT remembers which job carries each id until a sender
 claims it, so the relay can tell a message Redis lost from one still waiting in a queue.
+
+After a commit the web process queues OTPs as jobs at once (a code never waits), but only pushes
+default and bulk ids onto a ready list (one RPUSH); the worker turns ready ids into jobs within a
+fraction of a second (`move_ready`). An id on a ready list is not in IN_TRANSPORT, so if Redis
+loses it, or a worker dies between popping it and queueing its job, the relay finds it pending in
+the database and queues it again; the relay moves the ready lists first, so it never takes an id
+that is merely waiting there for a lost one.
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ QUEUE_NAMES = ("otp", "default", "bulk")  # checked in this order
 BATCH = {"otp": 4, "default": 50, "bulk": 200}  # OTPs in small jobs: never wait behind a batch
 IN_TRANSPORT = "tikabot:outbox:in_transport"
 JOB = "tikabot.queue.send_job.send_batch"
+READY = {"default": "tikabot:outbox:ready:default", "bulk": "tikabot:outbox:ready:bulk"}  # popped in this order
+_READY_PRIORITY = {key.encode(): priority for priority, key in READY.items()}
 
 
 def job_id(ids: list[int]) -> str:
@@ -49,10 +58,66 @@ def enqueue(redis: Redis, items: Iterable[tuple[int, str]]) -> int:
     return jobs
 
 
+def hand_off(redis: Redis, items: Iterable[tuple[int, str]]) -> None:
+    """After commit: OTPs into jobs now; default and bulk ids onto their ready list, one RPUSH."""
+    otps: list[tuple[int, str]] = []
+    ready: dict[str, list[int]] = {}
+    for message_id, priority in items:
+        if priority == "otp":
+            otps.append((message_id, priority))
+        else:
+            ready.setdefault(READY.get(priority, READY["default"]), []).append(message_id)
+    if otps:
+        enqueue(redis, otps)
+    if len(ready) == 1:
+        [(key, ids)] = ready.items()
+        redis.rpush(key, *ids)
+    elif ready:
+        with redis.pipeline(transaction=False) as pipe:
+            for key, ids in ready.items():
+                pipe.rpush(key, *ids)
+            pipe.execute()
+
+
+def take_ready(redis: Redis, count: int = 1000, block_s: float | None = None) -> list[tuple[int, str]]:
+    """Pop up to count ids from the first non-empty ready list (default before bulk), atomically:
+    each id goes to one caller. With block_s, wait that long for one to arrive."""
+    keys = list(READY.values())
+    if block_s is None:
+        popped = redis.lmpop(len(keys), *keys, direction="LEFT", count=count)
+    else:
+        popped = redis.blmpop(block_s, len(keys), *keys, direction="LEFT", count=count)
+    if not popped:
+        return []
+    key, values = popped
+    priority = _READY_PRIORITY[key if isinstance(key, bytes) else key.encode()]
+    return [(int(v), priority) for v in values]
+
+
+def move_ready(redis: Redis, count: int = 1000, block_s: float | None = None) -> int:
+    """Turn ready ids into send jobs; returns how many ids moved."""
+    items = take_ready(redis, count, block_s)
+    if items:
+        enqueue(redis, items)
+    return len(items)
+
+
+def move_all_ready(redis: Redis, count: int = 1000, max_pops: int = 100) -> int:
+    """Empty the ready lists into jobs (the relay, before it looks for lost messages). One pop
+    takes from one list, so this pops until a pop finds every list empty (or max_pops)."""
+    total = 0
+    for _ in range(max_pops):
+        moved = move_ready(redis, count)
+        if not moved:
+            break
+        total += moved
+    return total
+
+
 def make_dispatch(redis: Redis):
     """The callable the outbox runs after commit (session.info["dispatch"])."""
     def dispatch(items: list[tuple[int, str]]) -> None:
-        enqueue(redis, items)
+        hand_off(redis, items)
     return dispatch
 
 

@@ -5,8 +5,9 @@ Each pass:
 1. takes back expired leases (a worker died mid-send): those messages go back to `pending`
    keeping `attempt_started_at`, so the next sender asks the provider before sending again;
    and closes pending OTPs past their expiry;
-2. queues pending messages that are due (retries, scheduled reminders) and not in transport,
-   or that Redis lost (flushed, restarted without its file);
+2. moves ids off the ready lists into jobs (see dispatch), then queues pending messages that
+   are due (retries, scheduled reminders) and not in transport, or that Redis lost (flushed,
+   restarted without its file), including ids that were on a ready list;
 3. now and then, re-queues messages whose job left the queues without claiming them;
 4. starts a voice call for an OTP that SMS did not deliver in time;
 5. now and then, sends coordinators one grouped alert for the messages that finally failed.
@@ -47,6 +48,7 @@ class RelayPass:
     voice_calls: int = 0
     alerts: int = 0
     requeued_ids: list[int] = field(default_factory=list)
+    moved_ready: int = 0
 
 
 def take_back_leases(session, now: datetime) -> list[tuple[int, str]]:
@@ -164,6 +166,7 @@ class Relay:
         with self.services.transaction() as session:
             back = take_back_leases(session, now)
             result.expired = expire_stale(session, now)
+        result.moved_ready = dispatch.move_all_ready(redis)  # waiting there is not lost
         with self.services.transaction() as session:
             lost, result.stale_requeued = requeue_lost(session, redis, now,
                                                        settings.stale_s if check_stale else None)

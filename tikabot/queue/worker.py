@@ -1,5 +1,6 @@
 """`tikabot worker`: an RQ SimpleWorker on the otp, default and bulk queues, in that priority,
-with RQ's scheduler, the outbox relay (a thread) and an OTP lane (a second process that only
+with RQ's scheduler, the outbox relay (a thread), the ready loop (a thread that turns the ids the
+web pushed onto the ready lists into send jobs) and an OTP lane (a second process that only
 takes OTP jobs, so a code never waits behind a bulk batch being sent).
 
 Why SimpleWorker: RQ's default worker forks per job (~25 ms of CPU each); this one runs jobs
@@ -16,9 +17,12 @@ import threading
 from redis import Redis
 from rq import Queue, SimpleWorker
 
+from tikabot.queue import dispatch
 from tikabot.queue.dispatch import QUEUE_NAMES
 
 log = logging.getLogger(__name__)
+READY_WAIT_S = 1.0     # one blocking pop waits this long for an id, then checks for stop
+READY_LINGER_S = 0.1   # after a pop, ids gather this long: jobs of many ids under load
 
 
 def queues(redis: Redis, names=QUEUE_NAMES) -> list[Queue]:
@@ -62,6 +66,26 @@ def start_relay(services, settings, stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def run_ready_loop(redis: Redis, stop: threading.Event) -> None:
+    """Ready ids into send jobs as they come: an idle worker queues one at once; under load the
+    linger batches them. A pop lost to a crash is found again by the relay."""
+    while not stop.is_set():
+        try:
+            moved = dispatch.move_ready(redis, block_s=READY_WAIT_S)
+        except Exception:  # Redis restarting: the relay covers anything waiting meanwhile
+            log.exception("ready loop failed; retrying")
+            stop.wait(1.0)
+            continue
+        if moved:
+            stop.wait(READY_LINGER_S)
+
+
+def start_ready_loop(redis: Redis, stop: threading.Event) -> threading.Thread:
+    thread = threading.Thread(target=run_ready_loop, args=(redis, stop), daemon=True, name="outbox-ready")
+    thread.start()
+    return thread
+
+
 def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) -> None:
     from tikabot.queue.relay import Relay
     from tikabot.queue.settings import SendSettings
@@ -89,6 +113,7 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
         os.nice(5)
     stop = threading.Event()
     start_relay(services, settings, stop)
+    start_ready_loop(services.redis, stop)
     try:
         worker.work(with_scheduler=True, logging_level="WARNING")
     finally:
