@@ -14,7 +14,9 @@ import os
 import threading
 from contextlib import contextmanager, nullcontext
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 _local = threading.local()  # one descriptor per thread: flock excludes other descriptors, even ours
 
@@ -47,3 +49,15 @@ def write_gate(engine: Engine):
     """Context manager: hold it around a write transaction on `engine`."""
     path = _path(engine)
     return _flocked(path) if path else nullcontext()
+
+
+SITE_LOCK_SPACE = 7201  # first key of PostgreSQL's two-key advisory locks: "a site's dose count"
+
+
+def lock_site(session: Session, site_id: int) -> None:
+    """Serialise reports at one site until this transaction ends, so two vaccinators reporting
+    at the same moment never read the same running count. SQLite is already serialised by the
+    write gate; on PostgreSQL a transaction-scoped advisory lock does it (other sites go on)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :site)"),
+                        {"space": SITE_LOCK_SPACE, "site": site_id})

@@ -40,7 +40,7 @@ from tikabot.phones import mask
 from tikabot.queue.outbox import DISPATCH_KEY
 from tikabot.runner import guards
 from tikabot.runner.apply import Context, apply_effects
-from tikabot.runner.gate import write_gate
+from tikabot.runner.gate import lock_site, write_gate
 from tikabot.runner.load import identify_staff, needs_tally, sender_facts, with_tally
 from tikabot.runner.message import InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
@@ -131,6 +131,8 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
             if found.over:
                 reply = _rate_limited_reply(found.staff, found.over)
             elif found.staff is not None:
+                if found.tally and found.staff.site_id:
+                    lock_site(session, found.staff.site_id)
                 facts = with_tally(session, found.staff, config.tz) if found.tally else found.staff
                 new_state, replies, effects = staff_flow.step(entry.state, message.text, facts, now)
                 replies = apply_effects(session, effects, ctx) or replies
