@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from simulator_fixture import simulator_fixture
 
 from tikabot import clock
 from tikabot.bot.app import build_application
@@ -25,12 +26,7 @@ STRANGER_ID = 999
 REPLY_METHODS = ("sendMessage", "sendPhoto", "sendDocument", "editMessageText")
 
 
-@pytest.fixture(scope="module")
-def simulator():
-    thread = SimulatorThread(FaultConfig(seed=3, telegram_token=TOKEN))
-    thread.start()
-    yield thread
-    thread.stop()
+simulator = simulator_fixture(lambda: FaultConfig(seed=3, telegram_token=TOKEN))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from simulator_fixture import simulator_fixture
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
@@ -16,7 +17,6 @@ from tikabot.queue.settings import SendSettings
 from tikabot.queue.worker import queues
 from tikabot.services import Services
 from tikabot.simulator.config import FaultConfig
-from tikabot.simulator.server import SimulatorThread
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32  # as in tests/conftest.py's config fixture
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -24,14 +24,9 @@ FAST = SendSettings(lease_s=5.0, retry_base_s=0.05, slow_retry_base_s=0.05, retr
                     voice_after_s=0.5, relay_interval_s=0.1, stale_s=1.0, account_pause_s=1.0)
 
 
-@pytest.fixture(scope="module")
-def simulator():
-    thread = SimulatorThread(FaultConfig(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, seed=3,
-                                         sent_delay_s=0.01, delivered_delay_s=0.02, timeout_sleep_s=1.5,
-                                         callback_retries=2, callback_retry_delay_s=0.05))
-    thread.start()
-    yield thread
-    thread.stop()
+simulator = simulator_fixture(lambda: FaultConfig(
+    account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, seed=3, sent_delay_s=0.01, delivered_delay_s=0.02,
+    timeout_sleep_s=1.5, callback_retries=2, callback_retry_delay_s=0.05))
 
 
 @pytest.fixture

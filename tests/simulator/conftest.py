@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sim_support import ACCOUNT_SID, AUTH_TOKEN, CallbackReceiver, make_test_config
+from simulator_fixture import simulator_fixture
 
 from tikabot.handlers.twilio_client import make_client
-from tikabot.simulator.server import SimulatorThread
 
 
-@pytest.fixture(scope="module")
-def simulator():
-    thread = SimulatorThread(make_test_config())
-    thread.start()
-    yield thread
-    thread.stop()
+simulator = simulator_fixture(make_test_config)
 
 
 @pytest.fixture
