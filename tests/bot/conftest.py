@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from bot_world import COORDINATOR_ID, TOKEN, message_update
 from simulator_fixture import simulator_fixture
 
 from tikabot import clock
@@ -20,9 +21,6 @@ from tikabot.store.models import (
     Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,
 )
 
-TOKEN = "424242:coordinator-bot-token"
-COORDINATOR_ID = 111
-STRANGER_ID = 999
 REPLY_METHODS = ("sendMessage", "sendPhoto", "sendDocument", "editMessageText")
 
 
@@ -78,16 +76,6 @@ def district(bot_services):
                               template="appt.reminder_morning", body="Your vaccination is today",
                               status="failed", last_error_code="30003", beneficiary_id=people[2].id))
     return {"today": today, "now": now}
-
-
-def message_update(user_id: int, text: str) -> dict:
-    """A private-chat message Update as Telegram sends it (a leading /command is marked as one)."""
-    user = {"id": user_id, "is_bot": False, "first_name": "Asha"}
-    message = {"message_id": int(time.monotonic_ns() % 1_000_000_000), "date": int(time.time()),
-               "chat": {"id": user_id, "type": "private", "first_name": "Asha"}, "from": user, "text": text}
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"message": message}
 
 
 class BotRunner:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from tikabot.store.models import AuditLog, OutboundMessage, Site
 
-from conftest import COORDINATOR_ID, STRANGER_ID, message_update
+from bot_world import COORDINATOR_ID, STRANGER_ID, message_update
 
 
 def test_a_coordinator_gets_the_status_of_every_site(bot):

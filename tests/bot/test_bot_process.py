@@ -14,7 +14,7 @@ from tikabot.bot.run import serve_webhook
 from tikabot.cli import main
 from tikabot.processes import free_port
 
-from conftest import COORDINATOR_ID, TOKEN, message_update
+from bot_world import COORDINATOR_ID, TOKEN, message_update
 
 
 def test_the_bot_command_explains_a_missing_token(monkeypatch, database_url):

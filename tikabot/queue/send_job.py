@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import timedelta
+
+from redis.exceptions import RedisError
 
 from tikabot.clock import now as utcnow
 from tikabot.handlers.twilio_sms import ACCOUNT, FAIL, OPT_OUT_CODE, RETRY, SendError
@@ -69,21 +70,35 @@ async def send_ids(rt, ids: list[int]) -> dict:
 
 async def _send_all(rt, claims: list[ledger.Claimed]) -> list[ledger.Outcome]:
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
-    bulk = [c for c in claims if c.message.priority == "bulk"]
-    delays: dict[int, float] = {}
-    if bulk:
-        start, redis_now = rt.throttle.reserve(len(bulk))
-        base = time.monotonic() + (start - redis_now)
-        delays = {c.message.id: base + i / rt.throttle.rate for i, c in enumerate(bulk)}
-    return await asyncio.gather(*(_send_one(rt, c, gate, delays.get(c.message.id)) for c in claims))
+    turns = {c.message.id: asyncio.Event() for c in claims if c.message.priority == "bulk"}
+    pacer = asyncio.create_task(_pace(rt, list(turns.values()))) if turns else None
+    try:
+        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id)) for c in claims))
+    finally:
+        if pacer is not None:
+            pacer.cancel()
 
 
-async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, at: float | None) -> ledger.Outcome:
-    message = claim.message
-    if at is not None:
-        wait = at - time.monotonic()
+async def _pace(rt, turns: list[asyncio.Event]) -> None:
+    """Release bulk messages one slot at a time. Each slot is reserved just before it is used, so
+    a sender that falls behind (a busy event loop, a slow provider) takes later slots instead of
+    catching up in a burst: the rate holds in every second, not just on average."""
+    for turn in turns:
+        try:
+            start, redis_now = rt.throttle.reserve(1)
+            wait = start - redis_now
+        except RedisError:  # Redis gone for a moment: keep this process's own pace meanwhile
+            wait = 1 / rt.throttle.rate
         if wait > 0:
             await asyncio.sleep(wait)
+        turn.set()
+
+
+async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore,
+                    turn: asyncio.Event | None) -> ledger.Outcome:
+    message = claim.message
+    if turn is not None:
+        await turn.wait()
     sender = rt.sender(message.channel)
     async with gate:
         now = utcnow()

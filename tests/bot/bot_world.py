@@ -1,0 +1,18 @@
+"""Names the bot tests share: the bot's token, a coordinator, a stranger, and Telegram updates."""
+from __future__ import annotations
+
+import time
+
+TOKEN = "424242:coordinator-bot-token"
+COORDINATOR_ID = 111
+STRANGER_ID = 999
+
+
+def message_update(user_id: int, text: str) -> dict:
+    """A private-chat message Update as Telegram sends it (a leading /command is marked as one)."""
+    user = {"id": user_id, "is_bot": False, "first_name": "Asha"}
+    message = {"message_id": int(time.monotonic_ns() % 1_000_000_000), "date": int(time.time()),
+               "chat": {"id": user_id, "type": "private", "first_name": "Asha"}, "from": user, "text": text}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"message": message}
