@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from redis.exceptions import RedisError
@@ -80,18 +81,24 @@ async def _send_all(rt, claims: list[ledger.Claimed]) -> list[ledger.Outcome]:
 
 
 async def _pace(rt, turns: list[asyncio.Event]) -> None:
-    """Release bulk messages one slot at a time. Each slot is reserved just before it is used, so
-    a sender that falls behind (a busy event loop, a slow provider) takes later slots instead of
-    catching up in a burst: the rate holds in every second, not just on average."""
-    for turn in turns:
+    """Release bulk messages at the throttle's rate. Slots are reserved a few at a time (1 % of the
+    rate: 10 ms of sending) just before they are used, so a sender that falls behind (a busy event
+    loop, a slow provider) takes later slots instead of catching up in a burst: at most 1 % over
+    the rate in any second, not just on average."""
+    rate = rt.throttle.rate
+    size = max(1, int(rate // 100))
+    for first in range(0, len(turns), size):
+        chunk = turns[first:first + size]
         try:
-            start, redis_now = rt.throttle.reserve(1)
-            wait = start - redis_now
+            start, redis_now = rt.throttle.reserve(len(chunk))
+            base = time.monotonic() + (start - redis_now)
         except RedisError:  # Redis gone for a moment: keep this process's own pace meanwhile
-            wait = 1 / rt.throttle.rate
-        if wait > 0:
-            await asyncio.sleep(wait)
-        turn.set()
+            base = time.monotonic() + len(chunk) / rate
+        for i, turn in enumerate(chunk):
+            wait = base + i / rate - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            turn.set()
 
 
 async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore,
