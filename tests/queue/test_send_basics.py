@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 
 from tikabot.clock import now
 from tikabot.queue.outbox import add_message

@@ -1,7 +1,7 @@
 """When each appointment message goes, in Asia/Kolkata wall-clock time, stored as UTC. No database."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest

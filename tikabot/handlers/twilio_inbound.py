@@ -6,7 +6,6 @@ received, with twilio's RequestValidator (HMAC-SHA1, constant-time comparison).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
 from twilio.request_validator import RequestValidator
