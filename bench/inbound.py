@@ -79,6 +79,17 @@ def start_gunicorn(target: str, port: int, env: dict, chdir: Path, workers: int)
     return proc
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children still running, from /proc (Linux)."""
+    pids, total = [pid], 0.0
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        pids.append(int(child))
+    for one in pids:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def run_client(port: int, requests_file: Path, concurrency: int) -> dict:
     """Fire the requests from a separate process; returns its JSON figures."""
     out = subprocess.run([sys.executable, __file__, "--client", str(port), str(requests_file), str(concurrency)],
@@ -150,7 +161,9 @@ def main() -> None:
                 for phase, chunk in (("warmup", pairs[:warmup]), ("run", pairs[warmup:])):
                     file = work / f"{tag}-{phase}.json"
                     file.write_text(json.dumps(signed_requests(chunk, tag + phase[0])))
+                    cpu_before = cpu_seconds(proc.pid)
                     results[name] = run_client(port, file, args.concurrency)
+                    results[name]["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu_before) * 1000 / len(chunk)
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -166,7 +179,7 @@ def main() -> None:
           f"{args.requests} requests each (after {warmup} warm-up), {date.today()}")
     for name, r in results.items():
         print(f"  {name:13} {r['rate']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
-              f"statuses {r['statuses']}")
+              f"server CPU {r['server_cpu_ms']:.2f} ms/req   statuses {r['statuses']}")
     print(f"  DOSE replies 'Recorded': {real['recorded']}/{real['requests']}; doses in the database: {doses} "
           f"(incl. warm-up); confirmations in the outbox: {outbox}")
     print(f"  tikabot / bare = {real['rate'] / bare['rate']:.0%}   (targets: >= 500 DOSE/s, >= 40 %)")

@@ -1,6 +1,8 @@
 """Phone numbers: E.164 normalisation (default region IN) and masking for logs and replies."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 DEFAULT_REGION = "IN"
@@ -10,6 +12,7 @@ class BadPhone(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)  # the same staff phones send all day; parsing one costs more than a query
 def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
     """'98300 12345', '+91-98300-12345', '09830012345' -> '+919830012345'."""
     text = (raw or "").strip()

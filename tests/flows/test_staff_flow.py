@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from tikabot.flows import staff
 from tikabot.flows.effects import (
-    CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose,
+    CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
 from tikabot.flows.facts import BeneficiaryFact, DoseFact, LastDoseFact, SessionFact, StaffFacts
 
@@ -38,7 +38,7 @@ def run(dialog, f=None, state=None, start=NOW):
 def recorded(dose=1, vaccine="COVISHIELD", lot="4120Z025", count=6, next_due=date(2025, 7, 10)):
     return ([Reply("staff.dose_recorded", {"ref": "12345678", "name": "Rahima", "dose": dose, "vaccine": vaccine,
                                            "lot": lot, "count": count})],
-            [RecordDose(7, "12345678", dose, vaccine, lot, 1, next_due)])
+            [RecordDose(7, "12345678", dose, vaccine, lot, 1, next_due, Recipient("Rahima", "+919830011111", "bn"))])
 
 
 def test_dose_happy_path_uses_the_open_session():

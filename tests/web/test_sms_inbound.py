@@ -122,3 +122,16 @@ def test_no_reply_is_an_empty_response(client, site_world):
                                    headers={"X-Twilio-Signature": sign(PUBLIC + "/sms/inbound", p)}).get_data(as_text=True))
     assert "<Message>" in replies[4]
     assert replies[5] == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
+@pytest.mark.parametrize("reply", [None, "", "Recorded: 12345678 dose 1. Today: 3",
+                                   "টিকা <নথিভুক্ত> & \"ঠিক\" 'আছে'", "खुराक दर्ज > 2"])
+def test_twiml_is_what_twilio_messaging_response_renders(reply):
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from tikabot.handlers.twilio_inbound import twiml
+
+    expected = MessagingResponse()
+    if reply:
+        expected.message(reply)
+    assert twiml(reply) == str(expected)

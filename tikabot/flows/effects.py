@@ -18,6 +18,14 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Who a message goes to, as the flow knew them."""
+    first_name: str
+    phone: str
+    language: str
+
+
+@dataclass(frozen=True)
 class RecordDose:
     beneficiary_id: int
     ref: str
@@ -26,6 +34,7 @@ class RecordDose:
     lot: str
     site_id: int
     next_due: date | None  # None when this dose completes the course
+    confirm_to: Recipient | None = None  # the beneficiary as the flow read them; None: look them up
 
 
 @dataclass(frozen=True)

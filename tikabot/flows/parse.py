@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tikabot.flows import vaccines
 from tikabot.i18n.catalog import fold, keyword_aliases, language_aliases
@@ -194,6 +195,7 @@ def _split_glued(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return tokens
 
 
+@lru_cache(maxsize=256)  # the runner, the flow and its ref lookup each read the same text
 def parse(text: str) -> Parsed:
     """Read one inbound SMS. Never raises."""
     text = _normalise(text)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from tikabot.flows import vaccines
 from tikabot.flows.effects import (
-    CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose,
+    CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
 from tikabot.flows.facts import StaffFacts
 from tikabot.flows.parse import HYPHENS, REF, Parsed, parse, tokens
@@ -184,7 +184,8 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     final = rule is None or number >= rule.doses
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
     effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
-                        site_id=facts.site_id, next_due=next_due)
+                        site_id=facts.site_id, next_due=next_due,
+                        confirm_to=Recipient(ben.first_name, ben.phone, ben.language))
     params = {"ref": ref, "name": ben.first_name, "dose": number, "vaccine": vaccine, "lot": lot,
               "count": facts.total_today + 1}
     if ben.site_id is not None and ben.site_id != facts.site_id:

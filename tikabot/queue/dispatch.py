@@ -58,8 +58,8 @@ def enqueue(redis: Redis, items: Iterable[tuple[int, str]]) -> int:
     return jobs
 
 
-def hand_off(redis: Redis, items: Iterable[tuple[int, str]]) -> None:
-    """After commit: OTPs into jobs now; default and bulk ids onto their ready list, one RPUSH."""
+def split(items: Iterable[tuple[int, str]]) -> tuple[list[tuple[int, str]], dict[str, list[int]]]:
+    """(OTPs, {ready list: ids}) for a hand-off: OTPs become jobs at once, the rest wait on a list."""
     otps: list[tuple[int, str]] = []
     ready: dict[str, list[int]] = {}
     for message_id, priority in items:
@@ -67,6 +67,12 @@ def hand_off(redis: Redis, items: Iterable[tuple[int, str]]) -> None:
             otps.append((message_id, priority))
         else:
             ready.setdefault(READY.get(priority, READY["default"]), []).append(message_id)
+    return otps, ready
+
+
+def hand_off(redis: Redis, items: Iterable[tuple[int, str]]) -> None:
+    """After commit: OTPs into jobs now; default and bulk ids onto their ready list, one RPUSH."""
+    otps, ready = split(items)
     if otps:
         enqueue(redis, otps)
     if len(ready) == 1:

@@ -112,14 +112,17 @@ def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, st
 
 
 def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Context) -> None:
-    ben = connection(session).execute(_BENEFICIARY, {"b_id": effect.beneficiary_id}).one()
-    params = {"name": (ben.name.split() or [""])[0], "dose": effect.dose_number, "vaccine": effect.vaccine}
+    ben = effect.confirm_to
+    if ben is None:
+        row = connection(session).execute(_BENEFICIARY, {"b_id": effect.beneficiary_id}).one()
+        ben = fx.Recipient((row.name.split() or [""])[0], row.phone, row.language)
+    params = {"name": ben.first_name, "dose": effect.dose_number, "vaccine": effect.vaccine}
     if effect.next_due is None:
         template = "dose.confirmation_final"
     else:
         template, params["next_due"] = "dose.confirmation", day_month(effect.next_due)
     insert_message(session, key=confirmation_key(dose_id), recipient=ben.phone, template=template,
-                   language=ben.language, params=params, beneficiary_id=ben.id)
+                   language=ben.language, params=params, beneficiary_id=effect.beneficiary_id)
 
 
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:

@@ -37,8 +37,9 @@ local count = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3], 'NX')
 return {1, count, redis.call('GET', KEYS[3])}
 """
-# KEYS: lock, conv, rate. ARGV: token, action (keep|set|del), state, ttl, uncount (0|1)
+# KEYS: lock, conv, rate[, ready list]. ARGV: token, action (keep|set|del), state, ttl, uncount (0|1)[, ids]
 _LEAVE = """
+if KEYS[4] and ARGV[6] then redis.call('RPUSH', KEYS[4], unpack(ARGV, 6)) end
 if ARGV[2] == 'set' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 elseif ARGV[2] == 'del' then redis.call('DEL', KEYS[2]) end
 if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECR', KEYS[3]) end
@@ -85,18 +86,23 @@ def enter(redis: Redis, phone: str) -> Entry:
 KEEP = object()  # leave(): do not touch the conversation state
 
 
-def leave(redis: Redis, entry: Entry, state=KEEP, uncount: bool = False) -> None:
+def leave(redis: Redis, entry: Entry, state=KEEP, uncount: bool = False,
+          ready: tuple[str, list[int]] | None = None) -> None:
     """Save the new state (None deletes it; KEEP leaves it), optionally take back this message's count
-    (a replay is not a new message), and release the lock: one round trip."""
+    (a replay is not a new message), push `ready` (a ready list and the outbox ids committed for it,
+    see queue.dispatch) and release the lock: one round trip."""
     lock, rate, conv = _keys(entry.phone)
+    keys, pushed = [lock, conv, rate], []
+    if ready and ready[1]:
+        keys.append(ready[0])
+        pushed = list(ready[1])
     if state is KEEP:
         action, raw = "keep", ""
     elif state is None:
         action, raw = "del", ""
     else:
         action, raw = "set", json.dumps(state)
-    LEAVE(keys=[lock, conv, rate], args=[entry.token, action, raw, STATE_TTL, "1" if uncount else "0"],
-          client=redis)
+    LEAVE(keys=keys, args=[entry.token, action, raw, STATE_TTL, "1" if uncount else "0", *pushed], client=redis)
 
 
 def release(redis: Redis, entry: Entry) -> None:

@@ -2,9 +2,8 @@
 
 Two phases, under the sender's Redis lock:
 
-1. read: on a read-only snapshot (no write lock taken), check for a replay, identify the sender
-   and load the facts the command needs (the sender's site and its session, the beneficiary and
-   their doses);
+1. read: on a read-only snapshot (no write lock taken), identify the sender and load the facts the
+   command needs (the sender's site and its session, the beneficiary and their doses);
 2. write: in one database transaction, count the site's doses today (it changes with every other
    vaccinator's message, so it is read under the write lock and "Today: N" stays exact), run the
    pure flow step, apply its effects, write the InboundMessage row with the rendered reply (for
@@ -12,14 +11,15 @@ Two phases, under the sender's Redis lock:
 
 Only phase 2 holds the database's write lock, so web workers decide in parallel and queue only for
 the few statements that write. The guarantees do not rest on the snapshot: a replayed provider id
-is refused by the unique InboundMessage.provider_id (the whole transaction rolls back and the
-stored reply is returned), a dose by the unique (beneficiary, dose number), and messages from one
-sender never overlap (the lock). Conversation state is saved to Redis only after the commit, so a
-failed transaction leaves the conversation where it was; outbox messages are handed to the queue
-after the commit and after the write lock is released.
+is refused by the unique InboundMessage.provider_id (the whole transaction rolls back, nothing it
+did remains, and the stored reply is returned; replays are rare, so they are not looked for
+first), a dose by the unique (beneficiary, dose number), and messages from one sender never
+overlap (the lock). Conversation state is saved to Redis only after the commit, so a failed
+transaction leaves the conversation where it was.
 
-Redis is asked twice per message (guards.enter: lock + rate count + state; guards.leave: new
-state + unlock), plus once for the queue hand-off.
+Redis is asked twice per message: guards.enter (lock + rate count + state) and guards.leave (new
+state + the committed outbox ids onto their ready list + unlock). An OTP is queued as a job at
+once, after the commit, in a round trip of its own.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from tikabot.flows.effects import Reply
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import parse
 from tikabot.phones import mask
+from tikabot.queue.dispatch import hand_off, split
 from tikabot.queue.outbox import DISPATCH_KEY
 from tikabot.runner import guards
 from tikabot.runner.apply import Context, apply_effects
@@ -59,13 +60,11 @@ def _stored(conn, provider_id: str):
 
 @dataclass
 class Found:
-    """What phase 1 read: a replay's stored reply, or who sent it and what the flow may know."""
+    """What phase 1 read: who sent it and what the flow may know."""
     staff: StaffFacts | None = None
     sender: SenderFacts | None = None
     over: int = 0  # messages over the sender's rate limit
     tally: bool = False  # the staff command needs the site's count: read it in phase 2
-    replay: str | None = None
-    duplicate: bool = False
 
 
 def handle(services, message: InboundMessage, now: datetime | None = None) -> RunResult:
@@ -74,33 +73,41 @@ def handle(services, message: InboundMessage, now: datetime | None = None) -> Ru
         raise RuntimeError("the conversation runner needs Redis (REDIS_URL)")
     now = now or clock.now()
     entry = guards.enter(services.redis, message.sender)
-    new_state, result = guards.KEEP, None
+    new_state, result, ready = guards.KEEP, None, None
     try:
         found = _read(services, message, now, entry)
-        if found.duplicate:
-            result = RunResult(reply=found.replay, duplicate=True)
+        try:
+            result, new_state, queued = _write(services, message, now, entry, found)
+        except IntegrityError:  # a replay: this provider id was committed before; nothing above remains
+            with services.engine.connect() as conn:
+                row = _stored(conn, message.provider_id)
+            if row is None:
+                raise
+            result = RunResult(reply=row.reply, duplicate=True)
         else:
-            try:
-                result, new_state = _write(services, message, now, entry, found)
-            except IntegrityError:  # the same provider id committed meanwhile (the lock had expired)
-                with services.engine.connect() as conn:
-                    row = _stored(conn, message.provider_id)
-                if row is None:
-                    raise
-                result = RunResult(reply=row.reply, duplicate=True)
+            ready = _hand_off(services.redis, queued)
     finally:  # a replay is not a new message: take back its count
-        guards.leave(services.redis, entry, new_state, uncount=result is not None and result.duplicate)
+        guards.leave(services.redis, entry, new_state, uncount=result is not None and result.duplicate, ready=ready)
     return result
 
 
+def _hand_off(redis, queued: list) -> tuple[str, list[int]] | None:
+    """Queue OTPs now; return the one ready list and its ids for guards.leave to push."""
+    otps, ready = split(queued)
+    if otps or len(ready) > 1:  # not the DOSE path: hand everything off the ordinary way
+        try:
+            hand_off(redis, queued)
+        except Exception:  # Redis down: the outbox relay re-queues from the database
+            log.warning("could not queue %d messages; the relay will", len(queued))
+        return None
+    return next(iter(ready.items()), None)
+
+
 def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry) -> Found:
-    """Phase 1, reads only: replay check, sender, facts."""
+    """Phase 1, reads only: sender, facts."""
     tz = services.config.tz
     with services.engine.connect() as base:
         conn = base.execution_options(snapshot_read=True)
-        row = _stored(conn, message.provider_id)
-        if row is not None:
-            return Found(replay=row.reply, duplicate=True)
         keyword = parse(message.text).keyword
         ref = staff_flow.wanted_ref(entry.state, message.text, now)
         if keyword is None and not entry.state:
@@ -117,7 +124,7 @@ def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry)
 
 def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry, found: Found):
     """Phase 2, one transaction: the pure step, effects, the inbound row with its reply, outbox rows.
-    Returns (result, new conversation state or guards.KEEP)."""
+    Returns (result, new conversation state or guards.KEEP, committed outbox (id, priority) pairs)."""
     config = services.config
     ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
                   tz=config.tz, otp_secret=config.otp_secret)
@@ -125,8 +132,7 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
     new_state = guards.KEEP
     with write_gate(services.engine):
         with services.transaction() as session:
-            dispatch = session.info.get(DISPATCH_KEY)
-            if dispatch is not None:  # hand the outbox rows to the queue once the write lock is free
+            if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in guards.leave
                 session.info[DISPATCH_KEY] = queued.extend
             if found.over:
                 reply = _rate_limited_reply(found.staff, found.over)
@@ -147,12 +153,7 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
             session.connection().execute(_RECORD, {
                 "provider_id": message.provider_id, "channel": message.channel, "sender": message.sender,
                 "body": message.text, "reply": reply, "received_at": now})
-    if queued:
-        try:
-            dispatch(queued)
-        except Exception:  # Redis down: the outbox relay re-queues from the database
-            log.warning("could not queue %d messages; the relay will", len(queued))
-    return RunResult(reply=reply, staff=found.staff is not None), new_state
+    return RunResult(reply=reply, staff=found.staff is not None), new_state, queued
 
 
 def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:
