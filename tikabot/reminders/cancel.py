@@ -6,7 +6,7 @@ only when the person wants it again (START after STOP, an appointment booked aga
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tikabot.reminders import schedule as s
@@ -14,12 +14,16 @@ from tikabot.store.models import AuditLog, OutboundMessage
 
 CANCELLED = "canceled"  # tikabot.queue.statuses spells it as Twilio does
 NOT_YET_SENT = ("pending",)  # with no attempt made: safe to withdraw (the sender claims only pending rows)
+# "Never handed to the provider", written so that no index is used for it: as `provider_id IS NULL`
+# SQLite reads it through the unique provider_id index, i.e. walks every unsent message in the
+# outbox instead of the few rows of one appointment or person.
+NO_PROVIDER_ID = func.coalesce(OutboundMessage.provider_id, "") == ""
 OURS = or_(OutboundMessage.idempotency_key.like("appt-%"), OutboundMessage.idempotency_key.like("due-%"))
 
 
 def unsent(*conditions):
     return (select(OutboundMessage)
-            .where(OURS, OutboundMessage.status.in_(NOT_YET_SENT), OutboundMessage.provider_id.is_(None),
+            .where(OURS, OutboundMessage.status.in_(NOT_YET_SENT), NO_PROVIDER_ID,
                    OutboundMessage.attempts == 0, *conditions)
             .order_by(OutboundMessage.id))
 

@@ -46,7 +46,8 @@ def on_dose_recorded(session: Session, dose: Dose, policy: Policy) -> OutboundMe
         Appointment.beneficiary_id == dose.beneficiary_id, Appointment.dose_number == dose.dose_number))
     reason = f"dose {dose.dose_number} recorded"
     if appointment is not None:
-        cancel_pending(session, appointment_id=appointment.id, reason=reason)
+        cancel_pending(session, appointment_id=appointment.id, beneficiary_id=appointment.beneficiary_id,
+                       reason=reason)  # the person's id keeps the search on one person's messages
     if dose.dose_number >= 2:
         cancel_dose2_due(session, dose.beneficiary_id, reason)
     return confirm_dose(session, dose, policy)

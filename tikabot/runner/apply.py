@@ -21,7 +21,7 @@ from tikabot.flows.effects import Reply
 from tikabot.flows.staff import day_month
 from tikabot.phones import mask
 from tikabot.queue.outbox import insert_message
-from tikabot.reminders.cancel import cancel_pending
+from tikabot.reminders.cancel import NO_PROVIDER_ID, cancel_pending
 from tikabot.reminders.doses import confirmation_key
 from tikabot.runner.load import connection
 from tikabot.store.models import (
@@ -97,12 +97,13 @@ _APPOINTMENT_STATUS = (update(APPOINTMENTS)
 OUTBOX = OutboundMessage.__table__
 # The dose is given: its appointment's reminders that have not gone yet are withdrawn (one
 # statement on the indexed appointment_id; tikabot.reminders.cancel does the same for NO and STOP).
+# `=` on a scalar subquery (not IN) and NO_PROVIDER_ID keep the database on that index.
 _WITHDRAW_REMINDERS = (update(OUTBOX)
-                       .where(OUTBOX.c.appointment_id.in_(
+                       .where(OUTBOX.c.appointment_id == (
                            select(APPOINTMENTS.c.id).where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
-                                                           APPOINTMENTS.c.dose_number == bindparam("number"))),
-                              OUTBOX.c.status == "pending", OUTBOX.c.attempts == 0,
-                              OUTBOX.c.provider_id.is_(None))
+                                                           APPOINTMENTS.c.dose_number == bindparam("number"))
+                           .scalar_subquery()),
+                              OUTBOX.c.status == "pending", OUTBOX.c.attempts == 0, NO_PROVIDER_ID)
                        .values(status="canceled"))
 
 
@@ -200,7 +201,8 @@ def _set_appointment_status(session: Session, effect: fx.SetAppointmentStatus, c
     if appt.status in ("booked", "confirmed"):
         appt.status = effect.status
         if effect.status == "cancelled":
-            cancel_pending(session, appointment_id=appt.id, reason="cancelled by the beneficiary")
+            cancel_pending(session, appointment_id=appt.id, beneficiary_id=appt.beneficiary_id,
+                           reason="cancelled by the beneficiary")
 
 
 def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:

@@ -104,13 +104,14 @@ class VaccinationSession(Base):
 
 class Dose(Base):
     __tablename__ = "doses"
-    __table_args__ = (UniqueConstraint("beneficiary_id", "dose_number"),)
+    __table_args__ = (UniqueConstraint("beneficiary_id", "dose_number"),
+                      Index("ix_doses_site_day", "site_id", "administered_at"))  # a site's doses today
     id: Mapped[int] = mapped_column(primary_key=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"))
     dose_number: Mapped[int] = mapped_column(Integer)
     vaccine: Mapped[str] = mapped_column(String(40))
     lot: Mapped[str] = mapped_column(String(40))
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     administered_at: Mapped[datetime] = mapped_column(index=True)
     vaccinator_phone: Mapped[str] = mapped_column(String(20), default="")
     source: Mapped[str] = mapped_column(String(10))  # sms | ussd | paper | telegram
