@@ -2,7 +2,7 @@
 
 Two phases, under the sender's Redis lock:
 
-1. read: on a read-only snapshot (no write lock taken), identify the sender and load the facts the
+1. read: with plain reads (no transaction, no write lock), identify the sender and load the facts the
    command needs (the sender's site and its session, the beneficiary and their doses);
 2. write: in one database transaction, count the site's doses today (it changes with every other
    vaccinator's message, so it is read under the write lock and "Today: N" stays exact), run the
@@ -107,7 +107,7 @@ def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry)
     """Phase 1, reads only: sender, facts."""
     tz = services.config.tz
     with services.engine.connect() as base:
-        conn = base.execution_options(snapshot_read=True)
+        conn = base.execution_options(read_only=True)
         keyword = parse(message.text).keyword
         ref = staff_flow.wanted_ref(entry.state, message.text, now)
         if keyword is None and not entry.state:

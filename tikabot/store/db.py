@@ -36,9 +36,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def _sqlite_begin(conn) -> None:
     # IMMEDIATE takes the write lock up front: two writers wait for each other (busy_timeout)
     # instead of one failing with "database is locked" when it upgrades a read lock.
-    # A connection opened with execution_options(snapshot_read=True) only reads (the inbound
-    # runner's facts): a deferred BEGIN gives it a snapshot without queueing behind writers.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("snapshot_read") else "BEGIN IMMEDIATE")
+    # A connection opened with execution_options(read_only=True) only reads (the inbound
+    # runner's facts, each one statement): no BEGIN, each SELECT reads the latest commit on its
+    # own and never queues behind writers.
+    if not conn.get_execution_options().get("read_only"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -105,7 +105,7 @@ class VaccinationSession(Base):
 class Dose(Base):
     __tablename__ = "doses"
     __table_args__ = (UniqueConstraint("beneficiary_id", "dose_number"),
-                      Index("ix_doses_site_day", "site_id", "administered_at"))  # a site's doses today
+                      Index("ix_doses_site_day", "site_id", "administered_at", "dose_number", "voided"))  # covers the count of a site's doses today
     id: Mapped[int] = mapped_column(primary_key=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"))
     dose_number: Mapped[int] = mapped_column(Integer)

@@ -20,7 +20,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     with op.batch_alter_table('doses', schema=None) as batch_op:
-        batch_op.create_index('ix_doses_site_day', ['site_id', 'administered_at'], unique=False)
+        batch_op.create_index('ix_doses_site_day', ['site_id', 'administered_at', 'dose_number', 'voided'], unique=False)
         batch_op.drop_index(batch_op.f('ix_doses_site_id'))
 
 
