@@ -5,7 +5,11 @@ and, in the same run, a bare Flask endpoint under the same gunicorn settings. Th
 from a separate process: aiohttp with many concurrent connections, every request pre-signed with
 Twilio's algorithm, each a distinct DOSE for a distinct beneficiary. Prints req/s, p50 and p99.
 
-    .venv/bin/python bench/inbound.py [--requests 3000] [--concurrency 64]
+    .venv/bin/python bench/inbound.py [--requests 3000] [--rounds 3] [--concurrency 64]
+
+Each round runs the bare endpoint, then tikabot, each on a fresh gunicorn; the medians over the
+rounds are the figures to quote (single runs on a 2-core machine vary by a fifth). CPU time per
+request is read from /proc for the app's processes and Redis, and from the load generator's rusage.
 
 Targets (issue 4): >= 500 DOSE/s, and >= 40 % of the bare endpoint's rate.
 """
@@ -15,6 +19,8 @@ import argparse
 import asyncio
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,6 +96,12 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def _children_cpu() -> float:
+    """CPU time of finished child processes (the load generator)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_client(port: int, requests_file: Path, concurrency: int) -> dict:
     """Fire the requests from a separate process; returns its JSON figures."""
     out = subprocess.run([sys.executable, __file__, "--client", str(port), str(requests_file), str(concurrency)],
@@ -131,42 +143,72 @@ def client_main(port: str, requests_file: str, concurrency: str) -> None:
     print(json.dumps(asyncio.run(_fire(int(port), requests, int(concurrency)))))
 
 
+def _measure(name: str, target: str, chdir: Path, tag: str, chunks: list, env: dict, work: Path, args,
+             redis_pid: int) -> dict:
+    """Start gunicorn on `target`, warm it up, fire the run's requests; the run's figures."""
+    from tikabot.processes import free_port
+
+    port = free_port()
+    proc = start_gunicorn(target, port, env, chdir, args.workers)
+    try:
+        for phase, chunk in zip(("warmup", "run"), chunks):
+            file = work / f"{tag}-{phase}.json"
+            file.write_text(json.dumps(signed_requests(chunk, tag + phase[0])))
+            before = cpu_seconds(proc.pid), cpu_seconds(redis_pid), _children_cpu()
+            result = run_client(port, file, args.concurrency)
+            after = cpu_seconds(proc.pid), cpu_seconds(redis_pid), _children_cpu()
+            for key, start, end in zip(("app", "redis", "client"), before, after):
+                result[f"{key}_cpu_ms"] = (end - start) * 1000 / len(chunk)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return result
+
+
+def _line(name: str, r: dict) -> str:
+    return (f"  {name:13} {r['rate']:6.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:5.1f} ms  CPU per request: "
+            f"app {r['app_cpu_ms']:.2f} ms, Redis {r['redis_cpu_ms']:.2f} ms, load generator {r['client_cpu_ms']:.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=3000, help="requests per round and endpoint")
+    parser.add_argument("--rounds", type=int, default=3, help="bare and DOSE runs, alternating; medians reported")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn sync workers (default: the Procfile's)")
     args = parser.parse_args()
 
-    from tikabot.processes import free_port
+    from redis import Redis
+    from sqlalchemy import text
+
     from tikabot.redis_server import EmbeddedRedis
     from tikabot.store.db import make_engine
-    from sqlalchemy import text
 
     work = Path(tempfile.mkdtemp(prefix="tikabot-bench-"))
     redis = EmbeddedRedis(data_dir=work / "redis")
     redis.start()
     database_url = f"sqlite:///{work / 'bench.db'}"
-    warmup = 200
-    pairs = seed(database_url, args.requests + warmup)
+    warmup, per_round = 200, args.requests + 200
+    pairs = seed(database_url, per_round * args.rounds)
+    redis_pid = int(Redis.from_url(redis.url).info("server")["process_id"])
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis.url, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
            "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "OTP_SECRET": "bench", "PYTHONPATH": str(ROOT)}
-    results = {}
+    print(f"{os.cpu_count()} CPUs, gunicorn {args.workers} sync workers, {args.concurrency} concurrent connections, "
+          f"{args.requests} requests per run (after {warmup} warm-up), {args.rounds} rounds, {date.today()}")
+    bare_runs, dose_runs = [], []
     try:
-        for name, target, chdir, tag in (("bare Flask", "bare_app:app", ROOT / "bench", "b"),
-                                         ("tikabot DOSE", "tikabot.app:create_app()", ROOT, "t")):
-            port = free_port()
-            proc = start_gunicorn(target, port, env, chdir, args.workers)
-            try:
-                for phase, chunk in (("warmup", pairs[:warmup]), ("run", pairs[warmup:])):
-                    file = work / f"{tag}-{phase}.json"
-                    file.write_text(json.dumps(signed_requests(chunk, tag + phase[0])))
-                    cpu_before = cpu_seconds(proc.pid)
-                    results[name] = run_client(port, file, args.concurrency)
-                    results[name]["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu_before) * 1000 / len(chunk)
-            finally:
-                proc.terminate()
-                proc.wait(10)
+        for n in range(args.rounds):
+            mine = pairs[n * per_round:(n + 1) * per_round]
+            chunks = [mine[:warmup], mine[warmup:]]
+            bare = _measure("bare Flask", "bare_app:app", ROOT / "bench", f"b{n}", chunks, env, work, args, redis_pid)
+            dose = _measure("tikabot DOSE", "tikabot.app:create_app()", ROOT, f"t{n}", chunks, env, work, args,
+                            redis_pid)
+            bare_runs.append(bare)
+            dose_runs.append(dose)
+            print(f"round {n + 1}:  DOSE / bare = {dose['rate'] / bare['rate']:.0%}   "
+                  f"(DOSE replies 'Recorded': {dose['recorded']}/{dose['requests']}, statuses {dose['statuses']})")
+            print(_line("bare Flask", bare))
+            print(_line("tikabot DOSE", dose))
         engine = make_engine(database_url)
         with engine.connect() as conn:
             doses = conn.execute(text("SELECT count(*) FROM doses")).scalar()
@@ -174,15 +216,12 @@ def main() -> None:
         engine.dispose()
     finally:
         redis.stop()
-    bare, real = results["bare Flask"], results["tikabot DOSE"]
-    print(f"{os.cpu_count()} CPUs, gunicorn {args.workers} sync workers, {args.concurrency} concurrent connections, "
-          f"{args.requests} requests each (after {warmup} warm-up), {date.today()}")
-    for name, r in results.items():
-        print(f"  {name:13} {r['rate']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
-              f"server CPU {r['server_cpu_ms']:.2f} ms/req   statuses {r['statuses']}")
-    print(f"  DOSE replies 'Recorded': {real['recorded']}/{real['requests']}; doses in the database: {doses} "
-          f"(incl. warm-up); confirmations in the outbox: {outbox}")
-    print(f"  tikabot / bare = {real['rate'] / bare['rate']:.0%}   (targets: >= 500 DOSE/s, >= 40 %)")
+    sent = sum(r["requests"] for r in dose_runs) + warmup * args.rounds
+    print(f"database: {doses} doses and {outbox} confirmations in the outbox for {sent} DOSE reports")
+    median = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+    ratio = statistics.median(d["rate"] / b["rate"] for d, b in zip(dose_runs, bare_runs))
+    print(f"median of {args.rounds}: DOSE {median(dose_runs, 'rate'):.0f} req/s (p99 {median(dose_runs, 'p99_ms'):.0f} ms), "
+          f"bare {median(bare_runs, 'rate'):.0f} req/s, DOSE / bare = {ratio:.0%}   (targets: >= 500 DOSE/s, >= 40 %)")
 
 
 if __name__ == "__main__":
