@@ -13,7 +13,7 @@ from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFam
 from sqlalchemy import func, select
 
 from tikabot.clock import now
-from tikabot.queue.dispatch import queue_depths
+from tikabot.queue.dispatch import queue_depths, ready_depths
 from tikabot.store.models import OutboundMessage
 
 T = OutboundMessage.__table__
@@ -65,12 +65,17 @@ class OutboxCollector:
         yield latency
         if services.redis is not None:
             depth = GaugeMetricFamily("tikabot_queue_depth", "Jobs waiting per queue", labels=["queue"])
+            ready = GaugeMetricFamily("tikabot_queue_ready_messages",
+                                      "Messages committed and waiting to be put into jobs, per queue", labels=["queue"])
             try:
                 for name, n in queue_depths(services.redis).items():
                     depth.add_metric([name], n)
+                for name, n in ready_depths(services.redis).items():
+                    ready.add_metric([name], n)
             except Exception:  # Redis down: /readyz says so; metrics still answer
                 return
             yield depth
+            yield ready
 
 
 COLLECTOR = OutboxCollector()

@@ -48,6 +48,7 @@ def test_otps_become_jobs_at_once_other_messages_wait_on_their_ready_list(pipeli
     confirmations = add(services, 3, "default")
     reminders = add(services, 2, "bulk", prefix="b", first=100)
     assert dispatch.queue_depths(services.redis) == {"otp": 1, "default": 0, "bulk": 0}
+    assert dispatch.ready_depths(services.redis) == {"default": 3, "bulk": 2}
     assert waiting(services.redis, "default") == confirmations
     assert waiting(services.redis, "bulk") == reminders
     assert otp not in confirmations + reminders

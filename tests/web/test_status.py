@@ -105,3 +105,14 @@ def test_metrics_count_messages_by_channel_template_and_status(client, accepted)
     text = client.get("/metrics").get_data(as_text=True)
     assert 'tikabot_outbound_delivered_total{channel="sms",template="otp.code"} 1.0' in text
     assert 'tikabot_queue_depth{queue="bulk"}' in text
+
+
+def test_metrics_show_messages_waiting_on_the_ready_lists(client, app):
+    services = app.extensions["tikabot"]
+    with services.transaction() as session:
+        for i in range(3):
+            add_message(session, key=f"c{i}", recipient=f"+91983001234{i}", template="dose.confirmation_final",
+                        body=f"Dose recorded for person {i}.")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'tikabot_queue_ready_messages{queue="default"} 3.0' in text
+    assert 'tikabot_queue_ready_messages{queue="bulk"} 0.0' in text

@@ -135,7 +135,16 @@ def forget(redis: Redis, ids: Iterable[int]) -> None:
 
 
 def queue_depths(redis: Redis) -> dict[str, int]:
+    """Jobs waiting in each RQ queue."""
     with redis.pipeline() as pipe:
         for name in QUEUE_NAMES:
             pipe.llen(Queue(name, connection=redis).key)
         return dict(zip(QUEUE_NAMES, pipe.execute()))
+
+
+def ready_depths(redis: Redis) -> dict[str, int]:
+    """Message ids waiting on each ready list to become jobs (a backlog the job counts do not show)."""
+    with redis.pipeline() as pipe:
+        for key in READY.values():
+            pipe.llen(key)
+        return dict(zip(READY, pipe.execute()))
