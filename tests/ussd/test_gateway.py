@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 import redis as redis_lib
-from ussd_world import STAFF, TOKEN, rows, screen
+from ussd_world import BENEFICIARY, STAFF, STRANGER, TOKEN, rows, screen
 
 from tikabot.store.models import InboundMessage
 
@@ -78,5 +78,27 @@ def test_another_phone_cannot_continue_a_session(world, phone, post):
     p = phone(STAFF["en"])
     p.dial()
     p.press("1")
-    assert post({**p.form(), "phoneNumber": STAFF["bn"], "text": "1*12345678"}).get_data(as_text=True) == EXPIRED
+    other = post({**p.form(), "phoneNumber": STAFF["bn"], "text": "1*12345678"}).get_data(as_text=True)
+    assert other == "END " + screen("ussd.expired", "bn")  # in the language of the phone that tried
     assert p.press("12345678").startswith("CON 12345678 Rahima")
+
+
+@pytest.mark.parametrize("number, lang", [(STAFF["hi"], "hi"), (BENEFICIARY["bn"], "bn"), (STRANGER, "en")])
+def test_an_expired_session_is_told_in_the_callers_language(world, phone, number, lang):
+    p = phone(number)
+    p.inputs = ["1", "12345678"]  # inputs the gateway still sends after our progress expired
+    assert p.dial() == "END " + screen("ussd.expired", lang)
+
+
+def test_a_busy_phone_is_told_in_its_language(world, phone, config, monkeypatch):
+    from tikabot.runner import guards
+
+    monkeypatch.setattr(guards, "LOCK_WAIT", 0.05)
+    p = phone(BENEFICIARY["bn"])
+    client = redis_lib.Redis.from_url(config.redis_url)
+    try:  # another message from the same phone holds the lock for longer than a USSD request waits
+        client.set(f"tikabot:lock:{BENEFICIARY['bn']}", "someone-else", px=60_000)
+        assert p.dial() == "END " + screen("ussd.busy", "bn")
+    finally:
+        client.delete(f"tikabot:lock:{BENEFICIARY['bn']}")
+        client.close()

@@ -30,7 +30,7 @@ from tikabot.phones import mask
 from tikabot.runner import guards
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
-from tikabot.store.models import Appointment
+from tikabot.store.models import Appointment, Beneficiary, Staff
 from tikabot.store.models import InboundMessage as InboundRow
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,27 @@ def _save(redis, session_id: str, saved: dict) -> None:
     redis.set(_key(session_id), json.dumps(saved), ex=SESSION_TTL)
 
 
+def caller_language(services, phone: str | None) -> str:
+    """The language of a registered phone (active staff first, then a beneficiary), else English.
+    It picks the words of the busy, expired and error screens, so it never raises."""
+    if not phone:
+        return "en"
+    try:
+        with services.engine.connect() as conn:
+            found = conn.scalar(select(Staff.language).where(Staff.phone == phone, Staff.active.is_(True)))
+            if found is None:
+                found = conn.scalar(select(Beneficiary.language).where(Beneficiary.phone == phone)
+                                    .order_by(Beneficiary.id).limit(1))
+    except Exception:  # the database is what failed: English rather than no screen at all
+        log.warning("could not read the language of %s", mask(phone))
+        return "en"
+    return found or "en"
+
+
+def _expired(services, phone: str) -> UssdReply:
+    return UssdReply(render("ussd.expired", caller_language(services, phone)), end=True)
+
+
 def handle_ussd(services, request: UssdRequest, now: datetime | None = None) -> UssdReply:
     if services.redis is None:
         raise RuntimeError("the USSD runner needs Redis (REDIS_URL)")
@@ -83,15 +104,15 @@ def handle_ussd(services, request: UssdRequest, now: datetime | None = None) -> 
         saved = _load(redis, request.session_id)
         if saved is not None and saved["phone"] != request.phone:
             log.warning("USSD session %s answered from another phone %s", request.session_id, mask(request.phone))
-            return UssdReply(render("ussd.expired", "en"), end=True)
+            return _expired(services, request.phone)
         if saved is None and request.inputs:  # progress expired or lost: never guess what was meant
-            return UssdReply(render("ussd.expired", "en"), end=True)
+            return _expired(services, request.phone)
         if saved is None:
             saved = {"phone": request.phone, "menu": None, "screen": None, "end": False}
         if saved["menu"] is not None and saved["menu"]["seen"] >= len(request.inputs):
             return UssdReply(saved["screen"], saved["end"])  # the same request again
         if saved["end"]:
-            return UssdReply(render("ussd.expired", "en"), end=True)
+            return _expired(services, request.phone)
         while saved["menu"] is None or saved["menu"]["seen"] < len(request.inputs):
             saved = _one_input(services, request, saved, now)
             _save(redis, request.session_id, saved)

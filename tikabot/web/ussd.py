@@ -15,7 +15,7 @@ from tikabot.handlers import ussd_africastalking as gateway
 from tikabot.i18n.catalog import render
 from tikabot.phones import mask
 from tikabot.runner.guards import Busy
-from tikabot.runner.ussd import UssdReply, handle_ussd
+from tikabot.runner.ussd import UssdReply, caller_language, handle_ussd
 
 bp = Blueprint("ussd", __name__)
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def ussd():
         return _reply(handle_ussd(services, req))
     except Busy:
         log.warning("USSD from %s while another message is handled", mask(req.phone))
-        return _reply(UssdReply(render("ussd.busy", "en"), end=True))
+        return _reply(UssdReply(render("ussd.busy", caller_language(services, req.phone)), end=True))
     except Exception:
         log.exception("USSD session %s from %s failed", req.session_id, mask(req.phone))
-        return _reply(UssdReply(render("ussd.error", "en"), end=True))
+        return _reply(UssdReply(render("ussd.error", caller_language(services, req.phone)), end=True))
