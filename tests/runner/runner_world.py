@@ -1,28 +1,24 @@
-"""A small district for runner tests: two sites, staff in three languages, a few beneficiaries."""
+"""The small district (tests/small_district.py) with staff in three languages, for runner tests."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
+from small_district import NOW, PHONES, TODAY, add_district  # noqa: F401  (TODAY: for the tests)
 
 from tikabot.runner import InboundMessage, handle
-from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
+from tikabot.store.models import Staff
 
-NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata
-TODAY = date(2025, 6, 12)
 VACCINATOR, BN_STAFF, HI_STAFF, NO_SITE_STAFF = "+919830000001", "+919830000002", "+919830000003", "+919830000004"
 COORDINATOR = "+919830000009"
-RAHIMA_PHONE, AMIT_PHONE, STRANGER = "+919830011111", "+919830022222", "+919830099999"
+RAHIMA_PHONE, AMIT_PHONE, STRANGER = PHONES["rahima"], PHONES["amit"], "+919830099999"
 
 
 @pytest.fixture
 def world(services):
     with services.transaction() as s:
-        kal = Site(code="KAL", name="Kalyani PHC", district="Nadia", state="WB")
-        bar = Site(code="BAR", name="Barasat SDH", district="North 24 Parganas", state="WB")
-        s.add_all([kal, bar])
-        s.flush()
+        kal = add_district(s).kal
         s.add_all([
             Staff(phone=VACCINATOR, name="Mita Roy", role="vaccinator", site_id=kal.id, language="en"),
             Staff(phone=BN_STAFF, name="Sima Paul", role="vaccinator", site_id=kal.id, language="bn"),
@@ -30,22 +26,6 @@ def world(services):
             Staff(phone=NO_SITE_STAFF, name="Nobody", role="vaccinator", site_id=None, language="en"),
             Staff(phone="+919830000008", name="Gone", role="vaccinator", site_id=kal.id, active=False),
             Staff(phone=COORDINATOR, name="Dr Sen", role="coordinator", site_id=None, language="en"),
-        ])
-        rahima = Beneficiary(ref="12345678", name="Rahima Khatun", phone=RAHIMA_PHONE, language="bn", site_id=kal.id)
-        amit = Beneficiary(ref="23456789", name="Amit Das", phone=AMIT_PHONE, language="en", site_id=bar.id)
-        due2 = Beneficiary(ref="34567890", name="Lata Mondal", phone="+919830033333", language="hi", site_id=kal.id)
-        early2 = Beneficiary(ref="45678901", name="Jiban Saha", phone="+919830044444", language="en", site_id=kal.id)
-        s.add_all([rahima, amit, due2, early2])
-        s.flush()
-        s.add_all([
-            Appointment(beneficiary_id=rahima.id, site_id=kal.id, dose_number=1, date=TODAY, slot="09:00-11:00",
-                        security_code="4321"),
-            Appointment(beneficiary_id=amit.id, site_id=bar.id, dose_number=1, date=TODAY + timedelta(days=2),
-                        slot="11:00-13:00", security_code="8765"),
-            Dose(beneficiary_id=due2.id, dose_number=1, vaccine="COVISHIELD", lot="L1", site_id=kal.id,
-                 administered_at=NOW - timedelta(days=30), source="paper"),
-            Dose(beneficiary_id=early2.id, dose_number=1, vaccine="COVAXIN", lot="L2", site_id=kal.id,
-                 administered_at=NOW - timedelta(days=10), source="paper"),
         ])
     return services
 

@@ -1,18 +1,17 @@
-"""A small district and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
+"""The small district (tests/small_district.py) and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
+from small_district import NOW, PHONES, TODAY, add_district
 
-from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
+from tikabot.store.models import Appointment, Staff
 
-NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata
-TODAY = date(2025, 6, 12)
 TOKEN = "test-ussd-token"
 STAFF = {"en": "+919830000001", "bn": "+919830000002", "hi": "+919830000003"}
-BENEFICIARY = {"en": "+919830022222", "bn": "+919830011111", "hi": "+919830033333"}
+BENEFICIARY = {"en": PHONES["amit"], "bn": PHONES["rahima"], "hi": PHONES["lata"]}
 STRANGER = "+919830099999"
 NO_SITE_STAFF = "+919830000004"
 
@@ -20,34 +19,13 @@ NO_SITE_STAFF = "+919830000004"
 @pytest.fixture
 def world(services):
     with services.transaction() as s:
-        kal = Site(code="KAL", name="Kalyani PHC", district="Nadia", state="WB")
-        bar = Site(code="BAR", name="Barasat SDH", district="North 24 Parganas", state="WB")
-        s.add_all([kal, bar])
-        s.flush()
+        district = add_district(s)
+        kal = district.kal
         for lang, phone in STAFF.items():
             s.add(Staff(phone=phone, name=f"Staff {lang}", role="vaccinator", site_id=kal.id, language=lang))
         s.add(Staff(phone=NO_SITE_STAFF, name="Nobody", role="vaccinator", site_id=None, language="en"))
-        people = [
-            Beneficiary(ref="12345678", name="Rahima Khatun", phone=BENEFICIARY["bn"], language="bn", site_id=kal.id),
-            Beneficiary(ref="23456789", name="Amit Das", phone=BENEFICIARY["en"], language="en", site_id=bar.id),
-            Beneficiary(ref="34567890", name="Lata Mondal", phone=BENEFICIARY["hi"], language="hi", site_id=kal.id),
-            Beneficiary(ref="45678901", name="Jiban Saha", phone="+919830044444", language="en", site_id=kal.id),
-        ]
-        s.add_all(people)
-        s.flush()
-        rahima, amit, lata, jiban = people
-        s.add_all([
-            Appointment(beneficiary_id=rahima.id, site_id=kal.id, dose_number=1, date=TODAY, slot="09:00-11:00",
-                        security_code="4321"),
-            Appointment(beneficiary_id=amit.id, site_id=bar.id, dose_number=1, date=TODAY + timedelta(days=2),
-                        slot="11:00-13:00", security_code="8765"),
-            Appointment(beneficiary_id=lata.id, site_id=kal.id, dose_number=2, date=TODAY, slot="09:00-11:00",
-                        security_code="5555"),
-            Dose(beneficiary_id=lata.id, dose_number=1, vaccine="COVISHIELD", lot="L1", site_id=kal.id,
-                 administered_at=NOW - timedelta(days=30), source="paper"),
-            Dose(beneficiary_id=jiban.id, dose_number=1, vaccine="COVAXIN", lot="L2", site_id=kal.id,
-                 administered_at=NOW - timedelta(days=10), source="paper"),
-        ])
+        s.add(Appointment(beneficiary_id=district.lata.id, site_id=kal.id, dose_number=2, date=TODAY,
+                          slot="09:00-11:00", security_code="5555"))
     return services
 
 
