@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from small_district import NOW, PHONES, TODAY, add_district  # noqa: F401  (TODAY: for the tests)
+from small_district import NOW, PHONES, add_district
 
 from tikabot.runner import InboundMessage, handle
 from tikabot.store.models import Staff
