@@ -176,6 +176,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="bare and DOSE runs, alternating; medians reported")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn sync workers (default: the Procfile's)")
+    parser.add_argument("--database-url", help="an empty database to use instead of a new SQLite file (PostgreSQL: "
+                                               "postgresql+psycopg://...); its tables are created")
     args = parser.parse_args()
 
     from redis import Redis
@@ -187,13 +189,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tikabot-bench-"))
     redis = EmbeddedRedis(data_dir=work / "redis")
     redis.start()
-    database_url = f"sqlite:///{work / 'bench.db'}"
+    database_url = args.database_url or f"sqlite:///{work / 'bench.db'}"
     warmup, per_round = 200, args.requests + 200
     pairs = seed(database_url, per_round * args.rounds)
     redis_pid = int(Redis.from_url(redis.url).info("server")["process_id"])
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis.url, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
            "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "OTP_SECRET": "bench", "PYTHONPATH": str(ROOT)}
-    print(f"{os.cpu_count()} CPUs, gunicorn {args.workers} sync workers, {args.concurrency} concurrent connections, "
+    backend = make_engine(database_url).url.get_backend_name()
+    print(f"{os.cpu_count()} CPUs, {backend}, gunicorn {args.workers} sync workers, {args.concurrency} connections, "
           f"{args.requests} requests per run (after {warmup} warm-up), {args.rounds} rounds, {date.today()}")
     bare_runs, dose_runs = [], []
     try:
