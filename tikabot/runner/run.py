@@ -45,6 +45,7 @@ from tikabot.runner.gate import lock_site, write_gate
 from tikabot.runner.load import identify_staff, needs_tally, sender_facts, with_tally
 from tikabot.runner.message import InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
+from tikabot.store.db import plain_reads
 from tikabot.store.models import InboundMessage as InboundRow
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,7 @@ def _hand_off(redis, queued: list) -> tuple[str, list[int]] | None:
 def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry) -> Found:
     """Phase 1, reads only: sender, facts."""
     tz = services.config.tz
-    with services.engine.connect() as base:
-        conn = base.execution_options(read_only=True)
+    with plain_reads(services.engine) as conn:
         keyword = parse(message.text).keyword
         ref = staff_flow.wanted_ref(entry.state, message.text, now)
         if keyword is None and not entry.state:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -41,6 +41,18 @@ def _sqlite_begin(conn) -> None:
     # own and never queues behind writers.
     if not conn.get_execution_options().get("read_only"):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def plain_reads(engine: Engine) -> Iterator[Connection]:
+    """A connection for a few independent SELECTs outside any transaction: each reads the latest
+    commit, no write lock is taken, and no BEGIN or ROLLBACK goes to the database (on PostgreSQL
+    each would be a round trip of its own)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            yield conn.execution_options(read_only=True)  # _sqlite_begin emits no BEGIN for it
+        else:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
