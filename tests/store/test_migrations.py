@@ -31,3 +31,30 @@ def test_upgrade_twice_is_harmless(tmp_path):
     upgrade(engine)
     assert "doses" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp_path):
+    """0001 -> head on a database in use: the doses stay, the count's index is there."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    from tikabot.store.models import Beneficiary, Dose, Site
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'in-use.db'}")
+    upgrade(engine, "0001")
+    at = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
+    with engine.begin() as conn:  # the 0001 tables are the models' tables, less the new index
+        conn.execute(Site.__table__.insert(), {"code": "KAL", "name": "Kalyani PHC"})
+        conn.execute(Beneficiary.__table__.insert(), {"ref": "12345678", "name": "Rahima", "phone": "+919830011111",
+                                                      "site_id": 1})
+        conn.execute(Dose.__table__.insert(), {"beneficiary_id": 1, "dose_number": 1, "vaccine": "COVISHIELD",
+                                               "lot": "L1", "site_id": 1, "administered_at": at, "source": "sms"})
+    upgrade(engine)
+    indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("doses")}
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT beneficiary_id, vaccine, lot FROM doses")).all()
+    engine.dispose()
+    assert kept == [(1, "COVISHIELD", "L1")]
+    assert indexes["ix_doses_site_day"] == ["site_id", "administered_at", "dose_number", "voided"]
+    assert "ix_doses_site_id" not in indexes
