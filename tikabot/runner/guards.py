@@ -4,8 +4,8 @@ Keys (all under tikabot:): lock:<phone>, conv:<phone>, rate:<phone>, auto:<phone
 fixed windows: INCR, and an expiry set by the first increment.
 
 The SMS runner talks to Redis twice per message: `enter` takes the sender's lock, counts the
-message and reads the conversation state in one script; `leave` saves the new state (if any) and
-releases the lock in another. `sender_lock` is the same lock for callers that want a block.
+message and reads the conversation state in one script; `leave` saves the new state (if any),
+pushes the message's committed outbox ids onto their ready list and releases the lock in another. `sender_lock` is the same lock for callers that want a block.
 """
 from __future__ import annotations
 
