@@ -40,6 +40,14 @@ def test_loop_guard_stops_after_five_automatic_replies(say, world):
         assert len(s.scalars(select(InboundMessage).where(InboundMessage.sender == STRANGER)).all()) == 7
 
 
+def test_replays_of_a_message_do_not_use_up_the_loop_guard(say, world):
+    """Twilio retries a webhook it got no answer to: the same MessageSid is one message."""
+    first = say(STRANGER, "hello", sid="SM-hello")
+    assert first is not None
+    assert [say(STRANGER, "hello", sid="SM-hello") for _ in range(6)] == [first] * 6
+    assert say(STRANGER, "hello again") is not None  # the second automatic reply, not the eighth
+
+
 def test_rate_limit_per_sender(say, world):
     for i in range(RATE_LIMITS["staff"][0]):
         assert say(VACCINATOR, "HELP") is not None

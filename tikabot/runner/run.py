@@ -12,9 +12,9 @@ Two phases, under the sender's Redis lock:
 Only phase 2 holds the database's write lock, so web workers decide in parallel and queue only for
 the few statements that write. The guarantees do not rest on the snapshot: a replayed provider id
 is refused by the unique InboundMessage.provider_id (the whole transaction rolls back, nothing it
-did remains, and the stored reply is returned; replays are rare, so they are not looked for
-first), a dose by the unique (beneficiary, dose number), and messages from one sender never
-overlap (the lock). Conversation state is saved to Redis only after the commit, so a failed
+did remains, and the stored reply is returned; replays are rare, so a staff message is not looked
+up first, while a beneficiary's is, before the loop guard counts a reply), a dose by the unique
+(beneficiary, dose number), and messages from one sender never overlap (the lock). Conversation state is saved to Redis only after the commit, so a failed
 transaction leaves the conversation where it was.
 
 Redis is asked twice per message: guards.enter (lock + rate count + state) and guards.leave (new
@@ -66,6 +66,7 @@ class Found:
     sender: SenderFacts | None = None
     over: int = 0  # messages over the sender's rate limit
     tally: bool = False  # the staff command needs the site's count: read it in phase 2
+    replay: RunResult | None = None  # a beneficiary's message handled before: its stored reply
 
 
 def handle(services, message: InboundMessage, now: datetime | None = None) -> RunResult:
@@ -77,19 +78,27 @@ def handle(services, message: InboundMessage, now: datetime | None = None) -> Ru
     new_state, result, ready = guards.KEEP, None, None
     try:
         found = _read(services, message, now, entry)
-        try:
-            result, new_state, queued = _write(services, message, now, entry, found)
-        except IntegrityError:  # a replay: this provider id was committed before; nothing above remains
-            with services.engine.connect() as conn:
-                row = _stored(conn, message.provider_id)
-            if row is None:
-                raise
-            result = RunResult(reply=row.reply, duplicate=True)
+        if found.replay is not None:
+            result = found.replay
         else:
-            ready = _hand_off(services.redis, queued)
+            result, new_state, ready = _write_once(services, message, now, entry, found)
     finally:  # a replay is not a new message: take back its count
         guards.leave(services.redis, entry, new_state, uncount=result is not None and result.duplicate, ready=ready)
     return result
+
+
+def _write_once(services, message: InboundMessage, now: datetime, entry: guards.Entry, found: Found):
+    """Phase 2, or the stored reply when this provider id was committed before (nothing of this
+    attempt remains). Returns (result, new state or guards.KEEP, ready ids for guards.leave)."""
+    try:
+        result, new_state, queued = _write(services, message, now, entry, found)
+    except IntegrityError:
+        with services.engine.connect() as conn:
+            row = _stored(conn, message.provider_id)
+        if row is None:
+            raise
+        return RunResult(reply=row.reply, duplicate=True), guards.KEEP, None
+    return result, new_state, _hand_off(services.redis, queued)
 
 
 def _hand_off(redis, queued: list) -> tuple[str, list[int]] | None:
@@ -119,6 +128,9 @@ def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry)
             return Found(staff=staff, over=over)
         if staff is not None:
             return Found(staff=staff, tally=needs_tally(keyword))
+        stored = _stored(conn, message.provider_id)  # before the loop guard counts a reply that was sent
+        if stored is not None:
+            return Found(replay=RunResult(reply=stored.reply, duplicate=True))
         return Found(sender=sender_facts(conn, message.sender, message.text, now=now, tz=tz))
 
 
