@@ -49,3 +49,27 @@ def test_busiest_window_counts_the_densest_ten_seconds():
 
     assert busiest_window([0.0, 1.0, 2.0, 30.0, 30.5, 31.0, 32.0, 39.9], 10.0) == 5
     assert busiest_window([], 10.0) == 0
+
+
+def test_a_retry_waiting_for_its_back_off_is_not_settled_but_tomorrows_reminder_is(services):
+    """The rehearsal waits for every message on its way; a retry due in a second is on its way."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from tikabot.clock import now
+    from tikabot.queue.outbox import add_message
+    from tikabot.rehearsal.report import unsettled
+    from tikabot.store.models import OutboundMessage
+
+    soon, tomorrow = now() + timedelta(seconds=1), now() + timedelta(days=1)
+    with services.transaction() as session:
+        retry = add_message(session, key="retry", recipient="+919830012345", template="dose.confirmation",
+                            body="Dose 1 recorded.", not_before=soon)
+        retry.attempts = 1  # failed once; the back-off put it off for a second
+        add_message(session, key="reminder", recipient="+919830012346", template="appt.reminder_eve",
+                    body="Your vaccination is tomorrow.", priority="bulk", not_before=tomorrow)
+    with services.sessions() as session:
+        open_keys = session.scalars(select(OutboundMessage.idempotency_key).where(unsettled(now()))).all()
+        assert open_keys == ["retry"]
+        assert session.scalar(select(func.count()).where(unsettled(soon + timedelta(seconds=1)))) == 1

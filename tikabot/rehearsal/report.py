@@ -19,10 +19,11 @@ from tikabot.store.models import Beneficiary, Dose, OutboundMessage
 
 def unsettled(now: datetime):
     """Messages still on their way: not terminal, not a call (calls end at `sent`: no receipts),
-    and not scheduled for later (tomorrow's reminders are not lost, just not due)."""
+    and not scheduled for later (tomorrow's reminders are not lost, just not due). A retry waiting
+    for its back-off is on its way, however soon or late it is due."""
     m = OutboundMessage
     return and_(m.status.not_in(TERMINAL), ~and_(m.channel == "voice", m.status == "sent"),
-                ~and_(m.status == "pending", m.not_before.is_not(None), m.not_before > now))
+                ~and_(m.status == "pending", m.attempts == 0, m.not_before.is_not(None), m.not_before > now))
 
 
 def percentile(values: list[float], pct: float) -> float:
