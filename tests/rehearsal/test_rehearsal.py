@@ -73,3 +73,16 @@ def test_a_retry_waiting_for_its_back_off_is_not_settled_but_tomorrows_reminder_
         open_keys = session.scalars(select(OutboundMessage.idempotency_key).where(unsettled(now()))).all()
         assert open_keys == ["retry"]
         assert session.scalar(select(func.count()).where(unsettled(soon + timedelta(seconds=1)))) == 1
+
+
+def test_a_second_rehearsal_in_the_same_folder_starts_from_nothing(tmp_path):
+    """Yesterday's database would make today's doses look recorded already; other files stay."""
+    from tikabot.rehearsal.run import clear_previous
+
+    for name in ("tikabot.db", "tikabot.db-wal", "report.json", "provider-messages.json"):
+        (tmp_path / name).write_text("earlier run")
+    (tmp_path / "redis").mkdir()
+    (tmp_path / "redis" / "appendonly.aof").write_text("earlier run")
+    (tmp_path / "notes.txt").write_text("mine")
+    clear_previous(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

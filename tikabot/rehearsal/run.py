@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import signal
 import tempfile
 import threading
@@ -52,6 +53,7 @@ def rehearse(opts: Options) -> Report:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     folder = opts.out or Path(tempfile.mkdtemp(prefix="tikabot-rehearsal-"))
+    clear_previous(folder)
     stack = Stack(folder, opts.fail_rate, opts.seed, opts.workers)
     chaos = {"worker kills": 0, "redis restarts": 0}
     try:
@@ -121,6 +123,21 @@ def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> N
         else:
             stack.restart_redis()
             chaos["redis restarts"] += 1
+
+
+PREVIOUS = ("tikabot.db", "tikabot.db-wal", "tikabot.db-shm", "tikabot.db.writers", "provider-messages.json",
+            "report.json", "report.png", "redis", "logs", "district")
+
+
+def clear_previous(folder: Path) -> None:
+    """Remove what an earlier rehearsal left in `folder` (and nothing else): a day played on top of
+    yesterday's database would find every dose already recorded and report a day that never was."""
+    for name in PREVIOUS:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
 
 
 def _drain(sessions, opts: Options) -> None:
