@@ -148,3 +148,17 @@ def test_the_provider_check_counts_only_copies_that_can_still_reach_the_phone(li
             await sender.close()
 
     assert (asyncio.run(attempt_then_check()) is not None) is found
+
+
+@pytest.mark.parametrize("raw, ours", [("queued", "accepted"), ("accepted", "accepted"), ("sent", "sent"),
+                                       ("delivered", "delivered"), ("failed", "accepted"),
+                                       ("canceled", "accepted"), ("undelivered", "accepted"), (None, "accepted")])
+def test_a_message_twilio_creates_gets_a_status_the_outbox_knows(raw, ours):
+    """A create that already says failed is settled by its status callback (with the error code);
+    storing "undelivered" as the row's status would leave the message stuck, outside every status
+    the callbacks, the poll and the retries understand."""
+    from tikabot.handlers.twilio_sms import created_status
+    from tikabot.queue.statuses import RANK
+
+    assert created_status(raw) == ours
+    assert created_status(raw) in RANK

@@ -109,6 +109,14 @@ TWILIO_STATUSES = {
 }
 
 
+def created_status(raw: str | None) -> str:
+    """Our status for a message Twilio has just created. "failed" or "canceled" this early is
+    settled like any other failure, by the status callback (or the status poll) with its error
+    code; until then the message is simply at the provider."""
+    status = TWILIO_STATUSES.get((raw or "").lower(), "accepted")
+    return "accepted" if status == "undelivered" else status
+
+
 @dataclass(frozen=True)
 class StatusReport:
     """A status callback, translated."""
@@ -218,7 +226,7 @@ class TwilioSender:
             raise SendError(NETWORK_ERROR, "network", type(exc).__name__) from exc
         except TwilioException as exc:
             raise SendError(SERVER_ERROR, "provider", str(exc)[:80]) from exc
-        return Accepted(created.sid, "sent" if self.voice else TWILIO_STATUSES.get(created.status, "accepted"))
+        return Accepted(created.sid, "sent" if self.voice else created_status(created.status))
 
     async def find_existing(self, message: Outgoing, since: datetime) -> Accepted | None:
         """Ask Twilio whether an earlier attempt of this message exists (same To and body,
