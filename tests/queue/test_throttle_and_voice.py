@@ -53,3 +53,25 @@ def test_undelivered_otp_falls_back_to_a_voice_call_in_the_beneficiarys_language
         voice = session.scalar(select(OutboundMessage).where(OutboundMessage.channel == "voice"))
         assert voice.idempotency_key == "otp-1-voice" and voice.status == "sent"
         assert session.get(OutboundMessage, sms.id).status == "failed"
+
+
+def test_bulk_whose_turn_comes_after_the_lease_window_goes_back_unsent_and_is_sent_once(pipeline, sim):
+    """Workers share the pace: when others have booked it ahead, this worker's late messages are
+    handed back instead of sent at the very end of their lease (where another worker could send
+    them too)."""
+    services = pipeline.services
+    pipeline.runtime.throttle = throttle = Throttle(services.redis, 10.0, "+15005550006")
+    throttle.reserve(25)  # another worker holds the next 2.5 s of the pace
+    with services.transaction() as session:
+        for i in range(12):
+            add_message(session, key=f"late{i}", recipient=f"+9198302{i:05d}", template="otp.code",
+                        params={"code": "123456", "minutes": 10}, priority="bulk")
+    # The job's sending window (FAST: lease 5 s, less twice the 1 s timeout) is 3 s: about five
+    # turns fit; the rest are handed back and go out in the next job.
+    assert pipeline.settle(lambda: len(sim.messages()) == 12, timeout=20)
+    assert sorted(m["to"] for m in sim.messages()) == sorted(f"+9198302{i:05d}" for i in range(12))
+    with services.sessions() as session:
+        rows = session.scalars(select(OutboundMessage)).all()
+    handed_back = [m for m in rows if m.last_error_code == "late"]
+    assert 0 < len(handed_back) < 12
+    assert all(m.attempts == 1 for m in rows)  # a turn given back is not an attempt

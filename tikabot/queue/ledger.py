@@ -28,7 +28,7 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one attempt. kind: accepted | retry | failed | expired | released."""
+    """What became of one attempt. kind: accepted | retry | failed | expired | released | late."""
     id: int
     attempt: int
     kind: str
@@ -121,11 +121,14 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
             session.execute(update(T).where(_mine()).values(
                 status=kind, last_error_code=bindparam("b_code"), lease_until=None, updated_at=now),
                 [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code} for o in groups[kind]])
-    if "released" in groups:  # sending is paused: this attempt does not count
+    # Not sent, and this attempt does not count: sending is paused (released), or the message's
+    # turn at the bulk pace came too close to the end of its lease (late).
+    returned = groups.get("released", []) + groups.get("late", [])
+    if returned:
         session.execute(update(T).where(_mine()).values(
             status="pending", attempts=T.c.attempts - 1, not_before=bindparam("b_at"),
             last_error_code=bindparam("b_code"), lease_until=None, attempt_started_at=None, updated_at=now),
-            [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code} for o in groups["released"]])
+            [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code} for o in returned])
     opted_out = {o.recipient for o in groups.get("failed", []) if o.recipient}
     if opted_out:
         mark_opted_out(session, opted_out)

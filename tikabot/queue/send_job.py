@@ -31,10 +31,14 @@ def send_batch(ids: list[int]) -> dict:
     return rt.run(send_ids(rt, [int(i) for i in ids]))
 
 
+def _sending_window(rt) -> float:
+    """Seconds after the claim in which a send may still start: the lease, less time for a timeout."""
+    return max(rt.settings.lease_s - 2 * rt.services.config.twilio_timeout, 1.0)
+
+
 def _bulk_limit(rt) -> int:
     """How many bulk messages one lease can cover at SEND_RATE, with time left for a timeout."""
-    spare = rt.settings.lease_s - 2 * rt.services.config.twilio_timeout
-    return max(1, int(rt.services.config.send_rate * max(spare, 1.0)))
+    return max(1, int(rt.services.config.send_rate * _sending_window(rt)))
 
 
 async def send_ids(rt, ids: list[int]) -> dict:
@@ -56,38 +60,44 @@ async def send_ids(rt, ids: list[int]) -> dict:
         dispatch.enqueue(redis, [(i, "bulk") for i in left])
     if not claims:
         return {"closed": closed}
-    outcomes = await _send_all(rt, claims)
+    outcomes = await _send_all(rt, claims, deadline=now + timedelta(seconds=_sending_window(rt)))
     done = utcnow()
     with services.transaction() as session:
         ledger.record(session, outcomes, done)
         account = [o for o in outcomes if o.kind == "released"]
         if account:
             pause.alert_account_failure(session, account[0].code, done)
+    late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
+    if late:  # committed back to pending: into a new job now (the relay would find them too)
+        dispatch.enqueue(redis, late)
     counts: dict[str, int] = {"closed": closed}
     for outcome in outcomes:
         counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
     return counts
 
 
-async def _send_all(rt, claims: list[ledger.Claimed]) -> list[ledger.Outcome]:
+async def _send_all(rt, claims: list[ledger.Claimed], deadline) -> list[ledger.Outcome]:
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
     turns = {c.message.id: asyncio.Event() for c in claims if c.message.priority == "bulk"}
-    pacer = asyncio.create_task(_pace(rt, list(turns.values()))) if turns else None
+    pacer = asyncio.create_task(_pace(rt, list(turns.values()), deadline)) if turns else None
     try:
-        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id)) for c in claims))
+        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id), deadline) for c in claims))
     finally:
         if pacer is not None:
             pacer.cancel()
 
 
-async def _pace(rt, turns: list[asyncio.Event]) -> None:
+async def _pace(rt, turns: list[asyncio.Event], deadline) -> None:
     """Release bulk messages at the throttle's rate. Slots are reserved a few at a time (1 % of the
     rate: 10 ms of sending) just before they are used, so a sender that falls behind (a busy event
     loop, a slow provider) takes later slots instead of catching up in a burst: at most 1 % over
-    the rate in any second, not just on average."""
+    the rate in any second, not just on average. Past the deadline no more slots are taken."""
     rate = rt.throttle.rate
     size = max(1, int(rate // 100))
+    stop = time.monotonic() + (deadline - utcnow()).total_seconds()
     for first in range(0, len(turns), size):
+        if time.monotonic() > stop:  # the rest go back unsent (_send_one): take no slots for them
+            break
         chunk = turns[first:first + size]
         try:
             start, redis_now = rt.throttle.reserve(len(chunk))
@@ -95,14 +105,16 @@ async def _pace(rt, turns: list[asyncio.Event]) -> None:
         except RedisError:  # Redis gone for a moment: keep this process's own pace meanwhile
             base = time.monotonic() + len(chunk) / rate
         for i, turn in enumerate(chunk):
-            wait = base + i / rate - time.monotonic()
+            wait = min(base + i / rate, stop + 0.05) - time.monotonic()  # a slot past the deadline: late
             if wait > 0:
                 await asyncio.sleep(wait)
             turn.set()
+    for turn in turns:
+        turn.set()
 
 
-async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore,
-                    turn: asyncio.Event | None) -> ledger.Outcome:
+async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: asyncio.Event | None,
+                    deadline) -> ledger.Outcome:
     message = claim.message
     if turn is not None:
         await turn.wait()
@@ -111,6 +123,10 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore,
         now = utcnow()
         if message.expires_at is not None and message.expires_at <= now:
             return ledger.Outcome(message.id, message.attempt, "expired", code="expired")
+        if now > deadline:
+            # Other workers share the bulk pace, so this turn came late: the lease could end mid-send
+            # and the relay hand the message to another worker. Give it back unsent instead.
+            return ledger.Outcome(message.id, message.attempt, "late", code="late", at=now)
         try:
             if claim.earlier_attempt_at is not None and rt.settings.provider_check:
                 found = await sender.find_existing(message, claim.earlier_attempt_at)
