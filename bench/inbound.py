@@ -143,8 +143,7 @@ def client_main(port: str, requests_file: str, concurrency: str) -> None:
     print(json.dumps(asyncio.run(_fire(int(port), requests, int(concurrency)))))
 
 
-def _measure(name: str, target: str, chdir: Path, tag: str, chunks: list, env: dict, work: Path, args,
-             redis_pid: int) -> dict:
+def _measure(target: str, chdir: Path, tag: str, chunks: list, env: dict, work: Path, args, redis_pid: int) -> dict:
     """Start gunicorn on `target`, warm it up, fire the run's requests; the run's figures."""
     from tikabot.processes import free_port
 
@@ -203,9 +202,8 @@ def main() -> None:
         for n in range(args.rounds):
             mine = pairs[n * per_round:(n + 1) * per_round]
             chunks = [mine[:warmup], mine[warmup:]]
-            bare = _measure("bare Flask", "bare_app:app", ROOT / "bench", f"b{n}", chunks, env, work, args, redis_pid)
-            dose = _measure("tikabot DOSE", "tikabot.app:create_app()", ROOT, f"t{n}", chunks, env, work, args,
-                            redis_pid)
+            bare = _measure("bare_app:app", ROOT / "bench", f"b{n}", chunks, env, work, args, redis_pid)
+            dose = _measure("tikabot.app:create_app()", ROOT, f"t{n}", chunks, env, work, args, redis_pid)
             bare_runs.append(bare)
             dose_runs.append(dose)
             print(f"round {n + 1}:  DOSE / bare = {dose['rate'] / bare['rate']:.0%}   "
