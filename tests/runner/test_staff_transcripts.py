@@ -125,3 +125,15 @@ def test_severe_aefi_alerts_coordinators(say, world):
 
 def test_inactive_staff_get_the_public_replies(say):
     assert say("+919830000008", "DOSE 12345678").startswith("You have no upcoming appointment.")
+
+
+def test_a_lot_longer_than_the_register_holds_is_refused_with_a_reply(say, world):
+    """The lot columns hold 40 characters (PostgreSQL enforces it): a longer lot is a clear reply,
+    never a failed request with the report lost."""
+    too_long = "L" * 41
+    for text in (f"DOSE 12345678 1 CS {too_long}", f"START CS {too_long}"):
+        assert say(VACCINATOR, text) == ("Lot number too long: at most 40 characters. "
+                                         "Send the lot printed on the vial."), text
+    assert say(VACCINATOR, "DOSE 12345678 1 CS") == "Lot number? Reply with the lot printed on the vial."
+    assert say(VACCINATOR, too_long).startswith("Lot number too long")
+    assert say(VACCINATOR, "L" * 40).startswith("Recorded: 12345678 Rahima, dose 1, COVISHIELD lot " + "L" * 40)

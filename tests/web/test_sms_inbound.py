@@ -105,12 +105,16 @@ def test_oversized_request_is_refused_cleanly(client, site_world):
     assert counts(site_world) == (0, 0)
 
 
-def test_body_over_twilio_limit_is_a_clear_error(client, site_world):
-    params = {**payload("staff_dose"), "Body": "DOSE " + "9" * 1600}
+@pytest.mark.parametrize("field, value, said", [("Body", "DOSE " + "9" * 1600, "Body longer than 1600"),
+                                                ("MessageSid", "SM" + "a" * 70, "MessageSid longer than 64"),
+                                                ("From", "x" * 41, "From longer than 40")])
+def test_fields_longer_than_twilio_sends_are_a_clear_error(client, site_world, field, value, said):
+    params = {**payload("staff_dose"), field: value}
     response = client.post("/sms/inbound", data=params,
                            headers={"X-Twilio-Signature": sign(PUBLIC + "/sms/inbound", params)})
     assert response.status_code == 400
-    assert "1600" in response.get_data(as_text=True)
+    assert said in response.get_data(as_text=True)
+    assert counts(site_world) == (0, 0)
 
 
 def test_no_reply_is_an_empty_response(client, site_world):

@@ -22,6 +22,7 @@ CODE = re.compile(r"[0-9]{4,8}")
 DOSE_NUMBER = re.compile(r"(?:D|DOSE)?([0-9])")
 GLUED = re.compile(r"(\D+?)([0-9][0-9-]*)")  # "DOSE12345678", "OTP১২৩৪৫৬৭৮"
 MAX_DOSE = 3
+MAX_LOT = 40  # the length of the lot columns (doses, sessions)
 EDGE_PUNCTUATION = "!\"'()+./:;<=>?@[\\]^_`{|}~\u0964\u0965\u2018\u2019\u201c\u201d\u2026"
 COMMANDS = ("START", "DOSE", "UNDO", "VERIFY", "OTP", "COUNT", "END", "AEFI",
             "LANG", "HELP", "YES", "NO", "STOP")
@@ -129,6 +130,8 @@ def _parse_dose(args: list[str]) -> dict:
             fields["lot"] = token
     if fields.get("vaccine") and not fields.get("vaccine_known"):
         fields["error"] = fields["error"] or "unknown_vaccine"
+    if len(fields.get("lot") or "") > MAX_LOT:
+        fields["error"] = fields["error"] or "bad_lot"
     return fields
 
 
@@ -149,6 +152,8 @@ def _parse_start(args: list[str]) -> dict:
         fields["error"] = "unknown_vaccine"
     elif fields.get("lot") is None:
         fields["error"] = "missing_lot"
+    elif len(fields["lot"]) > MAX_LOT:
+        fields["error"] = "bad_lot"
     return fields
 
 

@@ -15,7 +15,7 @@ from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
 from tikabot.flows.facts import StaffFacts
-from tikabot.flows.parse import HYPHENS, REF, Parsed, parse, tokens
+from tikabot.flows.parse import HYPHENS, MAX_LOT, REF, Parsed, parse, tokens
 
 GUIDED_MINUTES = 10
 UNDO_MINUTES = 15
@@ -25,6 +25,7 @@ ERROR_REPLIES = {  # parser error -> reply key (others get the command's usage)
     "bad_ref": "staff.bad_ref",
     "bad_dose": "staff.bad_dose_number",
     "unknown_vaccine": "staff.unknown_vaccine",
+    "bad_lot": "staff.bad_lot",
     "unknown_command": "staff.unknown_command",
     "empty": "staff.unknown_command",
 }
@@ -88,6 +89,8 @@ def _error(parsed: Parsed) -> Reply:
         return Reply(key, {"dose": parsed.dose})
     if key == "staff.unknown_vaccine":
         return Reply(key, {"vaccine": parsed.vaccine, "known": _known()})
+    if key == "staff.bad_lot":
+        return Reply(key, {"max": MAX_LOT})
     return Reply(key) if key else _usage(parsed)
 
 
@@ -140,6 +143,8 @@ def _answer(state: dict, text: str, facts: StaffFacts, now: datetime) -> Step:
         if not words:
             return _ask(known, "lot", Reply("staff.ask_lot"), now)
         known["lot"] = words[0]
+    if len(known.get("lot") or "") > MAX_LOT:
+        return _ask({**known, "lot": None}, "lot", Reply("staff.bad_lot", {"max": MAX_LOT}), now)
     return _dose(known, facts, now)
 
 

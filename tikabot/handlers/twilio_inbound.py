@@ -17,6 +17,7 @@ from tikabot.runner.message import InboundMessage
 
 CHANNEL = "sms"
 MAX_BODY = 1600  # Twilio's own limit for one message body
+MAX_SID, MAX_SENDER = 64, 40  # what the inbound register's columns hold (Twilio's are 34 and at most 16)
 REQUIRED = ("MessageSid", "From")
 
 
@@ -49,6 +50,10 @@ def to_message(params: Mapping[str, str]) -> InboundMessage:
     body = params.get("Body", "")
     if len(body) > MAX_BODY:
         raise BadRequest(f"Body longer than {MAX_BODY} characters")
+    if len(params["MessageSid"]) > MAX_SID:
+        raise BadRequest(f"MessageSid longer than {MAX_SID} characters")
+    if len(params["From"]) > MAX_SENDER:
+        raise BadRequest(f"From longer than {MAX_SENDER} characters")
     try:
         sender = normalise(params["From"])
     except BadPhone:

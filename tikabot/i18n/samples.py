@@ -22,6 +22,7 @@ SAMPLE_PARAMS: dict[str, str] = {
     "due_date": "10 Jul",
     "known": "COVISHIELD, COVAXIN",
     "lot": "4120Z025",
+    "max": "40",
     "minutes": "10",
     "name": "Rahima",
     "next_dose": "2",
