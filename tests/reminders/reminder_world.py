@@ -1,13 +1,16 @@
 """A small world for reminder tests: one site, people, appointments, and the planner at set times."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tikabot.reminders import Policy, on_dose_recorded, plan
-from tikabot.store.models import Appointment, Beneficiary, Dose, OutboundMessage, Site
+from tikabot.flows import vaccines
+from tikabot.flows.effects import RecordDose
+from tikabot.reminders import plan
+from tikabot.runner.apply import Context, record_dose
+from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -46,13 +49,19 @@ class World:
             return plan(s, now, self.config)
 
     def dose(self, person_id: int, number: int, at: datetime, vaccine="COVISHIELD") -> int:
-        """A dose recorded the way the DOSE command records one (confirmation and cancellations)."""
+        """A dose recorded by the DOSE command's own code (runner.apply.record_dose): the appointment
+        done, the messages that no longer apply withdrawn, the confirmation with the next due date."""
+        rule = vaccines.resolve(vaccine)
+        today = at.astimezone(IST).date()
+        next_due = None if number >= rule.doses else today + timedelta(days=rule.min_interval_days)
         with self.services.transaction() as s:
-            d = Dose(beneficiary_id=person_id, dose_number=number, vaccine=vaccine, lot="4120Z025",
-                     site_id=self.site_id, administered_at=at, source="sms")
-            s.add(d)
-            on_dose_recorded(s, d, Policy.from_config(self.config))
-            return d.id
+            effect = RecordDose(beneficiary_id=person_id, ref=s.get(Beneficiary, person_id).ref, dose_number=number,
+                                vaccine=vaccine, lot="4120Z025", site_id=self.site_id, next_due=next_due)
+            ctx = Context(actor="+919830000001", source="sms", key=f"dose-{person_id}-{number}", now=at,
+                          tz="Asia/Kolkata", otp_secret="test")
+            dose_id, recorded = record_dose(s, effect, ctx)
+        assert recorded
+        return dose_id
 
     def set(self, model, row_id: int, **values) -> None:
         with self.services.transaction() as s:

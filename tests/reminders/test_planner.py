@@ -193,3 +193,28 @@ def test_withdrawing_by_appointment_includes_the_missed_message(world, services)
     with services.transaction() as s:  # a paper record of the dose arrives next morning
         s.get(Appointment, appt).status = "done"
         assert cancel_pending(s, appointment_id=appt, reason="dose 1 on paper") == 1
+
+
+def test_a_dose_reported_before_the_missed_message_goes_withdraws_it_at_once(world, services):
+    """The person missed yesterday and walks in at 09:00, before the 10:00 rebooking message:
+    the report itself withdraws it (with an audit entry), not the planner a minute later."""
+    who = world.person()
+    world.book(who, DAY)
+    world.plan(ist(DAY + timedelta(days=1), 0, 5))
+    [missed] = world.messages("pending")
+    assert missed.template == "appt.missed"
+    world.dose(who, 1, ist(DAY + timedelta(days=1), 9))
+    assert [m.template for m in world.messages("canceled")] == ["appt.missed"]
+    with services.sessions() as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.action == "reminders.cancelled")).all()[-1]
+    assert entry.detail == {"reason": "dose 1 recorded", "messages": [missed.id]}
+
+
+def test_dose_2_reported_early_withdraws_the_dose_2_reminders_at_once(world):
+    who = world.person()
+    world.dose(who, 1, ist(date(2021, 3, 3), 10))  # dose 2 due from 31 Mar
+    world.plan(ist(date(2021, 3, 30), 9))  # plans "due tomorrow" (18:00) and "due today" (31 Mar)
+    due = sorted(m.template for m in world.messages("pending") if m.template.startswith("dose2."))
+    assert due == ["dose2.due_today", "dose2.due_tomorrow"]
+    world.dose(who, 2, ist(date(2021, 3, 30), 11))  # given a day early elsewhere, reported now
+    assert sorted(m.template for m in world.messages("canceled")) == ["dose2.due_today", "dose2.due_tomorrow"]

@@ -6,25 +6,31 @@ a statement about one appointment. These tests read SQLite's plan for each such 
 """
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.dialects import sqlite
+from datetime import date
 
+import pytest
+from sqlalchemy import event
+
+from tikabot.clock import day_bounds
 from tikabot.reminders import schedule
-from tikabot.reminders.cancel import unsent
-from tikabot.runner.apply import _WITHDRAW_REMINDERS
+from tikabot.reminders.cancel import AFTER_DOSE, unsent
 from tikabot.runner.load import _TALLY
 from tikabot.store.db import make_engine
 from tikabot.store.models import OutboundMessage
 
 
 def _plan(database_url: str, statement, **values) -> str:
-    compiled = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
-    bound = compiled.construct_params(values)
-    params = tuple(bound[name] for name in compiled.positiontup)
+    """SQLite's plan for `statement` as the code runs it (run once, rolled back, then explained)."""
     engine = make_engine(database_url)
+    sent: list = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, params, *_: sent.append((sql, params)))
     try:
         with engine.connect() as conn:
-            return " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params))
+            conn.execute(statement, values)
+            sql, params = sent[-1]
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+            conn.rollback()
+        return plan
     finally:
         engine.dispose()
 
@@ -36,13 +42,15 @@ def sqlite_url(database_url):
     return database_url
 
 
-def test_withdrawing_a_doses_reminders_reads_only_its_appointment(sqlite_url):
-    plan = _plan(sqlite_url, _WITHDRAW_REMINDERS, b_id=1, number=1)
-    assert "USING INDEX ix_outbound_messages_appointment_id (appointment_id=?)" in plan, plan
+@pytest.mark.parametrize("dose2", [False, True])
+def test_withdrawing_after_a_dose_reads_only_the_persons_messages(sqlite_url, dose2):
+    plan = _plan(sqlite_url, AFTER_DOSE[dose2], b_id=1, number=1)
+    assert "USING INDEX ix_outbound_messages_beneficiary_id (beneficiary_id=?)" in plan, plan
 
 
 def test_the_sites_running_count_reads_only_today(sqlite_url):
-    plan = _plan(sqlite_url, _TALLY, site_id=1, start="2026-11-25 18:30:00", end="2026-11-26 18:30:00")
+    start, end = day_bounds(date(2026, 11, 26), "Asia/Kolkata")
+    plan = _plan(sqlite_url, _TALLY, site_id=1, start=start, end=end)
     assert "ix_doses_site_day (site_id=? AND administered_at>? AND administered_at<?)" in plan, plan
 
 

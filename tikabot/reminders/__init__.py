@@ -2,14 +2,14 @@
 
     plan(session, now, config) -> counts        the planner; run it as often as you like
     cancel_pending(session, appointment_id=, beneficiary_id=, reason=)   on NO / STOP
-    on_dose_recorded(session, dose, Policy.from_config(config))          in the dose's transaction
+    withdraw_after_dose(conn, beneficiary_id, dose_number)                in the dose's transaction
     announce_booking(session, appointment)      the booking notice (called by the appointments import)
     tikabot.reminders.job.run_planner           the RQ job
 """
 from tikabot.reminders.booking import announce_booking
-from tikabot.reminders.cancel import cancel_pending
-from tikabot.reminders.doses import confirm_dose, on_dose_recorded
+from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
+from tikabot.reminders.doses import confirm_dose
 from tikabot.reminders.planner import plan
 from tikabot.reminders.policy import Policy
 
-__all__ = ["Policy", "announce_booking", "cancel_pending", "confirm_dose", "on_dose_recorded", "plan"]
+__all__ = ["Policy", "announce_booking", "cancel_pending", "confirm_dose", "plan", "withdraw_after_dose"]

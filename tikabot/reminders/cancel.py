@@ -6,11 +6,12 @@ only when the person wants it again (START after STOP, an appointment booked aga
 """
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tikabot.reminders import schedule as s
-from tikabot.store.models import AuditLog, OutboundMessage
+from tikabot.store.models import Appointment, AuditLog, OutboundMessage
 
 CANCELLED = "canceled"  # tikabot.queue.statuses spells it as Twilio does
 NOT_YET_SENT = ("pending",)  # with no attempt made: safe to withdraw (the sender claims only pending rows)
@@ -56,7 +57,33 @@ def cancel_pending(session: Session, appointment_id: int | None = None, benefici
     return withdraw(session, list(session.scalars(unsent(*conditions))), reason)
 
 
-def cancel_dose2_due(session: Session, beneficiary_id: int, reason: str) -> int:
-    rows = session.scalars(unsent(OutboundMessage.beneficiary_id == beneficiary_id,
-                                  OutboundMessage.template.in_(s.DUE_TEMPLATES)))
-    return withdraw(session, list(rows), reason)
+_OUTBOX = OutboundMessage.__table__
+_DOSES_APPOINTMENT = (select(Appointment.id).where(Appointment.beneficiary_id == bindparam("b_id"),
+                                                   Appointment.dose_number == bindparam("number"))
+                      .scalar_subquery())
+
+
+def _after_dose(dose2: bool):
+    # The dose's appointment messages (`=` on a scalar subquery keeps SQLite on an index), the
+    # missed-appointment message (it carries no appointment id), and after dose 2 the dose-2 reminders.
+    which = [_OUTBOX.c.appointment_id == _DOSES_APPOINTMENT, _OUTBOX.c.template == s.MISSED.template]
+    if dose2:
+        which.append(_OUTBOX.c.template.in_(s.DUE_TEMPLATES))
+    return (update(_OUTBOX)
+            .where(_OUTBOX.c.beneficiary_id == bindparam("b_id"), _OUTBOX.c.status.in_(NOT_YET_SENT),
+                   _OUTBOX.c.attempts == 0, NO_PROVIDER_ID, or_(*which))
+            .values(status=CANCELLED).returning(_OUTBOX.c.id))
+
+
+AFTER_DOSE = {False: _after_dose(False), True: _after_dose(True)}
+
+
+def withdraw_after_dose(conn: Connection, beneficiary_id: int, dose_number: int) -> int:
+    """A dose is recorded: withdraw the person's messages that no longer apply, in one statement
+    on their messages, with an audit entry when any were withdrawn. Returns how many."""
+    ids = list(conn.execute(AFTER_DOSE[dose_number >= 2], {"b_id": beneficiary_id, "number": dose_number}).scalars())
+    if ids:
+        conn.execute(insert(AuditLog.__table__), {"actor": "reminders", "action": "reminders.cancelled",
+                                                  "detail": {"reason": f"dose {dose_number} recorded",
+                                                             "messages": sorted(ids)}})
+    return len(ids)

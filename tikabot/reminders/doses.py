@@ -1,4 +1,5 @@
-"""After a dose: withdraw what no longer applies and confirm it to the person, with the next due date."""
+"""Dose confirmations: one per dose record, with the next due date. (What a dose withdraws:
+reminders.cancel.withdraw_after_dose, called by runner.apply.record_dose.)"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,10 +9,9 @@ from sqlalchemy.orm import Session
 
 from tikabot.flows.vaccines import resolve
 from tikabot.queue.outbox import add_message
-from tikabot.reminders.cancel import cancel_dose2_due, cancel_pending
 from tikabot.reminders.policy import Policy
 from tikabot.reminders.schedule import first_name, short_date
-from tikabot.store.models import Appointment, Dose, OutboundMessage
+from tikabot.store.models import Dose, OutboundMessage
 
 CONFIRMATIONS = ("dose.confirmation", "dose.confirmation_final")
 
@@ -36,21 +36,6 @@ def confirm_dose(session: Session, dose: Dose, policy: Policy,
     return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=template,
                        language=person.language, params=params, priority="default",
                        not_before=not_before, beneficiary_id=person.id)
-
-
-def on_dose_recorded(session: Session, dose: Dose, policy: Policy) -> OutboundMessage:
-    """Call in the transaction that records a dose: withdraws its appointment's pending reminders
-    (and dose-2-due reminders after dose 2) and adds the confirmation."""
-    session.flush()
-    appointment = session.scalar(select(Appointment).where(
-        Appointment.beneficiary_id == dose.beneficiary_id, Appointment.dose_number == dose.dose_number))
-    reason = f"dose {dose.dose_number} recorded"
-    if appointment is not None:
-        cancel_pending(session, appointment_id=appointment.id, beneficiary_id=appointment.beneficiary_id,
-                       reason=reason)  # the person's id keeps the search on one person's messages
-    if dose.dose_number >= 2:
-        cancel_dose2_due(session, dose.beneficiary_id, reason)
-    return confirm_dose(session, dose, policy)
 
 
 def confirm_recent_doses(session: Session, now: datetime, policy: Policy) -> int:

@@ -21,11 +21,11 @@ from tikabot.flows.effects import Reply
 from tikabot.flows.staff import day_month
 from tikabot.phones import mask
 from tikabot.queue.outbox import insert_message
-from tikabot.reminders.cancel import NO_PROVIDER_ID, cancel_pending
+from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.reminders.doses import confirmation_key
 from tikabot.runner.load import connection
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
 )
 
 
@@ -83,7 +83,7 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
         if not conn.execute(_DOSE_REVIVE, {"dose_id": dose_id, **values}).rowcount:
             return dose_id, False  # another message un-voided it a moment ago
     _set_appointment(session, effect.beneficiary_id, effect.dose_number, "done", only_from=("booked", "confirmed"))
-    connection(session).execute(_WITHDRAW_REMINDERS, {"b_id": effect.beneficiary_id, "number": effect.dose_number})
+    withdraw_after_dose(conn, effect.beneficiary_id, effect.dose_number)
     _confirm_dose(session, dose_id, effect, ctx)
     return dose_id, True
 
@@ -92,19 +92,6 @@ _APPOINTMENT_STATUS = (update(APPOINTMENTS)
                        .where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
                               APPOINTMENTS.c.dose_number == bindparam("number"),
                               APPOINTMENTS.c.status.in_(bindparam("only_from", expanding=True))))
-
-
-OUTBOX = OutboundMessage.__table__
-# The dose is given: its appointment's reminders that have not gone yet are withdrawn (one
-# statement on the indexed appointment_id; tikabot.reminders.cancel does the same for NO and STOP).
-# `=` on a scalar subquery (not IN) and NO_PROVIDER_ID keep the database on that index.
-_WITHDRAW_REMINDERS = (update(OUTBOX)
-                       .where(OUTBOX.c.appointment_id == (
-                           select(APPOINTMENTS.c.id).where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
-                                                           APPOINTMENTS.c.dose_number == bindparam("number"))
-                           .scalar_subquery()),
-                              OUTBOX.c.status == "pending", OUTBOX.c.attempts == 0, NO_PROVIDER_ID)
-                       .values(status="canceled"))
 
 
 def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, status: str, only_from) -> None:
