@@ -18,6 +18,7 @@ from tikabot.handlers.twilio_client import make_client
 from tikabot.handlers.twilio_sms import report_from_message
 from tikabot.queue.callbacks import apply_report
 from tikabot.queue.settings import SendSettings
+from tikabot.queue.statuses import AT_PROVIDER
 from tikabot.store.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def poll_stuck(services, client, now=None, settings: SendSettings | None = None)
     settings = settings or SendSettings.from_env()
     with services.sessions() as session:
         stuck = session.execute(select(OutboundMessage.id, OutboundMessage.provider_id).where(
-            OutboundMessage.channel == "sms", OutboundMessage.status.in_(("accepted", "sent")),
+            OutboundMessage.channel == "sms", OutboundMessage.status.in_(AT_PROVIDER),
             OutboundMessage.provider_id.is_not(None), OutboundMessage.updated_at < now - quiet_after())
             .order_by(OutboundMessage.updated_at).limit(BATCH)).all()
     changed = 0

@@ -46,8 +46,7 @@ if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECR',
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-ENTER, LEAVE, RELEASE = (Script(None, source.encode()) for source in (_ENTER, _LEAVE, _RELEASE))  # EVALSHA
+ENTER, LEAVE = (Script(None, source.encode()) for source in (_ENTER, _LEAVE))  # EVALSHA
 
 
 class Busy(RuntimeError):
@@ -105,10 +104,6 @@ def leave(redis: Redis, entry: Entry, state=KEEP, uncount: bool = False,
     LEAVE(keys=keys, args=[entry.token, action, raw, STATE_TTL, "1" if uncount else "0", *pushed], client=redis)
 
 
-def release(redis: Redis, entry: Entry) -> None:
-    RELEASE(keys=[_keys(entry.phone)[0]], args=[entry.token], client=redis)
-
-
 def over_limit(count: int, kind: str) -> int:
     """How far over the sender's limit the count is (0: within the limit)."""
     return max(0, count - RATE_LIMITS[kind][0])
@@ -129,30 +124,11 @@ def sender_lock(redis: Redis, phone: str):
             pass
 
 
-def load_state(redis: Redis, phone: str) -> dict | None:
-    raw = redis.get(f"tikabot:conv:{phone}")
-    return json.loads(raw) if raw else None
-
-
-def save_state(redis: Redis, phone: str, state: dict | None) -> None:
-    key = f"tikabot:conv:{phone}"
-    if state is None:
-        redis.delete(key)
-    else:
-        redis.set(key, json.dumps(state), ex=STATE_TTL)
-
-
 def _count(redis: Redis, key: str, window: int) -> int:
     pipe = redis.pipeline()
     pipe.incr(key)
     pipe.expire(key, window, nx=True)
     return pipe.execute()[0]
-
-
-def messages_over_limit(redis: Redis, phone: str, kind: str) -> int:
-    """Count this message; how far over the sender's limit it is (0: within the limit)."""
-    limit, window = RATE_LIMITS[kind]
-    return max(0, _count(redis, f"tikabot:rate:{phone}", window) - limit)
 
 
 def may_auto_reply(redis: Redis, phone: str) -> bool:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, request
-from twilio.request_validator import RequestValidator
 
 from tikabot.clock import now
+from tikabot.handlers import twilio_inbound
 from tikabot.handlers.twilio_sms import BadStatusReport, parse_status
 from tikabot.queue.callbacks import apply_report
 from tikabot.queue.settings import SendSettings
@@ -27,30 +27,22 @@ def _metrics(state) -> None:
     metrics.install(state.app.extensions["tikabot"])
 
 
-def public_url() -> str:
-    services = current_app.extensions["tikabot"]
-    base = (services.config.public_base_url or request.host_url).rstrip("/")
-    query = request.query_string.decode("latin-1")
-    return base + request.path + (f"?{query}" if query else "")
-
-
-def signed(token: str | None) -> bool:
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not token or not signature:
-        return False
-    return RequestValidator(token).validate(public_url(), request.form.to_dict(flat=True), signature)
-
-
 @bp.post("/sms/status")
 def sms_status():
     services = current_app.extensions["tikabot"]
-    if not signed(services.config.twilio_auth_token):
+    config = services.config
+    url = twilio_inbound.public_url(config.public_base_url, request.path, request.query_string.decode("latin-1"),
+                                    request.url)
+    if not twilio_inbound.signature_ok(config.twilio_auth_token, url, request.form.to_dict(flat=True),
+                                       request.headers.get("X-Twilio-Signature")):
         return "invalid signature\n", 403, {"Content-Type": "text/plain"}
     try:
         report = parse_status(request.form, request.args)
     except BadStatusReport as exc:
         return f"{exc}\n", 400, {"Content-Type": "text/plain"}
-    settings = current_app.extensions.setdefault("tikabot_send_settings", SendSettings.from_env())
+    settings = current_app.extensions.get("tikabot_send_settings")
+    if settings is None:  # read once per app, not on every report
+        settings = current_app.extensions["tikabot_send_settings"] = SendSettings.from_env()
     with services.transaction() as session:
         result = apply_report(session, report, now=now(), settings=settings, redis=services.redis)
     log.info("status %s for %s: %s", report.status, report.provider_id, result)
