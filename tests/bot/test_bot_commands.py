@@ -88,6 +88,8 @@ def test_failed_groups_by_error_and_retry_queues_again(bot, bot_services):
     assert "has not failed" in bot.send(f"/retry {message.id}")["params"]["text"]
     assert "no message 9999" in bot.send("/retry 9999")["params"]["text"]
     assert "Send /retry all" in bot.send("/retry everything")["params"]["text"]
+    for not_an_id in ("²", "1" * 20):  # a digit int() refuses, an id no database holds
+        assert "Send /retry all" in bot.send(f"/retry {not_an_id}")["params"]["text"]
 
 
 def test_broadcast_is_sent_once_after_the_confirm_button(bot, bot_services):
@@ -103,6 +105,8 @@ def test_broadcast_is_sent_once_after_the_confirm_button(bot, bot_services):
     assert {m.body for m in sent} == {"Sessions start at 9 today."}
     again = bot.press(buttons[0]["callback_data"])
     assert again["params"]["text"] == "This broadcast was already sent."
+    late_cancel = bot.press(buttons[1]["callback_data"])
+    assert late_cancel["params"]["text"] == "This broadcast was already sent or cancelled."
     assert len(outbox(bot_services, "broadcast")) == 2
 
 

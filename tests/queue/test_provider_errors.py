@@ -162,3 +162,12 @@ def test_a_message_twilio_creates_gets_a_status_the_outbox_knows(raw, ours):
 
     assert created_status(raw) == ours
     assert created_status(raw) in RANK
+
+
+@pytest.mark.parametrize("stored, fails_again", [("21617", True), ("21211", True), ("30036", True), ("30003", False),
+                                                 ("20003", False), ("timeout", False), ("late", False),
+                                                 ("\u00b2", False), (None, False)])
+def test_retry_all_knows_from_the_one_error_table_what_fails_again(stored, fails_again):
+    from tikabot.handlers.twilio_sms import will_fail_again
+
+    assert will_fail_again(stored) is fails_again

@@ -10,13 +10,10 @@ from sqlalchemy.orm import Session
 
 from tikabot.alerts import alert_manual_mode
 from tikabot.clock import as_utc
+from tikabot.handlers.twilio_sms import will_fail_again
 from tikabot.queue.outbox import add_message, dispatch_now
 from tikabot.store.models import AuditLog, OutboundMessage, Site, Staff
 
-# Provider errors that will fail again whatever we do (CONTRACT section 8): "/retry all" skips
-# them; "/retry ID" still lets a coordinator insist on one message.
-PERMANENT_ERRORS = frozenset({"21211", "21408", "21610", "21612", "21614", "21635",
-                              "30004", "30005", "30006", "30007"})
 RETRY_ALL_WINDOW = timedelta(hours=24)
 BROADCAST_MAX_CHARS = 600
 BROADCAST_VALID = timedelta(minutes=15)
@@ -80,7 +77,7 @@ def retry_failed(session: Session, which: str | int, now: datetime, by: Staff) -
             result.not_failed += 1
         elif message.expires_at is not None and as_utc(message.expires_at) <= now:
             result.expired += 1
-        elif which == "all" and message.last_error_code in PERMANENT_ERRORS:
+        elif which == "all" and will_fail_again(message.last_error_code):  # "/retry ID" may still insist
             result.permanent += 1
         else:
             chosen.append(message)
@@ -131,10 +128,14 @@ def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetim
     return "sent", len(recipients)
 
 
-def cancel_broadcast(session: Session, request_id: int, by: Staff) -> None:
-    """Close a requested broadcast without sending, so a stale Send button does nothing."""
+def cancel_broadcast(session: Session, request_id: int, by: Staff) -> str:
+    """Close a requested broadcast without sending, so a stale Send button does nothing.
+    Returns "cancelled", "done" (already sent or cancelled) or "unknown" (not this coordinator's)."""
     entry = session.get(AuditLog, request_id)
+    if entry is None or entry.actor != f"staff:{by.id}":
+        return "unknown"
     marker = f"broadcast.sent:{request_id}"
-    if entry is not None and entry.actor == f"staff:{by.id}" and \
-            session.scalar(select(AuditLog.id).where(AuditLog.action == marker)) is None:
-        session.add(AuditLog(actor=f"staff:{by.id}", action=marker, detail={"cancelled": True}))
+    if session.scalar(select(AuditLog.id).where(AuditLog.action == marker)) is not None:
+        return "done"
+    session.add(AuditLog(actor=f"staff:{by.id}", action=marker, detail={"cancelled": True}))
+    return "cancelled"

@@ -5,6 +5,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from tikabot.bot import actions, render
+from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, reply
 from tikabot.i18n.encoding import sms_info
@@ -41,10 +42,10 @@ async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
 @coordinators_only
 async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
     args = context.args
-    if len(args) != 1 or not (args[0].lower() == "all" or args[0].isdigit()):
+    if len(args) != 1 or not (args[0].lower() == "all" or whole_number(args[0]) is not None):
         await reply(update, "Send /retry all, or /retry ID with an id from /failed.")
         return
-    which = "all" if args[0].lower() == "all" else int(args[0])
+    which = "all" if args[0].lower() == "all" else whole_number(args[0])
     result = await deps.db(lambda s: actions.retry_failed(s, which, deps.now(), staff))
     parts = [f"Queued again: {len(result.requeued)}."]
     if result.expired:
@@ -91,6 +92,11 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
     await reply(update, preview, buttons)
 
 
+CANCEL_REPLIES = {
+    "cancelled": "Broadcast cancelled. Nothing was sent.",
+    "done": "This broadcast was already sent or cancelled.",
+    "unknown": "This broadcast is not yours or no longer exists.",
+}
 CONFIRM_REPLIES = {
     "sent": "Sent to {n} staff.",
     "done": "This broadcast was already sent.",
@@ -104,11 +110,12 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotD
     query = update.callback_query
     _, answer, request_id = (query.data.split(":") + ["", ""])[:3]
     await query.answer()
-    if not request_id.isdigit():
+    request = whole_number(request_id)
+    if request is None:
         return
     if answer != "yes":
-        await deps.db(lambda s: actions.cancel_broadcast(s, int(request_id), staff))
-        await query.edit_message_text("Broadcast cancelled. Nothing was sent.")
+        outcome = await deps.db(lambda s: actions.cancel_broadcast(s, request, staff))
+        await query.edit_message_text(CANCEL_REPLIES[outcome])
         return
-    outcome, count = await deps.db(lambda s: actions.confirm_broadcast(s, int(request_id), staff, deps.now()))
+    outcome, count = await deps.db(lambda s: actions.confirm_broadcast(s, request, staff, deps.now()))
     await query.edit_message_text(CONFIRM_REPLIES[outcome].format(n=count))

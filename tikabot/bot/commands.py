@@ -10,6 +10,7 @@ from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
 from tikabot.bot import queries, render
+from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
 from tikabot.charts import doses_chart
@@ -57,7 +58,7 @@ PAGES = {"status": status_page, "failed": failed_page, "pending": pending_page}
 
 
 def _page_arg(context: ContextTypes.DEFAULT_TYPE) -> int:
-    return int(context.args[0]) if context.args and context.args[0].isdigit() else 1
+    return (whole_number(context.args[0]) if context.args else None) or 1
 
 
 async def _send_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, kind: str) -> None:
@@ -85,9 +86,10 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
     query = update.callback_query
     _, kind, number = (query.data.split(":") + ["", ""])[:3]
     await query.answer()
-    if kind not in PAGES or not number.isdigit():
+    page_asked = whole_number(number)
+    if kind not in PAGES or page_asked is None:
         return
-    text, page, pages = await PAGES[kind](deps, int(number))
+    text, page, pages = await PAGES[kind](deps, page_asked)
     await query.edit_message_text(text, reply_markup=pager(kind, page, pages))
 
 

@@ -64,6 +64,14 @@ SERVER_ERROR = ErrorKind("provider_error", UNKNOWN)
 OPT_OUT_CODE = 21610
 
 
+def will_fail_again(stored_code: str | None) -> bool:
+    """A message's stored last_error_code is one the table says fails whatever we do."""
+    if not (stored_code and stored_code.isascii() and stored_code.isdigit()):
+        return False  # "timeout", "network", "expired", ...: ours, not Twilio's
+    kind = TWILIO_ERRORS.get(int(stored_code))
+    return kind is not None and kind.action == FAIL
+
+
 def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
     """The kind of a Twilio error code (or of a bare HTTP status when there is no code)."""
     if code in TWILIO_ERRORS:
