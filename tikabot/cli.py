@@ -126,15 +126,18 @@ def up(port: int) -> None:
 @main.command()
 @click.option("--sites", default=20, show_default=True, help="Vaccination sites in the synthetic district.")
 @click.option("--beneficiaries", default=2000, show_default=True)
-@click.option("--fail-rate", default=0.05, show_default=True, help="Share of provider requests that fail.")
+@click.option("--fail-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of provider requests that fail.")
 @click.option("--seed", default=1, show_default=True)
-@click.option("--workers", default=2, show_default=True, help="Worker processes sending messages.")
-@click.option("--kill-workers", default=0, show_default=True, help="SIGKILL this many workers during the day.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes sending messages.")
+@click.option("--kill-workers", default=0, show_default=True, type=click.IntRange(min=0),
+              help="SIGKILL this many workers during the day.")
 @click.option("--restart-redis", is_flag=True, help="Kill and restart Redis once during the day.")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for report.json, report.png and logs.")
 def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, restart_redis, out) -> None:
     """Play a whole synthetic vaccination day end to end, with injected faults, and judge it."""
-    from tikabot.rehearsal.run import Options, rehearse as run_rehearsal
+    from tikabot.rehearsal.run import NotARehearsalFolder, Options, rehearse as run_rehearsal
 
     if sites < 1 or beneficiaries < sites:
         raise click.BadParameter("need at least one site and one beneficiary per site")
@@ -142,6 +145,8 @@ def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, resta
         report = run_rehearsal(Options(sites=sites, beneficiaries=beneficiaries, fail_rate=fail_rate, seed=seed,
                                        workers=workers, kill_workers=kill_workers, restart_redis=restart_redis,
                                        out=out))
+    except NotARehearsalFolder as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from exc
     except KeyboardInterrupt:
         click.echo("rehearsal interrupted; every process it started is stopped", err=True)
         sys.exit(130)

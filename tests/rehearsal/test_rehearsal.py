@@ -77,12 +77,38 @@ def test_a_retry_waiting_for_its_back_off_is_not_settled_but_tomorrows_reminder_
 
 def test_a_second_rehearsal_in_the_same_folder_starts_from_nothing(tmp_path):
     """Yesterday's database would make today's doses look recorded already; other files stay."""
-    from tikabot.rehearsal.run import clear_previous
+    from tikabot.rehearsal.run import MARKER, clear_previous
 
+    clear_previous(tmp_path)  # the first rehearsal marks the folder as its own
     for name in ("tikabot.db", "tikabot.db-wal", "report.json", "provider-messages.json"):
         (tmp_path / name).write_text("earlier run")
     (tmp_path / "redis").mkdir()
     (tmp_path / "redis" / "appendonly.aof").write_text("earlier run")
     (tmp_path / "notes.txt").write_text("mine")
     clear_previous(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([MARKER, "notes.txt"])
+
+
+def test_a_folder_no_rehearsal_left_is_refused_not_cleared(tmp_path):
+    """`--out instance` must never wipe the real database kept there."""
+    from click.testing import CliRunner
+
+    from tikabot.cli import main
+
+    (tmp_path / "tikabot.db").write_text("the district's real records")
+    result = CliRunner().invoke(main, ["rehearse", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "holds tikabot.db, not left by a rehearsal" in result.output
+    assert (tmp_path / "tikabot.db").read_text() == "the district's real records"
+    assert CliRunner().invoke(main, ["rehearse", "--workers", "0"]).exit_code == 2
+
+
+def test_an_alert_in_the_coordinators_chat_is_not_taken_for_the_bots_answer():
+    from tikabot.rehearsal.coordinator import _answers
+
+    alert = {"method": "sendMessage", "params": {"chat_id": 7, "text": "SEVERE AEFI at Kalyani PHC: REF 1234"}}
+    status = {"method": "sendMessage", "params": {"chat_id": 7, "text": "Status 2026-11-26: 2 sites, 1 open"}}
+    elsewhere = {"method": "sendPhoto", "params": {"chat_id": 8}}
+    assert not _answers([alert], 7, "/status")
+    assert _answers([alert, status], 7, "/status")
+    assert not _answers([elsewhere], 7, "/chart")

@@ -68,6 +68,8 @@ def test_get_updates_returns_injected_updates(sim):
 
     first, confirmed = run_with_bot(sim, work)
     assert [u.message.text for u in first] == ["/start", "1"]
+    assert first[0].message.parse_entities(["bot_command"]) == {first[0].message.entities[0]: "/start"}
+    assert first[1].message.entities == ()  # as Telegram sends them: only a command is marked
     assert first[0].update_id == injected["update_id"]
     assert confirmed == ()
 

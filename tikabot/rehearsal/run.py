@@ -127,17 +127,29 @@ def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> N
 
 PREVIOUS = ("tikabot.db", "tikabot.db-wal", "tikabot.db-shm", "tikabot.db.writers", "provider-messages.json",
             "report.json", "report.png", "redis", "logs", "district")
+MARKER = ".tikabot-rehearsal"  # left in the folder: what is in it is a rehearsal's to clear next time
+
+
+class NotARehearsalFolder(ValueError):
+    """--out names a folder holding files no rehearsal left there."""
 
 
 def clear_previous(folder: Path) -> None:
     """Remove what an earlier rehearsal left in `folder` (and nothing else): a day played on top of
-    yesterday's database would find every dose already recorded and report a day that never was."""
-    for name in PREVIOUS:
-        path = folder / name
+    yesterday's database would find every dose already recorded and report a day that never was.
+    A folder with such files that no rehearsal marked (a real database, say) is refused, not cleared."""
+    found = [folder / name for name in PREVIOUS if (folder / name).exists()]
+    ours = (folder / MARKER).exists() or ((folder / "report.json").exists() and (folder / "district").is_dir())
+    if found and not ours:
+        raise NotARehearsalFolder(f"{folder} holds {', '.join(p.name for p in found)}, not left by a rehearsal; "
+                                  "choose another --out")
+    for path in found:
         if path.is_dir():
             shutil.rmtree(path)
-        elif path.exists():
+        else:
             path.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("tikabot rehearse writes here and clears its own files on the next run\n")
 
 
 def _drain(sessions, opts: Options) -> None:

@@ -21,8 +21,10 @@ def shorthand_update(data: dict, update_id: int) -> dict:
         chat["first_name"] = user["first_name"]
     else:
         chat["title"] = data.get("title", "Group")
-    message = {"message_id": update_id, "date": int(time.time()), "chat": chat,
-               "from": user, "text": data.get("text", "")}
+    text = data.get("text", "")
+    message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": user, "text": text}
+    if text.startswith("/") and len(text.split()[0]) > 1:  # as Telegram marks a command it receives
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"update_id": update_id, "message": message}
 
 
