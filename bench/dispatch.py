@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 
 from harness import SENDER, Stack, cpu_seconds, wait_until
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tikabot.clock import now
 from tikabot.handlers.twilio_client import close_async_client, make_async_client
@@ -48,12 +48,22 @@ async def bare_loop(stack: Stack, count: int) -> float:
     return count / elapsed
 
 
-def add_bulk(stack: Stack, count: int, prefix: str) -> list[int]:
-    """Outbox rows written without dispatch, so the timed part starts at the enqueue."""
+def add_bulk(stack: Stack, count: int, prefix: str, held: bool = False) -> list[int]:
+    """Outbox rows written without dispatch. held: due only next year, so the worker's relay (which
+    sends pending rows Redis does not know) cannot send them before the timed part starts."""
+    later = now() + timedelta(days=365) if held else None
     with stack.services.sessions(info={"dispatch": None}) as session, session.begin():
         return [add_message(session, key=f"{prefix}{i}", recipient=f"+9198{i:08d}", template="x",
                             body=f"Reminder {i}: your dose 2 is tomorrow at the site.",
-                            priority="bulk").id for i in range(count)]
+                            priority="bulk", not_before=later).id for i in range(count)]
+
+
+def release(stack: Stack, ids: list[int]) -> None:
+    """Make held rows due now and queue them: the start of the timed part."""
+    with stack.services.transaction() as session:
+        session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(ids))
+                        .values(not_before=None, updated_at=now()))
+    dispatch.enqueue(stack.services.redis, [(i, "bulk") for i in ids])
 
 
 def done_count(stack: Stack, first_id: int) -> int:
@@ -106,12 +116,14 @@ def main() -> None:
         print(f"bare twilio-client loop ({IN_FLIGHT} in flight): {bare:,.0f} msg/s")
         stack.sim_post("/_sim/reset", {})
 
-        ids = add_bulk(stack, args.messages, "a")
+        ids = add_bulk(stack, args.messages, "a", held=True)
         workers = [stack.start_worker() for _ in range(args.workers)]
         time.sleep(3)  # workers import and connect
+        if done_count(stack, ids[0]):
+            raise SystemExit("messages went out before the timed part: the figure would be wrong")
         cpu0 = sum(cpu_seconds(w.pid) for w in workers)
         start = time.perf_counter()
-        dispatch.enqueue(stack.services.redis, [(i, "bulk") for i in ids])
+        release(stack, ids)
         wait_until(lambda: done_count(stack, ids[0]) >= len(ids), 600, 0.05)
         elapsed = time.perf_counter() - start
         cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu0
