@@ -66,8 +66,16 @@ def main() -> int:
                             body=f"Message {i}: your appointment is confirmed.",
                             priority=rng.choice(("otp", "default", "default", "bulk")))
         deadline = time.monotonic() + 600
-        while kills < args.kills and time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.05, 0.3))
+
+        def created() -> int:
+            return stack.sim_get("/_sim/stats")["counts"].get("messages_created", 0)
+
+        # Every kill lands while the workers are sending: after the provider has received a message
+        # since the last kill (a new worker takes a moment to import and connect).
+        while kills < args.kills and time.monotonic() < deadline and created() < args.messages:
+            before = created()
+            wait_until(lambda: created() > before, 60, 0.02)
+            time.sleep(rng.uniform(0.02, 0.1))
             alive = [w for w in stack.workers if w.poll() is None]
             if alive:
                 os.kill(rng.choice(alive).pid, signal.SIGKILL)
@@ -80,6 +88,7 @@ def main() -> int:
             stack.workers = [w for w in stack.workers if w.poll() is None]
             while len(stack.workers) < args.workers:
                 stack.start_worker()
+        sent_during_kills = created()
         for w in list(stack.workers):
             if w.poll() is not None:
                 stack.workers.remove(w)
@@ -93,7 +102,8 @@ def main() -> int:
         lost = args.messages - len(copies)
         result = {"messages": args.messages, "worker_kills": kills, "redis_kills": redis_kills,
                   "provider_check": not args.no_provider_check, "statuses": final,
-                  "received_by_provider": sum(copies.values()), "lost": lost, "duplicates": duplicates,
+                  "received_by_provider": sum(copies.values()), "sent_during_kills": sent_during_kills,
+                  "lost": lost, "duplicates": duplicates,
                   "all_terminal": terminal == args.messages}
     finally:
         web.terminate()
@@ -103,7 +113,8 @@ def main() -> int:
         print(json.dumps(result))
     else:
         print(f"{result['messages']} messages, {kills} worker SIGKILLs, {redis_kills} Redis kill, "
-              f"provider check {'on' if result['provider_check'] else 'OFF'}")
+              f"provider check {'on' if result['provider_check'] else 'OFF'}; "
+              f"{sent_during_kills} reached the provider while workers were being killed")
         print(f"final statuses: {final}")
         print(f"lost {lost}, duplicates {duplicates}, every message terminal: {result['all_terminal']}")
     return 0 if (lost == 0 and duplicates == 0 and result["all_terminal"]) else 1

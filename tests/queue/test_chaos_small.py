@@ -15,5 +15,6 @@ def test_workers_and_redis_killed_lose_and_duplicate_nothing():
                           "--seed", "5", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=400)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["worker_kills"] == 8 and result["redis_kills"] == 1
+    assert 0 < result["sent_during_kills"] < 300  # the kills landed while messages were going out
     assert (result["lost"], result["duplicates"], result["all_terminal"]) == (0, 0, True), result
     assert run.returncode == 0
