@@ -99,8 +99,7 @@ def test_undo_inside_and_outside_the_window_and_record_again(say, world):
 
 def test_bengali_staff_with_bengali_digits_and_hindi_staff_with_hindi_keywords(say):
     reply = say(BN_STAFF, "ডোজ ১২৩৪৫৬৭৮ ১ কোভিশিল্ড L1")
-    assert "12345678" in reply and "COVISHIELD" in reply and "L1" in reply
-    assert reply != say(VACCINATOR, "DOSE 34567890 2 CS L1")[:10]
+    assert reply.startswith("নথিভুক্ত: 12345678 Rahima, ডোজ 1, COVISHIELD লট L1।")  # in Bengali, codes in ASCII
     count = say(HI_STAFF, "गिनती")
     assert "Kalyani PHC" in count and any("\u0900" <= ch <= "\u097f" for ch in count)
 
