@@ -4,15 +4,17 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from rq import SimpleWorker
 from telegram.error import BadRequest, Forbidden, TimedOut
 
 from tikabot.alerts import alert_coordinators
+from tikabot.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of
 from tikabot.handlers.twilio_sms import FAIL, RETRY, Outgoing, SendError
-from tikabot.queue import runtime
+from tikabot.queue import dispatch, runtime
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.worker import queues
@@ -60,8 +62,29 @@ def test_a_long_retry_after_goes_back_to_the_queue(sim, bot_services):
     waits = []
     with pytest.raises(SendError) as caught:
         send(bot_services.config, outgoing(), waits)
-    assert (caught.value.kind.action, caught.value.code) == (RETRY, "429")
+    assert (caught.value.kind.action, caught.value.code, caught.value.wait_s) == (RETRY, "429", 600.0)
     assert waits == []
+
+
+def test_an_alert_telegram_holds_back_is_retried_no_sooner_than_it_asked(sim, bot_services):
+    """Not within the back-off's few seconds (five of those would fail a SEVERE alert for good)."""
+    sim.sim.configure(telegram_429_next=1, telegram_retry_after=120)
+    with bot_services.transaction() as s:
+        s.add(Staff(phone="+919830000001", name="Asha", role="coordinator", telegram_user_id=111))
+    with bot_services.transaction() as s:
+        [message] = alert_coordinators(s, key="aefi-2", template="alert.aefi_severe",
+                                       params={"site": "Kalyani PHC", "ref": "100000000001", "note": "fainted"})
+    runtime.install(bot_services, SendSettings(lease_s=5.0, retry_base_s=0.05, retry_cap_s=0.2))
+    try:
+        dispatch.move_all_ready(bot_services.redis)
+        SimpleWorker(queues(bot_services.redis), connection=bot_services.redis).work(burst=True,
+                                                                                     logging_level="ERROR")
+    finally:
+        runtime.uninstall()
+    with bot_services.sessions() as s:
+        stored = s.get(OutboundMessage, message.id)
+    assert (stored.status, stored.last_error_code) == ("pending", "429")
+    assert as_utc(stored.not_before) >= now() + timedelta(seconds=110)
 
 
 def test_a_refused_token_or_a_bad_chat_id_is_a_named_error(sim, bot_services):

@@ -28,7 +28,9 @@ from tikabot.handlers.twilio_sms import (
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_TEXT = 4096
-MAX_RETRY_WAIT = 60.0  # a longer retry_after goes back to the queue instead of holding a worker
+# A longer retry_after goes back to the queue (its retry no sooner than Telegram asked) instead of
+# holding the message: two waits in one send must stay well inside the sender's lease.
+MAX_RETRY_WAIT = 5.0
 MAX_TRIES = 3
 RATE_LIMITED = ErrorKind("rate_limited", RETRY)
 
@@ -96,7 +98,7 @@ class TelegramSender:
             except RetryAfter as exc:
                 wait = retry_after_s(exc)
                 if wait > MAX_RETRY_WAIT or attempt == MAX_TRIES:
-                    raise SendError(RATE_LIMITED, "429", f"retry after {wait:.0f} s") from exc
+                    raise SendError(RATE_LIMITED, "429", f"retry after {wait:.0f} s", wait_s=wait) from exc
                 log.info("telegram asks to wait %.0f s before message %s", wait, message.id)
                 await self.sleep(wait)
             except TelegramError as exc:

@@ -84,10 +84,12 @@ def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
 class SendError(Exception):
     """A named send failure: `kind.action` says whether to retry, fail or stop."""
 
-    def __init__(self, kind: ErrorKind, code: int | str | None = None, detail: str = ""):
+    def __init__(self, kind: ErrorKind, code: int | str | None = None, detail: str = "",
+                 wait_s: float | None = None):
         super().__init__(f"{kind.name} ({code}): {detail}" if detail else f"{kind.name} ({code})")
         self.kind = kind
         self.code = str(code) if code is not None else kind.name[:10]
+        self.wait_s = wait_s  # the provider said not to try again sooner (Telegram's retry_after)
 
 
 @dataclass(frozen=True)

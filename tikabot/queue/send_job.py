@@ -153,6 +153,8 @@ async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender) -> led
         return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code, recipient=opted_out)
     at = next_attempt_at(attempts=message.attempt, kind=kind, expires_at=message.expires_at, now=now,
                          settings=settings)
+    if at is not None and exc.wait_s:  # no sooner than the provider asked
+        at = max(at, now + timedelta(seconds=exc.wait_s))
     unknown = kind.action != RETRY
     if at is not None:
         return ledger.Outcome(message.id, message.attempt, "retry", code=exc.code, at=at, unknown=unknown)
