@@ -69,6 +69,9 @@ class Config:
             raise ValueError("OTP_SECRET must be set outside development (TIKABOT_ENV=production)")
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
+        from tikabot.reminders.policy import Policy  # here, not at import: reminders import config users
+
+        Policy.from_config(self)  # a bad TIKABOT_QUIET_HOURS is said at start, not in the middle of an import
 
     def with_overrides(self, overrides: dict | None) -> "Config":
         if not overrides:

@@ -76,3 +76,17 @@ def test_a_new_date_brings_a_new_notice_and_the_planner_drops_the_old_reminders(
         pending = s.scalars(select(OutboundMessage.idempotency_key).where(
             OutboundMessage.status == "pending", OutboundMessage.recipient == "+919830012345")).all()
     assert sorted(k.split("-", 2)[2] for k in pending) == ["booked-2021-03-08"]
+
+
+def test_bad_quiet_hours_are_said_once_before_any_row_is_read(tmp_path, monkeypatch):
+    """Not a stack trace halfway through importing appointments."""
+    from click.testing import CliRunner
+
+    from tikabot.cli import main
+
+    monkeypatch.setenv("TIKABOT_QUIET_HOURS", "after dinner")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    (tmp_path / "appointments.csv").write_text("ref,site_code,dose,date,slot\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "appointments", str(tmp_path / "appointments.csv"), "--dry-run"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: quiet hours 'after dinner' must look like 21:00-08:00 (or off)"
