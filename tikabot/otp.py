@@ -92,7 +92,7 @@ def _security_code_matches(session: Session, beneficiary_id: int, code: str, tod
 
 
 def _audit_wrong(session: Session, beneficiary_id: int, now: datetime) -> int:
-    """Wrong security codes recently checked for a beneficiary with no code pending."""
+    """Wrong security codes checked for a beneficiary in the last LOCK period."""
     return session.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.action == "otp.wrong_security_code", AuditLog.actor == f"beneficiary:{beneficiary_id}",
         AuditLog.at > now - LOCK)) or 0
@@ -106,28 +106,34 @@ def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now:
     if record is not None and record.locked_until and record.locked_until > now:
         return Checked("locked", minutes=_minutes_until(record.locked_until, now))
     pending = record is not None and record.used_at is None and record.expires_at > now
+    security = len(code) == 4  # the appointment's security code, not a 6-digit OTP
+    # Wrong security codes are counted against the beneficiary whether or not a code is pending,
+    # so a new VERIFY never buys a guesser five more tries.
+    if security and _audit_wrong(session, beneficiary_id, now) >= MAX_WRONG:
+        return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
     if pending and hmac.compare_digest(record.code_hash, code_hash(secret, beneficiary_id, code)):
         record.used_at = now
         return Checked("ok")
-    if not pending and len(code) == 4 and _audit_wrong(session, beneficiary_id, now) >= MAX_WRONG:
-        return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
-    if len(code) == 4 and _security_code_matches(session, beneficiary_id, code, today):
+    if security and _security_code_matches(session, beneficiary_id, code, today):
         if pending:
             record.used_at = now
         return Checked("ok")
-    if pending:
-        record.attempts += 1
-        if record.attempts >= MAX_WRONG:
-            record.locked_until = now + LOCK
-            return Checked("locked", minutes=_minutes_until(record.locked_until, now))
-        return Checked("wrong", tries_left=MAX_WRONG - record.attempts)
-    if len(code) == 4:
-        wrong = _audit_wrong(session, beneficiary_id, now) + 1
+    tries_left = MAX_WRONG
+    if security:
+        tries_left = MAX_WRONG - (_audit_wrong(session, beneficiary_id, now) + 1)
         session.add(AuditLog(at=now, actor=f"beneficiary:{beneficiary_id}", action="otp.wrong_security_code",
                              detail={"by": checked_by}))
-        if wrong >= MAX_WRONG:
+    if pending:
+        record.attempts += 1
+        tries_left = min(tries_left, MAX_WRONG - record.attempts)
+        if tries_left <= 0:
+            record.locked_until = now + LOCK
+            return Checked("locked", minutes=_minutes_until(record.locked_until, now))
+        return Checked("wrong", tries_left=tries_left)
+    if security:
+        if tries_left <= 0:
             return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
-        return Checked("wrong", tries_left=MAX_WRONG - wrong)
+        return Checked("wrong", tries_left=tries_left)
     if record is not None and record.used_at is None:
         return Checked("expired")
     return Checked("none")

@@ -54,6 +54,14 @@ def test_security_code_from_the_appointment_sms_is_accepted(say):
     assert say(VACCINATOR, "OTP 23456789 4321") == "Wrong code. Tries left: 4."
 
 
+def test_a_new_code_does_not_give_a_security_code_guesser_more_tries(say):
+    for left in (4, 3, 2, 1):
+        assert say(VACCINATOR, "OTP 23456789 1111", minutes=1) == f"Wrong code. Tries left: {left}."
+    assert say(VACCINATOR, "VERIFY 23456789", minutes=2).startswith("Code sent")
+    assert say(VACCINATOR, "OTP 23456789 2222", minutes=3) == "Too many wrong codes. Try again after 30 minutes."
+    assert say(VACCINATOR, "OTP 23456789 8765", minutes=4).startswith("Too many wrong codes")  # even the right one
+
+
 def test_at_most_three_codes_per_beneficiary_in_ten_minutes(say):
     for minute in range(3):
         assert say(VACCINATOR, "VERIFY 12345678", minutes=minute).startswith("Code sent")
