@@ -28,3 +28,11 @@ def local_at(day: date, at: time, tz: str) -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short_date(day: date) -> str:
+    """'10 Mar': the date in every message, with the same month names whatever the machine's locale."""
+    return f"{day.day} {MONTHS[day.month - 1]}"

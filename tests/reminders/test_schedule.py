@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tikabot.clock import short_date
 from tikabot.reminders import schedule as s
 from tikabot.reminders.policy import Policy, parse_quiet_hours
 
@@ -94,4 +95,4 @@ def test_bad_quiet_hours_are_refused_with_a_reason(text):
 def test_keys_carry_the_appointment_date():
     assert s.appointment_key(7, s.EVE, DAY) == "appt-7-eve-2021-03-10"
     assert s.due_key(3, s.DUE_DAY, DAY) == "due-3-d2-dueday-2021-03-10"
-    assert s.short_date(DAY) == "10 Mar"
+    assert short_date(DAY) == "10 Mar"

@@ -5,7 +5,7 @@ import pytest
 from ussd_world import NOW, NO_SITE_STAFF, STAFF, rows, screen
 
 from tikabot.clock import local_date
-from tikabot.flows.staff import day_month
+from tikabot.clock import short_date
 from tikabot.phones import mask
 from tikabot.store.models import Dose, OtpRecord, OutboundMessage, Staff
 
@@ -36,7 +36,7 @@ def test_record_a_dose_with_vaccine_and_lot_then_the_next(world, phone, lang):
     due = local_date(NOW - timedelta(days=10), "Asia/Kolkata") + timedelta(days=28)
     p.press("2")  # no session open: vaccine and lot first, then the same checks as DOSE by SMS
     p.press("2")
-    assert p.press("L2") == "CON " + screen("ussd.dose2_too_early", lang, BOTH, ref="45678901", due_date=day_month(due))
+    assert p.press("L2") == "CON " + screen("ussd.dose2_too_early", lang, BOTH, ref="45678901", due_date=short_date(due))
     assert p.press("0") == "CON " + screen("ussd.ask_lot", lang, BACK)  # back to the last entry
     assert len(rows(world, Dose)) == 3  # two paper doses and today's one
 

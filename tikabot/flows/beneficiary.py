@@ -13,13 +13,13 @@ from datetime import datetime
 from tikabot.flows.effects import Reply, SetAppointmentStatus, SetLanguage, SetOptOut
 from tikabot.flows.facts import SenderFacts
 from tikabot.flows.parse import parse
-from tikabot.flows.staff import day_month
+from tikabot.clock import short_date
 
 Step = tuple[dict | None, list[Reply], list]
 
 
 def _appointment_params(appt) -> dict:
-    return {"date": day_month(appt.date), "slot": appt.slot, "site": appt.site_name}
+    return {"date": short_date(appt.date), "slot": appt.slot, "site": appt.site_name}
 
 
 def _help(facts: SenderFacts) -> Reply:
@@ -38,7 +38,7 @@ def step(state: dict | None, text: str, facts: SenderFacts, now: datetime) -> St
         if keyword == "YES":
             return None, [Reply("ben.confirmed", _appointment_params(appt))], [
                 SetAppointmentStatus(appt.id, "confirmed")]
-        return None, [Reply("ben.cancelled", {"date": day_month(appt.date)})], [
+        return None, [Reply("ben.cancelled", {"date": short_date(appt.date)})], [
             SetAppointmentStatus(appt.id, "cancelled")]
     if keyword == "STOP":
         return None, [Reply("ben.opted_out")], [SetOptOut(ben.id, True)] if ben else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tikabot.clock import short_date
 from tikabot.flows import vaccines
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
@@ -29,10 +30,6 @@ ERROR_REPLIES = {  # parser error -> reply key (others get the command's usage)
     "unknown_command": "staff.unknown_command",
     "empty": "staff.unknown_command",
 }
-
-
-def day_month(day) -> str:
-    return f"{day.day} {day.strftime('%b')}"
 
 
 def _ref_token(text: str) -> str | None:
@@ -184,7 +181,7 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
         rule = vaccines.resolve(previous.vaccine)
         due = previous.day + timedelta(days=rule.min_interval_days if rule else 0)
         if facts.today < due:
-            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": day_month(due)})], []
+            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": short_date(due)})], []
     rule = vaccines.resolve(vaccine)
     final = rule is None or number >= rule.doses
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from tikabot.clock import short_date
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import IssueOtp, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose
@@ -189,7 +190,7 @@ def _main_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
 def _appointment_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
     ben = facts.beneficiary
     appt = ben.next_appointment
-    return "ussd.appointment", {"name": ben.first_name, "date": staff_flow.day_month(appt.date), "slot": appt.slot,
+    return "ussd.appointment", {"name": ben.first_name, "date": short_date(appt.date), "slot": appt.slot,
                                 "site": appt.site_name, "code": facts.security_code or "-"}
 
 
@@ -292,7 +293,7 @@ def _ben_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
         appt = ben.next_appointment
         if appt is None:
             return _Move(end=("ussd.no_appointment", {}))
-        return _Move(go="appointment", data={"date": staff_flow.day_month(appt.date)})
+        return _Move(go="appointment", data={"date": short_date(appt.date)})
     if value == "2":
         return _Move(effects=[IssueOtp(beneficiary_id=ben.id, ref=ben.ref)], pending=True)
     return _Move(go="aefi")

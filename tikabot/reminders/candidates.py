@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from tikabot.clock import short_date
 from tikabot.flows.vaccines import known, resolve
 from tikabot.reminders import schedule as s
 from tikabot.reminders.policy import Policy
@@ -36,7 +37,7 @@ class Candidate:
 
 def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Candidate]:
     person, site = appointment.beneficiary, appointment.site
-    params = {"name": s.first_name(person.name), "date": s.short_date(appointment.date),
+    params = {"name": s.first_name(person.name), "date": short_date(appointment.date),
               "slot": appointment.slot, "site": site.name, "code": appointment.security_code}
     return [Candidate(s.appointment_key(appointment.id, kind, appointment.date), kind, appointment.date,
                       appointment.slot, person.phone, person.language, params, person.id,
@@ -47,7 +48,7 @@ def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Can
 
 def due_candidates(dose1: Dose, due: date) -> list[Candidate]:
     person, site = dose1.beneficiary, dose1.site
-    params = {"name": s.first_name(person.name), "date": s.short_date(due), "site": site.name}
+    params = {"name": s.first_name(person.name), "date": short_date(due), "site": site.name}
     return [Candidate(s.due_key(person.id, kind, due), kind, due, None, person.phone, person.language,
                       params, person.id, None, site.code, site.name) for kind in s.DUE_KINDS]
 

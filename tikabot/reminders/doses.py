@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from tikabot.flows.vaccines import resolve
 from tikabot.queue.outbox import add_message
 from tikabot.reminders.policy import Policy
-from tikabot.reminders.schedule import first_name, short_date
+from tikabot.clock import short_date
+from tikabot.reminders.schedule import first_name
 from tikabot.store.models import Dose, OutboundMessage
 
 CONFIRMATIONS = ("dose.confirmation", "dose.confirmation_final")

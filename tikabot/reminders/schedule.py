@@ -41,7 +41,6 @@ TEMPLATES = {k.name: k.template for k in ALL_KINDS}
 ALL_TEMPLATES = tuple(k.template for k in ALL_KINDS)
 APPOINTMENT_TEMPLATES = tuple(k.template for k in APPOINTMENT_KINDS)
 DUE_TEMPLATES = tuple(k.template for k in DUE_KINDS)
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -67,10 +66,6 @@ def slot_end(slot: str) -> time:
     """'09:00-11:00' -> 11:00."""
     hours, minutes = slot.split("-")[1].split(":")
     return time(int(hours), int(minutes))
-
-
-def short_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]}"
 
 
 def first_name(name: str) -> str:
