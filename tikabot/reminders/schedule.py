@@ -37,9 +37,7 @@ DUE_DAY = Kind("dueday", "dose2.due_today", (0, time(7)), (1, time(0)))
 APPOINTMENT_KINDS = (BOOKED, EVE, MORNING, MISSED)
 DUE_KINDS = (DUE_EVE, DUE_DAY)
 ALL_KINDS = APPOINTMENT_KINDS + DUE_KINDS
-TEMPLATES = {k.name: k.template for k in ALL_KINDS}
 ALL_TEMPLATES = tuple(k.template for k in ALL_KINDS)
-APPOINTMENT_TEMPLATES = tuple(k.template for k in APPOINTMENT_KINDS)
 DUE_TEMPLATES = tuple(k.template for k in DUE_KINDS)
 
 

@@ -16,4 +16,3 @@ class InboundMessage:
 class RunResult:
     reply: str | None  # None: no reply (loop guard, rate limit for non-staff)
     duplicate: bool = False  # the same provider id was handled before; nothing was done again
-    staff: bool = False

@@ -165,7 +165,7 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
             session.connection().execute(_RECORD, {
                 "provider_id": message.provider_id, "channel": message.channel, "sender": message.sender,
                 "body": message.text, "reply": reply, "received_at": now})
-    return RunResult(reply=reply, staff=found.staff is not None), new_state, queued
+    return RunResult(reply=reply), new_state, queued
 
 
 def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:
