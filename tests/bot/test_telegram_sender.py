@@ -66,15 +66,21 @@ def test_a_long_retry_after_goes_back_to_the_queue(sim, bot_services):
     assert waits == []
 
 
-def test_an_alert_telegram_holds_back_is_retried_no_sooner_than_it_asked(sim, bot_services):
-    """Not within the back-off's few seconds (five of those would fail a SEVERE alert for good)."""
-    sim.sim.configure(telegram_429_next=1, telegram_retry_after=120)
+def severe_alert_to_a_coordinator(bot_services, key: str) -> OutboundMessage:
+    """A coordinator on Telegram, a SEVERE alert for them in the outbox, and a runtime to send it."""
     with bot_services.transaction() as s:
         s.add(Staff(phone="+919830000001", name="Asha", role="coordinator", telegram_user_id=111))
     with bot_services.transaction() as s:
-        [message] = alert_coordinators(s, key="aefi-2", template="alert.aefi_severe",
+        [message] = alert_coordinators(s, key=key, template="alert.aefi_severe",
                                        params={"site": "Kalyani PHC", "ref": "100000000001", "note": "fainted"})
     runtime.install(bot_services, SendSettings(lease_s=5.0, retry_base_s=0.05, retry_cap_s=0.2))
+    return message
+
+
+def test_an_alert_telegram_holds_back_is_retried_no_sooner_than_it_asked(sim, bot_services):
+    """Not within the back-off's few seconds (five of those would fail a SEVERE alert for good)."""
+    sim.sim.configure(telegram_429_next=1, telegram_retry_after=120)
+    message = severe_alert_to_a_coordinator(bot_services, "aefi-2")
     try:
         dispatch.move_all_ready(bot_services.redis)
         SimpleWorker(queues(bot_services.redis), connection=bot_services.redis).work(burst=True,
@@ -104,12 +110,7 @@ def test_bot_api_errors_are_classified_by_table():
 
 def test_an_alert_goes_through_the_outbox_and_survives_a_429(sim, bot_services):
     sim.sim.configure(telegram_429_next=1, telegram_retry_after=1)
-    with bot_services.transaction() as s:
-        s.add(Staff(phone="+919830000001", name="Asha", role="coordinator", telegram_user_id=111))
-    with bot_services.transaction() as s:
-        [message] = alert_coordinators(s, key="aefi-1", template="alert.aefi_severe",
-                                       params={"site": "Kalyani PHC", "ref": "100000000001", "note": "fainted"})
-    runtime.install(bot_services, SendSettings(lease_s=5.0, retry_base_s=0.05, retry_cap_s=0.2))
+    message = severe_alert_to_a_coordinator(bot_services, "aefi-1")
     try:
         relay = Relay(bot_services, runtime.current().settings)
         deadline = time.monotonic() + 20
