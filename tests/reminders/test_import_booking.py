@@ -66,7 +66,8 @@ def test_a_new_date_brings_a_new_notice_and_the_planner_drops_the_old_reminders(
         plan(s, ist(date(2021, 3, 3), 9), services.config)  # eve and morning of 4 Mar are written
     path = district / "appointments.csv"
     path.write_text(path.read_text().replace("0700000001,S001,1,2021-03-04", "0700000001,S001,1,2021-03-08"))
-    assert run_import(services.sessions, "appointments", path).summary() == "appointments: imported 0, updated 1, unchanged 1, rejected 0"
+    assert run_import(services.sessions, "appointments", path).summary() == (
+        "appointments: imported 0, updated 1, unchanged 1, rejected 0")
     rahima = [m.body.split(", ")[1] for m in notices(services) if m.recipient == "+919830012345"]
     assert rahima == ["your vaccination is on 4 Mar", "your vaccination is on 8 Mar"]
     with services.transaction() as s:

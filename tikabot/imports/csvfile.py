@@ -16,7 +16,8 @@ class MalformedFile(Exception):
     """The whole file is unusable; nothing is imported."""
 
 
-def read_rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict]]]:
+def read_rows(path: Path, columns: tuple[str, ...],
+              required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict]]]:
     """(header, [(line, row), ...]) with each row's cells stripped and only the known columns kept."""
     text = _text(path)
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -24,7 +24,6 @@ ROLES = ("vaccinator", "verifier", "coordinator")
 SOURCES = ("sms", "ussd", "paper", "telegram")
 IMPORTED, UPDATED, UNCHANGED = "imported", "updated", "unchanged"
 CHOSEN = {"language": "language_chosen_at"}  # field -> when its person chose it (None: the registry's)
-PERSONS_STATUSES = ("confirmed", "cancelled")  # appointment statuses only the beneficiary sets (YES/NO)
 
 
 @dataclass
@@ -32,7 +31,7 @@ class Lookups:
     """Per-import caches so a 20,000-row file does not query sites once per row."""
     session: Session
     sites: dict[str, Site] = field(default_factory=dict)
-    today: date | None = None  # the import day (TIKABOT_TZ): what `today` in a date cell means
+    today: date = field(default_factory=date.today)  # the import day (TIKABOT_TZ): `today` in a date cell
 
     def site(self, code: str) -> Site:
         code = f.site_code(code)
