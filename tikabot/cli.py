@@ -46,12 +46,14 @@ def init_db() -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
 def import_(kind: str, file: Path, dry_run: bool) -> None:
     """Import a registry CSV; re-importing the same file adds nothing."""
+    from tikabot.clock import local_date, now
     from tikabot.imports.csvfile import MalformedFile
     from tikabot.imports.runner import run_import
 
     services = _services()
     try:
-        result = run_import(services.sessions, kind, file, dry_run=dry_run, progress=sys.stderr.isatty())
+        result = run_import(services.sessions, kind, file, dry_run=dry_run, progress=sys.stderr.isatty(),
+                            today=local_date(now(), services.config.tz))
     except MalformedFile as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

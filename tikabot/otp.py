@@ -6,7 +6,8 @@
 - at most 3 codes per beneficiary per 10 minutes, and 30 VERIFY per staff phone per hour;
 - the 4-digit security code of the beneficiary's upcoming appointment is accepted too (wrong
   security codes count toward the same lock, kept in the audit log when no code is pending);
-- the code goes out through the outbox on the `otp` queue with a validity equal to its expiry.
+- the code goes out through the outbox on the `otp` queue with a validity equal to its expiry;
+- every success is kept in the audit log with its method (OTP or security code).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ LOCK = timedelta(minutes=30)
 PER_BENEFICIARY = (3, timedelta(minutes=10))
 PER_STAFF = (30, timedelta(hours=1))
 LIVE_APPOINTMENTS = ("booked", "confirmed")
+VERIFIED = "otp.verified"  # audit action of a successful check; detail.method: otp | security_code
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,13 @@ def _audit_wrong(session: Session, beneficiary_id: int, now: datetime) -> int:
         AuditLog.at > now - LOCK)) or 0
 
 
+def _verified(session: Session, beneficiary_id: int, now: datetime, checked_by: str, method: str) -> Checked:
+    """A success, kept in the audit log with how it was made (the export's `verified` column)."""
+    session.add(AuditLog(at=now, actor=f"beneficiary:{beneficiary_id}", action=VERIFIED,
+                         detail={"by": checked_by, "method": method}))
+    return Checked("ok")
+
+
 def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now: datetime, today,
           checked_by: str) -> Checked:
     """Check a code (or the appointment's security code). Records attempts; a success uses it up."""
@@ -113,11 +122,11 @@ def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now:
         return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
     if pending and hmac.compare_digest(record.code_hash, code_hash(secret, beneficiary_id, code)):
         record.used_at = now
-        return Checked("ok")
+        return _verified(session, beneficiary_id, now, checked_by, "otp")
     if security and _security_code_matches(session, beneficiary_id, code, today):
         if pending:
             record.used_at = now
-        return Checked("ok")
+        return _verified(session, beneficiary_id, now, checked_by, "security_code")
     tries_left = MAX_WRONG
     if security:
         tries_left = MAX_WRONG - (_audit_wrong(session, beneficiary_id, now) + 1)

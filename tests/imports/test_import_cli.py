@@ -50,14 +50,18 @@ def import_samples(run, samples):
 def test_samples_import_then_reimport_changes_nothing(run, samples, services):
     first = import_samples(run, samples)
     assert [r.output.strip() for r in first] == [
-        "imported 3, unchanged 0, rejected 0", "imported 10, unchanged 0, rejected 0",
-        "imported 50, unchanged 0, rejected 0", "imported 50, unchanged 0, rejected 0"]
+        "sites: imported 3, updated 0, unchanged 0, rejected 0",
+        "staff: imported 10, updated 0, unchanged 0, rejected 0",
+        "beneficiaries: imported 50, updated 0, unchanged 0, rejected 0",
+        "appointments: imported 50, updated 0, unchanged 0, rejected 0"]
     assert all(r.exit_code == 0 for r in first)
     codes = _security_codes(services)
     second = import_samples(run, samples)
     assert [r.output.strip() for r in second] == [
-        "imported 0, unchanged 3, rejected 0", "imported 0, unchanged 10, rejected 0",
-        "imported 0, unchanged 50, rejected 0", "imported 0, unchanged 50, rejected 0"]
+        "sites: imported 0, updated 0, unchanged 3, rejected 0",
+        "staff: imported 0, updated 0, unchanged 10, rejected 0",
+        "beneficiaries: imported 0, updated 0, unchanged 50, rejected 0",
+        "appointments: imported 0, updated 0, unchanged 50, rejected 0"]
     assert count(services, Beneficiary) == 50 and count(services, Appointment) == 50
     assert _security_codes(services) == codes  # a re-import never changes a code already sent
 
@@ -75,7 +79,7 @@ def test_bengali_and_hindi_names_are_kept_exactly(run, samples, services, tmp_pa
           "1234-5678-90,ঋতুপর্ণা চট্টোপাধ্যায়,098300 12345,bn,60+,S001\n"
           "2234567890,सुनीता यादव,+91 98300 12346,HI,60+,s001\n")
     result = run("import", "beneficiaries", str(tmp_path / "b.csv"))
-    assert result.output.strip() == "imported 2, unchanged 0, rejected 0"
+    assert result.output.strip() == "beneficiaries: imported 2, updated 0, unchanged 0, rejected 0"
     with services.sessions() as s:
         people = {b.ref: b for b in s.scalars(select(Beneficiary).where(Beneficiary.ref.in_(["1234567890", "2234567890"])))}
     assert people["1234567890"].name == "ঋতুপর্ণা চট্টোপাধ্যায়"
@@ -94,7 +98,7 @@ def test_bad_rows_go_to_rejects_file_and_good_rows_still_land(run, samples, serv
                  "6666666666,Good Two,9830066666,,,S002\n")
     result = run("import", "beneficiaries", str(path))
     assert result.exit_code == 3
-    assert "imported 2, unchanged 0, rejected 4" in result.output
+    assert "beneficiaries: imported 2, updated 0, unchanged 0, rejected 4" in result.output
     rejects = list(csv.DictReader((tmp_path / "people.rejects.csv").open(encoding="utf-8")))
     assert [r["ref"] for r in rejects] == ["2222222222", "33", "4444444444", "5555555555"]
     reasons = " | ".join(r["reason"] for r in rejects)
@@ -108,7 +112,7 @@ def test_duplicate_rows_in_one_file_count_once(run, samples, services, tmp_path)
     row = "7777777777,Twice,9830077777,en,,S001\n"
     result = run("import", "beneficiaries", str(write(tmp_path / "d.csv",
                  "ref,name,phone,language,category,site_code\n" + row + row)))
-    assert result.output.strip() == "imported 1, unchanged 1, rejected 0"
+    assert result.output.strip() == "beneficiaries: imported 1, updated 0, unchanged 1, rejected 0"
     assert count(services, Beneficiary) == 1
 
 
@@ -148,7 +152,7 @@ def test_staff_roles_and_coordinator_without_site(run, samples, services, tmp_pa
                  "9830000002,Vax,vaccinator,S001,bn,\n"
                  "9830000003,Who,driver,S001,bn,\n"
                  "9830000004,NoSite,verifier,,bn,\n")))
-    assert result.exit_code == 3 and "imported 2, unchanged 0, rejected 2" in result.output
+    assert result.exit_code == 3 and "staff: imported 2, updated 0, unchanged 0, rejected 2" in result.output
     with services.sessions() as s:
         coord = s.scalar(select(Staff).where(Staff.role == "coordinator"))
     assert coord.site_id is None and coord.telegram_user_id == 4242
@@ -158,11 +162,11 @@ def test_rescheduled_appointment_keeps_its_security_code(run, samples, services,
     import_samples(run, samples)
     first = (samples / "appointments.csv").read_text(encoding="utf-8").splitlines()[1]
     ref = first.split(",")[0]
-    moved = first.replace("2021-01-16", "2021-01-18")
+    moved = first.replace(",today,", ",2021-01-18,")
     with services.sessions() as s:
         before = s.scalar(select(Appointment).join(Beneficiary).where(Beneficiary.ref == ref))
     result = run("import", "appointments", str(write(tmp_path / "a.csv", "ref,site_code,dose,date,slot\n" + moved + "\n")))
-    assert result.output.strip() == "imported 1, unchanged 0, rejected 0"
+    assert result.output.strip() == "appointments: imported 0, updated 1, unchanged 0, rejected 0"
     with services.sessions() as s:
         after = s.get(Appointment, before.id)
     assert str(after.date) == "2021-01-18" and after.security_code == before.security_code
@@ -176,8 +180,8 @@ DOSES = ("ref,dose,vaccine,lot,site_code,administered_at,vaccinator_phone,source
 def test_paper_doses_imported_twice_are_not_duplicated(run, samples, services, tmp_path):
     import_samples(run, samples)
     path = write(tmp_path / "doses.csv", DOSES)
-    assert run("import", "doses", str(path)).output.strip() == "imported 2, unchanged 0, rejected 0"
-    assert run("import", "doses", str(path)).output.strip() == "imported 0, unchanged 2, rejected 0"
+    assert run("import", "doses", str(path)).output.strip() == "doses: imported 2, updated 0, unchanged 0, rejected 0"
+    assert run("import", "doses", str(path)).output.strip() == "doses: imported 0, updated 0, unchanged 2, rejected 0"
     assert count(services, Dose) == 2
     with services.sessions() as s:
         dose = s.scalar(select(Dose).join(Beneficiary).where(Beneficiary.ref == "0700000001"))
@@ -194,7 +198,7 @@ def test_paper_dose_already_reported_by_sms_is_not_duplicated(run, samples, serv
                    site_id=person.site_id, administered_at=datetime(2021, 1, 16, 5, 1, tzinfo=timezone.utc),
                    source="sms"))
     result = run("import", "doses", str(write(tmp_path / "doses.csv", DOSES)))
-    assert result.output.strip() == "imported 1, unchanged 1, rejected 0"
+    assert result.output.strip() == "doses: imported 1, updated 0, unchanged 1, rejected 0"
     assert count(services, Dose) == 2
 
 

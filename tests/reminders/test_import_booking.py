@@ -50,7 +50,7 @@ def test_import_sends_each_person_the_booking_with_date_slot_site_and_code(servi
 
 def test_reimporting_the_same_file_sends_nothing_more(services, district):
     result = run_import(services.sessions, "appointments", district / "appointments.csv")
-    assert result.summary() == "imported 0, unchanged 2, rejected 0"
+    assert result.summary() == "appointments: imported 0, updated 0, unchanged 2, rejected 0"
     assert len(notices(services)) == 2
 
 
@@ -66,7 +66,8 @@ def test_a_new_date_brings_a_new_notice_and_the_planner_drops_the_old_reminders(
         plan(s, ist(date(2021, 3, 3), 9), services.config)  # eve and morning of 4 Mar are written
     path = district / "appointments.csv"
     path.write_text(path.read_text().replace("0700000001,S001,1,2021-03-04", "0700000001,S001,1,2021-03-08"))
-    assert run_import(services.sessions, "appointments", path).summary() == "imported 1, unchanged 1, rejected 0"
+    assert run_import(services.sessions, "appointments", path).summary() == (
+        "appointments: imported 0, updated 1, unchanged 1, rejected 0")
     rahima = [m.body.split(", ")[1] for m in notices(services) if m.recipient == "+919830012345"]
     assert rahima == ["your vaccination is on 4 Mar", "your vaccination is on 8 Mar"]
     with services.transaction() as s:

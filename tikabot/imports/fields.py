@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tikabot.phones import BadPhone, normalise
 
@@ -10,6 +10,9 @@ LANGUAGES = {"en": "en", "english": "en", "bn": "bn", "bengali": "bn", "bangla":
              "বাংলা": "bn", "hi": "hi", "hindi": "hi", "हिंदी": "hi", "हिन्दी": "hi"}
 SLOT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+RELATIVE_DAY = re.compile(r"^(?:(?P<word>tomorrow)|today(?:\+(?P<days>[0-9]{1,4}))?)$")
+MAX_DAYS_AHEAD = 365
+YES_NO = {"": False, "no": False, "false": False, "0": False, "yes": True, "true": True, "1": True}
 
 
 class RowError(ValueError):
@@ -58,11 +61,27 @@ def dose_number(value: str) -> int:
     return int(value)
 
 
-def iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise RowError(f"date {value!r} must be YYYY-MM-DD") from exc
+def booking_date(value: str, today: date) -> date:
+    """An appointment's date: YYYY-MM-DD, or relative to the import day (`today`, `tomorrow`,
+    `today+N` for N up to 365), so a sample file always books a live day."""
+    match = RELATIVE_DAY.match(value.replace(" ", "").lower())
+    if match is None:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise RowError(f"date {value!r} must be YYYY-MM-DD, today, tomorrow or today+N "
+                           f"(N days ahead, at most {MAX_DAYS_AHEAD})") from exc
+    days = 1 if match["word"] else int(match["days"] or 0)
+    if days > MAX_DAYS_AHEAD:
+        raise RowError(f"date {value!r}: today+N books at most {MAX_DAYS_AHEAD} days ahead")
+    return today + timedelta(days=days)
+
+
+def yes_no(value: str, name: str) -> bool:
+    answer = YES_NO.get(value.strip().lower())
+    if answer is None:
+        raise RowError(f"{name} {value!r} must be yes or no")
+    return answer
 
 
 def slot(value: str) -> str:

@@ -1,12 +1,17 @@
 """The five import kinds (CONTRACT §7). Each turns one CSV row into an insert, an update or nothing.
 
-`apply` returns True when the row changed the database and False when it matched what is stored,
-so re-importing a file reports `imported 0, unchanged N`.
+`apply` returns IMPORTED (a new record), UPDATED (a stored record changed) or UNCHANGED (the row
+matched what is stored), so re-importing a file reports `imported 0, updated 0, unchanged N`.
+
+What a person chose over SMS or USSD is theirs, not the registry's: a language set with LANG
+(`language_chosen_at`), an opt-out (STOP; no import column touches it), an appointment they
+confirmed or cancelled (YES/NO: only they set those statuses). A re-import leaves them as they are.
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +22,8 @@ from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 
 ROLES = ("vaccinator", "verifier", "coordinator")
 SOURCES = ("sms", "ussd", "paper", "telegram")
+IMPORTED, UPDATED, UNCHANGED = "imported", "updated", "unchanged"
+CHOSEN = {"language": "language_chosen_at"}  # field -> when its person chose it (None: the registry's)
 
 
 @dataclass
@@ -24,6 +31,7 @@ class Lookups:
     """Per-import caches so a 20,000-row file does not query sites once per row."""
     session: Session
     sites: dict[str, Site] = field(default_factory=dict)
+    today: date = field(default_factory=date.today)  # the import day (TIKABOT_TZ): `today` in a date cell
 
     def site(self, code: str) -> Site:
         code = f.site_code(code)
@@ -51,12 +59,14 @@ def _assign(obj, values: dict) -> bool:
     return changed
 
 
-def _upsert(session: Session, model, key: dict, values: dict) -> bool:
+def _upsert(session: Session, model, key: dict, values: dict) -> str:
     existing = session.scalar(select(model).filter_by(**key))
     if existing is None:
         session.add(model(**key, **values))
-        return True
-    return _assign(existing, values)
+        return IMPORTED
+    kept = {name: value for name, value in values.items()
+            if name not in CHOSEN or getattr(existing, CHOSEN[name], None) is None}
+    return UPDATED if _assign(existing, kept) else UNCHANGED
 
 
 class Sites:
@@ -78,7 +88,7 @@ class StaffKind:
     required = ("phone", "name", "role", "site_code")
 
     @staticmethod
-    def apply(lk: Lookups, row: dict) -> bool:
+    def apply(lk: Lookups, row: dict) -> str:
         role = f.required(row, "role").lower()
         if role not in ROLES:
             raise RowError(f"role {row['role']!r} must be one of {', '.join(ROLES)}")
@@ -99,7 +109,7 @@ class Beneficiaries:
     required = ("ref", "name", "phone", "site_code")
 
     @staticmethod
-    def apply(lk: Lookups, row: dict) -> bool:
+    def apply(lk: Lookups, row: dict) -> str:
         return _upsert(lk.session, Beneficiary, {"ref": f.ref(f.required(row, "ref"))}, {
             "name": f.required(row, "name"), "phone": f.phone(f.required(row, "phone")),
             "language": f.language(row.get("language", ""), "bn"),
@@ -111,11 +121,14 @@ class Appointments:
     required = columns
 
     @staticmethod
-    def apply(lk: Lookups, row: dict) -> bool:
+    def apply(lk: Lookups, row: dict) -> str:
+        """A new date re-books a missed appointment; one the person confirmed or cancelled stays so,
+        and one whose dose is given (done) is history: the file does not move it."""
         person = lk.beneficiary(f.required(row, "ref"))
         dose = f.dose_number(f.required(row, "dose"))
         values = {"site_id": lk.site(f.required(row, "site_code")).id,
-                  "date": f.iso_date(f.required(row, "date")), "slot": f.slot(f.required(row, "slot"))}
+                  "date": f.booking_date(f.required(row, "date"), lk.today),
+                  "slot": f.slot(f.required(row, "slot"))}
         existing = lk.session.scalar(select(Appointment).filter_by(beneficiary_id=person.id, dose_number=dose))
         from tikabot.reminders.booking import announce_booking
 
@@ -123,27 +136,35 @@ class Appointments:
             existing = Appointment(beneficiary_id=person.id, dose_number=dose, status="booked",
                                    security_code=f"{secrets.randbelow(10_000):04d}", **values)
             lk.session.add(existing)
-            changed = True
+            outcome = IMPORTED
+        elif existing.status == "done":
+            return UNCHANGED
         else:
             rescheduled = existing.date != values["date"]
-            changed = _assign(existing, values)
-            if rescheduled and existing.status in ("missed", "cancelled"):
+            outcome = UPDATED if _assign(existing, values) else UNCHANGED
+            if rescheduled and existing.status == "missed":
                 existing.status = "booked"
         announce_booking(lk.session, existing)  # the booking SMS; same date again adds nothing
-        return changed
+        return outcome
 
 
 class Doses:
-    """Paper records: a dose already recorded (by SMS, USSD or an earlier import) is never doubled."""
-    columns = ("ref", "dose", "vaccine", "lot", "site_code", "administered_at", "vaccinator_phone", "source")
+    """Paper records: a dose already recorded (by SMS, USSD or an earlier import) is never doubled.
+
+    An export read back (its extra columns at the end) changes nothing: its doses are on record
+    already, and a row marked voided neither re-creates nor un-voids a dose."""
+    columns = ("ref", "dose", "vaccine", "lot", "site_code", "administered_at", "vaccinator_phone", "source",
+               "voided")
     required = ("ref", "dose", "vaccine", "lot", "site_code", "administered_at")
 
     @staticmethod
-    def apply(lk: Lookups, row: dict) -> bool:
+    def apply(lk: Lookups, row: dict) -> str:
         from tikabot.flows.vaccines import resolve
 
         person = lk.beneficiary(f.required(row, "ref"))
         number = f.dose_number(f.required(row, "dose"))
+        if f.yes_no(row.get("voided", ""), "voided"):
+            return UNCHANGED  # an undone dose: nothing to record
         vaccine = resolve(f.required(row, "vaccine"))
         if vaccine is None:
             raise RowError(f"vaccine {row['vaccine']!r} is not known")
@@ -163,10 +184,11 @@ class Doses:
         existing = next((d for d in others if d.dose_number == number), None)
         if existing is None:
             lk.session.add(Dose(beneficiary_id=person.id, dose_number=number, **values))
-            return True
+            return IMPORTED
         if existing.voided:
-            return _assign(existing, {**values, "voided": False, "voided_at": None})
-        return False
+            _assign(existing, {**values, "voided": False, "voided_at": None})
+            return UPDATED
+        return UNCHANGED
 
 
 KINDS = {"sites": Sites, "staff": StaffKind, "beneficiaries": Beneficiaries,

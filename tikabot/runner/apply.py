@@ -173,7 +173,8 @@ def _check_otp(session: Session, effect: fx.CheckOtp, ctx: Context) -> Reply:
 
 def _set_language(session: Session, effect: fx.SetLanguage, ctx: Context) -> None:
     model = Staff if effect.who == "staff" else Beneficiary
-    session.get(model, effect.record_id).language = effect.lang
+    person = session.get(model, effect.record_id)
+    person.language, person.language_chosen_at = effect.lang, ctx.now  # the person's: imports keep it
 
 
 def _set_opt_out(session: Session, effect: fx.SetOptOut, ctx: Context) -> None:

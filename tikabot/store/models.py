@@ -53,6 +53,7 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(20))  # vaccinator | verifier | coordinator
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     language: Mapped[str] = mapped_column(String(2), default="en")
+    language_chosen_at: Mapped[datetime | None] = mapped_column()  # set by LANG; a re-import keeps the choice
     telegram_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     site: Mapped[Site | None] = relationship()
@@ -65,6 +66,7 @@ class Beneficiary(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20), index=True)
     language: Mapped[str] = mapped_column(String(2), default="bn")
+    language_chosen_at: Mapped[datetime | None] = mapped_column()  # set by LANG; a re-import keeps the choice
     category: Mapped[str] = mapped_column(String(50), default="")
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
