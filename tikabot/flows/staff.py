@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tikabot.clock import short_date
 from tikabot.flows import vaccines
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
@@ -181,7 +180,7 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
         rule = vaccines.resolve(previous.vaccine)
         due = previous.day + timedelta(days=rule.min_interval_days if rule else 0)
         if facts.today < due:
-            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": short_date(due)})], []
+            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": due})], []
     rule = vaccines.resolve(vaccine)
     final = rule is None or number >= rule.doses
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)

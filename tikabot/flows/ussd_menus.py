@@ -16,16 +16,16 @@ in every language. Diagram: ussd_menus.mmd.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
-from tikabot.clock import short_date
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import IssueOtp, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import HYPHENS, REF
-from tikabot.i18n.catalog import LANGUAGES, render
+from tikabot.i18n.catalog import LANGUAGES, localize, render
+from tikabot.i18n.dates import Day, Slot
 from tikabot.i18n.digits import ascii_digits
 
 MAX_SCREEN = 182 - 4  # the gateway's limit less the "CON "/"END " prefix
@@ -139,6 +139,13 @@ def _fit(lines: list[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _shown(name: str, value, lang: str):
+    if isinstance(value, Reply):
+        return render(value.key, lang, **value.params)
+    shown = localize(name, value, lang)
+    return shown if isinstance(shown, (str, int, float)) or shown is None else str(shown)
+
+
 def _text(key: str, params: dict, lang: str) -> str:
     params = {k: render(v.key, lang, **v.params) if isinstance(v, Reply) else v for k, v in params.items()}
     return render(key, lang, **params)
@@ -190,7 +197,8 @@ def _main_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
 def _appointment_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
     ben = facts.beneficiary
     appt = ben.next_appointment
-    return "ussd.appointment", {"name": ben.first_name, "date": short_date(appt.date), "slot": appt.slot,
+    return "ussd.appointment", {"name": ben.first_name, "date": Day(appt.date, facts.sender.today),
+                                "slot": Slot(appt.slot),
                                 "site": appt.site_name, "code": facts.security_code or "-"}
 
 
@@ -198,7 +206,7 @@ _SCREEN_TEXT = {
     "main": _main_text,
     "lang": lambda data, facts: ("ussd.lang_menu", {}),
     "appointment": _appointment_text,
-    "cancel_ask": lambda data, facts: ("ussd.cancel_ask", {"date": data["date"]}),
+    "cancel_ask": lambda data, facts: ("ussd.cancel_ask", {"date": date.fromisoformat(data["date"])}),
     "aefi": lambda data, facts: ("ussd.aefi_ask", {}),
     "dose_ref": lambda data, facts: ("ussd.ask_ref", {}),
     "dose_num": lambda data, facts: ("ussd.ask_dose", {k: data[k] for k in ("ref", "name", "next_dose")}),
@@ -249,8 +257,10 @@ def _apply_move(state: dict, move: _Move | None, facts: MenuFacts) -> Step:
         return Step(state, _text(*move.end, language(state, facts)), move.effects, True)
     if move.pending:
         return Step(state, None, move.effects, False)
-    if move.note:
-        state["data"]["note"] = list(move.note)
+    if move.note:  # kept in the session's state (JSON): its params as the reader reads them
+        key, params = move.note
+        lang = language(state, facts)
+        state["data"]["note"] = [key, {k: _shown(k, v, lang) for k, v in params.items()}]
         state["data"]["next"] = move.next
         state["stack"].append("note")
     elif move.go and move.go != state["stack"][-1]:
@@ -293,7 +303,7 @@ def _ben_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
         appt = ben.next_appointment
         if appt is None:
             return _Move(end=("ussd.no_appointment", {}))
-        return _Move(go="appointment", data={"date": short_date(appt.date)})
+        return _Move(go="appointment", data={"date": appt.date.isoformat()})
     if value == "2":
         return _Move(effects=[IssueOtp(beneficiary_id=ben.id, ref=ben.ref)], pending=True)
     return _Move(go="aefi")

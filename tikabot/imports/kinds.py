@@ -60,7 +60,7 @@ def _upsert(session: Session, model, key: dict, values: dict) -> bool:
 
 
 class Sites:
-    columns = ("code", "name", "district", "state")
+    columns = ("code", "name", "district", "state", "name_en", "name_bn", "name_hi")
     required = ("code", "name")
 
     @staticmethod
@@ -68,7 +68,7 @@ class Sites:
         code = f.site_code(f.required(row, "code"))
         changed = _upsert(lk.session, Site, {"code": code}, {
             "name": f.required(row, "name"), "district": row.get("district", ""),
-            "state": row.get("state", "")})
+            "state": row.get("state", ""), **f.site_names(row)})
         lk.sites.pop(code, None)
         return changed
 
