@@ -15,6 +15,7 @@ from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
 from tikabot.flows.facts import StaffFacts
+from tikabot.flows.keywords import staff_keyword
 from tikabot.flows.parse import HYPHENS, MAX_LOT, REF, Parsed, parse, tokens
 
 GUIDED_MINUTES = 10
@@ -67,7 +68,7 @@ def step(state: dict | None, text: str, facts: StaffFacts, now: datetime) -> Ste
             return _answer(state, text, facts, now)
         if expired:
             return None, [Reply("staff.guided_expired")], []
-    return _command(parsed, facts, now)
+    return _command(parsed, facts, now, text)
 
 
 def _usage(parsed: Parsed) -> Reply:
@@ -94,8 +95,8 @@ def _known() -> str:
     return ", ".join(v.name for v in vaccines.known())
 
 
-def _command(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
-    keyword = parsed.keyword
+def _command(parsed: Parsed, facts: StaffFacts, now: datetime, text: str = "") -> Step:
+    keyword = staff_keyword(parsed.keyword, text)
     if keyword == "DOSE" and parsed.error == "missing_ref":
         return _dose({}, facts, now)
     if parsed.error and not (keyword == "START" and parsed.error == "missing_vaccine" and not parsed.args):

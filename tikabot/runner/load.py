@@ -27,6 +27,7 @@ NEEDS = {  # command -> facts it reads beyond the sender's own
     "START": {"session", "due"},
     "COUNT": {"tally", "due"},
     "END": {"session", "tally"},
+    "STOP": {"session", "tally"},  # বন্ধ / बंद from staff is END (flows.keywords.staff_keyword)
     "UNDO": {"last_dose"},
     "VERIFY": {"beneficiary"},
     "OTP": {"beneficiary"},
