@@ -21,7 +21,7 @@ def test_what_people_type_is_read_as_the_command(text, keyword):
     assert parse(text).keyword == keyword
 
 
-@pytest.mark.parametrize("word", ["COSE", "NOO", "YE", "STO", "hello", "DOSEDOSE", "12345678"])
+@pytest.mark.parametrize("word", ["COSE", "SOTP", "NOO", "YE", "STO", "hello", "DOSEDOSE", "12345678"])
 def test_no_guess_when_a_typo_is_ambiguous_or_the_word_too_short(word):
     """COSE is one edit from CODE (OTP) and DOSE (DOSE): neither is guessed."""
     assert guess(word) is None

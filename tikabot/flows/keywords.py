@@ -5,8 +5,9 @@
 - A phrase alias of two words ("ঠিক আছে") counts as one keyword.
 - A Latin word of at least 4 letters one edit away (a letter missing, added, changed, or two
   neighbours swapped: VERFY, DSOE, DOES) from exactly one command's Latin words is that command.
-  When it is one edit from two commands (COSE: CODE is OTP, DOSE is DOSE) it is not guessed, and
-  short words (YES, NO, OK, END) are never guessed: one letter turns one into another too easily.
+  When it is one edit from two commands (COSE: CODE is OTP, DOSE is DOSE; SOTP: STOP and OTP) it
+  is not guessed, and short words (YES, NO, OK, END) are never guessed: one letter turns one into
+  another too easily.
 """
 from __future__ import annotations
 
@@ -54,16 +55,20 @@ def one_edit(a: str, b: str) -> bool:
 @cache
 def _latin_words() -> tuple[tuple[str, str], ...]:
     return tuple((alias, canonical) for alias, canonical in keyword_aliases().items()
-                 if alias.isascii() and alias.isalpha() and len(alias) >= MIN_GUESS)
+                 if alias.isascii() and alias.isalpha())
 
 
 def guess(word: str) -> str | None:
-    """The one command a Latin word is a typo of, or None."""
+    """The one command a Latin word is a typo of, or None. Every Latin alias counts against a
+    guess (SOTP is one edit from STOP and from OTP: no guess), but only one of at least
+    MIN_GUESS letters can be guessed."""
     folded = fold(word)
     if len(folded) < MIN_GUESS or not (folded.isascii() and folded.isalpha()):
         return None
-    found = {canonical for alias, canonical in _latin_words() if one_edit(folded, alias)}
-    return found.pop() if len(found) == 1 else None
+    near = [(alias, canonical) for alias, canonical in _latin_words() if one_edit(folded, alias)]
+    if len({canonical for _, canonical in near}) != 1 or all(len(alias) < MIN_GUESS for alias, _ in near):
+        return None
+    return near[0][1]
 
 
 def command_word(word: str) -> str | None:
