@@ -11,8 +11,6 @@
 """
 from __future__ import annotations
 
-from functools import cache
-
 from tikabot.i18n.catalog import fold, keyword_aliases
 
 MIN_GUESS = 4  # letters, in the word typed and in the word it may be taken for
@@ -22,9 +20,21 @@ def exact(word: str) -> str | None:
     return keyword_aliases().get(fold(word))
 
 
+_memo: dict = {}
+
+
+def _derived(name: str, build):
+    """A table built from keyword_aliases(), rebuilt when the catalogs are read again."""
+    aliases = keyword_aliases()
+    found = _memo.get(name)
+    if found is None or found[0] is not aliases:
+        found = _memo[name] = (aliases, build(aliases))
+    return found[1]
+
+
 def phrases() -> dict[str, str]:
     """Aliases of more than one word (folded, single-spaced) -> canonical keyword."""
-    return {alias: canonical for alias, canonical in keyword_aliases().items() if " " in alias}
+    return _derived("phrases", lambda aliases: {a: c for a, c in aliases.items() if " " in a})
 
 
 def leading_phrase(text: str) -> tuple[str, str] | None:
@@ -52,10 +62,9 @@ def one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
-@cache
 def _latin_words() -> tuple[tuple[str, str], ...]:
-    return tuple((alias, canonical) for alias, canonical in keyword_aliases().items()
-                 if alias.isascii() and alias.isalpha())
+    return _derived("latin", lambda aliases: tuple((a, c) for a, c in aliases.items()
+                                                   if a.isascii() and a.isalpha()))
 
 
 def guess(word: str) -> str | None:

@@ -21,10 +21,14 @@ def numbering_system(lang: str) -> str:
     return Locale.parse(lang).default_numbering_system
 
 
+@cache
+def _table(lang: str) -> dict:
+    return str.maketrans("0123456789", DIGITS.get(numbering_system(lang), DIGITS["latn"]))
+
+
 def native_digits(text: str, lang: str) -> str:
     """text with its ASCII digits written in lang's digits."""
-    digits = DIGITS.get(numbering_system(lang), DIGITS["latn"])
-    return text.translate(str.maketrans("0123456789", digits))
+    return text.translate(_table(lang))
 
 
 def number(value: int, lang: str) -> str:
