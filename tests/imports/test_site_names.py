@@ -33,7 +33,7 @@ def test_the_samples_carry_three_names_and_import_them(run, examples_dir, servic
     assert run("import", "sites", str(examples_dir / "sites.csv")).exit_code == 0
     site = _site(services, "S002")
     assert (site.name_en, site.name_bn, site.name_hi) == (
-        "Basirhat Health Centre 1", "বসিরহাট স্বাস্থ্যকেন্দ্র 1", "बसीरहाट स्वास्थ्य केंद्र 1")
+        "Basirhat Health Centre 1", "বসিরহাট স্বাস্থ্যকেন্দ্র ১", "बसीरहाट स्वास्थ्य केंद्र 1")
 
 
 def test_an_english_name_that_sms_cannot_carry_plainly_is_rejected(run, services, tmp_path):

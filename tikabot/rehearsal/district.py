@@ -10,6 +10,8 @@ from datetime import date
 
 import phonenumbers
 
+from tikabot.i18n.numbers import native_digits
+
 BN_GIVEN = ["অমিত", "সুমিতা", "রাজেশ", "মৌমিতা", "সুব্রত", "অনন্যা", "দেবাশিস", "পারমিতা", "সৌরভ", "রুমা",
             "তাপস", "শর্মিষ্ঠা", "অরিজিৎ", "মধুমিতা", "প্রসেনজিৎ", "ঋতুপর্ণা", "কৌশিক", "সঙ্গীতা", "বিশ্বজিৎ", "নন্দিনী"]
 BN_FAMILY = ["বন্দ্যোপাধ্যায়", "চট্টোপাধ্যায়", "মুখোপাধ্যায়", "দাস", "ঘোষ", "বসু", "সেন", "মণ্ডল", "রায়", "সরকার",
@@ -72,7 +74,7 @@ def make_district(sites: int = 3, beneficiaries: int = 50, day: date | None = No
 def _site(i: int) -> dict:
     names = dict(zip(("bn", "en", "hi"), PLACES[i % len(PLACES)]))
     number = i // len(PLACES) + 1
-    named = {lang: f"{names[lang]} {CENTRE[lang]} {number}" for lang in names}
+    named = {lang: f"{names[lang]} {CENTRE[lang]} {native_digits(str(number), lang)}" for lang in names}
     return {"code": f"S{i + 1:03d}", "name": named["bn"], "district": "উত্তর ২৪ পরগনা", "state": "West Bengal",
             "name_en": named["en"], "name_bn": named["bn"], "name_hi": named["hi"]}
 
