@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, local_at, local_date
+from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import (
     AdverseEvent, Appointment, AuditLog, Beneficiary, OutboundMessage, Site, Staff, VaccinationSession,
@@ -55,7 +56,7 @@ def alert_severe_aefi(session: Session, event: AdverseEvent) -> list[OutboundMes
     ref = session.scalar(select(Beneficiary.ref).where(Beneficiary.id == event.beneficiary_id))
     site = session.get(Site, event.site_id) if event.site_id else None
     return alert_coordinators(session, key=f"aefi-{event.id}", template="alert.aefi_severe",
-                              params={"site": site.name if site else "?", "ref": ref, "note": event.note or "-"},
+                              params={"site": place_name(site) if site else "?", "ref": ref, "note": event.note or "-"},
                               priority="otp")
 
 

@@ -1,7 +1,11 @@
-"""`tikabot templates check`: every template in every language, its encoding and segment count.
+"""`tikabot templates check`: every template in every language, its encoding, segments and cost.
 
-Rendered with realistic worst-case sample values (tikabot/i18n/samples.py). Exit status 1 when a
-template that must fit one SMS (the OTP) needs more, or when a translation cannot be rendered.
+Rendered with the longest real values when there is a database (site names in each reader's
+language, first names: tikabot/templates_values.py), else with realistic worst-case samples
+(tikabot/i18n/samples.py). With a database, each row also says how many of that message a day
+sends (the outbox's last 7 days) and what they cost (segments x messages x --price). Exit status 1
+when a template that must fit one SMS (the OTP) needs more in any language, or when a
+translation cannot be rendered.
 """
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from dataclasses import dataclass
 from tikabot.i18n.catalog import LANGUAGES, all_keys, render
 from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.samples import ONE_SEGMENT_KEYS, sample_params
+
+PRICE = 0.20  # per SMS segment; the default is a typical Indian DLT route price in rupees
 
 
 @dataclass(frozen=True)
@@ -20,32 +26,69 @@ class Row:
     segments: int
     units: int
     problem: str = ""
+    per_day: float | None = None  # messages a day, when a database tells
+    cost_day: float | None = None
 
 
-def check_templates() -> list[Row]:
+def check_templates(real=None, price: float = PRICE) -> list[Row]:
+    """One row per template and language; `real` (templates_values.RealValues) replaces the samples
+    with the database's longest values and adds the day's volume and cost."""
     rows = []
     for key in all_keys():
         for lang in LANGUAGES:
+            params = sample_params(key, lang)
+            if real is not None:
+                params.update({k: v for k, v in real.params.items() if k in params})
             try:
-                text = render(key, lang, **sample_params(key, lang))
+                text = render(key, lang, **params)
             except (KeyError, ValueError, IndexError) as exc:
                 rows.append(Row(key, lang, "-", 0, 0, f"cannot render: {exc}"))
                 continue
             info = sms_info(text)
             problem = "must fit one SMS" if key in ONE_SEGMENT_KEYS and info.segments > 1 else ""
-            rows.append(Row(key, lang, info.encoding, info.segments, info.units, problem))
+            per_day = None if real is None else real.per_day.get((key, lang), 0.0)
+            cost = None if per_day is None else per_day * info.segments * price
+            rows.append(Row(key, lang, info.encoding, info.segments, info.units, problem, per_day, cost))
     return rows
 
 
-def report(rows: list[Row]) -> tuple[list[str], bool]:
-    lines = [f"{'template':32} {'lang':4} {'encoding':8} {'seg':>3} {'units':>5}  problem"]
-    lines += [f"{r.key:32} {r.lang:4} {r.encoding:8} {r.segments:>3} {r.units:>5}  {r.problem}" for r in rows]
+def report(rows: list[Row], described: str = "measured with sample values (no database)") -> tuple[list[str], bool]:
+    volume = any(r.per_day is not None for r in rows)
+    head = f"{'template':32} {'lang':4} {'encoding':8} {'seg':>3} {'units':>5}"
+    lines = [head + (f" {'msgs/day':>8} {'cost/day':>9}" if volume else "") + "  problem"]
+    for r in rows:
+        line = f"{r.key:32} {r.lang:4} {r.encoding:8} {r.segments:>3} {r.units:>5}"
+        if volume:
+            line += f" {r.per_day or 0:>8.1f} {r.cost_day or 0:>9.2f}"
+        lines.append(f"{line}  {r.problem}")
     bad = [r for r in rows if r.problem]
+    lines.append(described)
+    if volume:
+        total = sum(r.cost_day or 0 for r in rows)
+        segments = sum((r.per_day or 0) * r.segments for r in rows)
+        lines.append(f"a day: {segments:.0f} segments, cost {total:.2f}")
     lines.append(f"{len(rows)} templates checked, {len(bad)} problems")
     return lines, not bad
 
 
 import click  # noqa: E402  (the command line part, kept below the pure check)
+
+
+def _real_values():
+    """The database's values, or None when there is none (a CI run): never creates one."""
+    from tikabot import clock
+    from tikabot.cli import _config
+    from tikabot.store.db import make_engine
+    from tikabot.templates_values import database_exists, read
+
+    config = _config()
+    if not database_exists(config.database_url):
+        return None
+    engine = make_engine(config.database_url)
+    try:
+        return read(engine, clock.now())
+    finally:
+        engine.dispose()
 
 
 @click.group("templates")
@@ -55,9 +98,14 @@ def templates() -> None:
 
 @templates.command("check")
 @click.option("--quiet", is_flag=True, help="Print only problems and the summary.")
-def check(quiet: bool) -> None:
-    """Encoding and segments of every template in en/bn/hi; exit 1 if an OTP needs more than one SMS."""
-    lines, ok = report(check_templates())
-    for line in lines if not quiet else [l for l in lines[1:] if l.rstrip().endswith(("SMS", "problems")) or "cannot" in l]:
+@click.option("--samples", is_flag=True, help="Measure with the sample values even when there is a database.")
+@click.option("--price", type=float, default=PRICE, show_default=True, help="Price of one SMS segment.")
+def check(quiet: bool, samples: bool, price: float) -> None:
+    """Encoding, segments and cost of every template in en/bn/hi; exit 1 if an OTP needs more than one SMS."""
+    real = None if samples else _real_values()
+    lines, ok = report(check_templates(real, price), *([real.described] if real else []))
+    summary = ("SMS", "problems", "database)", "beneficiaries")
+    for line in lines if not quiet else [l for l in lines[1:] if l.rstrip().endswith(summary) or "cannot" in l
+                                         or l.startswith("a day:")]:
         click.echo(line)
     raise SystemExit(0 if ok else 1)

@@ -34,5 +34,6 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def short_date(day: date) -> str:
-    """'10 Mar': the date in every message, with the same month names whatever the machine's locale."""
+    """'10 Mar', whatever the machine's locale. Messages show dates through the catalogs instead, in
+    the reader's language (tikabot.i18n.dates)."""
     return f"{day.day} {MONTHS[day.month - 1]}"

@@ -8,6 +8,7 @@ import pytest
 from tikabot.flows import beneficiary
 from tikabot.flows.effects import Reply, SetAppointmentStatus, SetLanguage, SetOptOut
 from tikabot.flows.facts import AppointmentFact, BeneficiaryFact, SenderFacts
+from tikabot.i18n.dates import Day, Slot
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
 APPT = AppointmentFact(id=11, dose_number=1, date=date(2025, 6, 14), slot="09:00-11:00", site_name="Kalyani PHC",
@@ -16,15 +17,15 @@ BEN = BeneficiaryFact(id=7, ref="12345678", name="Rahima Khatun", phone="+919830
                       site_name="Kalyani PHC", next_appointment=APPT)
 WITH = SenderFacts(phone=BEN.phone, language="bn", today=date(2025, 6, 12), beneficiary=BEN)
 STRANGER = SenderFacts(phone="+919830099999", language="en", today=date(2025, 6, 12))
-WHEN = {"date": "14 Jun", "slot": "09:00-11:00", "site": "Kalyani PHC"}
+WHEN = {"date": Day(date(2025, 6, 14), date(2025, 6, 12)), "slot": Slot("09:00-11:00"), "site": "Kalyani PHC"}
 
 
 @pytest.mark.parametrize("text, facts, replies, effects", [
     ("YES", WITH, [Reply("ben.confirmed", WHEN)], [SetAppointmentStatus(11, "confirmed")]),
     ("১", WITH, [Reply("ben.confirmed", WHEN)], [SetAppointmentStatus(11, "confirmed")]),
     ("হ্যাঁ", WITH, [Reply("ben.confirmed", WHEN)], [SetAppointmentStatus(11, "confirmed")]),
-    ("no", WITH, [Reply("ben.cancelled", {"date": "14 Jun"})], [SetAppointmentStatus(11, "cancelled")]),
-    ("नहीं", WITH, [Reply("ben.cancelled", {"date": "14 Jun"})], [SetAppointmentStatus(11, "cancelled")]),
+    ("no", WITH, [Reply("ben.cancelled", {"date": date(2025, 6, 14)})], [SetAppointmentStatus(11, "cancelled")]),
+    ("नहीं", WITH, [Reply("ben.cancelled", {"date": date(2025, 6, 14)})], [SetAppointmentStatus(11, "cancelled")]),
     ("YES", STRANGER, [Reply("ben.no_appointment")], []),
     ("STOP", WITH, [Reply("ben.opted_out")], [SetOptOut(7, True)]),
     ("বন্ধ", WITH, [Reply("ben.opted_out")], [SetOptOut(7, True)]),

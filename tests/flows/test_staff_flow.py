@@ -103,7 +103,7 @@ def test_duplicate_dose_is_not_recorded_twice():
 
 def test_dose_two_too_early_and_wrong_vaccine():
     early = RAHIMA.__class__(**{**RAHIMA.__dict__, "doses": (dose_fact(1, days_ago=10),)})
-    run([("DOSE 12345678", 0, [Reply("staff.dose2_too_early", {"ref": "12345678", "due_date": "30 Jun"})], [])],
+    run([("DOSE 12345678", 0, [Reply("staff.dose2_too_early", {"ref": "12345678", "due_date": date(2025, 6, 30)})], [])],
         f=facts(beneficiary=early))
     other = RAHIMA.__class__(**{**RAHIMA.__dict__, "doses": (dose_fact(1, vaccine="COVAXIN"),)})
     run([("DOSE 12345678 2", 0, [Reply("staff.wrong_vaccine", {"ref": "12345678", "vaccine": "COVAXIN"})], [])],

@@ -42,9 +42,9 @@ def notices(services):
 def test_import_sends_each_person_the_booking_with_date_slot_site_and_code(services, district):
     sent = notices(services)
     assert [m.recipient for m in sent] == ["+919830012345", "+919830012346"]
-    assert sent[0].body.startswith("Dear Rahima, your vaccination is on 4 Mar, 09:00-11:00 at Kalyani PHC. "
+    assert sent[0].body.startswith("Dear Rahima, your vaccination is on 4 Mar, 9-11 am at Kalyani PHC. "
                                    "Security code ")
-    assert sent[1].language == "bn" and "11:00-13:00" in sent[1].body
+    assert sent[1].language == "bn" and "সকাল ১১টা–দুপুর ১টা" in sent[1].body
     assert all(m.priority == "bulk" and m.not_before is None for m in sent)  # 16:30 IST: not quiet
 
 

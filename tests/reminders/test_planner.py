@@ -26,9 +26,9 @@ def test_evening_and_morning_reminders_are_stored_in_utc_for_local_times(world, 
     assert morning.expires_at == datetime(2021, 3, 10, 5, 30, tzinfo=timezone.utc)  # 11:00 IST, end of slot
     assert eve.idempotency_key == f"appt-{appt}-eve-2021-03-10"
     assert (eve.priority, eve.appointment_id, eve.beneficiary_id) == ("bulk", appt, who)
-    assert eve.body == ("Dear Rahima, your vaccination is tomorrow, 10 Mar, 09:00-11:00 at Kalyani PHC. "
+    assert eve.body == ("Dear Rahima, your vaccination is tomorrow, 10 Mar, 9-11 am at Kalyani PHC. "
                         "Security code 4821. Please bring your ID.")
-    assert morning.body.startswith("Your vaccination is today, 09:00-11:00 at Kalyani PHC. Security code 4821.")
+    assert morning.body.startswith("Your vaccination is today, 9-11 am at Kalyani PHC. Security code 4821.")
 
 
 def test_running_the_planner_twice_or_again_later_writes_nothing_twice(world):
@@ -51,7 +51,7 @@ def test_reminders_are_in_the_beneficiarys_language(world):
     world.plan(ist(DAY - timedelta(days=1), 10))
     eve = next(m for m in world.messages() if m.template == "appt.reminder_eve")
     assert eve.language == "bn" and eve.encoding == "UCS-2"
-    assert eve.body.startswith("নমস্কার মৌমিতা, আগামীকাল 10 Mar")
+    assert eve.body.startswith("নমস্কার মৌমিতা, আগামীকাল ১০ মার্চ আপনার টিকা: সকাল ৯টা–১১টা")
 
 
 def test_first_planned_after_the_slot_ended_nothing_goes(world):
@@ -168,8 +168,8 @@ def test_missed_appointment_gets_one_rebooking_message_the_next_morning(world, s
     missed = [m for m in world.messages() if m.template == "appt.missed"]
     assert len(missed) == 1
     assert missed[0].not_before.astimezone(IST).strftime("%d %H:%M") == "11 10:00"
-    assert missed[0].body == ("Dear Rahima, you missed your vaccination on 10 Mar. "
-                              "For a new date, contact your health worker.")
+    assert missed[0].body == ("Dear Rahima, your vaccination on 10 Mar did not take place. "
+                              "You can still get it: ask your health worker for a new date.")
     with services.sessions() as s:
         assert s.get(Appointment, appt).status == "missed"
 

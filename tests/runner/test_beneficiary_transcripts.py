@@ -7,10 +7,12 @@ from runner_world import AMIT_PHONE, STRANGER, VACCINATOR, transcript
 from tikabot.store.models import Appointment, Beneficiary, InboundMessage
 from tikabot.runner.guards import RATE_LIMITS
 
+PAUSE = "No more automatic replies for 10 minutes. YES, NO and STOP still work."
+
 
 def test_yes_no_stop_start(say, world):
     transcript(say, AMIT_PHONE, [
-        ("yes", "Thank you. Your vaccination is confirmed: 14 Jun, 11:00-13:00 at Barasat SDH."),
+        ("yes", "Thank you. Your appointment is confirmed: 14 Jun, 11 am-1 pm at Barasat SDH."),
         ("STOP", "You will get no more reminders. Codes and confirmations still come. Send START to get reminders again."),
     ])
     with world.transaction() as s:
@@ -19,7 +21,7 @@ def test_yes_no_stop_start(say, world):
     transcript(say, AMIT_PHONE, [
         ("START", "Reminders are on again. Send STOP to turn them off."),
         ("2", "Your appointment on 14 Jun is cancelled. To book again, contact your health worker."),
-        ("YES", "You have no upcoming appointment. Please contact your health worker."),
+        ("YES", "You have no upcoming appointment. Please contact your health worker.\n" + PAUSE),  # 5th reply
     ])
     with world.transaction() as s:
         assert s.scalar(select(Appointment.status).where(Appointment.security_code == "8765")) == "cancelled"
@@ -35,6 +37,8 @@ def test_unregistered_phone_gets_help_in_the_language_of_its_text(say):
 def test_loop_guard_stops_after_five_automatic_replies(say, world):
     replies = [say(STRANGER, f"auto-reply {i}", minutes=i) for i in range(7)]
     assert all(replies[:5]) and replies[5:] == [None, None]
+    assert not any(PAUSE in r for r in replies[:4])
+    assert replies[4].endswith("\n" + PAUSE)  # the last reply says why no more come
     assert say(AMIT_PHONE, "hello") is not None  # counted per sender
     with world.transaction() as s:  # nothing accepted is lost: every message is recorded
         assert len(s.scalars(select(InboundMessage).where(InboundMessage.sender == STRANGER)).all()) == 7

@@ -16,7 +16,7 @@ from runner_world import NOW
 
 def test_day_at_a_site(say, world):
     transcript(say, VACCINATOR, [
-        ("START CS 4120Z025", "Session open: COVISHIELD lot 4120Z025. Due today: 1. Send DOSE <REF> for each dose."),
+        ("START CS 4120Z025", "Session open: COVISHIELD lot 4120Z025. 1 person due today. Send DOSE <REF> for each dose."),
         ("DOSE 12345678", "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025. Today: 1."),
         ("DOSE 34567890", "Recorded: 34567890 Lata, dose 2, COVISHIELD lot 4120Z025. Today: 2."),
         ("COUNT", "Kalyani PHC today: dose 1: 1, dose 2: 1, total 2. Due 1, remaining 0."),
@@ -31,7 +31,7 @@ def test_day_at_a_site(say, world):
         assert s.scalar(select(VaccinationSession)).closed_at is not None
         sent = {m.template: m for m in s.scalars(select(OutboundMessage))}
     assert sent["dose.confirmation"].recipient == RAHIMA_PHONE
-    assert "10 Jul" in sent["dose.confirmation"].body and sent["dose.confirmation"].language == "bn"
+    assert "১০ জুলাই" in sent["dose.confirmation"].body and sent["dose.confirmation"].language == "bn"
     final = sent["dose.confirmation_final"]
     assert final.language == "hi" and "Lata" in final.body and "COVISHIELD" in final.body
     assert sent["alert.session_closed"].recipient == COORDINATOR
@@ -86,8 +86,8 @@ def test_guided_dose_and_timeout(say, world):
 
 def test_undo_inside_and_outside_the_window_and_record_again(say, world):
     say(VACCINATOR, "DOSE 12345678 CS L1")
-    assert say(VACCINATOR, "UNDO", minutes=14) == "Undone: 12345678 dose 1 is removed."
-    assert say(VACCINATOR, "UNDO", minutes=14) == "Nothing to undo."
+    assert say(VACCINATOR, "UNDO", minutes=14) == "Removed from the record: 12345678 dose 1."
+    assert say(VACCINATOR, "UNDO", minutes=14) == "No dose to undo."
     assert say(VACCINATOR, "DOSE 12345678 CX L2", minutes=15) == (
         "Recorded: 12345678 Rahima, dose 1, COVAXIN lot L2. Today: 1.")
     assert say(VACCINATOR, "UNDO", minutes=31) == (
@@ -99,7 +99,7 @@ def test_undo_inside_and_outside_the_window_and_record_again(say, world):
 
 def test_bengali_staff_with_bengali_digits_and_hindi_staff_with_hindi_keywords(say):
     reply = say(BN_STAFF, "ডোজ ১২৩৪৫৬৭৮ ১ কোভিশিল্ড L1")
-    assert reply.startswith("নথিভুক্ত: 12345678 Rahima, ডোজ 1, COVISHIELD লট L1।")  # in Bengali, codes in ASCII
+    assert reply.startswith("নথিভুক্ত: 12345678 Rahima, ডোজ ১, COVISHIELD লট L1।")  # Bengali digits, codes in ASCII
     count = say(HI_STAFF, "गिनती")
     assert "Kalyani PHC" in count and any("\u0900" <= ch <= "\u097f" for ch in count)
 

@@ -1,20 +1,23 @@
 """Beneficiary menus walked end to end in every language, through POST /ussd."""
 import pytest
+
+from tikabot.flows.ussd_menus import nav
 from ussd_world import BENEFICIARY, STRANGER, rows, screen
 
 from tikabot.phones import mask
 from tikabot.store.models import AdverseEvent, Appointment, Beneficiary, OutboundMessage
 
-# language -> (first name, appointment date, slot, site, security code)
-BOOKED = {"en": ("Amit", "14 Jun", "11:00-13:00", "Barasat SDH", "8765"),
-          "bn": ("Rahima", "12 Jun", "09:00-11:00", "Kalyani PHC", "4321"),
-          "hi": ("Lata", "12 Jun", "09:00-11:00", "Kalyani PHC", "5555")}
+# language -> (first name, appointment date, slot, site, security code), as the screens show them
+BOOKED = {"en": ("Amit", "14 Jun", "11 am-1 pm", "Barasat SDH", "8765"),
+          "bn": ("Rahima", "আজ", "সকাল ৯টা–১১টা", "Kalyani PHC", "4321"),
+          "hi": ("Lata", "आज", "सुबह 9–11 बजे", "Kalyani PHC", "5555")}
+CANCEL_DATE = {"en": "14 Jun", "bn": "১২ জুন", "hi": "12 जून"}  # "on {date}": the date, not "today"
 LANGS = ["en", "bn", "hi"]
 
 
 def _appointment(lang):
     name, date, slot, site, code = BOOKED[lang]
-    return "CON " + screen("ussd.appointment", lang, "0 Back", name=name, date=date, slot=slot, site=site, code=code)
+    return "CON " + screen("ussd.appointment", lang, nav(lang, "back"), name=name, date=date, slot=slot, site=site, code=code)
 
 
 def _status(world, lang):
@@ -37,8 +40,8 @@ def test_cancel_asks_first_and_back_keeps_it(world, phone, lang):
     p = phone(BENEFICIARY[lang])
     p.dial()
     p.press("1")
-    date = BOOKED[lang][1]
-    assert p.press("2") == "CON " + screen("ussd.cancel_ask", lang, "0 Back", date=date)
+    date = CANCEL_DATE[lang]
+    assert p.press("2") == "CON " + screen("ussd.cancel_ask", lang, nav(lang, "back"), date=date)
     assert p.press("0") == _appointment(lang)
     assert _status(world, lang) == ["booked"]
     p.press("2")
@@ -63,7 +66,7 @@ def test_get_a_verification_code(world, phone, lang):
 def test_report_a_side_effect(world, phone, lang, choice, severity):
     p = phone(BENEFICIARY[lang])
     p.dial()
-    assert p.press("3") == "CON " + screen("ussd.aefi_ask", lang, "0 Back")
+    assert p.press("3") == "CON " + screen("ussd.aefi_ask", lang, nav(lang, "back"))
     assert p.press(choice) == "END " + screen(f"ussd.aefi_{severity.lower()}", lang)
     [event] = rows(world, AdverseEvent)
     assert (event.severity, event.source, event.reported_by) == (severity, "ussd", BENEFICIARY[lang])
@@ -74,7 +77,7 @@ def test_change_language(world, phone, lang):
     choice, new = {"en": ("2", "bn"), "bn": ("3", "hi"), "hi": ("1", "en")}[lang]
     p = phone(BENEFICIARY[lang])
     p.dial()
-    assert p.press("4") == "CON " + screen("ussd.lang_menu", lang, "0 Back")
+    assert p.press("4") == "CON " + screen("ussd.lang_menu", lang, nav(lang, "back"))
     assert p.press(choice) == "CON " + screen("ussd.ben_menu", new)
     [ben] = rows(world, Beneficiary, Beneficiary.phone == BENEFICIARY[lang])
     assert ben.language == new
@@ -83,7 +86,7 @@ def test_change_language(world, phone, lang):
 def test_a_stranger_sees_the_menu_and_is_told_to_register(world, phone):
     p = phone(STRANGER)
     assert p.dial() == "CON " + screen("ussd.ben_menu", "en")
-    assert p.press("4") == "CON " + screen("ussd.lang_menu", "en", "0 Back")
+    assert p.press("4") == "CON " + screen("ussd.lang_menu", "en", nav("en", "back"))
     assert p.press("2") == "CON " + screen("ussd.ben_menu", "bn")  # for this session
     assert p.press("1") == "END " + screen("ussd.not_registered", "bn")
 

@@ -2,6 +2,8 @@
 from twilio.request_validator import RequestValidator
 from ussd_world import STAFF, rows, screen
 
+from tikabot.flows.ussd_menus import nav
+
 from tikabot.store.models import Dose, OutboundMessage
 
 AUTH_TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"
@@ -38,7 +40,7 @@ def test_sms_first_then_ussd(world, phone, client):
     p = phone(STAFF["hi"])
     for value in (None, "1", "12345678"):
         p.dial() if value is None else p.press(value)
-    assert p.press("1") == "CON " + screen("ussd.dose_duplicate", "hi", "0 Back 00 Menu", ref="12345678", dose=1)
+    assert p.press("1") == "CON " + screen("ussd.dose_duplicate", "hi", nav("hi", "back", "menu"), ref="12345678", dose=1)
     [dose] = rows(world, Dose, Dose.source.in_(("sms", "ussd")))
     assert dose.source == "sms"
     assert [m.template for m in rows(world, OutboundMessage)] == ["dose.confirmation"]
@@ -49,6 +51,6 @@ def test_sms_arriving_between_ussd_confirm_screen_and_yes(world, phone, client):
     for value in (None, "1", "12345678", "1", "1", "L9"):
         p.dial() if value is None else p.press(value)
     sms(client, STAFF["bn"], "DOSE 12345678 1 COVISHIELD L9", "SM" + "c" * 32)
-    assert p.press("1") == "CON " + screen("ussd.dose_duplicate", "en", "0 Back 00 Menu", ref="12345678", dose=1)
+    assert p.press("1") == "CON " + screen("ussd.dose_duplicate", "en", nav("en", "back", "menu"), ref="12345678", dose=1)
     [dose] = rows(world, Dose, Dose.source.in_(("sms", "ussd")))
     assert dose.source == "sms"

@@ -6,7 +6,7 @@ import pytest
 from tikabot.flows import ussd_menus
 from tikabot.flows.effects import RecordDose, Recipient
 from tikabot.flows.facts import BeneficiaryFact, SessionFact, StaffFacts
-from tikabot.flows.ussd_menus import MAX_SCREEN, NAV_BACK, NAV_MENU, MenuFacts, step, vaccine_page
+from tikabot.flows.ussd_menus import MAX_SCREEN, MenuFacts, nav, step, vaccine_page
 from tikabot.i18n.catalog import LANGUAGES, all_keys, render
 from tikabot.i18n.samples import sample_params
 
@@ -16,11 +16,18 @@ NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_screen_fits_with_its_menu_lines(lang):
-    extra = max(len("\n" + render("ussd.next_dose", code) + f"\n{NAV_BACK} {NAV_MENU}") for code in LANGUAGES)
+    extra = len("\n" + render("ussd.next_dose", lang) + "\n" + nav(lang, "back", "menu"))
     for key in USSD_KEYS:
+        if key.startswith("ussd.nav_"):
+            continue
         text = render(key, lang, **sample_params(key, lang))
         assert len(text) + extra <= MAX_SCREEN, (key, lang, len(text) + extra)
-        assert "0 Back" not in text and "00 Menu" not in text, key  # added by the code, in ASCII
+        assert nav(lang, "back") not in text and nav(lang, "menu") not in text, key  # added by the code
+
+
+@pytest.mark.parametrize("lang, line", [("en", "0 Back 00 Menu"), ("bn", "0 পিছনে 00 মেনু"), ("hi", "0 पीछे 00 मेनू")])
+def test_the_navigation_line_is_in_the_readers_language_with_ascii_keys(lang, line):
+    assert nav(lang, "back", "menu") == line
 
 
 def test_pick_vaccine_header_fits_its_budget():
@@ -32,11 +39,12 @@ def test_a_long_vaccine_list_is_paginated_with_more_and_back():
     names = tuple(f"VACCINE{n:02d}-LONGNAME" for n in range(1, 31))
     seen, page = [], 0
     while True:
-        text, shown = vaccine_page(render("ussd.pick_vaccine", "bn"), names, page)
+        text, shown = vaccine_page(render("ussd.pick_vaccine", "bn"), names, page, "bn")
         assert len(text) <= MAX_SCREEN and shown
+        assert shown == vaccine_page("", names, page, "en")[1]  # the same choices in every language
         seen += [name for _, name in shown]
-        if not text.endswith("98 More"):
-            assert text.endswith("0 Back")
+        if not text.endswith("98 আরও"):
+            assert text.endswith("0 পিছনে")
             break
         page += 1
     assert tuple(seen) == names and page > 0

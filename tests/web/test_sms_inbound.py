@@ -52,7 +52,7 @@ CASES = [
     ("valid dose", "staff_dose", "public", "", 200, "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025",
      (1, 1)),
     ("bengali body", "staff_dose_bengali", "public", "", 200, "12345678", (1, 1)),
-    ("beneficiary yes in bengali", "beneficiary_yes", "public", "", 200, "5 Jan", (1, 0)),
+    ("beneficiary yes in bengali", "beneficiary_yes", "public", "", 200, "৫ জানুয়ারি, সকাল ৯টা–১১টা", (1, 0)),
     ("unknown sender", "unknown_sender", "public", "", 200, "You have no upcoming appointment", (1, 0)),
     ("mms without body gets help", "mms_without_body", "public", "", 200, "<Message>", (1, 0)),
     ("behind a proxy with a query", "staff_dose", "public", "site=kal&b=2", 200, "Recorded:", (1, 1)),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tikabot.alerts import alert_manual_mode
 from tikabot.clock import as_utc
 from tikabot.handlers.twilio_sms import will_fail_again
+from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message, dispatch_now
 from tikabot.store.models import AuditLog, OutboundMessage, Site, Staff
 
@@ -58,7 +59,7 @@ def set_manual_mode(session: Session, site: Site, on: bool, by: Staff) -> Manual
     for person in staff:
         add_message(session, key=f"manual-{entry.id}-{person.id}", recipient=person.phone,
                     template="staff.manual_mode" if on else "staff.manual_mode_off",
-                    language=person.language, params={"site": site.name})
+                    language=person.language, params={"site": place_name(site)})
     alert_manual_mode(session, site, on, key=f"manual-{entry.id}")
     return ManualResult(site, changed=True, told=len(staff))
 

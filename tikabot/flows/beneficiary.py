@@ -13,18 +13,19 @@ from datetime import datetime
 from tikabot.flows.effects import Reply, SetAppointmentStatus, SetLanguage, SetOptOut
 from tikabot.flows.facts import SenderFacts
 from tikabot.flows.parse import parse
-from tikabot.clock import short_date
+from tikabot.i18n.dates import Day, Slot
 
 Step = tuple[dict | None, list[Reply], list]
 
 
-def _appointment_params(appt) -> dict:
-    return {"date": short_date(appt.date), "slot": appt.slot, "site": appt.site_name}
+def appointment_params(appt, today) -> dict:
+    """When and where, as the reader says it: 'today'/'tomorrow' in words, the slot by the clock."""
+    return {"date": Day(appt.date, today), "slot": Slot(appt.slot), "site": appt.site_name}
 
 
 def _help(facts: SenderFacts) -> Reply:
     appt = facts.beneficiary.next_appointment if facts.beneficiary else None
-    return Reply("ben.help", _appointment_params(appt)) if appt else Reply("ben.help_no_appt")
+    return Reply("ben.help", appointment_params(appt, facts.today)) if appt else Reply("ben.help_no_appt")
 
 
 def step(state: dict | None, text: str, facts: SenderFacts, now: datetime) -> Step:
@@ -36,9 +37,9 @@ def step(state: dict | None, text: str, facts: SenderFacts, now: datetime) -> St
         if appt is None:
             return None, [Reply("ben.no_appointment")], []
         if keyword == "YES":
-            return None, [Reply("ben.confirmed", _appointment_params(appt))], [
+            return None, [Reply("ben.confirmed", appointment_params(appt, facts.today))], [
                 SetAppointmentStatus(appt.id, "confirmed")]
-        return None, [Reply("ben.cancelled", {"date": short_date(appt.date)})], [
+        return None, [Reply("ben.cancelled", {"date": appt.date})], [
             SetAppointmentStatus(appt.id, "cancelled")]
     if keyword == "STOP":
         return None, [Reply("ben.opted_out")], [SetOptOut(ben.id, True)] if ben else []

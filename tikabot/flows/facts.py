@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from tikabot.i18n.places import PlaceName
+
 
 @dataclass(frozen=True)
 class DoseFact:
@@ -26,7 +28,7 @@ class AppointmentFact:
     dose_number: int
     date: date
     slot: str
-    site_name: str
+    site_name: str | PlaceName  # PlaceName: the name in each reader's language
     status: str
 
 
@@ -38,7 +40,7 @@ class BeneficiaryFact:
     phone: str
     language: str
     site_id: int | None
-    site_name: str
+    site_name: str | PlaceName  # PlaceName: the name in each reader's language
     opted_out: bool = False
     doses: tuple[DoseFact, ...] = ()  # voided ones included
     next_appointment: AppointmentFact | None = None
@@ -74,7 +76,7 @@ class StaffFacts:
     phone: str
     language: str
     site_id: int | None
-    site_name: str
+    site_name: str | PlaceName  # PlaceName: the name in each reader's language
     today: date
     session: SessionFact | None = None
     doses_today: dict = field(default_factory=dict)  # dose number -> live doses at the site today

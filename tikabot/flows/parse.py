@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tikabot.flows import vaccines
+from tikabot.flows.keywords import command_word, leading_phrase
 from tikabot.i18n.catalog import fold, keyword_aliases, language_aliases
 from tikabot.i18n.digits import ascii_digits
 
@@ -204,12 +205,15 @@ def _split_glued(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
 def parse(text: str) -> Parsed:
     """Read one inbound SMS. Never raises."""
     text = _normalise(text)
+    phrase = leading_phrase(text)  # "ঠিক আছে" is one word
+    if phrase is not None:
+        text = " ".join((phrase[0], phrase[1]))
     found = _tokens(text)
     if not found:
         return Parsed(error="empty")
     found = _split_glued(found)
     words = [t for t, _ in found]
-    keyword = _keyword(words[0])
+    keyword = command_word(words[0])  # exact, else a typo one edit away (DSOE, VERFY)
     if keyword is None and len(words) == 1:
         keyword = BARE_REPLIES.get(words[0])
         if keyword is None and len(fold(words[0])) >= 4 and fold(words[0]) in language_aliases():

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tikabot.clock import short_date
 from tikabot.flows import vaccines
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
 from tikabot.flows.facts import StaffFacts
+from tikabot.flows.keywords import staff_keyword
 from tikabot.flows.parse import HYPHENS, MAX_LOT, REF, Parsed, parse, tokens
 
 GUIDED_MINUTES = 10
@@ -68,7 +68,7 @@ def step(state: dict | None, text: str, facts: StaffFacts, now: datetime) -> Ste
             return _answer(state, text, facts, now)
         if expired:
             return None, [Reply("staff.guided_expired")], []
-    return _command(parsed, facts, now)
+    return _command(parsed, facts, now, text)
 
 
 def _usage(parsed: Parsed) -> Reply:
@@ -95,8 +95,8 @@ def _known() -> str:
     return ", ".join(v.name for v in vaccines.known())
 
 
-def _command(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
-    keyword = parsed.keyword
+def _command(parsed: Parsed, facts: StaffFacts, now: datetime, text: str = "") -> Step:
+    keyword = staff_keyword(parsed.keyword, text)
     if keyword == "DOSE" and parsed.error == "missing_ref":
         return _dose({}, facts, now)
     if parsed.error and not (keyword == "START" and parsed.error == "missing_vaccine" and not parsed.args):
@@ -181,7 +181,7 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
         rule = vaccines.resolve(previous.vaccine)
         due = previous.day + timedelta(days=rule.min_interval_days if rule else 0)
         if facts.today < due:
-            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": short_date(due)})], []
+            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": due})], []
     rule = vaccines.resolve(vaccine)
     final = rule is None or number >= rule.doses
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)

@@ -10,27 +10,27 @@ validations, what UNDO may void, what YES confirms) are the SMS flows' own, call
 equivalent SMS command. When an effect's outcome is only known after applying it (a code sent or
 refused, a code checked, a dose another message recorded first), `outcome()` picks the screen.
 
-Every screen is one catalog key plus a navigation line: `0 Back`, `00 Menu`, `98 More` stay ASCII
-in every language. Diagram: ussd_menus.mmd.
+Every screen is one catalog key plus a navigation line in the reader's language (`0 পিছনে`,
+`00 मेनू`, `98 More`): the keys to press stay ASCII. Diagram: ussd_menus.mmd.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
-from tikabot.clock import short_date
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import IssueOtp, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import HYPHENS, REF
-from tikabot.i18n.catalog import LANGUAGES, render
+from tikabot.i18n.catalog import LANGUAGES, localize, render
+from tikabot.i18n.dates import Day, Slot
 from tikabot.i18n.digits import ascii_digits
 
 MAX_SCREEN = 182 - 4  # the gateway's limit less the "CON "/"END " prefix
 BACK, MENU, MORE = "0", "00", "98"
-NAV_BACK, NAV_MENU, NAV_MORE = "0 Back", "00 Menu", "98 More"
+NAV_BACK, NAV_MENU, NAV_MORE = "0 Back", "00 Menu", "98 More"  # English; nav() gives each language's
 HEADER_BUDGET = 40  # characters kept for the header above a list
 LANGUAGE_CHOICES = {"1": "en", "2": "bn", "3": "hi"}
 SEVERITY_CHOICES = {"1": "MINOR", "2": "SEVERE"}
@@ -139,26 +139,40 @@ def _fit(lines: list[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _shown(name: str, value, lang: str):
+    if isinstance(value, Reply):
+        return render(value.key, lang, **value.params)
+    shown = localize(name, value, lang)
+    return shown if isinstance(shown, (str, int, float)) or shown is None else str(shown)
+
+
 def _text(key: str, params: dict, lang: str) -> str:
     params = {k: render(v.key, lang, **v.params) if isinstance(v, Reply) else v for k, v in params.items()}
     return render(key, lang, **params)
 
 
-def vaccine_page(header: str, names: tuple[str, ...], page: int) -> tuple[str, list[tuple[str, str]]]:
+def nav(lang: str, *names: str) -> str:
+    """The navigation line in lang: nav(lang, "back", "menu") -> "0 Back 00 Menu" / "0 পিছনে 00 মেনু"."""
+    return " ".join(render(f"ussd.nav_{name}", lang) for name in names)
+
+
+def vaccine_page(header: str, names: tuple[str, ...], page: int,
+                 lang: str = "en") -> tuple[str, list[tuple[str, str]]]:
     """One page of the vaccine list: (screen, [(choice, name)]); as many as fit, then 98 More.
 
-    Pages are cut the same way in every language (the header gets a fixed budget), so a choice
-    number means the same vaccine whatever the screen's language."""
+    Pages are cut the same way in every language (the header and the navigation line get the
+    budget of the longest language), so a choice number means the same vaccine whatever the
+    screen's language."""
     sizes = _page_sizes(names)
     start = sum(sizes[:page])
     size = sizes[page] if page < len(sizes) else 0
     shown = [(str(start + i + 1), name) for i, name in enumerate(names[start:start + size])]
-    nav = f"{NAV_BACK} {NAV_MORE}" if start + size < len(names) else NAV_BACK
-    return _fit([header[:HEADER_BUDGET], *(f"{c} {n}" for c, n in shown), nav]), shown
+    line = nav(lang, "back", "more") if start + size < len(names) else nav(lang, "back")
+    return _fit([header[:HEADER_BUDGET], *(f"{c} {n}" for c, n in shown), line]), shown
 
 
 def _page_sizes(names: tuple[str, ...]) -> list[int]:
-    budget = MAX_SCREEN - HEADER_BUDGET - 1 - len(f"{NAV_BACK} {NAV_MORE}")
+    budget = MAX_SCREEN - HEADER_BUDGET - 1 - max(len(nav(lang, "back", "more")) for lang in LANGUAGES)
     sizes, i = [], 0
     while i < len(names):
         used, count = 0, 0
@@ -171,16 +185,16 @@ def _page_sizes(names: tuple[str, ...]) -> list[int]:
 
 def _show(state: dict, facts: MenuFacts, prompt: tuple[str, dict] | None = None) -> str:
     lang, data, name = language(state, facts), state["data"], state["stack"][-1]
-    nav = NAV_BACK if len(state["stack"]) > 1 else ""
+    back = nav(lang, "back") if len(state["stack"]) > 1 else ""
     if name == "note":
         key, params = data["note"]
         follow = render("ussd.next_dose", lang) if data.get("next") == "dose_ref" else ""
-        return _fit([_text(key, params, lang), follow, f"{NAV_BACK} {NAV_MENU}"])
+        return _fit([_text(key, params, lang), follow, nav(lang, "back", "menu")])
     if name == "dose_vaccine":
         header = _text(*(prompt or ("ussd.pick_vaccine", {})), lang)
-        return vaccine_page(header, facts.vaccines, data.get("page", 0))[0]
+        return vaccine_page(header, facts.vaccines, data.get("page", 0), lang)[0]
     key, params = prompt or _SCREEN_TEXT[name](data, facts)
-    return _fit([_text(key, params, lang), nav])
+    return _fit([_text(key, params, lang), back])
 
 
 def _main_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
@@ -190,7 +204,8 @@ def _main_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
 def _appointment_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
     ben = facts.beneficiary
     appt = ben.next_appointment
-    return "ussd.appointment", {"name": ben.first_name, "date": short_date(appt.date), "slot": appt.slot,
+    return "ussd.appointment", {"name": ben.first_name, "date": Day(appt.date, facts.sender.today),
+                                "slot": Slot(appt.slot),
                                 "site": appt.site_name, "code": facts.security_code or "-"}
 
 
@@ -198,7 +213,7 @@ _SCREEN_TEXT = {
     "main": _main_text,
     "lang": lambda data, facts: ("ussd.lang_menu", {}),
     "appointment": _appointment_text,
-    "cancel_ask": lambda data, facts: ("ussd.cancel_ask", {"date": data["date"]}),
+    "cancel_ask": lambda data, facts: ("ussd.cancel_ask", {"date": date.fromisoformat(data["date"])}),
     "aefi": lambda data, facts: ("ussd.aefi_ask", {}),
     "dose_ref": lambda data, facts: ("ussd.ask_ref", {}),
     "dose_num": lambda data, facts: ("ussd.ask_dose", {k: data[k] for k in ("ref", "name", "next_dose")}),
@@ -249,8 +264,10 @@ def _apply_move(state: dict, move: _Move | None, facts: MenuFacts) -> Step:
         return Step(state, _text(*move.end, language(state, facts)), move.effects, True)
     if move.pending:
         return Step(state, None, move.effects, False)
-    if move.note:
-        state["data"]["note"] = list(move.note)
+    if move.note:  # kept in the session's state (JSON): its params as the reader reads them
+        key, params = move.note
+        lang = language(state, facts)
+        state["data"]["note"] = [key, {k: _shown(k, v, lang) for k, v in params.items()}]
         state["data"]["next"] = move.next
         state["stack"].append("note")
     elif move.go and move.go != state["stack"][-1]:
@@ -293,7 +310,7 @@ def _ben_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
         appt = ben.next_appointment
         if appt is None:
             return _Move(end=("ussd.no_appointment", {}))
-        return _Move(go="appointment", data={"date": short_date(appt.date)})
+        return _Move(go="appointment", data={"date": appt.date.isoformat()})
     if value == "2":
         return _Move(effects=[IssueOtp(beneficiary_id=ben.id, ref=ben.ref)], pending=True)
     return _Move(go="aefi")

@@ -3,22 +3,39 @@
 msgid is a stable key such as ``staff.dose_recorded``; msgstr is the text with
 ``{named}`` placeholders (str.format). Keys ``keyword.<WORD>`` and
 ``language.<CODE>`` hold comma-separated aliases instead of message text.
+
+A message whose words change with a number is a gettext plural entry: ``msgid_plural`` is the key
+followed by the placeholder that counts (``msgid_plural "staff.otp_wrong {tries_left}"``), and
+``msgstr[0]``, ``msgstr[1]``... are the forms the file's ``Plural-Forms`` header chooses between.
+
+Params are shown in the reader's language before they are filled in (``localize``): a date or
+anything with a ``localize(lang)`` method (dates.Day, dates.Slot, places.PlaceName) as that
+reader writes it, and a count (an int) in the reader's digits; codes, references, lots and
+phone numbers stay as they are.
 """
 
 from __future__ import annotations
 
+import gettext
 import logging
 import string
 import unicodedata
+from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Callable
 
 from babel.messages.pofile import read_po
+
+from tikabot.i18n.dates import day_text
+from tikabot.i18n.numbers import number
 
 LANGUAGES = ("en", "bn", "hi")
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 ALIAS_PREFIXES = ("keyword.", "language.")
+IDENTIFIERS = frozenset({"code", "ref", "lot", "phone", "digits"})  # never in native digits
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +51,66 @@ def po_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
 
 
+@dataclass(frozen=True)
+class Plural:
+    """A plural entry: the param that counts, the forms, and the rule choosing a form."""
+    param: str
+    forms: tuple[str, ...]
+    choose: Callable[[int], int]
+
+    def form(self, n: int) -> str:
+        index = self.choose(n)
+        return self.forms[index] if 0 <= index < len(self.forms) and self.forms[index] else self.forms[-1]
+
+
+def _read(lang: str):
+    with po_path(lang).open("rb") as f:
+        return read_po(f, locale=lang)
+
+
 @cache
 def _entries(lang: str) -> dict[str, str]:
-    """Every translated entry of one language's .po file (read once per process)."""
-    with po_path(lang).open("rb") as f:
-        catalog = read_po(f, locale=lang)
-    return {
-        m.id: m.string
-        for m in catalog
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
+    """Every translated entry of one language's .po file (read once per process); for a plural
+    entry, its last ("other") form."""
+    found = {m.id: m.string for m in _read(lang) if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    found.update({key: p.forms[-1] for key, p in _plurals(lang).items()})
+    return found
+
+
+@cache
+def _plurals(lang: str) -> dict[str, Plural]:
+    catalog = _read(lang)
+    choose = gettext.c2py(catalog.plural_expr)
+    out = {}
+    for m in catalog:
+        if isinstance(m.id, (tuple, list)) and not m.fuzzy and all(m.string):
+            key, counted = m.id[0], sorted(placeholders(m.id[1]))
+            if len(counted) != 1:
+                raise ValueError(f"{po_path(lang)}: {key}: msgid_plural must name the counting placeholder, "
+                                 f'as "{key} {{count}}"')
+            out[key] = Plural(counted[0], tuple(m.string), choose)
+    return out
+
+
+def clear_cache() -> None:
+    """Forget the catalogs read (tests that edit a copy of them)."""
+    for reader in (_entries, _plurals, keyword_aliases, language_aliases):
+        reader.cache_clear()
+
+
+def plural(key: str, lang: str) -> Plural | None:
+    return _plurals(_lang(lang)).get(key)
+
+
+def localize(name: str, value: object, lang: str) -> object:
+    """A param as lang's reader reads it (see the module docstring)."""
+    if hasattr(value, "localize"):
+        return value.localize(lang)
+    if isinstance(value, date):
+        return day_text(value, lang)
+    if isinstance(value, int) and not isinstance(value, bool) and name not in IDENTIFIERS:
+        return number(value, lang)
+    return value
 
 
 def _lang(lang: str) -> str:
@@ -58,13 +125,28 @@ def all_keys() -> list[str]:
     return [k for k in _entries(DEFAULT_LANGUAGE) if not k.startswith(ALIAS_PREFIXES)]
 
 
-def template(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The raw text for key in lang, English when lang lacks it. KeyError if unknown."""
+def template(key: str, lang: str = DEFAULT_LANGUAGE, count: int | None = None) -> str:
+    """The raw text for key in lang, English when lang lacks it. KeyError if unknown. For a plural
+    entry, the form for count (the "other" form when count is None)."""
     code = _lang(lang)
     english = _entries(DEFAULT_LANGUAGE)
     if key not in english:
         raise KeyError(key)
+    if count is not None:
+        forms = _plurals(code).get(key) or (None if key in _entries(code) else _plurals(DEFAULT_LANGUAGE).get(key))
+        if forms is not None:
+            return forms.form(count)
     return _entries(code).get(key, english[key])
+
+
+def _count(key: str, lang: str, params: dict) -> int | None:
+    found = _plurals(lang).get(key) or _plurals(DEFAULT_LANGUAGE).get(key)
+    if found is None:
+        return None
+    try:
+        return int(params.get(found.param))
+    except (TypeError, ValueError):
+        return None
 
 
 def placeholders(text: str) -> set[str]:
@@ -78,15 +160,16 @@ def render(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     A translation that cannot be filled (a translator's typo in a placeholder)
     falls back to English rather than failing the reply.
     """
-    text = template(key, lang)
+    code = _lang(lang)
+    text = template(key, code, _count(key, code, params))
     try:
-        return text.format(**params)
+        return text.format(**{k: localize(k, v, code) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
-        english = template(key, DEFAULT_LANGUAGE)
+        english = template(key, DEFAULT_LANGUAGE, _count(key, DEFAULT_LANGUAGE, params))
         if text == english:
             raise
         log.warning("translation of %s in %s cannot be filled; using English", key, lang)
-        return english.format(**params)
+        return english.format(**{k: localize(k, v, DEFAULT_LANGUAGE) for k, v in params.items()})
 
 
 def _aliases(prefix: str) -> dict[str, str]:

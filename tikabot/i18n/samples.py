@@ -7,39 +7,49 @@ must fit one SMS segment in every language.
 
 from __future__ import annotations
 
-from tikabot.i18n.catalog import placeholders, template
+from datetime import date
 
-SAMPLE_PARAMS: dict[str, str] = {
-    "booked_site": "Barasat SDH",
+from tikabot.i18n.catalog import placeholders, template
+from tikabot.i18n.dates import Slot
+from tikabot.i18n.places import PlaceName
+
+LONG_DATE = date(2026, 9, 30)  # September: the longest month name in Bengali and Hindi
+SITE = PlaceName("কল্যাণী গ্রামীণ হাসপাতাল", en="Kalyani Rural Hospital", bn="কল্যাণী গ্রামীণ হাসপাতাল",
+                 hi="कल्याणी ग्रामीण अस्पताल")
+BOOKED_SITE = PlaceName("বারাসত জেলা হাসপাতাল", en="Barasat District Hospital", bn="বারাসত জেলা হাসপাতাল",
+                        hi="बारासात जिला अस्पताल")
+
+SAMPLE_PARAMS: dict[str, object] = {
+    "booked_site": BOOKED_SITE,
     "code": "123456",
-    "count": "57",
-    "date": "12 Jun",
+    "count": 57,
+    "date": LONG_DATE,
     "digits": "1 2 3 4 5 6",
-    "dose": "2",
-    "dose1": "48",
-    "dose2": "36",
-    "due": "120",
-    "due_date": "10 Jul",
+    "dose": 2,
+    "dose1": 48,
+    "dose2": 36,
+    "due": 120,
+    "due_date": LONG_DATE,
     "known": "COVISHIELD, COVAXIN",
     "lot": "4120Z025",
-    "max": "40",
-    "minutes": "10",
+    "max": 40,
+    "minutes": 10,
     "name": "Rahima",
-    "next_dose": "2",
-    "next_due": "10 Jul",
+    "next_dose": 2,
+    "next_due": LONG_DATE,
     "note": "fainted after 10 min, recovered",
     "phone": "+91XXXXXX4321",
     "ref": "12345678901234",
-    "remaining": "36",
+    "remaining": 36,
     "severity": "severe",
-    "site": "Kalyani PHC",
+    "site": SITE,
     "sites": "Kalyani PHC, Barasat SDH",
-    "slot": "09:00-11:00",
+    "slot": Slot("11:00-13:00"),
     "state": "ON",
     "summary": "12 reminders, 3 codes",
     "text": "Sessions start at 9 today.",
-    "total": "84",
-    "tries_left": "2",
+    "total": 84,
+    "tries_left": 2,
     "usage": "DOSE <REF> [DOSE#] [VACCINE] [LOT]",
     "vaccine": "COVISHIELD",
 }
@@ -48,6 +58,6 @@ SAMPLE_PARAMS: dict[str, str] = {
 ONE_SEGMENT_KEYS = ("otp.code",)
 
 
-def sample_params(key: str, lang: str = "en") -> dict[str, str]:
+def sample_params(key: str, lang: str = "en") -> dict[str, object]:
     """Sample values for the placeholders of key in lang."""
     return {name: SAMPLE_PARAMS[name] for name in placeholders(template(key, lang))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from tikabot.i18n.encoding import GSM7, encoding_of
 from tikabot.phones import BadPhone, normalise
 
 LANGUAGES = {"en": "en", "english": "en", "bn": "bn", "bengali": "bn", "bangla": "bn",
@@ -53,6 +54,19 @@ def site_code(value: str) -> str:
     if not CODE.match(value):
         raise RowError(f"site code {value!r} may hold only letters, digits, - and _ (at most 32)")
     return value.upper()
+
+
+def site_names(row: dict) -> dict:
+    """The optional name_en, name_bn, name_hi cells (None when empty; a file without the column
+    leaves the stored name alone). An English name must be GSM-7, or every English message
+    naming the site would cost twice as much."""
+    names = {k: row[k] or None for k in ("name_en", "name_bn", "name_hi") if k in row}
+    english = names.get("name_en")
+    if english and encoding_of(english) != GSM7:
+        bad = next(ch for ch in english if encoding_of(ch) != GSM7)
+        raise RowError(f"name_en {english!r} has {bad!r}, which SMS cannot carry in plain text; "
+                       "use Latin letters, digits and plain punctuation")
+    return names
 
 
 def dose_number(value: str) -> int:

@@ -70,7 +70,7 @@ def _upsert(session: Session, model, key: dict, values: dict) -> str:
 
 
 class Sites:
-    columns = ("code", "name", "district", "state")
+    columns = ("code", "name", "district", "state", "name_en", "name_bn", "name_hi")
     required = ("code", "name")
 
     @staticmethod
@@ -78,7 +78,7 @@ class Sites:
         code = f.site_code(f.required(row, "code"))
         changed = _upsert(lk.session, Site, {"code": code}, {
             "name": f.required(row, "name"), "district": row.get("district", ""),
-            "state": row.get("state", "")})
+            "state": row.get("state", ""), **f.site_names(row)})
         lk.sites.pop(code, None)
         return changed
 

@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from tikabot.clock import short_date
 from tikabot.flows.vaccines import known, resolve
+from tikabot.i18n.dates import Slot
+from tikabot.i18n.places import place_name
 from tikabot.reminders import schedule as s
 from tikabot.reminders.policy import Policy
 from tikabot.store.models import Appointment, Beneficiary, Dose
@@ -37,8 +38,8 @@ class Candidate:
 
 def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Candidate]:
     person, site = appointment.beneficiary, appointment.site
-    params = {"name": s.first_name(person.name), "date": short_date(appointment.date),
-              "slot": appointment.slot, "site": site.name, "code": appointment.security_code}
+    params = {"name": s.first_name(person.name), "date": appointment.date,
+              "slot": Slot(appointment.slot), "site": place_name(site), "code": appointment.security_code}
     return [Candidate(s.appointment_key(appointment.id, kind, appointment.date), kind, appointment.date,
                       appointment.slot, person.phone, person.language, params, person.id,
                       appointment.id if kind.linked else None, site.code, site.name)
@@ -48,7 +49,7 @@ def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Can
 
 def due_candidates(dose1: Dose, due: date) -> list[Candidate]:
     person, site = dose1.beneficiary, dose1.site
-    params = {"name": s.first_name(person.name), "date": short_date(due), "site": site.name}
+    params = {"name": s.first_name(person.name), "date": due, "site": place_name(site)}
     return [Candidate(s.due_key(person.id, kind, due), kind, due, None, person.phone, person.language,
                       params, person.id, None, site.code, site.name) for kind in s.DUE_KINDS]
 

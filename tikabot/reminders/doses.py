@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from tikabot.flows.vaccines import resolve
 from tikabot.queue.outbox import add_message
 from tikabot.reminders.policy import Policy
-from tikabot.clock import short_date
 from tikabot.reminders.schedule import first_name
 from tikabot.store.models import Dose, OutboundMessage
 
@@ -28,10 +27,10 @@ def confirm_dose(session: Session, dose: Dose, policy: Policy,
     """The confirmation SMS: dose, vaccine and the next dose's due date (or 'fully vaccinated')."""
     person = dose.beneficiary
     vaccine = resolve(dose.vaccine)
-    params = {"name": first_name(person.name), "dose": str(dose.dose_number), "vaccine": dose.vaccine}
+    params = {"name": first_name(person.name), "dose": dose.dose_number, "vaccine": dose.vaccine}
     if vaccine is not None and dose.dose_number < vaccine.doses:
         due = policy.local_date(dose.administered_at) + timedelta(days=vaccine.min_interval_days)
-        template, params["next_due"] = "dose.confirmation", short_date(due)
+        template, params["next_due"] = "dose.confirmation", due
     else:
         template = "dose.confirmation_final"
     return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=template,

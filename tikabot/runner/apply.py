@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tikabot import otp
 from tikabot.alerts import alert_coordinators
-from tikabot.clock import local_date, short_date
+from tikabot.clock import local_date
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.phones import mask
@@ -107,7 +107,7 @@ def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Co
     if effect.next_due is None:
         template = "dose.confirmation_final"
     else:
-        template, params["next_due"] = "dose.confirmation", short_date(effect.next_due)
+        template, params["next_due"] = "dose.confirmation", effect.next_due
     insert_message(session, key=confirmation_key(dose_id), recipient=ben.phone, template=template,
                    language=ben.language, params=params, beneficiary_id=effect.beneficiary_id)
 

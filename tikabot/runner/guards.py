@@ -131,6 +131,10 @@ def _count(redis: Redis, key: str, window: int) -> int:
     return pipe.execute()[0]
 
 
+def auto_reply_number(redis: Redis, phone: str) -> int:
+    """Count one more automatic reply to phone in the loop guard's window; returns its number."""
+    return _count(redis, f"tikabot:auto:{phone}", AUTO_REPLIES[1])
+
+
 def may_auto_reply(redis: Redis, phone: str) -> bool:
-    limit, window = AUTO_REPLIES
-    return _count(redis, f"tikabot:auto:{phone}", window) <= limit
+    return auto_reply_number(redis, phone) <= AUTO_REPLIES[0]

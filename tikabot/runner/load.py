@@ -17,6 +17,7 @@ from tikabot.clock import as_utc, day_bounds, local_date
 from tikabot.flows.facts import (
     AppointmentFact, BeneficiaryFact, DoseFact, LastDoseFact, SenderFacts, SessionFact, StaffFacts,
 )
+from tikabot.i18n.places import PlaceName
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff, VaccinationSession
 
 LIVE_APPOINTMENTS = ("booked", "confirmed")
@@ -26,6 +27,7 @@ NEEDS = {  # command -> facts it reads beyond the sender's own
     "START": {"session", "due"},
     "COUNT": {"tally", "due"},
     "END": {"session", "tally"},
+    "STOP": {"session", "tally"},  # বন্ধ / बंद from staff is END (flows.keywords.staff_keyword)
     "UNDO": {"last_dose"},
     "VERIFY": {"beneficiary"},
     "OTP": {"beneficiary"},
@@ -41,15 +43,22 @@ class StaffRow:
     phone: str
     language: str
     site_id: int | None
-    site_name: str
+    site_name: PlaceName
+
+
+SITE_NAMES = (Site.name, Site.name_en, Site.name_bn, Site.name_hi)  # four columns -> one PlaceName
+
+
+def _place(names) -> PlaceName:
+    return PlaceName(names[0] or "", names[1] or None, names[2] or None, names[3] or None)
 
 
 # Statements are built once; only their parameters change from message to message.
-_STAFF = (select(Staff.id, Staff.phone, Staff.language, Staff.site_id, Site.name)
+_STAFF = (select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES)
           .outerjoin(Site, Site.id == Staff.site_id)
           .where(Staff.phone == bindparam("phone"), Staff.active.is_(True)))
 _STAFF_WITH_SESSION = (
-    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, Site.name, VaccinationSession.id,
+    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, VaccinationSession.id,
            VaccinationSession.vaccine, VaccinationSession.lot, VaccinationSession.closed_at)
     .outerjoin(Site, Site.id == Staff.site_id)
     .outerjoin(VaccinationSession, and_(VaccinationSession.site_id == Staff.site_id,
@@ -71,15 +80,15 @@ _LAST_DOSE = (select(Dose.id, Beneficiary.ref, Dose.dose_number, Dose.created_at
               .order_by(Dose.created_at.desc(), Dose.id.desc()).limit(1))
 _BEN_COLUMNS = (Beneficiary.id, Beneficiary.ref, Beneficiary.name, Beneficiary.phone, Beneficiary.language,
                 Beneficiary.site_id, Site.name, Beneficiary.opted_out, Dose.id, Dose.dose_number, Dose.vaccine,
-                Dose.lot, Dose.administered_at, Dose.voided)
+                Dose.lot, Dose.administered_at, Dose.voided, Site.name_en, Site.name_bn, Site.name_hi)
 _BEN_WITH_DOSES = (select(*_BEN_COLUMNS).outerjoin(Site, Site.id == Beneficiary.site_id)
                    .outerjoin(Dose, Dose.beneficiary_id == Beneficiary.id))
 _BEN_BY_REF = _BEN_WITH_DOSES.where(Beneficiary.ref == bindparam("ref")).order_by(Dose.dose_number)
 _BEN_BY_PHONE = (_BEN_WITH_DOSES.where(Beneficiary.phone == bindparam("phone"))
                  .order_by(Beneficiary.id, Dose.dose_number))
 _NEXT_APPOINTMENT = (
-    select(Appointment.id, Appointment.dose_number, Appointment.date, Appointment.slot, Site.name,
-           Appointment.status).join(Site, Site.id == Appointment.site_id)
+    select(Appointment.id, Appointment.dose_number, Appointment.date, Appointment.slot, Appointment.status,
+           *SITE_NAMES).join(Site, Site.id == Appointment.site_id)
     .where(Appointment.beneficiary_id == bindparam("beneficiary_id"), Appointment.date >= bindparam("today"),
            Appointment.status.in_(LIVE_APPOINTMENTS))
     .order_by(Appointment.date, Appointment.dose_number).limit(1))
@@ -101,12 +110,12 @@ def _run(session: Session, statement, **params):
 
 def active_staff(session: Session, phone: str) -> StaffRow | None:
     row = _run(session, _STAFF, phone=phone).first()
-    return StaffRow(row[0], row[1], row[2], row[3], row[4] or "") if row else None
+    return StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8])) if row else None
 
 
 def _next_appointment(session: Session, beneficiary_id: int, today) -> AppointmentFact | None:
     row = _run(session, _NEXT_APPOINTMENT, beneficiary_id=beneficiary_id, today=today).first()
-    return AppointmentFact(*row) if row else None
+    return AppointmentFact(row[0], row[1], row[2], row[3], _place(row[5:9]), row[4]) if row else None
 
 
 def _beneficiaries(session: Session, rows, tz: str, today, with_appointment: bool) -> list[BeneficiaryFact]:
@@ -116,12 +125,12 @@ def _beneficiaries(session: Session, rows, tz: str, today, with_appointment: boo
     for row in rows:
         ben_id = row[0]
         if ben_id not in found:
-            found[ben_id], doses[ben_id] = row[:8], []
+            found[ben_id], doses[ben_id] = (*row[:6], _place((row[6], *row[14:17])), row[7]), []
         if row[8] is not None:
             doses[ben_id].append(DoseFact(row[8], row[9], row[10], row[11], row[12],
                                           local_date(row[12], tz), bool(row[13])))
     return [BeneficiaryFact(id=b[0], ref=b[1], name=b[2], phone=b[3], language=b[4], site_id=b[5],
-                            site_name=b[6] or "", opted_out=bool(b[7]), doses=tuple(doses[ben_id]),
+                            site_name=b[6], opted_out=bool(b[7]), doses=tuple(doses[ben_id]),
                             next_appointment=_next_appointment(session, ben_id, today) if with_appointment else None)
             for ben_id, b in found.items()]
 
@@ -173,8 +182,8 @@ def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: st
     row = _run(session, _STAFF_WITH_SESSION, phone=phone, today=today).first()
     if row is None:
         return None
-    staff = StaffRow(row[0], row[1], row[2], row[3], row[4] or "")
-    return _staff_facts(session, staff, needs, row[5:] if staff.site_id else None, ref, today, tz)
+    staff = StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]))
+    return _staff_facts(session, staff, needs, row[8:] if staff.site_id else None, ref, today, tz)
 
 
 def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref: str | None, today,

@@ -158,14 +158,27 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
             else:
                 _, replies, effects = ben_flow.step(None, message.text, found.sender, now)
                 replies = apply_effects(session, effects, ctx) or replies
-                reply = render_replies(replies, language(found.sender.language))
-                if reply is not None and not guards.may_auto_reply(services.redis, message.sender):
-                    log.info("loop guard: no reply to %s", mask(message.sender))
-                    reply = None
+                reply = _guarded(services.redis, message.sender,
+                                 render_replies(replies, language(found.sender.language)),
+                                 language(found.sender.language))
             session.connection().execute(_RECORD, {
                 "provider_id": message.provider_id, "channel": message.channel, "sender": message.sender,
                 "body": message.text, "reply": reply, "received_at": now})
     return RunResult(reply=reply), new_state, queued
+
+
+def _guarded(redis, sender: str, reply: str | None, lang: str) -> str | None:
+    """The loop guard: no reply past the limit, and the last one allowed says why none follow."""
+    if reply is None:
+        return None
+    number = guards.auto_reply_number(redis, sender)
+    limit, window = guards.AUTO_REPLIES
+    if number > limit:
+        log.info("loop guard: no reply to %s", mask(sender))
+        return None
+    if number == limit:
+        return "\n".join((reply, render_replies([Reply("ben.auto_reply_pause", {"minutes": window // 60})], lang)))
+    return reply
 
 
 def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:

@@ -39,6 +39,10 @@ class Site(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # the name in each reader's language (sites.csv name_en, name_bn, name_hi); see i18n/places.py
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    name_bn: Mapped[str | None] = mapped_column(String(200))
+    name_hi: Mapped[str | None] = mapped_column(String(200))
     district: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(100), default="")
     manual_mode: Mapped[bool] = mapped_column(Boolean, default=False)

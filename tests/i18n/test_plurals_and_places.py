@@ -1,0 +1,69 @@
+"""Counts agree with their nouns (gettext plural forms); places are named in the reader's language."""
+from __future__ import annotations
+
+import pytest
+
+from tikabot.i18n import catalog
+from tikabot.i18n.catalog import render
+from tikabot.i18n.places import PlaceName
+
+BASIRHAT = PlaceName("বসিরহাট স্বাস্থ্যকেন্দ্র 1", en="Basirhat Health Centre 1", hi="बसीरहाट स्वास्थ्य केंद्र 1")
+
+
+@pytest.mark.parametrize("lang, n, text", [
+    ("en", 1, "Wrong code. 1 try left."), ("en", 2, "Wrong code. 2 tries left."),
+    ("hi", 1, "गलत कोड। 1 कोशिश बाकी है।"), ("hi", 3, "गलत कोड। 3 कोशिशें बाकी हैं।"),
+    ("bn", 1, "ভুল কোড। আর ১ বার চেষ্টা করা যাবে।"), ("bn", 4, "ভুল কোড। আর ৪ বার চেষ্টা করা যাবে।"),
+])
+def test_tries_left_agree_with_the_count(lang, n, text):
+    assert render("staff.otp_wrong", lang, tries_left=n) == text
+
+
+@pytest.mark.parametrize("lang, n, words", [
+    ("en", 1, "1 person due today"), ("en", 57, "57 people due today"),
+    ("hi", 1, "आज 1 व्यक्ति का टीका"), ("hi", 57, "आज 57 लोगों का टीका"),
+    ("bn", 57, "আজ ৫৭ জনের টিকা"),  # Bengali counts people with the classifier জন
+])
+def test_people_due_today_are_counted_with_the_right_word(lang, n, words):
+    assert words in render("staff.session_started", lang, vaccine="COVISHIELD", lot="A1", due=n)
+
+
+def test_bengali_counts_messages_with_the_classifier_ti():
+    assert render("alert.send_failures", "bn", count=3, summary="").startswith("৩টি মেসেজ")
+    assert render("alert.send_failures", "en", count=1, summary="x") == "1 message failed to send. x"
+
+
+def test_every_plural_entry_names_its_counting_placeholder_in_every_language():
+    for lang in catalog.LANGUAGES:
+        for key, plural in catalog._plurals(lang).items():
+            assert plural.param in catalog.placeholders(catalog.template(key, "en")), (lang, key)
+            assert len(plural.forms) == 2, (lang, key)
+
+
+@pytest.mark.parametrize("place, lang, shown", [
+    (BASIRHAT, "bn", "বসিরহাট স্বাস্থ্যকেন্দ্র 1"),
+    (BASIRHAT, "hi", "बसीरहाट स्वास्थ्य केंद्र 1"),
+    (BASIRHAT, "en", "Basirhat Health Centre 1"),
+    (PlaceName("বসিরহাট স্বাস্থ্যকেন্দ্র 1", en="Basirhat Health Centre 1"), "hi", "Basirhat Health Centre 1"),
+    (PlaceName("Kalyani PHC"), "bn", "Kalyani PHC"),  # nothing better: the one name
+    (PlaceName("কল্যাণী"), "en", "কল্যাণী"),  # the right place, even at UCS-2's price
+    (PlaceName("कल्याणी अस्पताल", bn="কল্যাণী হাসপাতাল"), "hi", "कल्याणी अस्पताल"),
+])
+def test_a_place_is_named_in_the_readers_language_with_a_readable_fallback(place, lang, shown):
+    assert place.localize(lang) == shown
+
+
+def test_a_hindi_message_carries_no_bengali_script_and_english_stays_gsm7():
+    hi = render("dose2.due_today", "hi", name="Lata", site=BASIRHAT)
+    assert not any("\u0980" <= ch <= "\u09ff" for ch in hi)
+    en = render("dose2.due_today", "en", name="Lata", site=BASIRHAT)
+    assert en == "Dear Lata, your second dose is due today at Basirhat Health Centre 1."
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("bn", ["START <টিকা> <লট> সেশন শুরু", "UNDO শেষ ডোজ মুছুন", "COUNT আজকের হিসাব", "END সেশন বন্ধ"]),
+    ("hi", ["START <टीका> <लॉट> सत्र शुरू", "UNDO पिछली डोज़ हटाएँ", "COUNT आज की गिनती", "END सत्र बंद"]),
+])
+def test_staff_help_keeps_the_command_words_and_explains_them(lang, words):
+    text = render("staff.help", lang)
+    assert all(w in text for w in words), text
