@@ -40,7 +40,7 @@ def test_an_english_name_that_sms_cannot_carry_plainly_is_rejected(run, services
     path = tmp_path / "sites.csv"
     path.write_text("code,name,name_en\nS9,কল্যাণী,Kalyani – PHC\nS8,কল্যাণী 2,Kalyani PHC 2\n", encoding="utf-8")
     result = run("import", "sites", str(path))
-    assert result.exit_code == 3 and "imported 1, unchanged 0, rejected 1" in result.output
+    assert result.exit_code == 3 and "sites: imported 1, updated 0, unchanged 0, rejected 1" in result.output
     reasons = (tmp_path / "sites.rejects.csv").read_text(encoding="utf-8")
     assert "name_en 'Kalyani – PHC' has '–'" in reasons
 
