@@ -10,6 +10,12 @@ from __future__ import annotations
 from tikabot.i18n.catalog import placeholders, template
 
 SAMPLE_PARAMS: dict[str, str] = {
+    "allowed": "VERIFY, OTP, AEFI, COUNT, HELP, LANG",
+    "command": "DOSE",
+    "message": "Dear Rahima, you got dose 1 of COVISHIELD. Your next dose is due on 10 Jul. Thank you.",
+    "missing": "1",
+    "reporter": "Mita Roy +919830000001",
+    "time": "11:05",
     "booked_site": "Barasat SDH",
     "code": "123456",
     "count": "57",
