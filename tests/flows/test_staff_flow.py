@@ -270,3 +270,11 @@ def test_a_verifier_verifies_reports_side_effects_and_asks():
                       ("COUNT", "staff.count"), ("HELP", "staff.help"), ("LANG BN", "staff.lang_set")]:
         _, replies, effects = staff.step(None, text, f, NOW)
         assert (replies[0].key if replies else None) == key and (effects or replies), text
+
+
+def test_dose_one_after_a_dose_two_given_elsewhere_completes_the_course():
+    two = dose_fact(2, days_ago=0)
+    two = two.__class__(**{**two.__dict__, "needs_reconciliation": True})
+    _, replies, effects = staff.step(None, "DOSE 12345678 1st", facts(beneficiary=with_doses(two)), NOW)
+    assert replies[0].key == "staff.dose_recorded"
+    assert (effects[0].dose_number, effects[0].next_due, effects[0].missing) == (1, None, ())

@@ -27,3 +27,13 @@ def test_a_paper_dose_two_with_no_dose_one_is_not_called_complete(services):
         assert "আপনার ডোজ 1 এখনও আমাদের রেকর্ডে নেই" in message.body
         lata_two = confirm_dose(s, _paper(s, district.lata, 2), policy)  # Lata's dose 1 is on record
         assert lata_two.template == "dose.confirmation_final"
+
+
+def test_course_rule_in_one_place():
+    from tikabot.flows import course
+
+    assert course.confirmation_template(1, "COVISHIELD", ()) == course.CONFIRMATION
+    assert course.confirmation_template(2, "COVISHIELD", (1,)) == course.FINAL
+    assert course.confirmation_template(2, "COVISHIELD", ()) == course.FINAL_NOT_ON_RECORD
+    assert course.confirmation_template(1, "COVISHIELD", (2,)) == course.FINAL  # the missing dose 1 arrived
+    assert course.missing_before(3, (2,)) == (1,)

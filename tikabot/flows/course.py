@@ -29,10 +29,13 @@ def is_last(number: int, vaccine: str) -> bool:
 
 
 def confirmation_template(number: int, vaccine: str, on_record: Iterable[int]) -> str:
-    """The beneficiary's message after dose `number`; on_record: the other live dose numbers."""
-    if not is_last(number, vaccine):
+    """The beneficiary's message after dose `number`; on_record: the other live dose numbers (a
+    dose 1 recorded after a dose 2 given elsewhere can complete the course)."""
+    have = {*on_record, number}
+    top = max(have)
+    if not is_last(top, vaccine):
         return CONFIRMATION
-    return FINAL_NOT_ON_RECORD if missing_before(number, on_record) else FINAL
+    return FINAL_NOT_ON_RECORD if missing_before(top, have) else FINAL
 
 
 def numbers(found: Iterable[int]) -> str:

@@ -201,7 +201,7 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
         due = previous.day + timedelta(days=before.min_interval_days if before else 0)
         if facts.today < due:
             return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": short_date(due)})], []
-    final = course.is_last(number, vaccine)
+    final = course.is_last(max((number, *ben.on_record())), vaccine)  # a later dose on record ends it too
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
     effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
                         site_id=facts.site_id, next_due=next_due,

@@ -37,7 +37,8 @@ def confirm_dose(session: Session, dose: Dose, policy: Policy,
         due = policy.local_date(dose.administered_at) + timedelta(days=vaccine.min_interval_days)
         params["next_due"] = short_date(due)
     elif template == course.FINAL_NOT_ON_RECORD:
-        params["missing"] = course.numbers(course.missing_before(dose.dose_number, on_record))
+        have = {*on_record, dose.dose_number}
+        params["missing"] = course.numbers(course.missing_before(max(have), have))
     return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=template,
                        language=person.language, params=params, priority="default",
                        not_before=not_before, beneficiary_id=person.id)
