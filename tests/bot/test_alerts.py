@@ -145,4 +145,4 @@ def test_a_severe_aefi_without_a_telegram_bot_still_goes_by_sms(services, world)
         sent = alert_severe_aefi(s, event, telegram=False, tz=TZ)
         assert {m.channel for m in sent} == {"sms"} and len(sent) == 2
     bodies = [m.body for m in alerts(services, "alert.severe", "+919830000009")]
-    assert len(bodies) == 1 and "+919830010001" in bodies[0] and "স্ব-অভিযোগ" not in bodies[0]
+    assert len(bodies) == 1 and "+919830010001" in bodies[0] and "উপভোক্তা নিজে (USSD)" in bodies[0]

@@ -1,8 +1,9 @@
 """Issue 14 on the USSD staff menu: ordinals, dose 2 with no dose 1, one UNDO at a time, verifiers."""
 import pytest
+from sqlalchemy import select
 from ussd_world import STAFF, rows, screen
 
-from tikabot.store.models import Dose, OutboundMessage, Staff
+from tikabot.store.models import Dose, OutboundMessage, Site, Staff
 
 LANGS = ["en", "bn", "hi"]
 BACK, BOTH = "0 Back", "0 Back 00 Menu"
@@ -45,7 +46,8 @@ def test_undo_twice_voids_one_dose_and_then_asks_for_the_ref(world, phone, lang)
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_verifier_menu_has_no_record_or_undo(world, phone, lang):
     with world.transaction() as s:
-        s.add(Staff(phone=VERIFIER, name="Ravi", role="verifier", site_id=1, language=lang))
+        kal = s.scalar(select(Site.id).where(Site.code == "KAL"))
+        s.add(Staff(phone=VERIFIER, name="Ravi", role="verifier", site_id=kal, language=lang))
     p = phone(VERIFIER)
     menu = screen("ussd.verifier_menu", lang)
     assert p.dial() == "CON " + menu
