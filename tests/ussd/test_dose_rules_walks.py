@@ -22,12 +22,22 @@ def test_an_ordinal_typed_for_the_dose_number_is_the_dose(world, phone, lang, ty
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_dose_two_with_no_dose_one_is_not_recorded_and_says_how(world, phone, lang):
+def test_dose_two_with_no_dose_one_is_not_recorded_unless_given_elsewhere(world, phone, lang):
     p = phone(STAFF[lang])
     for value in (None, "1", "12345678"):
         p.dial() if value is None else p.press(value)
-    assert p.press("2") == "CON " + screen("ussd.earlier_dose_missing", lang, BOTH, ref="12345678", dose=2, missing="1")
+    follow = screen("ussd.record_elsewhere", lang, dose=2, missing="1")
+    assert p.press("2") == "CON " + screen("ussd.earlier_dose_missing", lang, follow, BOTH, ref="12345678", missing="1")
     assert rows(world, Dose, Dose.source == "ussd") == []
+    assert p.press("1") == "CON " + screen("ussd.pick_vaccine", lang, "1 COVISHIELD", "2 COVAXIN", BACK)
+    p.press("1")
+    assert p.press("L9") == "CON " + screen("ussd.confirm_dose", lang, BACK, ref="12345678", name="Rahima", dose=2,
+                                            vaccine="COVISHIELD", lot="L9")
+    assert p.press("1") == "CON " + screen("ussd.dose_recorded_elsewhere", lang, screen("ussd.next_dose", lang), BOTH,
+                                           ref="12345678", name="Rahima", dose=2, missing="1", count=1)
+    [dose] = rows(world, Dose, Dose.source == "ussd")
+    assert (dose.dose_number, dose.needs_reconciliation) == (2, True)
+    assert [m.template for m in rows(world, OutboundMessage)] == ["dose.confirmation_earlier_missing"]
 
 
 @pytest.mark.parametrize("lang", LANGS)

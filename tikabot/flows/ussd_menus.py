@@ -36,6 +36,7 @@ HEADER_BUDGET = 40  # characters kept for the header above a list
 LANGUAGE_CHOICES = {"1": "en", "2": "bn", "3": "hi"}
 SEVERITY_CHOICES = {"1": "MINOR", "2": "SEVERE"}
 # what the beneficiary felt, as the note coordinators and medical officers read (ussd.aefi_note lists them)
+ELSEWHERE = "elsewhere"  # the note after "no dose 1 on record": 1 records it as given elsewhere
 NOTE_CHOICES = {"1": "fainting", "2": "breathing difficulty", "3": "rash", "4": "fever", "5": "other"}
 
 # SMS flow reply -> USSD screen with the same params (the SMS wording tells people what to send)
@@ -55,6 +56,7 @@ SCREEN_FOR = {
     "staff.undo_too_late": "ussd.undo_too_late",
     "staff.undo_ask_ref": "ussd.undo_ask_ref",
     "staff.earlier_dose_missing": "ussd.earlier_dose_missing",
+    "staff.dose_recorded_elsewhere": "ussd.dose_recorded_elsewhere",
     "staff.not_allowed": "ussd.not_allowed",
     "ben.confirmed": "ussd.confirmed",
     "ben.cancelled": "ussd.cancelled",
@@ -182,7 +184,11 @@ def _show(state: dict, facts: MenuFacts, prompt: tuple[str, dict] | None = None)
     nav = NAV_BACK if len(state["stack"]) > 1 else ""
     if name == "note":
         key, params = data["note"]
-        follow = render("ussd.next_dose", lang) if data.get("next") == "dose_ref" else ""
+        follow = ""
+        if data.get("next") == "dose_ref":
+            follow = render("ussd.next_dose", lang)
+        elif data.get("next") == ELSEWHERE:
+            follow = _text("ussd.record_elsewhere", {k: params[k] for k in ("dose", "missing")}, lang)
         return _fit([_text(key, params, lang), follow, f"{NAV_BACK} {NAV_MENU}"])
     if name == "dose_vaccine":
         header = _text(*(prompt or ("ussd.pick_vaccine", {})), lang)
@@ -403,7 +409,7 @@ def _dose_ref(data: dict, value: str, facts: MenuFacts) -> _Move:
         return _Move(prompt=prompt)
     ben = facts.staff.beneficiary
     number = next(n for n in range(1, 11) if ben.live_dose(n) is None)
-    fresh = {"vaccine": None, "lot": None, "dose": None, "page": 0}
+    fresh = {"vaccine": None, "lot": None, "dose": None, "page": 0, "elsewhere": False}
     return _Move(go="dose_num", data={**found, **fresh, "next_dose": number})
 
 
@@ -415,13 +421,15 @@ def _dose_num(data: dict, value: str, facts: MenuFacts) -> _Move:
 
 
 def _dose_command(data: dict) -> str:
-    return " ".join(str(p) for p in ("DOSE", data["ref"], data["dose"], data.get("vaccine"), data.get("lot")) if p)
+    words = ("DOSE", data["ref"], data["dose"], data.get("vaccine"), data.get("lot"),
+             "ELSEWHERE" if data.get("elsewhere") else None)
+    return " ".join(str(p) for p in words if p)
 
 
 def _preview(data: dict, facts: MenuFacts) -> _Move:
     """What the SMS flow would do with this DOSE: ask for vaccine or lot, reject, or record (confirm first)."""
     asked, replies, effects = staff_flow.step(None, _dose_command(data), facts.staff, facts.now)
-    known = {k: data.get(k) for k in ("dose", "vaccine", "lot", "page")}
+    known = {k: data.get(k) for k in ("dose", "vaccine", "lot", "page", "elsewhere")}
     if asked and asked.get("ask") == "vaccine":
         return _Move(go="dose_vaccine", data={**known, "page": 0})
     if asked and asked.get("ask") == "lot":
@@ -429,7 +437,9 @@ def _preview(data: dict, facts: MenuFacts) -> _Move:
     dose = next((e for e in effects if isinstance(e, RecordDose)), None)
     if dose is None:
         reply = replies[0]
-        return _Move(note=(SCREEN_FOR.get(reply.key, "ussd.not_recorded"), dict(reply.params)), data=known)
+        follow = ELSEWHERE if reply.key == "staff.earlier_dose_missing" else None
+        return _Move(note=(SCREEN_FOR.get(reply.key, "ussd.not_recorded"), dict(reply.params)), data=known,
+                     next=follow)
     return _Move(go="dose_confirm", data={**known, "vaccine": dose.vaccine, "lot": dose.lot})
 
 
@@ -502,6 +512,8 @@ def _verify_code(data: dict, value: str, facts: MenuFacts) -> _Move:
 
 
 def _note(data: dict, value: str, facts: MenuFacts) -> _Move | None:
+    if value == "1" and data.get("next") == ELSEWHERE:  # the earlier dose was given elsewhere: record this one
+        return _preview({**data, "elsewhere": True}, facts)
     if value == "1" and data.get("next"):
         return _Move(go=data["next"], reset=True)
     return None
