@@ -190,17 +190,10 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     lot = known.get("lot") or (session.lot if session and session.vaccine == vaccine else None)
     if lot is None:
         return _ask({**known, "vaccine": vaccine}, "lot", Reply("staff.ask_lot"), now)
+    refused = _course_refusal(ben, number, vaccine, facts.today)
+    if refused is not None:
+        return None, [refused], []
     rule = vaccines.resolve(vaccine)
-    if rule and number > rule.doses:
-        return None, [Reply("staff.bad_dose_number", {"dose": number})], []
-    previous = ben.live_dose(number - 1) if number > 1 else None
-    if previous is not None:
-        if previous.vaccine != vaccine:
-            return None, [Reply("staff.wrong_vaccine", {"ref": ref, "vaccine": previous.vaccine})], []
-        before = vaccines.resolve(previous.vaccine)
-        due = previous.day + timedelta(days=before.min_interval_days if before else 0)
-        if facts.today < due:
-            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": short_date(due)})], []
     final = course.is_last(max((number, *ben.on_record())), vaccine)  # a later dose on record ends it too
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
     effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
@@ -216,6 +209,24 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     else:
         reply = Reply("staff.dose_recorded", params)
     return None, [reply], [effect]
+
+
+def _course_refusal(ben, number: int, vaccine: str, today) -> Reply | None:
+    """Why this dose cannot follow the ones on record: beyond the course, another vaccine than the
+    dose before, or before the interval; None when it can."""
+    rule = vaccines.resolve(vaccine)
+    if rule and number > rule.doses:
+        return Reply("staff.bad_dose_number", {"dose": number})
+    previous = ben.live_dose(number - 1) if number > 1 else None
+    if previous is None:
+        return None
+    if previous.vaccine != vaccine:
+        return Reply("staff.wrong_vaccine", {"ref": ben.ref, "vaccine": previous.vaccine})
+    before = vaccines.resolve(previous.vaccine)
+    due = previous.day + timedelta(days=before.min_interval_days if before else 0)
+    if today < due:
+        return Reply("staff.dose2_too_early", {"ref": ben.ref, "due_date": short_date(due)})
+    return None
 
 
 def _next_due(ben) -> int:
