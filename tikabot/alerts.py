@@ -14,10 +14,13 @@ from __future__ import annotations
 import zlib
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, local_at, local_date
+from tikabot.i18n.catalog import render
 from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import (
@@ -51,13 +54,58 @@ def alert_manual_mode(session: Session, site: Site, on: bool, *, key: str) -> li
                               params={"site": f"{site.name} ({site.code})", "state": "ON" if on else "OFF"})
 
 
-def alert_severe_aefi(session: Session, event: AdverseEvent) -> list[OutboundMessage]:
-    """A SEVERE adverse event, at once and on the fastest queue. Keyed by the event: sent once."""
-    ref = session.scalar(select(Beneficiary.ref).where(Beneficiary.id == event.beneficiary_id))
+def severe_recipients(session: Session, site_id: int | None) -> list[Staff]:
+    """Who answers for a SEVERE side effect at a site: its own coordinators and the district's
+    (coordinators with no site)."""
+    here = Staff.site_id.is_(None) if site_id is None else or_(Staff.site_id == site_id, Staff.site_id.is_(None))
+    return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True), here)
+                                .order_by(Staff.id)))
+
+
+def _reporter(session: Session, phone: str, beneficiary: Beneficiary | None) -> tuple[str | None, str]:
+    """(staff name or None for the beneficiary themself, phone)."""
+    name = session.scalar(select(Staff.name).where(Staff.phone == phone))
+    if name is None and beneficiary is not None and phone == beneficiary.phone:
+        return None, phone
+    return name or "?", phone
+
+
+def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers: tuple[str, ...] = (),
+                      telegram: bool = True, tz: str = "Asia/Kolkata") -> list[OutboundMessage]:
+    """A SEVERE adverse event, at once and on the fastest lane (otp): by SMS to the site's and the
+    district's coordinators and to every medical officer, and by Telegram to coordinators who have
+    it (when a bot is configured). Keyed by the event and the person: sent once, however often this
+    runs. The SMS copies are what SEVERE relies on; Telegram is a second path, not the only one."""
+    person = session.get(Beneficiary, event.beneficiary_id)
     site = session.get(Site, event.site_id) if event.site_id else None
-    return alert_coordinators(session, key=f"aefi-{event.id}", template="alert.aefi_severe",
-                              params={"site": place_name(site) if site else "?", "ref": ref, "note": event.note or "-"},
-                              priority="otp")
+    reporter, reporter_phone = _reporter(session, event.reported_by, person)
+    params = {"site": place_name(site) if site else "?", "name": person.name if person else "?",
+              "ref": person.ref if person else "?", "phone": person.phone if person else "?",
+              "time": as_utc(event.created_at).astimezone(ZoneInfo(tz)).strftime("%H:%M"),
+              "note": event.note or "-"}
+
+    def message(key: str, recipient: str, language: str, channel: str = "sms") -> OutboundMessage:
+        who = reporter or render("alert.self_report", language)
+        return add_message(session, key=f"alert-aefi-{event.id}-{key}", recipient=recipient, template="alert.severe",
+                           language=language, params={**params, "reporter": f"{who} {reporter_phone}"},
+                           priority="otp", channel=channel)
+
+    sent, phones = [], set()
+    for staff in severe_recipients(session, event.site_id):
+        if staff.phone not in phones:
+            phones.add(staff.phone)
+            sent.append(message(f"sms-{staff.id}", staff.phone, staff.language))
+        if telegram and staff.telegram_user_id:
+            sent.append(message(str(staff.id), str(staff.telegram_user_id), staff.language, "telegram"))
+    for phone in medical_officers:
+        if phone not in phones:
+            phones.add(phone)
+            sent.append(message(f"mo-{phone}", phone, "en"))
+    return sent
+
+
+def sms_count(messages: list[OutboundMessage]) -> int:
+    return sum(1 for m in messages if m.channel == "sms")
 
 
 # --- periodic checks (the worker's scheduler calls check_alerts every few minutes) -------------
@@ -69,9 +117,11 @@ AEFI_LOOKBACK = timedelta(hours=24)
 MAX_NAMES = 8
 
 
-def check_alerts(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
+def check_alerts(session: Session, now: datetime, tz: str, *, medical_officers: tuple[str, ...] = (),
+                 telegram: bool = True) -> list[OutboundMessage]:
     """Every periodic check; idempotent, so running it twice (or on two workers) sends nothing new."""
-    return check_site_alerts(session, now, tz) + check_otp_alerts(session, now) + check_aefi_alerts(session, now)
+    return (check_site_alerts(session, now, tz) + check_otp_alerts(session, now)
+            + check_aefi_alerts(session, now, medical_officers=medical_officers, telegram=telegram, tz=tz))
 
 
 def check_site_alerts(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
@@ -134,12 +184,13 @@ def check_otp_alerts(session: Session, now: datetime) -> list[OutboundMessage]:
                               params={"ref": refs, "site": sites}, priority="otp")
 
 
-def check_aefi_alerts(session: Session, now: datetime) -> list[OutboundMessage]:
-    """A safety net: any SEVERE event of the last day not yet alerted is alerted now (same key)."""
+def check_aefi_alerts(session: Session, now: datetime, *, medical_officers: tuple[str, ...] = (),
+                      telegram: bool = True, tz: str = "Asia/Kolkata") -> list[OutboundMessage]:
+    """A safety net: any SEVERE event of the last day not yet alerted is alerted now (same keys)."""
     sent = []
     for event in session.scalars(select(AdverseEvent).where(
             AdverseEvent.severity == "SEVERE", AdverseEvent.created_at >= now - AEFI_LOOKBACK)):
-        sent += alert_severe_aefi(session, event)
+        sent += alert_severe_aefi(session, event, medical_officers=medical_officers, telegram=telegram, tz=tz)
     return sent
 
 

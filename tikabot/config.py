@@ -7,12 +7,27 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from tikabot.phones import BadPhone, normalise
+
 DEV_OTP_SECRET = "dev-only-otp-secret-change-me"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def medical_officers(raw: str) -> tuple[str, ...]:
+    """TIKABOT_MEDICAL_OFFICERS: phones separated by commas, in any Indian format; one bad number is
+    refused with one line when the configuration is read, not skipped in silence on the day."""
+    found = []
+    for part in raw.split(","):
+        if part.strip():
+            try:
+                found.append(normalise(part))
+            except BadPhone as exc:
+                raise ValueError(f"TIKABOT_MEDICAL_OFFICERS: {exc}") from None
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class Config:
     send_rate: float = 10.0
     env: str = "development"
     vaccines_file: str | None = None
+    medical_officers: tuple[str, ...] = ()  # phones that get every SEVERE side effect by SMS
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +76,7 @@ class Config:
             send_rate=float(_env("SEND_RATE", "10")),
             env=_env("TIKABOT_ENV", cls.env),
             vaccines_file=_env("TIKABOT_VACCINES"),
+            medical_officers=medical_officers(_env("TIKABOT_MEDICAL_OFFICERS", "")),
         )
         cfg.check()
         return cfg

@@ -119,13 +119,30 @@ def test_otps_lost_even_by_voice_are_grouped(services, world):
 
 
 def test_a_severe_aefi_alerts_at_once_and_the_sweep_does_not_repeat_it(services, world):
+    """Every coordinator by SMS (Asha on Telegram too), on the otp lane, naming who, where, when."""
     with services.transaction() as s:
         event = AdverseEvent(beneficiary_id=world["person"], site_id=world["sites"][0], severity="SEVERE",
                              note="fainted, not recovering", reported_by="+919830000002", created_at=at(11, 0))
         s.add(event)
         s.flush()
-        alert_severe_aefi(s, event)
-    run(services, check_alerts, at(11, 5))
-    assert len(alerts(services, "alert.aefi_severe")) == 2
-    assert [m.body for m in alerts(services, "alert.aefi_severe", "111")] == [
-        "SEVERE AEFI at Kalyani PHC: REF 100000000001. Note: fainted, not recovering"]
+        alert_severe_aefi(s, event, medical_officers=("+919830077777",), tz=TZ)
+    run(services, lambda s, n, tz: check_alerts(s, n, tz, medical_officers=("+919830077777",)), at(11, 5))
+    sent = alerts(services, "alert.severe")
+    assert sorted((m.channel, m.recipient) for m in sent) == [
+        ("sms", "+919830000001"), ("sms", "+919830000009"), ("sms", "+919830077777"), ("telegram", "111")]
+    assert {m.priority for m in sent} == {"otp"}
+    assert [m.body for m in alerts(services, "alert.severe", "+919830077777")] == [
+        "SEVERE side effect at Kalyani PHC: Person, REF 100000000001, call +919830010001. 11:00. "
+        "Reported by Rina +919830000002. Note: fainted, not recovering"]
+
+
+def test_a_severe_aefi_without_a_telegram_bot_still_goes_by_sms(services, world):
+    with services.transaction() as s:
+        event = AdverseEvent(beneficiary_id=world["person"], site_id=world["sites"][0], severity="SEVERE",
+                             note="", reported_by="+919830010001", created_at=at(11, 0))
+        s.add(event)
+        s.flush()
+        sent = alert_severe_aefi(s, event, telegram=False, tz=TZ)
+        assert {m.channel for m in sent} == {"sms"} and len(sent) == 2
+    bodies = [m.body for m in alerts(services, "alert.severe", "+919830000009")]
+    assert len(bodies) == 1 and "+919830010001" in bodies[0] and "উপভোক্তা নিজে (USSD)" in bodies[0]

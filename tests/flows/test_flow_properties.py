@@ -31,3 +31,27 @@ def test_steps_never_raise_on_any_text(text, state):
         assert replies or effects  # every message gets an answer or does something
         assert all(r.key in KEYS for r in replies)
         assert new_state is None or new_state["flow"] == "dose"
+
+
+DOSE_WORDS = st.sampled_from(["DOSE", "ডোজ", "टीका", "UNDO", "START", "END", "12345678", "১২৩৪৫৬৭৮", "1", "2", "3",
+                              "2nd", "২য়", "দ্বিতীয়", "दूसरी", "pehli", "ELSEWHERE", "অন্যত্র", "CS", "CX", "L1",
+                              "4120Z025", "D2", "third"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(DOSE_WORDS, min_size=1, max_size=6).map(" ".join), st.sampled_from(["vaccinator", "verifier"]))
+def test_no_dose_is_recorded_as_normal_with_an_earlier_one_missing_and_verifiers_record_nothing(text, role):
+    """BEN has no dose on record: any dose above 1 is marked for reconciliation, never 'complete'."""
+    from dataclasses import replace
+
+    from tikabot.flows.effects import CloseSession, OpenSession, RecordDose, VoidDose
+    from tikabot.flows.ordinals import dose_number
+
+    _, replies, effects = staff.step(None, text, replace(STAFF, role=role), NOW)
+    for effect in effects:
+        if role == "verifier":
+            assert not isinstance(effect, (RecordDose, VoidDose, OpenSession, CloseSession)), text
+        if isinstance(effect, RecordDose):
+            assert effect.needs_reconciliation == (effect.dose_number > 1), text
+            assert effect.missing == tuple(range(1, effect.dose_number)), text
+            assert dose_number(effect.lot) is None, text  # a dose-shaped token never became the lot

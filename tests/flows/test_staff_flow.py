@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from tikabot.flows import staff
+from tikabot.flows.course import numbers
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
@@ -172,3 +175,107 @@ def test_wanted_ref_follows_the_conversation():
     state, _, _ = staff.step(None, "DOSE", facts(), NOW)
     assert staff.wanted_ref(state, "১২৩৪৫৬৭৮", NOW) == "12345678"
     assert staff.wanted_ref(state, "১২৩৪৫৬৭৮", NOW + timedelta(minutes=11)) is None
+
+
+# ---- issue 14: ordinals, dose 2 needs dose 1, one UNDO at a time, roles
+
+def with_doses(*doses):
+    return RAHIMA.__class__(**{**RAHIMA.__dict__, "doses": doses})
+
+
+@pytest.mark.parametrize("text", ["DOSE 12345678 1st", "ডোজ ১২৩৪৫৬৭৮ ১ম", "टीका 12345678 पहली",
+                                  "DOSE 12345678 first", "dose 12345678 pehli"])
+def test_an_ordinal_dose_takes_the_sessions_lot(text):
+    run([(text, 0, *recorded())])
+
+
+@pytest.mark.parametrize("text", ["DOSE 12345678 2", "DOSE 12345678 2nd", "ডোজ ১২৩৪৫৬৭৮ দ্বিতীয়",
+                                  "टीका 12345678 दूसरी"])
+def test_dose_two_with_no_dose_one_is_not_recorded_and_says_how_to_proceed(text):
+    run([(text, 0, [Reply("staff.earlier_dose_missing", {"ref": "12345678", "dose": 2, "missing": numbers([1])})], [])])
+
+
+def test_dose_two_elsewhere_is_recorded_for_reconciliation_and_never_as_complete():
+    run([("DOSE 12345678 2 ELSEWHERE", 0,
+          [Reply("staff.dose_recorded_elsewhere", {"ref": "12345678", "name": "Rahima", "dose": 2,
+                                                   "vaccine": "COVISHIELD", "lot": "4120Z025", "count": 6,
+                                                   "missing": numbers([1])})],
+          [RecordDose(7, "12345678", 2, "COVISHIELD", "4120Z025", 1, None,
+                      Recipient("Rahima", "+919830011111", "bn"), needs_reconciliation=True, missing=(1,))])])
+
+
+def test_elsewhere_survives_the_guided_questions():
+    state = run([("DOSE 12345678 2 ELSEWHERE", 0, [Reply("staff.ask_vaccine")], [])], f=facts(session=None))
+    state = run([("CS", 1, [Reply("staff.ask_lot")], [])], state=state, f=facts(session=None))
+    _, replies, effects = staff.step(state, "L9", facts(session=None), NOW + timedelta(minutes=2))
+    assert replies[0].key == "staff.dose_recorded_elsewhere" and effects[0].needs_reconciliation
+
+
+def test_elsewhere_with_nothing_missing_is_an_ordinary_dose():
+    run([("DOSE 12345678 2 ELSEWHERE", 0, *recorded(dose=2, next_due=None))],
+        f=facts(beneficiary=with_doses(dose_fact(1, days_ago=28))))
+
+
+def test_a_dose_beyond_the_course_is_refused_even_with_nothing_on_record():
+    run([("DOSE 12345678 3 ELSEWHERE", 0, [Reply("staff.bad_dose_number", {"dose": 3})], [])])
+
+
+def _void(number=1, ref_ago=0, site_id=1, by="+919830000001", id=50):
+    created = NOW - timedelta(minutes=ref_ago)
+    fact = dose_fact(number, days_ago=0, id=id)
+    return fact.__class__(**{**fact.__dict__, "created_at": created, "site_id": site_id, "recorded_by": by})
+
+
+def test_a_second_bare_undo_does_not_reach_further_back():
+    from tikabot.flows.facts import LastVoidFact
+
+    earlier = LastDoseFact(id=49, ref="23456789", dose_number=1, created_at=NOW - timedelta(minutes=5))
+    undone = LastVoidFact(ref="12345678", dose_number=1, voided_at=NOW)
+    for minutes in (0, 1, 30):
+        run([("UNDO", minutes, [Reply("staff.undo_ask_ref", {"ref": "12345678", "dose": 1})], [])],
+            f=facts(last_dose=earlier, last_void=undone))
+    newer = LastDoseFact(id=51, ref="34567890", dose_number=2, created_at=NOW + timedelta(minutes=1))
+    run([("UNDO", 2, [Reply("staff.undo_done", {"ref": "34567890", "dose": 2})], [VoidDose(51)])],
+        f=facts(last_dose=newer, last_void=undone))
+
+
+def test_undo_with_a_ref_voids_that_persons_latest_dose_within_the_window():
+    ben = with_doses(_void(1, ref_ago=3))
+    run([("UNDO 1234-5678", 0, [Reply("staff.undo_done", {"ref": "12345678", "dose": 1})], [VoidDose(50)])],
+        f=facts(beneficiary=ben))
+    run([("UNDO 12345678", 13, [Reply("staff.undo_too_late", {"minutes": 15})], [])], f=facts(beneficiary=ben))
+    colleague = with_doses(_void(1, ref_ago=3, by="+919830000002"))  # same site, another vaccinator
+    run([("UNDO 12345678", 0, [Reply("staff.undo_done", {"ref": "12345678", "dose": 1})], [VoidDose(50)])],
+        f=facts(beneficiary=colleague))
+    elsewhere = with_doses(_void(1, ref_ago=3, site_id=2, by="+919830000077"))
+    run([("UNDO 12345678", 0, [Reply("staff.undo_other_site", {"ref": "12345678", "dose": 1})], [])],
+        f=facts(beneficiary=elsewhere))
+    run([("UNDO 12345678", 0, [Reply("staff.undo_no_dose", {"ref": "12345678"})], [])])
+    run([("UNDO 87654321", 0, [Reply("staff.unknown_ref", {"ref": "87654321"})], [])])
+
+
+VERIFIER_REFUSED = ["DOSE 12345678", "DOSE", "UNDO", "UNDO 12345678", "START CS L1", "END"]
+
+
+@pytest.mark.parametrize("text", VERIFIER_REFUSED)
+def test_a_verifier_is_told_who_may_send_a_vaccinators_command(text):
+    keyword = text.split()[0]
+    allowed = "VERIFY, OTP, AEFI, COUNT, HELP, LANG"
+    run([(text, 0, [Reply("staff.not_allowed", {"command": keyword, "allowed": allowed})], [])],
+        f=facts(role="verifier", last_dose=LastDoseFact(50, "12345678", 1, NOW)))
+
+
+def test_a_verifier_verifies_reports_side_effects_and_asks():
+    f = facts(role="verifier")
+    for text, key in [("VERIFY 12345678", None), ("OTP 12345678 4321", None), ("AEFI 12345678 SEVERE", "staff.aefi_recorded"),
+                      ("COUNT", "staff.count"), ("HELP", "staff.help"), ("LANG BN", "staff.lang_set")]:
+        _, replies, effects = staff.step(None, text, f, NOW)
+        assert (replies[0].key if replies else None) == key and (effects or replies), text
+
+
+def test_dose_one_after_a_dose_two_given_elsewhere_completes_the_course():
+    two = dose_fact(2, days_ago=0)
+    two = two.__class__(**{**two.__dict__, "needs_reconciliation": True})
+    _, replies, effects = staff.step(None, "DOSE 12345678 1st", facts(beneficiary=with_doses(two)), NOW)
+    assert replies[0].key == "staff.dose_recorded"
+    assert (effects[0].dose_number, effects[0].next_due, effects[0].missing) == (1, None, ())

@@ -18,6 +18,9 @@ def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path):
     assert report.messages["delivered"] > 0 and report.duplicate_sms == 0
     assert report.ussd_requests > 0  # some doses and appointment checks went over USSD
     assert report.coordinator_bot == {"commands": 5, "answered": 5}
+    assert report.severe["reported"] >= 2 and report.severe["not_reached"] == report.severe["not_recorded"] == []
+    assert report.severe["reached_by_sms"] == report.severe["recorded"] >= report.severe["reported"]
+    assert report.false_complete == 0
     saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert saved["doses"] == report.doses
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -112,3 +115,36 @@ def test_an_alert_in_the_coordinators_chat_is_not_taken_for_the_bots_answer():
     assert not _answers([alert], 7, "/status")
     assert _answers([alert, status], 7, "/status")
     assert not _answers([elsewhere], 7, "/chart")
+
+
+def test_report_names_a_severe_that_reached_nobody_and_a_false_complete(services):
+    """A SEVERE whose only SMS the provider never delivered, and a dose 2 'fully vaccinated' with no dose 1."""
+    from datetime import datetime, timezone
+
+    from tikabot.queue.outbox import add_message
+    from tikabot.store.models import AdverseEvent, Beneficiary, Dose, Site
+
+    at = datetime(2026, 12, 2, 5, 0, tzinfo=timezone.utc)
+    with services.transaction() as s:
+        site = Site(code="KAL", name="Kalyani PHC")
+        s.add(site)
+        s.flush()
+        person = Beneficiary(ref="1234567890", name="Rahima", phone="+919830011111", site_id=site.id)
+        s.add(person)
+        s.flush()
+        s.add_all([AdverseEvent(beneficiary_id=person.id, site_id=site.id, severity="SEVERE", note="", reported_by="x",
+                                created_at=at),
+                   Dose(beneficiary_id=person.id, dose_number=2, vaccine="COVISHIELD", lot="L1", site_id=site.id,
+                        administered_at=at, source="sms")])
+        alert = add_message(s, key="a", recipient="+919830000009", template="alert.severe", body="SEVERE REF 1234567890")
+        alert.provider_id = "SMundelivered"
+        add_message(s, key="c", recipient=person.phone, template="dose.confirmation_final", body="fully vaccinated",
+                    beneficiary_id=person.id)
+    sim_messages = [{"sid": "SMundelivered", "to": "+919830000009", "body": "SEVERE REF 1234567890",
+                     "final_status": "undelivered", "created": 1.0}]
+    with services.sessions() as session:
+        report = build_report(session, sim_messages, Expectation(severe={"1234567890"}), seconds=1, sites=1,
+                              beneficiaries=1, chaos={})
+    assert report.severe["not_reached"] == ["1234567890"] and report.false_complete == 1
+    assert any("reached nobody by SMS" in b for b in report.broken)
+    assert any("fully vaccinated with a dose not on record" in b for b in report.broken)

@@ -31,8 +31,29 @@ def test_a_dose_undone_and_reported_again_is_confirmed_once(say, world):
     say(VACCINATOR, "DOSE 12345678 CS L1")
     say(VACCINATOR, "UNDO", minutes=2)
     say(VACCINATOR, "DOSE 12345678 CS L1", minutes=3)
-    confirmations = [m for m in _messages(world, RAHIMA_PHONE) if m.template.startswith("dose.confirmation")]
-    assert len(confirmations) == 1
+    sent = _messages(world, RAHIMA_PHONE)
+    confirmations = [m for m in sent if m.template.startswith("dose.confirmation") and m.status != "canceled"]
+    assert len(confirmations) == 1  # the first had not left yet: withdrawn, and nothing to correct
+    assert "dose.voided" not in {m.template for m in sent}
+
+
+def _delivered(world, phone):
+    with world.transaction() as s:
+        for m in s.scalars(select(OutboundMessage).where(OutboundMessage.recipient == phone)):
+            m.status, m.attempts, m.provider_id = "delivered", 1, f"SM{m.id:032d}"
+
+
+def test_a_dose_undone_after_its_confirmation_went_gets_a_kind_correction_then_a_corrected_confirmation(say, world):
+    say(VACCINATOR, "DOSE 12345678 CS L1")
+    _delivered(world, RAHIMA_PHONE)
+    say(VACCINATOR, "UNDO", minutes=2)
+    [correction] = [m for m in _messages(world, RAHIMA_PHONE) if m.template == "dose.voided"]
+    assert correction.language == "bn" and correction.body.startswith("নমস্কার Rahima, একটি সংশোধন")
+    _delivered(world, RAHIMA_PHONE)
+    say(VACCINATOR, "DOSE 12345678 CS L1", minutes=3)
+    again = _messages(world, RAHIMA_PHONE)[-1]
+    assert again.template == "dose.confirmation" and again.body.startswith("সংশোধিত: নমস্কার Rahima")
+    assert len({m.body for m in _messages(world, RAHIMA_PHONE)}) == 3  # no text reaches her twice
 
 
 def test_a_recorded_dose_withdraws_its_appointment_reminder(say, world):

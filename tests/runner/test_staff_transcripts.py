@@ -87,7 +87,8 @@ def test_guided_dose_and_timeout(say, world):
 def test_undo_inside_and_outside_the_window_and_record_again(say, world):
     say(VACCINATOR, "DOSE 12345678 CS L1")
     assert say(VACCINATOR, "UNDO", minutes=14) == "Removed from the record: 12345678 dose 1."
-    assert say(VACCINATOR, "UNDO", minutes=14) == "No dose to undo."
+    assert say(VACCINATOR, "UNDO", minutes=14) == (
+        "You already undid 12345678 dose 1. UNDO does not go further back: to undo another dose, send UNDO <REF>.")
     assert say(VACCINATOR, "DOSE 12345678 CX L2", minutes=15) == (
         "Recorded: 12345678 Rahima, dose 1, COVAXIN lot L2. Today: 1.")
     assert say(VACCINATOR, "UNDO", minutes=31) == (
@@ -112,14 +113,17 @@ def test_lang_changes_later_replies(say, world):
 
 
 def test_severe_aefi_alerts_coordinators(say, world):
-    assert say(VACCINATOR, "AEFI 12345678 SEVERE fainted, fell") == "Side effect recorded for 12345678: severe."
+    assert say(VACCINATOR, "AEFI 12345678 SEVERE fainted, fell") == (
+        "SEVERE side effect recorded for 12345678. Alert going by SMS to 1 people: coordinators and medical "
+        "officers. Keep the person under watch; if needed, send to hospital or call 108.")
     assert say(VACCINATOR, "AEFI 12345678 minor") == "Side effect recorded for 12345678: minor."
     with world.transaction() as s:
         events = s.scalars(select(AdverseEvent).order_by(AdverseEvent.id)).all()
-        alerts = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.aefi_severe")).all()
+        alerts = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.severe")).all()
     assert [(e.severity, e.note) for e in events] == [("SEVERE", "fainted, fell"), ("MINOR", "")]
-    assert [(a.recipient, a.body) for a in alerts] == [
-        (COORDINATOR, "SEVERE AEFI at Kalyani PHC: REF 12345678. Note: fainted, fell")]
+    assert [(a.recipient, a.channel, a.priority, a.body) for a in alerts] == [
+        (COORDINATOR, "sms", "otp", "SEVERE side effect at Kalyani PHC: Rahima Khatun, REF 12345678, call "
+                                    "+919830011111. 10:30. Reported by Mita Roy +919830000001. Note: fainted, fell")]
 
 
 def test_inactive_staff_get_the_public_replies(say):

@@ -63,13 +63,44 @@ def test_get_a_verification_code(world, phone, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("choice, severity", [("1", "MINOR"), ("2", "SEVERE")])
-def test_report_a_side_effect(world, phone, lang, choice, severity):
+def test_report_a_side_effect_with_what_was_felt(world, phone, lang, choice, severity):
+    """Nobody to alert in this world: the SEVERE screen claims no alert, and says hospital or 108."""
     p = phone(BENEFICIARY[lang])
     p.dial()
     assert p.press("3") == "CON " + screen("ussd.aefi_ask", lang, nav(lang, "back"))
-    assert p.press(choice) == "END " + screen(f"ussd.aefi_{severity.lower()}", lang)
+    assert p.press(choice) == "CON " + screen("ussd.aefi_note", lang, nav(lang, "back"))
+    end = "ussd.aefi_minor" if severity == "MINOR" else "ussd.aefi_severe_nobody"
+    assert p.press("2") == "END " + screen(end, lang)
     [event] = rows(world, AdverseEvent)
-    assert (event.severity, event.source, event.reported_by) == (severity, "ussd", BENEFICIARY[lang])
+    assert (event.severity, event.source, event.reported_by, event.note) == (
+        severity, "ussd", BENEFICIARY[lang], "breathing difficulty")
+    if severity == "SEVERE":
+        assert ("১০৮" if lang == "bn" else "108") in screen(end, lang) and "alert" not in screen(end, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_severe_self_report_reaches_the_coordinator_and_medical_officer_by_sms(world, phone, lang, monkeypatch,
+                                                                                   app):
+    from dataclasses import replace
+
+    from tikabot.store.models import Staff
+
+    with world.transaction() as s:
+        s.add(Staff(phone="+919830000009", name="Dr Sen", role="coordinator", site_id=None, language="bn",
+                    telegram_user_id=555))
+    web = app.extensions["tikabot"]
+    monkeypatch.setattr(web, "config", replace(web.config, medical_officers=("+919830077777",)))
+    p = phone(BENEFICIARY[lang])
+    p.dial()
+    p.press("3")
+    p.press("2")
+    assert p.press("1") == "END " + screen("ussd.aefi_severe_alerted", lang, count=2)
+    alerts = rows(world, OutboundMessage, OutboundMessage.template == "alert.severe")
+    assert sorted((m.channel, m.recipient, m.priority) for m in alerts) == [
+        ("sms", "+919830000009", "otp"), ("sms", "+919830077777", "otp")]  # no bot token: no Telegram copy
+    officer = next(m for m in alerts if m.recipient == "+919830077777")
+    assert f"call {BENEFICIARY[lang]}" in officer.body and "Note: fainting" in officer.body
+    assert "the beneficiary (USSD)" in officer.body
 
 
 @pytest.mark.parametrize("lang", LANGS)

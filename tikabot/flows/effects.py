@@ -33,13 +33,15 @@ class RecordDose:
     vaccine: str
     lot: str
     site_id: int
-    next_due: date | None  # None when this dose completes the course
+    next_due: date | None  # None when this is the course's last dose
     confirm_to: Recipient | None = None  # the beneficiary as the flow read them; None: look them up
+    needs_reconciliation: bool = False  # an earlier dose was given elsewhere and is not on record
+    missing: tuple[int, ...] = ()  # those earlier dose numbers
 
 
 @dataclass(frozen=True)
 class VoidDose:
-    dose_id: int
+    dose_id: int  # the beneficiary is sent a short correction if the confirmation already went
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ class DoseFact:
     administered_at: datetime
     day: date  # local date of administration (TIKABOT_TZ)
     voided: bool = False
+    created_at: datetime | None = None  # when it was recorded (the UNDO window runs from here)
+    site_id: int | None = None
+    recorded_by: str = ""  # the vaccinator's phone
+    needs_reconciliation: bool = False  # recorded with an earlier dose given elsewhere, not on record
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,14 @@ class BeneficiaryFact:
     def live_dose(self, number: int) -> DoseFact | None:
         return next((d for d in self.doses if d.dose_number == number and not d.voided), None)
 
+    def on_record(self) -> tuple[int, ...]:
+        """The dose numbers with a live record."""
+        return tuple(sorted({d.dose_number for d in self.doses if not d.voided}))
+
+    def latest_live_dose(self) -> DoseFact | None:
+        live = [d for d in self.doses if not d.voided]
+        return max(live, key=lambda d: d.dose_number) if live else None
+
 
 @dataclass(frozen=True)
 class SessionFact:
@@ -71,6 +83,14 @@ class LastDoseFact:
 
 
 @dataclass(frozen=True)
+class LastVoidFact:
+    """The dose the sender voided last (a second bare UNDO names it and asks for a REF)."""
+    ref: str
+    dose_number: int
+    voided_at: datetime
+
+
+@dataclass(frozen=True)
 class StaffFacts:
     staff_id: int
     phone: str
@@ -82,6 +102,8 @@ class StaffFacts:
     doses_today: dict = field(default_factory=dict)  # dose number -> live doses at the site today
     due_today: int = 0
     last_dose: LastDoseFact | None = None
+    last_void: LastVoidFact | None = None
+    role: str = "vaccinator"  # vaccinator | verifier | coordinator
     beneficiary: BeneficiaryFact | None = None  # the REF in the message or the conversation
 
     @property

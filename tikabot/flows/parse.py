@@ -14,13 +14,13 @@ from functools import lru_cache
 
 from tikabot.flows import vaccines
 from tikabot.flows.keywords import command_word, leading_phrase
+from tikabot.flows.ordinals import dose_number
 from tikabot.i18n.catalog import fold, keyword_aliases, language_aliases
 from tikabot.i18n.digits import ascii_digits
 
 HYPHENS = re.compile(r"[-\u2010\u2011\u2012\u2013\u2014\u2212]")
 REF = re.compile(r"[0-9]{6,14}")
 CODE = re.compile(r"[0-9]{4,8}")
-DOSE_NUMBER = re.compile(r"(?:D|DOSE)?([0-9])")
 GLUED = re.compile(r"(\D+?)([0-9][0-9-]*)")  # "DOSE12345678", "OTP১২৩৪৫৬৭৮"
 MAX_DOSE = 3
 MAX_LOT = 40  # the length of the lot columns (doses, sessions)
@@ -44,6 +44,7 @@ class Parsed:
     code: str | None = None  # ASCII digits
     severity: str | None = None  # MINOR or SEVERE
     note: str | None = None
+    elsewhere: bool = False  # DOSE ... ELSEWHERE: the earlier dose was given elsewhere
     lang: str | None = None  # EN, BN or HI
     error: str | None = None  # see ERRORS
     usage: str | None = None  # catalog key such as "usage.DOSE"
@@ -54,7 +55,7 @@ ERRORS = {
     "unknown_command": "first word is not a command",
     "missing_ref": "REF expected",
     "bad_ref": "REF is not 6-14 digits",
-    "bad_dose": "dose number outside 1-3",
+    "bad_dose": "dose number outside 1-3, or two different dose numbers",
     "unknown_vaccine": "vaccine name not known",
     "missing_vaccine": "START needs a vaccine",
     "missing_lot": "START needs a lot",
@@ -113,16 +114,21 @@ def _vaccine_fields(token: str) -> dict:
 
 
 def _parse_dose(args: list[str]) -> dict:
-    if len(args) > 1 and DOSE_NUMBER.fullmatch(args[0]) and _ref(args[1])[0]:
-        args = [args[1], args[0], *args[2:]]  # "DOSE 2 12345678"
+    if len(args) > 1 and dose_number(args[0]) is not None and _ref(args[1])[0]:
+        args = [args[1], args[0], *args[2:]]  # "DOSE 2 12345678", "DOSE 2nd 12345678"
     ref, error = _ref(args[0] if args else None)
     fields: dict = {"ref": ref, "error": error}
     for token in args[1:]:
-        number = DOSE_NUMBER.fullmatch(token)
-        if number and fields.get("dose") is None:
-            fields["dose"] = int(number.group(1))
-            if not 1 <= fields["dose"] <= MAX_DOSE:
+        number = dose_number(token)  # a token shaped like a dose number is never a lot or a vaccine
+        word = _keyword(token)
+        if number is not None:
+            if fields.get("dose") not in (None, number) or not 1 <= number <= MAX_DOSE:
                 fields["error"] = fields["error"] or "bad_dose"
+            fields.setdefault("dose", number)
+        elif word == "ELSEWHERE":
+            fields["elsewhere"] = True
+        elif word == "DOSE":  # "DOSE 12345678 2nd dose", "ডোজ ... ১ম ডোজ"
+            continue
         elif fields.get("vaccine") is None and (
             vaccines.resolve(token) or not any(ch.isdigit() for ch in token)
         ):
@@ -229,6 +235,8 @@ def parse(text: str) -> Parsed:
         fields = _parse_start(args)
     elif keyword == "VERIFY":
         fields = dict(zip(("ref", "error"), _ref(args[0] if args else None)))
+    elif keyword == "UNDO" and args:  # "UNDO <REF>": that dose; a bare UNDO: the sender's last
+        fields = dict(zip(("ref", "error"), _ref(args[0])))
     elif keyword == "OTP":
         fields = _parse_otp(args)
     elif keyword == "AEFI":

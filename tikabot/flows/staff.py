@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tikabot.flows import vaccines
+from tikabot.flows import course, vaccines
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
@@ -20,6 +20,7 @@ from tikabot.flows.parse import HYPHENS, MAX_LOT, REF, Parsed, parse, tokens
 
 GUIDED_MINUTES = 10
 UNDO_MINUTES = 15
+VERIFIER_COMMANDS = ("VERIFY", "OTP", "AEFI", "COUNT", "HELP", "LANG")  # CONTRACT section 6: roles
 Step = tuple[dict | None, list[Reply], list]
 
 ERROR_REPLIES = {  # parser error -> reply key (others get the command's usage)
@@ -95,8 +96,19 @@ def _known() -> str:
     return ", ".join(v.name for v in vaccines.known())
 
 
+def may_send(role: str, keyword: str | None) -> bool:
+    """Verifiers verify, report side effects and may ask; vaccinators and coordinators send everything."""
+    return role != "verifier" or keyword not in COMMANDS or keyword in VERIFIER_COMMANDS
+
+
+def _refused(keyword: str) -> Reply:
+    return Reply("staff.not_allowed", {"command": keyword, "allowed": ", ".join(VERIFIER_COMMANDS)})
+
+
 def _command(parsed: Parsed, facts: StaffFacts, now: datetime, text: str = "") -> Step:
     keyword = staff_keyword(parsed.keyword, text)
+    if not may_send(facts.role, keyword):
+        return None, [_refused(keyword)], []
     if keyword == "DOSE" and parsed.error == "missing_ref":
         return _dose({}, facts, now)
     if parsed.error and not (keyword == "START" and parsed.error == "missing_vaccine" and not parsed.args):
@@ -110,8 +122,8 @@ def _command(parsed: Parsed, facts: StaffFacts, now: datetime, text: str = "") -
 # ---- DOSE, guided or in one message
 
 def _cmd_dose(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
-    return _dose({"ref": parsed.ref, "dose": parsed.dose, "vaccine": parsed.vaccine, "lot": parsed.lot},
-                 facts, now)
+    return _dose({"ref": parsed.ref, "dose": parsed.dose, "vaccine": parsed.vaccine, "lot": parsed.lot,
+                  "elsewhere": parsed.elsewhere}, facts, now)
 
 
 def _ask(known: dict, ask: str, reply: Reply, now: datetime) -> Step:
@@ -120,7 +132,7 @@ def _ask(known: dict, ask: str, reply: Reply, now: datetime) -> Step:
 
 
 def _answer(state: dict, text: str, facts: StaffFacts, now: datetime) -> Step:
-    known = {k: state.get(k) for k in ("ref", "dose", "vaccine", "lot")}
+    known = {k: state.get(k) for k in ("ref", "dose", "vaccine", "lot", "elsewhere")}
     words = tokens(text)
     ask = state.get("ask")
     if ask == "ref":
@@ -158,14 +170,18 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     if known.get("dose") is None and today_dose is not None:  # "DOSE <REF>" sent twice
         return None, [Reply("staff.dose_duplicate", {"ref": ref, "dose": today_dose.dose_number})], []
     first = ben.live_dose(1)
-    course = vaccines.resolve(first.vaccine) if first else None
+    started = vaccines.resolve(first.vaccine) if first else None
     number = known.get("dose") or _next_due(ben)
-    if course and number > course.doses:
+    if started and number > started.doses:
         if known.get("dose") is None:
             return None, [Reply("staff.all_doses_done", {"ref": ref})], []
         return None, [Reply("staff.bad_dose_number", {"dose": number})], []
     if ben.live_dose(number):
         return None, [Reply("staff.dose_duplicate", {"ref": ref, "dose": number})], []
+    missing = course.missing_before(number, ben.on_record())
+    if missing and not known.get("elsewhere"):  # dose 2 needs dose 1, or a word that it was given elsewhere
+        return None, [Reply("staff.earlier_dose_missing", {"ref": ref, "dose": number,
+                                                           "missing": course.numbers(missing)})], []
     known["dose"] = number
     session = facts.session if facts.session and facts.session.open else None
     vaccine = known.get("vaccine") or (session.vaccine if session else None)
@@ -174,27 +190,43 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     lot = known.get("lot") or (session.lot if session and session.vaccine == vaccine else None)
     if lot is None:
         return _ask({**known, "vaccine": vaccine}, "lot", Reply("staff.ask_lot"), now)
-    previous = ben.live_dose(number - 1) if number > 1 else None
-    if previous is not None:
-        if previous.vaccine != vaccine:
-            return None, [Reply("staff.wrong_vaccine", {"ref": ref, "vaccine": previous.vaccine})], []
-        rule = vaccines.resolve(previous.vaccine)
-        due = previous.day + timedelta(days=rule.min_interval_days if rule else 0)
-        if facts.today < due:
-            return None, [Reply("staff.dose2_too_early", {"ref": ref, "due_date": due})], []
+    refused = _course_refusal(ben, number, vaccine, facts.today)
+    if refused is not None:
+        return None, [refused], []
     rule = vaccines.resolve(vaccine)
-    final = rule is None or number >= rule.doses
+    final = course.is_last(max((number, *ben.on_record())), vaccine)  # a later dose on record ends it too
     next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
     effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
                         site_id=facts.site_id, next_due=next_due,
-                        confirm_to=Recipient(ben.first_name, ben.phone, ben.language))
+                        confirm_to=Recipient(ben.first_name, ben.phone, ben.language),
+                        needs_reconciliation=bool(missing), missing=missing)
     params = {"ref": ref, "name": ben.first_name, "dose": number, "vaccine": vaccine, "lot": lot,
               "count": facts.total_today + 1}
-    if ben.site_id is not None and ben.site_id != facts.site_id:
+    if missing:
+        reply = Reply("staff.dose_recorded_elsewhere", {**params, "missing": course.numbers(missing)})
+    elif ben.site_id is not None and ben.site_id != facts.site_id:
         reply = Reply("staff.dose_recorded_other_site", {**params, "booked_site": ben.site_name})
     else:
         reply = Reply("staff.dose_recorded", params)
     return None, [reply], [effect]
+
+
+def _course_refusal(ben, number: int, vaccine: str, today) -> Reply | None:
+    """Why this dose cannot follow the ones on record: beyond the course, another vaccine than the
+    dose before, or before the interval; None when it can."""
+    rule = vaccines.resolve(vaccine)
+    if rule and number > rule.doses:
+        return Reply("staff.bad_dose_number", {"dose": number})
+    previous = ben.live_dose(number - 1) if number > 1 else None
+    if previous is None:
+        return None
+    if previous.vaccine != vaccine:
+        return Reply("staff.wrong_vaccine", {"ref": ben.ref, "vaccine": previous.vaccine})
+    before = vaccines.resolve(previous.vaccine)
+    due = previous.day + timedelta(days=before.min_interval_days if before else 0)
+    if today < due:
+        return Reply("staff.dose2_too_early", {"ref": ben.ref, "due_date": due})
+    return None
 
 
 def _next_due(ben) -> int:
@@ -219,12 +251,33 @@ def _cmd_start(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
 
 
 def _cmd_undo(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
-    last = facts.last_dose
+    """A bare UNDO voids the sender's last dose, once; UNDO <REF> voids that person's latest dose."""
+    if parsed.ref:
+        return _undo_ref(parsed.ref, facts, now)
+    last, void = facts.last_dose, facts.last_void
+    if void is not None and (last is None or void.voided_at >= last.created_at):  # a second bare UNDO
+        return None, [Reply("staff.undo_ask_ref", {"ref": void.ref, "dose": void.dose_number})], []
     if last is None:
         return None, [Reply("staff.undo_nothing")], []
-    if now - last.created_at > timedelta(minutes=UNDO_MINUTES):
+    return _undo(last.id, last.ref, last.dose_number, last.created_at, now)
+
+
+def _undo(dose_id: int, ref: str, number: int, created_at: datetime | None, now: datetime) -> Step:
+    if created_at is None or now - created_at > timedelta(minutes=UNDO_MINUTES):
         return None, [Reply("staff.undo_too_late", {"minutes": UNDO_MINUTES})], []
-    return None, [Reply("staff.undo_done", {"ref": last.ref, "dose": last.dose_number})], [VoidDose(last.id)]
+    return None, [Reply("staff.undo_done", {"ref": ref, "dose": number})], [VoidDose(dose_id)]
+
+
+def _undo_ref(ref: str, facts: StaffFacts, now: datetime) -> Step:
+    ben = facts.beneficiary
+    if ben is None or ben.ref != ref:
+        return None, [Reply("staff.unknown_ref", {"ref": ref})], []
+    dose = ben.latest_live_dose()
+    if dose is None:
+        return None, [Reply("staff.undo_no_dose", {"ref": ref})], []
+    if dose.recorded_by != facts.phone and (facts.site_id is None or dose.site_id != facts.site_id):
+        return None, [Reply("staff.undo_other_site", {"ref": ref, "dose": dose.dose_number})], []
+    return _undo(dose.id, ref, dose.dose_number, dose.created_at, now)
 
 
 def _known_beneficiary(parsed: Parsed, facts: StaffFacts):

@@ -23,6 +23,7 @@ from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import IssueOtp, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose
 from tikabot.flows.facts import SenderFacts, StaffFacts
+from tikabot.flows.ordinals import dose_number
 from tikabot.flows.parse import HYPHENS, REF
 from tikabot.i18n.catalog import LANGUAGES, localize, render
 from tikabot.i18n.dates import Day, Slot
@@ -34,6 +35,9 @@ NAV_BACK, NAV_MENU, NAV_MORE = "0 Back", "00 Menu", "98 More"  # English; nav() 
 HEADER_BUDGET = 40  # characters kept for the header above a list
 LANGUAGE_CHOICES = {"1": "en", "2": "bn", "3": "hi"}
 SEVERITY_CHOICES = {"1": "MINOR", "2": "SEVERE"}
+# what the beneficiary felt, as the note coordinators and medical officers read (ussd.aefi_note lists them)
+ELSEWHERE = "elsewhere"  # the note after "no dose 1 on record": 1 records it as given elsewhere
+NOTE_CHOICES = {"1": "fainting", "2": "breathing difficulty", "3": "rash", "4": "fever", "5": "other"}
 
 # SMS flow reply -> USSD screen with the same params (the SMS wording tells people what to send)
 SCREEN_FOR = {
@@ -50,6 +54,10 @@ SCREEN_FOR = {
     "staff.undo_done": "ussd.undo_done",
     "staff.undo_nothing": "ussd.undo_nothing",
     "staff.undo_too_late": "ussd.undo_too_late",
+    "staff.undo_ask_ref": "ussd.undo_ask_ref",
+    "staff.earlier_dose_missing": "ussd.earlier_dose_missing",
+    "staff.dose_recorded_elsewhere": "ussd.dose_recorded_elsewhere",
+    "staff.not_allowed": "ussd.not_allowed",
     "ben.confirmed": "ussd.confirmed",
     "ben.cancelled": "ussd.cancelled",
     "ben.no_appointment": "ussd.no_appointment",
@@ -66,6 +74,8 @@ OUTCOMES = {
     ("staff", "staff.otp_none"): ("ussd.otp_none", "verify_action"),
     ("ben", "staff.verify_sent"): ("ussd.ben_code_sent", "end"),
     ("ben", "staff.verify_limited"): ("ussd.ben_code_limited", "end"),
+    ("ben", "staff.aefi_severe_alerted"): ("ussd.aefi_severe_alerted", "end"),
+    ("ben", "staff.aefi_severe_nobody"): ("ussd.aefi_severe_nobody", "end"),
 }
 
 
@@ -188,7 +198,11 @@ def _show(state: dict, facts: MenuFacts, prompt: tuple[str, dict] | None = None)
     back = nav(lang, "back") if len(state["stack"]) > 1 else ""
     if name == "note":
         key, params = data["note"]
-        follow = render("ussd.next_dose", lang) if data.get("next") == "dose_ref" else ""
+        follow = ""
+        if data.get("next") == "dose_ref":
+            follow = render("ussd.next_dose", lang)
+        elif data.get("next") == ELSEWHERE:
+            follow = _text("ussd.record_elsewhere", {k: params[k] for k in ("dose", "missing")}, lang)
         return _fit([_text(key, params, lang), follow, nav(lang, "back", "menu")])
     if name == "dose_vaccine":
         header = _text(*(prompt or ("ussd.pick_vaccine", {})), lang)
@@ -198,7 +212,9 @@ def _show(state: dict, facts: MenuFacts, prompt: tuple[str, dict] | None = None)
 
 
 def _main_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
-    return ("ussd.staff_menu" if facts.staff else "ussd.ben_menu"), {}
+    if facts.staff is not None:
+        return ("ussd.verifier_menu" if facts.staff.role == "verifier" else "ussd.staff_menu"), {}
+    return "ussd.ben_menu", {}
 
 
 def _appointment_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
@@ -215,6 +231,7 @@ _SCREEN_TEXT = {
     "appointment": _appointment_text,
     "cancel_ask": lambda data, facts: ("ussd.cancel_ask", {"date": date.fromisoformat(data["date"])}),
     "aefi": lambda data, facts: ("ussd.aefi_ask", {}),
+    "aefi_note": lambda data, facts: ("ussd.aefi_note", {}),
     "dose_ref": lambda data, facts: ("ussd.ask_ref", {}),
     "dose_num": lambda data, facts: ("ussd.ask_dose", {k: data[k] for k in ("ref", "name", "next_dose")}),
     "dose_lot": lambda data, facts: ("ussd.ask_lot", {}),
@@ -317,6 +334,8 @@ def _ben_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
 
 
 def _staff_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
+    if value in ("1", "3") and not staff_flow.may_send(facts.staff.role, "DOSE"):
+        return None  # a verifier's menu has no 1 Record dose, 3 Undo
     if value == "1":
         return _Move(go="dose_ref")
     if value == "2":
@@ -371,12 +390,21 @@ def _cancel_ask(data: dict, value: str, facts: MenuFacts) -> _Move | None:
 
 def _aefi(data: dict, value: str, facts: MenuFacts) -> _Move | None:
     severity = SEVERITY_CHOICES.get(value)
+    return None if severity is None else _Move(go="aefi_note", data={"severity": severity})
+
+
+def _aefi_note(data: dict, value: str, facts: MenuFacts) -> _Move | None:
+    """What they felt: recorded with the report. A SEVERE report's screen says what the runner did
+    (how many people the SMS goes to) and always: the nearest hospital, or 108."""
+    note = NOTE_CHOICES.get(value)
     ben = facts.beneficiary
-    if severity is None:
+    if note is None:
         return None
-    effect = RecordAefi(beneficiary_id=ben.id, ref=ben.ref, severity=severity, note="", site_id=ben.site_id,
+    severity = data["severity"]
+    effect = RecordAefi(beneficiary_id=ben.id, ref=ben.ref, severity=severity, note=note, site_id=ben.site_id,
                         site_name=ben.site_name)
-    return _Move(end=(f"ussd.aefi_{severity.lower()}", {}), effects=[effect])
+    screen = "ussd.aefi_minor" if severity == "MINOR" else "ussd.aefi_severe_nobody"
+    return _Move(end=(screen, {}), effects=[effect])
 
 
 # ---- staff: record a dose (REF -> dose -> [vaccine -> lot] -> confirm)
@@ -398,24 +426,27 @@ def _dose_ref(data: dict, value: str, facts: MenuFacts) -> _Move:
         return _Move(prompt=prompt)
     ben = facts.staff.beneficiary
     number = next(n for n in range(1, 11) if ben.live_dose(n) is None)
-    fresh = {"vaccine": None, "lot": None, "dose": None, "page": 0}
+    fresh = {"vaccine": None, "lot": None, "dose": None, "page": 0, "elsewhere": False}
     return _Move(go="dose_num", data={**found, **fresh, "next_dose": number})
 
 
 def _dose_num(data: dict, value: str, facts: MenuFacts) -> _Move:
-    if not (len(value) == 1 and value.isdigit() and value != "0"):
+    number = dose_number(value)  # "2", or "2nd", "২য়", "दूसरी" typed on a phone that can
+    if not number:
         return _Move(prompt=("ussd.bad_dose", {"dose": value[:3]}))
-    return _preview({**data, "dose": int(value)}, facts)
+    return _preview({**data, "dose": number}, facts)
 
 
 def _dose_command(data: dict) -> str:
-    return " ".join(str(p) for p in ("DOSE", data["ref"], data["dose"], data.get("vaccine"), data.get("lot")) if p)
+    words = ("DOSE", data["ref"], data["dose"], data.get("vaccine"), data.get("lot"),
+             "ELSEWHERE" if data.get("elsewhere") else None)
+    return " ".join(str(p) for p in words if p)
 
 
 def _preview(data: dict, facts: MenuFacts) -> _Move:
     """What the SMS flow would do with this DOSE: ask for vaccine or lot, reject, or record (confirm first)."""
     asked, replies, effects = staff_flow.step(None, _dose_command(data), facts.staff, facts.now)
-    known = {k: data.get(k) for k in ("dose", "vaccine", "lot", "page")}
+    known = {k: data.get(k) for k in ("dose", "vaccine", "lot", "page", "elsewhere")}
     if asked and asked.get("ask") == "vaccine":
         return _Move(go="dose_vaccine", data={**known, "page": 0})
     if asked and asked.get("ask") == "lot":
@@ -423,7 +454,9 @@ def _preview(data: dict, facts: MenuFacts) -> _Move:
     dose = next((e for e in effects if isinstance(e, RecordDose)), None)
     if dose is None:
         reply = replies[0]
-        return _Move(note=(SCREEN_FOR.get(reply.key, "ussd.not_recorded"), dict(reply.params)), data=known)
+        follow = ELSEWHERE if reply.key == "staff.earlier_dose_missing" else None
+        return _Move(note=(SCREEN_FOR.get(reply.key, "ussd.not_recorded"), dict(reply.params)), data=known,
+                     next=follow)
     return _Move(go="dose_confirm", data={**known, "vaccine": dose.vaccine, "lot": dose.lot})
 
 
@@ -496,6 +529,8 @@ def _verify_code(data: dict, value: str, facts: MenuFacts) -> _Move:
 
 
 def _note(data: dict, value: str, facts: MenuFacts) -> _Move | None:
+    if value == "1" and data.get("next") == ELSEWHERE:  # the earlier dose was given elsewhere: record this one
+        return _preview({**data, "elsewhere": True}, facts)
     if value == "1" and data.get("next"):
         return _Move(go=data["next"], reset=True)
     return None
@@ -503,6 +538,7 @@ def _note(data: dict, value: str, facts: MenuFacts) -> _Move | None:
 
 _HANDLERS = {
     "main": _main, "lang": _lang, "appointment": _appointment, "cancel_ask": _cancel_ask, "aefi": _aefi,
+    "aefi_note": _aefi_note,
     "dose_ref": _dose_ref, "dose_num": _dose_num, "dose_vaccine": _dose_vaccine, "dose_lot": _dose_lot,
     "dose_confirm": _dose_confirm, "undo_confirm": _undo_confirm, "verify_ref": _verify_ref,
     "verify_action": _verify_action, "verify_code": _verify_code, "note": _note,

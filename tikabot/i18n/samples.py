@@ -21,6 +21,12 @@ BOOKED_SITE = PlaceName("বারাসত জেলা হাসপাতা�
 
 SAMPLE_PARAMS: dict[str, object] = {
     "booked_site": BOOKED_SITE,
+    "allowed": "VERIFY, OTP, AEFI, COUNT, HELP, LANG",
+    "command": "DOSE",
+    "message": "Dear Rahima, you got dose 1 of COVISHIELD. Your next dose is due on 30 September. Thank you.",
+    "missing": "1",
+    "reporter": "Mita Roy +919830000001",
+    "time": "11:05",
     "code": "123456",
     "count": 57,
     "date": LONG_DATE,

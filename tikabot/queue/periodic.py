@@ -24,7 +24,9 @@ def run_alert_checks() -> int:
     services = Services.build(Config.from_env())
     try:
         with services.transaction() as session:
-            return len(check_alerts(session, clock.now(), services.config.tz))
+            config = services.config
+            return len(check_alerts(session, clock.now(), config.tz, medical_officers=config.medical_officers,
+                                    telegram=bool(config.telegram_bot_token)))
     finally:
         services.close()
 

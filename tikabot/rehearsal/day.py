@@ -3,7 +3,10 @@
 Each site's staff open a session, verify each beneficiary who turns up (by OTP from the simulator's
 record, or the appointment's security code), report the dose (with typos, Bengali digits, Twilio
 retries and human resends), undo and redo a mistake, ask for the count and close the session.
-Beneficiaries who do not come reply YES, NO or STOP. What the day should end with is kept in
+Beneficiaries who do not come reply YES, NO or STOP. Vaccinators write dose numbers as ordinals
+(`1st`, `১ম`, `पहली`), sometimes send dose 2 for someone with no dose 1 (refused), send UNDO twice in
+a row (the second must void nothing); a verifier reports a SEVERE side effect in the observation
+area and a beneficiary reports one on USSD. What the day should end with is kept in
 `Expectation`, which the report checks against the database and the simulator.
 """
 from __future__ import annotations
@@ -25,6 +28,9 @@ BN_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 OTP_IN_BODY = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 OTP_WAIT_S = 10
 VERIFY_PER_STAFF = 25  # under the 30 VERIFY per staff phone per hour that tikabot.otp allows
+ORDINAL_DOSE_ONE = ("DOSE {ref} 1st", "ডোজ {bn} ১ম", "टीका {ref} पहली", "dose {ref} first", "ডোজ {ref} প্রথম")
+DOSE_TWO_FIRST = ("DOSE {ref} 2nd", "ডোজ {bn} দ্বিতীয়", "टीका {ref} दूसरी", "DOSE {ref} 2")
+SEVERE_BY_VERIFIER_AT, SEVERE_BY_USSD_AT = 2, 5  # which attending person at each site
 
 
 @dataclass
@@ -34,6 +40,8 @@ class Expectation:
     inbound_latencies: list[float] = field(default_factory=list)
     http_errors: list[str] = field(default_factory=list)
     otp_not_arrived: int = 0
+    severe: set[str] = field(default_factory=set)  # refs with a SEVERE side effect reported
+    undo_twice: int = 0  # times a vaccinator sent UNDO twice in a row
     requests: int = 0
     ussd_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -88,6 +96,12 @@ class Day:
             verifies[verifier] += not by_code
             self.verify(verifier, person, rng, by_code)
             self.report_dose(plan.vaccinator, person, rng)
+            if n == SEVERE_BY_VERIFIER_AT:  # seen in the observation area
+                self.text(plan.verifier, f"AEFI {person['ref']} SEVERE fainted in observation")
+                with self.expect.lock:
+                    self.expect.severe.add(person["ref"])
+            elif n == SEVERE_BY_USSD_AT and self.ussd_token:  # at home: breathing trouble, on USSD
+                self.ussd_severe(person)
             if n % 40 == 39:
                 self.text(plan.vaccinator, "COUNT")
             self.on_progress(1)
@@ -124,10 +138,14 @@ class Day:
             return
         if roll < 0.05:  # a typo first: a digit missing, so an unknown or too-short REF
             self.text(vaccinator, f"DOSE {ref[:-1]}")
+        if 0.4 < roll < 0.45:  # dose 2 by mistake for someone with no dose 1: refused, nothing recorded
+            self.text(vaccinator, rng.choice(DOSE_TWO_FIRST).format(ref=ref, bn=ref.translate(BN_DIGITS)))
         if roll < 0.15:  # Bengali digits and the Bengali keyword
             body = f"ডোজ {ref.translate(BN_DIGITS)}"
         elif roll < 0.25:
             body = f"dose {ref[:4]}-{ref[4:]}, 1"
+        elif roll < 0.4:  # the dose number as an ordinal: a dose number, never the lot
+            body = rng.choice(ORDINAL_DOSE_ONE).format(ref=ref, bn=ref.translate(BN_DIGITS))
         else:
             body = f"DOSE {ref}"
         params = self.sms.payload(vaccinator, body)
@@ -139,6 +157,12 @@ class Day:
         if rng.random() < 0.03:  # a mistake, undone and reported again
             self.text(vaccinator, "UNDO")
             self.text(vaccinator, f"DOSE {ref}")
+        elif rng.random() < 0.04:  # UNDO twice in a row: the second voids nothing further back
+            self.text(vaccinator, "UNDO")
+            self.text(vaccinator, "UNDO")
+            self.text(vaccinator, f"DOSE {ref}")
+            with self.expect.lock:
+                self.expect.undo_twice += 1
         with self.expect.lock:
             self.expect.doses.add(ref)
 
@@ -152,6 +176,15 @@ class Day:
                 break
         if also_by_sms:
             self.text(vaccinator, f"DOSE {ref}")
+
+    def ussd_severe(self, person: dict) -> None:
+        """The beneficiary reports a SEVERE side effect on USSD: 3 Side effect, 2 Severe, 2 Breathing."""
+        phone = self._ussd_phone(person["phone"])
+        for step in (phone.dial, lambda: phone.press("3"), lambda: phone.press("2"), lambda: phone.press("2")):
+            if self.ussd_step(step, "USSD side effect").startswith("END"):
+                break
+        with self.expect.lock:
+            self.expect.severe.add(person["ref"])
 
     def _ussd_phone(self, number: str) -> UssdPhone:
         http = getattr(self._local, "http", None) or requests.Session()

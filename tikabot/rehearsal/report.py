@@ -11,9 +11,10 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from tikabot.clock import now as utcnow
+from tikabot.flows import course, vaccines
 from tikabot.queue.statuses import TERMINAL
 from tikabot.rehearsal.day import Expectation
-from tikabot.store.models import Beneficiary, Dose, OutboundMessage
+from tikabot.store.models import AdverseEvent, Beneficiary, Dose, OutboundMessage
 
 
 
@@ -51,6 +52,8 @@ class Report:
     inbound_latency_ms: dict = field(default_factory=dict)
     chaos: dict = field(default_factory=dict)
     phases_s: dict = field(default_factory=dict)
+    severe: dict = field(default_factory=dict)  # SEVERE side effects: reported, recorded, reached by SMS
+    false_complete: int = 0  # people told "fully vaccinated" with a dose not on record
     broken: list[str] = field(default_factory=list)
 
     def write(self, folder: Path) -> Path:
@@ -70,6 +73,9 @@ class Report:
             ("doses expected / recorded", f"{d.get('expected', 0)} / {d.get('recorded', 0)}"),
             ("dose duplicates / lost", f"{d.get('duplicates', 0)} / {d.get('lost', 0)}"),
             ("duplicate SMS", f"{self.duplicate_sms}"),
+            ("SEVERE reported / reached by SMS", "{reported} / {reached_by_sms}".format(**self.severe)
+             if self.severe else "none"),
+            ("told complete with a dose missing", f"{self.false_complete}"),
             ("OTP latency p50/p95/p99 s", "{p50:.2f} / {p95:.2f} / {p99:.2f}".format(**self.otp_latency_s)),
             ("OTPs not arrived (security code used)", f"{self.otp_not_arrived}"),
             ("dispatch rate: day / busiest 10 s", f"{self.dispatch_rate_msg_s:.0f} / {self.dispatch_peak_msg_s:.0f} msg/s"),
@@ -92,6 +98,8 @@ def build_report(session: Session, sim_messages: list[dict], expect: Expectation
     report.messages = _messages(session)
     report.doses = _doses(session, expect)
     report.duplicate_sms = duplicate_sms(sim_messages)
+    report.severe = severe_reached(session, sim_messages, expect)
+    report.false_complete = len(told_complete_falsely(session))
     report.otp_latency_s = {f"p{p}": percentile(expect.otp_latencies, p) for p in (50, 95, 99)}
     report.inbound_latency_ms = {f"p{p}": 1000 * percentile(expect.inbound_latencies, p) for p in (50, 99)}
     created = sorted(m["created"] for m in sim_messages)
@@ -118,6 +126,39 @@ def duplicate_sms(sim_messages: list[dict]) -> int:
     reached = Counter((m["to"], m["body"]) for m in sim_messages
                       if m.get("final_status", "delivered") not in ("undelivered", "failed"))
     return sum(n - 1 for n in reached.values() if n > 1)
+
+
+def severe_reached(session: Session, sim_messages: list[dict], expect: Expectation) -> dict:
+    """Every SEVERE side effect recorded, and whether an SMS naming it reached a coordinator or a
+    medical officer: the simulator's record of what the provider delivered, not the outbox's hope."""
+    reached_sids = {m.get("sid") for m in sim_messages if m.get("final_status", "delivered") not in ("undelivered", "failed")}
+    refs = set(session.scalars(select(Beneficiary.ref).join(AdverseEvent, AdverseEvent.beneficiary_id == Beneficiary.id)
+                               .where(AdverseEvent.severity == "SEVERE")))
+    alerts = session.execute(select(OutboundMessage.provider_id, OutboundMessage.body).where(
+        OutboundMessage.template == "alert.severe", OutboundMessage.channel == "sms")).all()
+    reached = {ref for ref in refs if any(sid in reached_sids and f"REF {ref}" in body for sid, body in alerts)}
+    return {"reported": len(expect.severe), "recorded": len(refs), "reached_by_sms": len(reached),
+            "not_reached": sorted(refs - reached), "not_recorded": sorted(expect.severe - refs)}
+
+
+def told_complete_falsely(session: Session) -> list[int]:
+    """Beneficiaries sent "fully vaccinated" (and not withdrawn or corrected after) while a dose of
+    their course is not on record."""
+    told = session.execute(select(OutboundMessage.beneficiary_id, OutboundMessage.created_at).where(
+        OutboundMessage.template == course.FINAL, OutboundMessage.status != "canceled",
+        OutboundMessage.beneficiary_id.is_not(None))).all()
+    wrong = []
+    for person, at in told:
+        live = session.execute(select(Dose.dose_number, Dose.vaccine).where(
+            Dose.beneficiary_id == person, Dose.voided.is_(False))).all()
+        rule = vaccines.resolve(live[0][1]) if live else None
+        complete = rule is not None and set(range(1, rule.doses + 1)) <= {n for n, _ in live}
+        corrected = session.scalar(select(func.count()).where(
+            OutboundMessage.beneficiary_id == person, OutboundMessage.template == "dose.voided",
+            OutboundMessage.created_at >= at))
+        if not complete and not corrected:
+            wrong.append(person)
+    return wrong
 
 
 def _messages(session: Session) -> dict:
@@ -154,6 +195,14 @@ def _invariants(report: Report, expect: Expectation) -> list[str]:
         broken.append(f"{report.doses['unexpected']} doses recorded that nobody reported")
     if report.duplicate_sms:
         broken.append(f"{report.duplicate_sms} duplicate SMS reached the provider")
+    severe = report.severe or {}
+    if severe.get("not_recorded"):
+        broken.append(f"{len(severe['not_recorded'])} SEVERE side effects reported but not recorded")
+    if severe.get("not_reached"):
+        broken.append(f"{len(severe['not_reached'])} SEVERE side effects reached nobody by SMS, "
+                      f"e.g. REF {severe['not_reached'][0]}")
+    if report.false_complete:
+        broken.append(f"{report.false_complete} people told they are fully vaccinated with a dose not on record")
     if report.messages["not_final"]:
         broken.append(f"{report.messages['not_final']} messages never reached a final state (lost)")
     bot = report.coordinator_bot

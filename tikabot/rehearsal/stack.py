@@ -17,6 +17,7 @@ SENDER = "+15005550006"
 TWILIO_TIMEOUT_S = 3
 USSD_TOKEN = "rehearsal-ussd-token"
 TELEGRAM_TOKEN = "123456:rehearsal-bot-token"
+MEDICAL_OFFICER = "+919830012399"  # every SEVERE side effect reaches this phone by SMS
 TIME_SCALE = {"TIKABOT_RETRY_BASE": "0.3", "TIKABOT_SLOW_RETRY_BASE": "1", "TIKABOT_SEND_LEASE": "10",
               "TIKABOT_STALE_AFTER": "5", "OTP_VOICE_AFTER": "15",
               "TIKABOT_STATUS_POLL_AFTER": "10"}
@@ -58,6 +59,7 @@ class Stack:
                    SEND_RATE="500", PYTHONUNBUFFERED="1",
                    # the synthetic day is played whatever the hour: appointment messages are not held back
                    TIKABOT_QUIET_HOURS="off",
+                   TIKABOT_MEDICAL_OFFICERS=MEDICAL_OFFICER,
                    # a day compressed into minutes: back-offs, leases and fallbacks shrink with it
                    **TIME_SCALE)
         return env

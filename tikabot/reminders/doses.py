@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tikabot.flows import course
 from tikabot.flows.vaccines import resolve
 from tikabot.queue.outbox import add_message
 from tikabot.reminders.policy import Policy
 from tikabot.reminders.schedule import first_name
 from tikabot.store.models import Dose, OutboundMessage
 
-CONFIRMATIONS = ("dose.confirmation", "dose.confirmation_final")
+CONFIRMATIONS = course.TEMPLATES
 
 
 def confirmation_key(dose_id: int) -> str:
@@ -28,11 +29,15 @@ def confirm_dose(session: Session, dose: Dose, policy: Policy,
     person = dose.beneficiary
     vaccine = resolve(dose.vaccine)
     params = {"name": first_name(person.name), "dose": dose.dose_number, "vaccine": dose.vaccine}
-    if vaccine is not None and dose.dose_number < vaccine.doses:
+    on_record = session.scalars(select(Dose.dose_number).where(
+        Dose.beneficiary_id == person.id, Dose.voided.is_(False), Dose.id != dose.id)).all()
+    template = course.confirmation_template(dose.dose_number, dose.vaccine, on_record)
+    if template == course.CONFIRMATION:
         due = policy.local_date(dose.administered_at) + timedelta(days=vaccine.min_interval_days)
-        template, params["next_due"] = "dose.confirmation", due
-    else:
-        template = "dose.confirmation_final"
+        params["next_due"] = due
+    elif template == course.FINAL_NOT_ON_RECORD:
+        have = {*on_record, dose.dose_number}
+        params["missing"] = course.numbers(course.missing_before(max(have), have))
     return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=template,
                        language=person.language, params=params, priority="default",
                        not_before=not_before, beneficiary_id=person.id)

@@ -14,17 +14,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tikabot import otp
-from tikabot.alerts import alert_coordinators
+from tikabot.alerts import alert_coordinators, alert_severe_aefi, sms_count
 from tikabot.clock import local_date
+from tikabot.flows import course
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
+from tikabot.i18n.catalog import render
 from tikabot.phones import mask
 from tikabot.queue.outbox import insert_message
-from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
+from tikabot.reminders.cancel import CANCELLED, NO_PROVIDER_ID, NOT_YET_SENT, cancel_pending, withdraw_after_dose
 from tikabot.reminders.doses import confirmation_key
+from tikabot.reminders.schedule import first_name
 from tikabot.runner.load import connection
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
 )
 
 
@@ -39,6 +42,8 @@ class Context:
     now: datetime
     tz: str
     otp_secret: str
+    medical_officers: tuple[str, ...] = ()  # TIKABOT_MEDICAL_OFFICERS: every SEVERE goes to them by SMS
+    telegram: bool = True  # a Telegram bot is configured (TELEGRAM_BOT_TOKEN)
 
 
 DOSES, APPOINTMENTS = Dose.__table__, Appointment.__table__
@@ -70,11 +75,13 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
     with another message recording the same dose comes back as recorded=False."""
     values = dict(vaccine=effect.vaccine, lot=effect.lot, site_id=effect.site_id, administered_at=ctx.now,
                   vaccinator_phone=ctx.actor, source=ctx.source, created_at=ctx.now, voided=False,
-                  voided_at=None, sync_state="pending")
+                  voided_at=None, voided_by=None, needs_reconciliation=effect.needs_reconciliation,
+                  sync_state="pending")
     conn = connection(session)
     dose_id = _insert_dose(session, dict(beneficiary_id=effect.beneficiary_id, dose_number=effect.dose_number,
                                          **values))
-    if dose_id is None:  # the row exists: re-use it if it was voided, else it is a duplicate
+    revived = dose_id is None
+    if revived:  # the row exists: re-use it if it was voided, else it is a duplicate
         dose_id, voided = conn.execute(_DOSE_FOUND, {"b_id": effect.beneficiary_id,
                                                      "number": effect.dose_number}).one()
         if not voided:
@@ -83,7 +90,7 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
             return dose_id, False  # another message un-voided it a moment ago
     _set_appointment(session, effect.beneficiary_id, effect.dose_number, "done", only_from=("booked", "confirmed"))
     withdraw_after_dose(conn, effect.beneficiary_id, effect.dose_number)
-    _confirm_dose(session, dose_id, effect, ctx)
+    _confirm_dose(session, dose_id, effect, ctx, revived)
     return dose_id, True
 
 
@@ -98,28 +105,65 @@ def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, st
                                                       "only_from": list(only_from), "status": status})
 
 
-def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Context) -> None:
+def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Context, revived: bool) -> None:
+    """The beneficiary's confirmation. A dose recorded again after UNDO gets a confirmation of its
+    own, marked as a correction when the first one (since corrected) had reached the phone."""
     ben = effect.confirm_to
     if ben is None:
         row = connection(session).execute(_BENEFICIARY, {"b_id": effect.beneficiary_id}).one()
         ben = fx.Recipient((row.name.split() or [""])[0], row.phone, row.language)
     params = {"name": ben.first_name, "dose": effect.dose_number, "vaccine": effect.vaccine}
-    if effect.next_due is None:
-        template = "dose.confirmation_final"
+    if effect.next_due is not None:
+        template, params["next_due"] = course.CONFIRMATION, effect.next_due
+    elif effect.missing:  # never "fully vaccinated" with a dose that is not on record
+        template, params["missing"] = course.FINAL_NOT_ON_RECORD, course.numbers(effect.missing)
     else:
-        template, params["next_due"] = "dose.confirmation", effect.next_due
-    insert_message(session, key=confirmation_key(dose_id), recipient=ben.phone, template=template,
-                   language=ben.language, params=params, beneficiary_id=effect.beneficiary_id)
+        template = course.FINAL
+    key, body = confirmation_key(dose_id), None
+    if revived:
+        key = f"{key}-{ctx.key}"
+        if _confirmation_went(session, dose_id):
+            body = render("dose.corrected", ben.language, message=render(template, ben.language, **params))
+    insert_message(session, key=key, recipient=ben.phone, template=template, language=ben.language,
+                   params=params, body=body, beneficiary_id=effect.beneficiary_id)
+
+
+_OUTBOX = OutboundMessage.__table__
+
+
+def _confirmations(dose_id: int):
+    return _OUTBOX.c.idempotency_key.like(f"{confirmation_key(dose_id)}%")
+
+
+def _confirmation_went(session: Session, dose_id: int) -> bool:
+    """Some confirmation of this dose was not withdrawn before it was sent."""
+    return connection(session).execute(select(_OUTBOX.c.id).where(
+        _confirmations(dose_id), _OUTBOX.c.status != CANCELLED).limit(1)).first() is not None
+
+
+def _withdraw_confirmation(session: Session, dose_id: int) -> bool:
+    """Withdraw the dose's confirmation if it has not left yet; False when one has gone (or is going)."""
+    conn = connection(session)
+    conn.execute(update(_OUTBOX).where(_confirmations(dose_id), _OUTBOX.c.status.in_(NOT_YET_SENT),
+                                       _OUTBOX.c.attempts == 0, NO_PROVIDER_ID).values(status=CANCELLED))
+    return not _confirmation_went(session, dose_id)
 
 
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
     dose = session.get(Dose, effect.dose_id)
-    dose.voided, dose.voided_at = True, ctx.now
+    dose.voided, dose.voided_at, dose.voided_by = True, ctx.now, ctx.actor
     if dose.sync_state == "synced":
         dose.sync_state = "correction_pending"  # the sync job sends the upstream correction
     _set_appointment(session, dose.beneficiary_id, dose.dose_number, "booked", only_from=("done",))
     session.add(AuditLog(at=ctx.now, actor=ctx.actor, action="dose.void",
                          detail={"dose_id": dose.id, "source": ctx.source}))
+    session.flush()
+    if not _withdraw_confirmation(session, dose.id):  # the person was told: tell them it is corrected
+        person = dose.beneficiary
+        insert_message(session, key=f"dose-{dose.id}-voided-{ctx.key}", recipient=person.phone,
+                       template="dose.voided", language=person.language,
+                       params={"name": first_name(person.name), "dose": dose.dose_number},
+                       beneficiary_id=person.id)
 
 
 def _open_session(session: Session, effect: fx.OpenSession, ctx: Context) -> None:
@@ -142,14 +186,21 @@ def _close_session(session: Session, effect: fx.CloseSession, ctx: Context) -> N
                                "total": effect.total})
 
 
-def _record_aefi(session: Session, effect: fx.RecordAefi, ctx: Context) -> None:
+def _record_aefi(session: Session, effect: fx.RecordAefi, ctx: Context) -> Reply | None:
+    """The event; for SEVERE the alerts, and a reply saying how many people the SMS goes to (never
+    that someone was told when nobody could be)."""
     event = AdverseEvent(beneficiary_id=effect.beneficiary_id, site_id=effect.site_id, severity=effect.severity,
                          note=effect.note, reported_by=ctx.actor, source=ctx.source, created_at=ctx.now)
     session.add(event)
     session.flush()
-    if effect.severity == "SEVERE":
-        alert_coordinators(session, key=f"aefi-{event.id}", template="alert.aefi_severe",
-                           params={"site": effect.site_name or "-", "ref": effect.ref, "note": effect.note or "-"})
+    if effect.severity != "SEVERE":
+        return None
+    sent = alert_severe_aefi(session, event, medical_officers=ctx.medical_officers, telegram=ctx.telegram,
+                             tz=ctx.tz)
+    count = sms_count(sent)
+    if not count:
+        return Reply("staff.aefi_severe_nobody", {"ref": effect.ref})
+    return Reply("staff.aefi_severe_alerted", {"ref": effect.ref, "count": count})
 
 
 def _issue_otp(session: Session, effect: fx.IssueOtp, ctx: Context) -> Reply:
@@ -204,6 +255,9 @@ def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:
             replies.append(_issue_otp(session, effect, ctx))
         elif isinstance(effect, fx.CheckOtp):
             replies.append(_check_otp(session, effect, ctx))
+        elif isinstance(effect, fx.RecordAefi):
+            reply = _record_aefi(session, effect, ctx)
+            replies += [reply] if reply else []
         else:
             APPLY[type(effect)](session, effect, ctx)
     return replies
@@ -211,6 +265,6 @@ def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:
 
 APPLY = {
     fx.VoidDose: _void_dose, fx.OpenSession: _open_session, fx.CloseSession: _close_session,
-    fx.RecordAefi: _record_aefi, fx.SetLanguage: _set_language, fx.SetOptOut: _set_opt_out,
+    fx.SetLanguage: _set_language, fx.SetOptOut: _set_opt_out,
     fx.SetAppointmentStatus: _set_appointment_status,
 }

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, day_bounds, local_date
 from tikabot.flows.facts import (
-    AppointmentFact, BeneficiaryFact, DoseFact, LastDoseFact, SenderFacts, SessionFact, StaffFacts,
+    AppointmentFact, BeneficiaryFact, DoseFact, LastDoseFact, LastVoidFact, SenderFacts, SessionFact, StaffFacts,
 )
 from tikabot.i18n.places import PlaceName
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff, VaccinationSession
@@ -28,7 +28,7 @@ NEEDS = {  # command -> facts it reads beyond the sender's own
     "COUNT": {"tally", "due"},
     "END": {"session", "tally"},
     "STOP": {"session", "tally"},  # বন্ধ / बंद from staff is END (flows.keywords.staff_keyword)
-    "UNDO": {"last_dose"},
+    "UNDO": {"last_dose", "beneficiary"},
     "VERIFY": {"beneficiary"},
     "OTP": {"beneficiary"},
     "AEFI": {"beneficiary"},
@@ -44,6 +44,7 @@ class StaffRow:
     language: str
     site_id: int | None
     site_name: PlaceName
+    role: str = "vaccinator"
 
 
 SITE_NAMES = (Site.name, Site.name_en, Site.name_bn, Site.name_hi)  # four columns -> one PlaceName
@@ -54,11 +55,11 @@ def _place(names) -> PlaceName:
 
 
 # Statements are built once; only their parameters change from message to message.
-_STAFF = (select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES)
+_STAFF = (select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role)
           .outerjoin(Site, Site.id == Staff.site_id)
           .where(Staff.phone == bindparam("phone"), Staff.active.is_(True)))
 _STAFF_WITH_SESSION = (
-    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, VaccinationSession.id,
+    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role, VaccinationSession.id,
            VaccinationSession.vaccine, VaccinationSession.lot, VaccinationSession.closed_at)
     .outerjoin(Site, Site.id == Staff.site_id)
     .outerjoin(VaccinationSession, and_(VaccinationSession.site_id == Staff.site_id,
@@ -78,9 +79,14 @@ _LAST_DOSE = (select(Dose.id, Beneficiary.ref, Dose.dose_number, Dose.created_at
               .join(Beneficiary, Beneficiary.id == Dose.beneficiary_id)
               .where(Dose.vaccinator_phone == bindparam("phone"), Dose.voided.is_(False))
               .order_by(Dose.created_at.desc(), Dose.id.desc()).limit(1))
+_LAST_VOID = (select(Beneficiary.ref, Dose.dose_number, Dose.voided_at)
+              .join(Beneficiary, Beneficiary.id == Dose.beneficiary_id)
+              .where(Dose.voided_by == bindparam("phone"), Dose.voided.is_(True))
+              .order_by(Dose.voided_at.desc(), Dose.id.desc()).limit(1))
 _BEN_COLUMNS = (Beneficiary.id, Beneficiary.ref, Beneficiary.name, Beneficiary.phone, Beneficiary.language,
                 Beneficiary.site_id, Site.name, Beneficiary.opted_out, Dose.id, Dose.dose_number, Dose.vaccine,
-                Dose.lot, Dose.administered_at, Dose.voided, Site.name_en, Site.name_bn, Site.name_hi)
+                Dose.lot, Dose.administered_at, Dose.voided, Dose.created_at, Dose.site_id, Dose.vaccinator_phone,
+                Dose.needs_reconciliation, Site.name_en, Site.name_bn, Site.name_hi)
 _BEN_WITH_DOSES = (select(*_BEN_COLUMNS).outerjoin(Site, Site.id == Beneficiary.site_id)
                    .outerjoin(Dose, Dose.beneficiary_id == Beneficiary.id))
 _BEN_BY_REF = _BEN_WITH_DOSES.where(Beneficiary.ref == bindparam("ref")).order_by(Dose.dose_number)
@@ -110,7 +116,7 @@ def _run(session: Session, statement, **params):
 
 def active_staff(session: Session, phone: str) -> StaffRow | None:
     row = _run(session, _STAFF, phone=phone).first()
-    return StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8])) if row else None
+    return StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8]) if row else None
 
 
 def _next_appointment(session: Session, beneficiary_id: int, today) -> AppointmentFact | None:
@@ -125,10 +131,11 @@ def _beneficiaries(session: Session, rows, tz: str, today, with_appointment: boo
     for row in rows:
         ben_id = row[0]
         if ben_id not in found:
-            found[ben_id], doses[ben_id] = (*row[:6], _place((row[6], *row[14:17])), row[7]), []
+            found[ben_id], doses[ben_id] = (*row[:6], _place((row[6], *row[18:21])), row[7]), []
         if row[8] is not None:
             doses[ben_id].append(DoseFact(row[8], row[9], row[10], row[11], row[12],
-                                          local_date(row[12], tz), bool(row[13])))
+                                          local_date(row[12], tz), bool(row[13]), as_utc(row[14]), row[15],
+                                          row[16] or "", bool(row[17])))
     return [BeneficiaryFact(id=b[0], ref=b[1], name=b[2], phone=b[3], language=b[4], site_id=b[5],
                             site_name=b[6], opted_out=bool(b[7]), doses=tuple(doses[ben_id]),
                             next_appointment=_next_appointment(session, ben_id, today) if with_appointment else None)
@@ -152,6 +159,11 @@ def _due(session: Session, site_id: int, today) -> int:
 def _last_dose(session: Session, phone: str) -> LastDoseFact | None:
     row = _run(session, _LAST_DOSE, phone=phone).first()
     return LastDoseFact(row[0], row[1], row[2], as_utc(row[3])) if row else None
+
+
+def _last_void(session: Session, phone: str) -> LastVoidFact | None:
+    row = _run(session, _LAST_VOID, phone=phone).first()
+    return LastVoidFact(row[0], row[1], as_utc(row[2])) if row and row[2] is not None else None
 
 
 def _session_fact(row) -> SessionFact | None:
@@ -182,8 +194,8 @@ def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: st
     row = _run(session, _STAFF_WITH_SESSION, phone=phone, today=today).first()
     if row is None:
         return None
-    staff = StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]))
-    return _staff_facts(session, staff, needs, row[8:] if staff.site_id else None, ref, today, tz)
+    staff = StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8])
+    return _staff_facts(session, staff, needs, row[9:] if staff.site_id else None, ref, today, tz)
 
 
 def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref: str | None, today,
@@ -200,12 +212,13 @@ def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref
         facts["due_today"] = _due(session, site_id, today)
     if "last_dose" in needs:
         facts["last_dose"] = _last_dose(session, staff.phone)
+        facts["last_void"] = _last_void(session, staff.phone)
     if "beneficiary" in needs and ref:
         ben = beneficiary_by_ref(session, ref, tz, today)
         if ben is not None:
             facts["beneficiary"] = ben
     return StaffFacts(staff_id=staff.id, phone=staff.phone, language=staff.language, site_id=site_id,
-                      site_name=staff.site_name if site_id else "", today=today, **facts)
+                      site_name=staff.site_name if site_id else "", today=today, role=staff.role, **facts)
 
 
 def needs_tally(keyword: str | None) -> bool:

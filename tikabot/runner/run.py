@@ -139,7 +139,8 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
     Returns (result, new conversation state or guards.KEEP, committed outbox (id, priority) pairs)."""
     config = services.config
     ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
-                  tz=config.tz, otp_secret=config.otp_secret)
+                  tz=config.tz, otp_secret=config.otp_secret, medical_officers=config.medical_officers,
+                  telegram=bool(config.telegram_bot_token))
     queued: list = []
     new_state = guards.KEEP
     with write_gate(services.engine):

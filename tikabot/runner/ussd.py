@@ -139,7 +139,8 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
         facts = _facts(session, config, request, state, now)
         step = ussd_menus.step(state, request.inputs, facts)
         ctx = Context(actor=request.phone, source=CHANNEL, key=provider_id, now=now, tz=config.tz,
-                      otp_secret=config.otp_secret)
+                      otp_secret=config.otp_secret, medical_officers=config.medical_officers,
+                      telegram=bool(config.telegram_bot_token))
         replies = apply_effects(session, step.effects, ctx)
         if step.screen is None or replies:
             step = ussd_menus.outcome(step.state, replies, facts)

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
-    UniqueConstraint,
+    UniqueConstraint, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -123,6 +123,9 @@ class Dose(Base):
     source: Mapped[str] = mapped_column(String(10))  # sms | ussd | paper | telegram
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     voided_at: Mapped[datetime | None] = mapped_column()
+    voided_by: Mapped[str | None] = mapped_column(String(20), index=True)  # the phone that sent UNDO
+    # recorded with an earlier dose given elsewhere and not on record: to check against the portal
+    needs_reconciliation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sync_state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|synced|correction_pending
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     beneficiary: Mapped[Beneficiary] = relationship()
