@@ -1,3 +1,4 @@
+import socket
 from dataclasses import replace
 
 from tikabot.app import create_app
@@ -45,15 +46,17 @@ def test_metrics_are_prometheus_text(client):
 def test_an_inbound_sms_while_redis_is_down_gets_503_not_a_server_error(config):
     from twilio.request_validator import RequestValidator
 
-    server = EmbeddedRedis()
-    url = server.start()
-    app = create_app(replace(config, redis_url=url))
-    server.stop()
+    # A port held bound but not listening: every connection is refused, and no other Redis on the
+    # machine can take it over between the stop and the request (a freed port could be reused).
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    app = create_app(replace(config, redis_url=f"redis://127.0.0.1:{held.getsockname()[1]}/0"))
     params = {"MessageSid": "SM" + "a" * 32, "AccountSid": config.twilio_account_sid, "From": "+919830012345",
               "To": "+15005550006", "Body": "HELP", "NumMedia": "0"}
     target = f"{config.public_base_url}/sms/inbound"
     signature = RequestValidator(config.twilio_auth_token).compute_signature(target, params)
     response = app.test_client().post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
     app.extensions["tikabot"].close()
+    held.close()
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
