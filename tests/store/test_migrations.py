@@ -39,7 +39,7 @@ def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp
 
     from sqlalchemy import text
 
-    from tikabot.store.models import Beneficiary, Dose, Site
+    from tikabot.store.models import Beneficiary, Site
 
     engine = make_engine(f"sqlite:///{tmp_path / 'in-use.db'}")
     upgrade(engine, "0001")
@@ -48,13 +48,17 @@ def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp
         conn.execute(Site.__table__.insert(), {"code": "KAL", "name": "Kalyani PHC"})
         conn.execute(Beneficiary.__table__.insert(), {"ref": "12345678", "name": "Rahima", "phone": "+919830011111",
                                                       "site_id": 1})
-        conn.execute(Dose.__table__.insert(), {"beneficiary_id": 1, "dose_number": 1, "vaccine": "COVISHIELD",
-                                               "lot": "L1", "site_id": 1, "administered_at": at, "source": "sms"})
+        conn.execute(text("INSERT INTO doses (beneficiary_id, dose_number, vaccine, lot, site_id, administered_at,"
+                          " vaccinator_phone, source, voided, sync_state, created_at) VALUES (1, 1, 'COVISHIELD',"
+                          " 'L1', 1, :at, '', 'sms', false, 'pending', :at)"),  # 0001's columns (0003 adds more)
+                     {"at": at.replace(tzinfo=None)})
     upgrade(engine)
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("doses")}
     with engine.connect() as conn:
         kept = conn.execute(text("SELECT beneficiary_id, vaccine, lot FROM doses")).all()
+        sync = conn.execute(text("SELECT sync_state, sync_attempts, upstream_id FROM doses")).all()
     engine.dispose()
     assert kept == [(1, "COVISHIELD", "L1")]
+    assert sync == [("pending", 0, None)]  # 0003: a dose recorded before sync existed is still to send
     assert indexes["ix_doses_site_day"] == ["site_id", "administered_at", "dose_number", "voided"]
     assert "ix_doses_site_id" not in indexes
