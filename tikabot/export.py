@@ -27,13 +27,7 @@ def export_doses(session: Session, out: IO[str], tz: str, day: date | None = Non
              .join(Beneficiary, Dose.beneficiary_id == Beneficiary.id)
              .join(Site, Dose.site_id == Site.id)
              .order_by(Dose.administered_at, Dose.id))
-    if day is not None:
-        start, end = day_bounds(day, tz)
-        query = query.where(Dose.administered_at >= start, Dose.administered_at < end)
-    if site_code:
-        query = query.where(Site.code == site_code.upper())
-    if not include_voided:
-        query = query.where(Dose.voided.is_(False))
+    query = query.where(*dose_filters(tz, day, site_code, include_voided))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     zone = ZoneInfo(tz)
@@ -44,3 +38,17 @@ def export_doses(session: Session, out: IO[str], tz: str, day: date | None = Non
                          dose.vaccinator_phone, dose.source])
         count += 1
     return count
+
+
+def dose_filters(tz: str, day: date | None = None, site_code: str | None = None,
+                 include_voided: bool = False) -> list:
+    """The export's filters (CSV and FHIR alike), on a query that joins Dose and Site."""
+    filters = []
+    if day is not None:
+        start, end = day_bounds(day, tz)
+        filters += [Dose.administered_at >= start, Dose.administered_at < end]
+    if site_code:
+        filters.append(Site.code == site_code.upper())
+    if not include_voided:
+        filters.append(Dose.voided.is_(False))
+    return filters

@@ -165,7 +165,7 @@ class Doses:
             lk.session.add(Dose(beneficiary_id=person.id, dose_number=number, **values))
             return True
         if existing.voided:
-            return _assign(existing, {**values, "voided": False, "voided_at": None})
+            return _assign(existing, {**values, "voided": False, "voided_at": None, "sync_state": "pending"})
         return False
 
 

@@ -11,6 +11,7 @@ from redis import Redis
 from rq import Queue
 
 from tikabot import clock
+from tikabot.registry.settings import RegistrySettings
 
 PLANNER_EVERY_S = 60
 ALERTS_EVERY_S = 60
@@ -38,9 +39,17 @@ JOBS = (
 )
 
 
+def due_jobs() -> tuple:
+    """JOBS, and the registry sync (tikabot/registry/job.py) when UPSTREAM_FHIR_BASE is set."""
+    registry = RegistrySettings.from_env()
+    if not registry.base_url:
+        return JOBS
+    return JOBS + (("registry-sync", "tikabot.registry.job.run_sync", max(1, int(registry.every_s))),)
+
+
 def enqueue_due(redis: Redis, queue_name: str = "default") -> list[str]:
     queued = []
-    for name, func, every in JOBS:
+    for name, func, every in due_jobs():
         if redis.set(f"tikabot:periodic:{name}", "1", nx=True, ex=every):
             Queue(queue_name, connection=redis).enqueue(func, job_timeout=max(every * 5, 300),
                                                         result_ttl=every, failure_ttl=3600)

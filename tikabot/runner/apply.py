@@ -20,6 +20,7 @@ from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.phones import mask
 from tikabot.queue.outbox import insert_message
+from tikabot.registry.states import after_void
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.reminders.doses import confirmation_key
 from tikabot.runner.load import connection
@@ -115,8 +116,7 @@ def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Co
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
     dose = session.get(Dose, effect.dose_id)
     dose.voided, dose.voided_at = True, ctx.now
-    if dose.sync_state == "synced":
-        dose.sync_state = "correction_pending"  # the sync job sends the upstream correction
+    dose.sync_state = after_void(dose.sync_state, dose.upstream_id)  # the sync job sends the upstream correction
     _set_appointment(session, dose.beneficiary_id, dose.dose_number, "booked", only_from=("done",))
     session.add(AuditLog(at=ctx.now, actor=ctx.actor, action="dose.void",
                          detail={"dose_id": dose.id, "source": ctx.source}))
