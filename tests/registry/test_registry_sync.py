@@ -7,26 +7,10 @@ import pytest
 from fhir.resources.R4B.immunization import Immunization
 from sqlalchemy import select
 
-from registry_world import VACCINATOR
+from registry_world import VACCINATOR, doses, give_rahima_her_dose, immunizations
 from small_district import NOW
 from tikabot.registry import sync as sync_module
-from tikabot.store.models import Beneficiary, Dose
-
-
-def doses(world) -> dict[str, Dose]:
-    """Each dose by 'REF/NUMBER'."""
-    with world.sessions() as s:
-        rows = s.execute(select(Dose, Beneficiary.ref).join(Beneficiary, Dose.beneficiary_id == Beneficiary.id))
-        return {f"{ref}/{dose.dose_number}": dose for dose, ref in rows}
-
-
-def immunizations(upstream) -> list[dict]:
-    return upstream.sim.fhir.all("Immunization")
-
-
-def give_rahima_her_dose(say) -> None:
-    assert say(VACCINATOR, "START CS 4120Z025").startswith("Session open")
-    assert say(VACCINATOR, "DOSE 12345678").startswith("Recorded: 12345678")
+from tikabot.store.models import Dose
 
 
 def test_every_dose_reaches_the_registry_once_with_its_patient_site_and_vaccinator(world, say, upstream, sync_now):
