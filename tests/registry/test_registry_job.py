@@ -18,7 +18,7 @@ def test_the_worker_pushes_doses_on_its_own_once_per_interval(world, upstream, s
         monkeypatch.setenv(name, value)
     assert "registry-sync" in enqueue_due(world.redis)
     assert "registry-sync" not in enqueue_due(world.redis)  # another worker, the same interval
-    queue = Queue("default", connection=world.redis)
+    queue = Queue("bulk", connection=world.redis)
     SimpleWorker([queue], connection=world.redis).work(burst=True, logging_level="WARNING")
     assert queue.failed_job_registry.count == 0
     assert len(immunizations(upstream)) == 2

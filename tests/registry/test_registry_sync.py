@@ -1,6 +1,7 @@
 """`tikabot sync` against the simulator's FHIR registry: nothing doubled upstream, whatever fails."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -188,3 +189,29 @@ def test_unsynced_for_over_a_day_alerts_coordinators_once_a_day(world, upstream)
     with world.transaction() as s:
         check_stale(s, NOW + timedelta(hours=2), world.config.tz, settings)
         assert s.query(OutboundMessage).filter_by(template="alert.sync_stale").count() == 1
+
+
+def test_a_failure_that_comes_back_after_another_sync_got_the_dose_through_changes_nothing(world, upstream,
+                                                                                          sync_now, monkeypatch):
+    """A worker's attempt times out while `tikabot sync` sends the same dose: the late failure must not
+    put the synced dose back to pending."""
+    real_push = sync_module.push
+
+    def the_other_sync_wins(client, rec, *args):
+        real_push(client, rec, *args)
+        monkeypatch.setattr(sync_module, "push", real_push)
+        sync_now()  # the other process: the registry answers it, and it commits
+        raise sync_module.FhirError("no answer within 0.5 s")
+
+    monkeypatch.setattr(sync_module, "push", the_other_sync_wins)
+    sync_now()
+    assert all(d.sync_state == "synced" and d.sync_error is None for d in doses(world).values())
+    assert upstream.sim.fhir.duplicates() == 0
+
+
+def test_sync_with_wait_also_waits_for_retries_another_sync_left(world, upstream, fhir, settings, sync_now):
+    upstream.sim.configure(fhir_next_faults=["500@Immunization"])
+    sync_module.sync_pass(world.sessions, fhir, replace(settings, retry_base_s=0.3),
+                          world.config.tz)  # a worker's pass: one dose waits 0.15-0.3 s for its retry
+    result = sync_module.sync(world.sessions, fhir, settings, world.config.tz, wait_s=5)
+    assert result.outcomes["created"] >= 1 and all(d.sync_state == "synced" for d in doses(world).values())

@@ -18,8 +18,12 @@ def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path):
     assert report.messages["delivered"] > 0 and report.duplicate_sms == 0
     assert report.ussd_requests > 0  # some doses and appointment checks went over USSD
     assert report.coordinator_bot == {"commands": 5, "answered": 5}
+    registry = report.registry  # every dose reached the simulator's FHIR registry once, and reconciles
+    assert 0 < registry["doses"] == registry["synced"] and registry["upstream_immunizations"] > 0
+    assert registry["duplicates_upstream"] == registry["differences"] == 0
+    assert f"synced {registry['doses']} of {registry['doses']}" in report.table()
     saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert saved["doses"] == report.doses
+    assert saved["doses"] == report.doses and saved["registry"] == registry
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -112,3 +116,14 @@ def test_an_alert_in_the_coordinators_chat_is_not_taken_for_the_bots_answer():
     assert not _answers([alert], 7, "/status")
     assert _answers([alert, status], 7, "/status")
     assert not _answers([elsewhere], 7, "/chart")
+
+
+def test_the_report_breaks_when_a_dose_is_not_synced_is_doubled_upstream_or_differs(services):
+    registry = {"doses": 3, "synced": 2, "duplicates_upstream": 1, "differences": 1,
+                "difference_examples": ["differs: ref 1234567890 dose 1 lot tikabot L1 upstream L2"]}
+    with services.sessions() as session:
+        report = build_report(session, [], Expectation(), seconds=1, sites=1, beneficiaries=1, chaos={},
+                              registry=registry)
+    assert "synced 2 of 3 dose records to the registry" in report.broken
+    assert "1 duplicate records upstream" in report.broken
+    assert any(b.startswith("reconcile: 1 differences, e.g. differs") for b in report.broken)

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tikabot.clock import now as utcnow
+from tikabot.clock import as_utc, now as utcnow
 from tikabot.registry import resources as r
 from tikabot.registry.client import FhirClient, FhirError
 from tikabot.registry.records import DoseRecord, load_record
@@ -147,7 +147,10 @@ def backoff(attempts: int, settings: RegistrySettings, rng: random.Random) -> ti
 
 def record_failure(session: Session, rec: DoseRecord, error: FhirError, now: datetime,
                    settings: RegistrySettings, rng: random.Random) -> datetime | None:
-    dose = session.get(Dose, rec.dose_id)
+    """Unless another sync (a worker, `tikabot sync`) got the dose through meanwhile, or it changed."""
+    dose = session.scalar(select(Dose).where(*_as_sent(rec), Dose.sync_state == rec.sync_state))
+    if dose is None:
+        return None
     dose.sync_attempts = (dose.sync_attempts or 0) + 1
     dose.sync_error = error.reason[:2000]
     if error.retryable:
@@ -212,10 +215,18 @@ def sync(sessions: sessionmaker[Session], client: FhirClient, settings: Registry
         first = False
         total.add(result)
         total.outcomes["retry"] = result.outcomes["retry"]  # the retries still waiting, not every attempt
-        if result.next_retry_at is None:
+        retry_at = next_due(sessions)  # this pass's retries, and those another sync left waiting
+        if retry_at is None:
             return total
-        wait = (result.next_retry_at - now()).total_seconds()
+        total.next_retry_at = retry_at
+        wait = (retry_at - now()).total_seconds()
         if time.monotonic() + wait > deadline:
             return total
         time.sleep(max(0.0, wait))
 
+
+def next_due(sessions: sessionmaker[Session]) -> datetime | None:
+    """When the next dose waiting for a retry falls due."""
+    with sessions() as session:
+        found = session.scalar(select(func.min(Dose.sync_next_at)).where(Dose.sync_state.in_(TO_SEND)))
+    return as_utc(found) if found is not None else None

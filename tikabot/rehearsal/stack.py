@@ -17,6 +17,8 @@ SENDER = "+15005550006"
 TWILIO_TIMEOUT_S = 3
 USSD_TOKEN = "rehearsal-ussd-token"
 TELEGRAM_TOKEN = "123456:rehearsal-bot-token"
+REGISTRY_TIMEOUT_S = 2
+REGISTRY = {"TIKABOT_SYNC_EVERY": "3", "TIKABOT_SYNC_RETRY_BASE": "0.3", "UPSTREAM_FHIR_TIMEOUT": str(REGISTRY_TIMEOUT_S)}
 TIME_SCALE = {"TIKABOT_RETRY_BASE": "0.3", "TIKABOT_SLOW_RETRY_BASE": "1", "TIKABOT_SEND_LEASE": "10",
               "TIKABOT_STALE_AFTER": "5", "OTP_VOICE_AFTER": "15",
               "TIKABOT_STATUS_POLL_AFTER": "10"}
@@ -59,7 +61,9 @@ class Stack:
                    # the synthetic day is played whatever the hour: appointment messages are not held back
                    TIKABOT_QUIET_HOURS="off",
                    # a day compressed into minutes: back-offs, leases and fallbacks shrink with it
-                   **TIME_SCALE)
+                   **TIME_SCALE,
+                   # the workers sync the day's doses to the simulator's FHIR registry as they come
+                   UPSTREAM_FHIR_BASE=f"{self.sim_url}/fhir", **REGISTRY)
         return env
 
     def start_base(self) -> None:
@@ -80,7 +84,10 @@ class Stack:
                                              "--seed", str(self.seed), "--account-sid", SIMULATOR_ACCOUNT_SID,
                                              "--auth-token", SIMULATOR_AUTH_TOKEN,
                                              "--timeout-sleep-s", str(TWILIO_TIMEOUT_S + 1),
-                                             "--telegram-token", TELEGRAM_TOKEN])
+                                             "--telegram-token", TELEGRAM_TOKEN,
+                                             "--fhir-rate-500", str(self.fail_rate / 2),
+                                             "--fhir-rate-timeout", str(self.fail_rate / 20),
+                                             "--fhir-timeout-sleep-s", str(REGISTRY_TIMEOUT_S + 1)])
         wait_for_port(self.sim_port)
         self.web = self._spawn("web", [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
                                        f"127.0.0.1:{self.web_port}", "--backlog", "2048",
