@@ -107,7 +107,7 @@ class FhirClient:
                             retryable=response.status_code in RETRYABLE_STATUS)
         if body == {} and response.headers.get("Location"):  # a registry that answers return=minimal
             body = {"id": id_from_location(response.headers["Location"])}
-        if not isinstance(body, dict):
-            raise FhirError(f"HTTP {response.status_code}: the answer is not a FHIR JSON resource",
-                            response.status_code)
+        if not isinstance(body, dict) or (method in ("POST", "PUT") and not body.get("id")):
+            raise FhirError(f"HTTP {response.status_code}: the answer is not a FHIR resource with an id",
+                            response.status_code, retryable=False)
         return Answer(response.status_code, body)

@@ -83,7 +83,10 @@ class UpstreamIds:
         ident = resource["identifier"][0]
         token = r.search_token(ident)
         if token not in self.known:
-            answer = self.client.create(resource, if_none_exist=f"identifier={token}")
+            try:
+                answer = self.client.create(resource, if_none_exist=f"identifier={token}")
+            except FhirError as error:
+                raise FhirError(f"{resource['resourceType']}: {error.reason}", error.status, error.retryable) from None
             self.known[token] = f"{resource['resourceType']}/{answer.resource['id']}"
         return {"reference": self.known[token], "identifier": ident}
 
@@ -162,11 +165,11 @@ def record_failure(session: Session, rec: DoseRecord, error: FhirError, now: dat
     return None
 
 
-def _due_ids(session: Session, now: datetime, states: tuple[str, ...], seen: set[int]) -> list[int]:
-    query = (select(Dose.id).where(Dose.sync_state.in_(states),
-                                   or_(Dose.sync_next_at.is_(None), Dose.sync_next_at <= now))
-             .order_by(Dose.id).limit(BATCH + len(seen)))
-    return [i for i in session.scalars(query) if i not in seen][:BATCH]
+def _due_ids(session: Session, now: datetime, states: tuple[str, ...], after: int) -> list[int]:
+    """The next doses due, in id order from `after` on: each is tried once a pass."""
+    return list(session.scalars(select(Dose.id).where(
+        Dose.id > after, Dose.sync_state.in_(states), or_(Dose.sync_next_at.is_(None), Dose.sync_next_at <= now))
+        .order_by(Dose.id).limit(BATCH)))
 
 
 def sync_pass(sessions: sessionmaker[Session], client: FhirClient, settings: RegistrySettings, tz: str, *,
@@ -176,14 +179,14 @@ def sync_pass(sessions: sessionmaker[Session], client: FhirClient, settings: Reg
     systems = r.Systems.under(settings.system_for)
     states = TO_SEND + (("failed",) if retry_failed else ())
     rng = rng or random.Random()
-    ids, result, seen = UpstreamIds(client), SyncResult(), set()
+    ids, result, last = UpstreamIds(client), SyncResult(), 0
     while True:
         with sessions() as session:
-            batch = _due_ids(session, now(), states, seen)
+            batch = _due_ids(session, now(), states, last)
         if not batch:
             break
         for dose_id in batch:
-            seen.add(dose_id)
+            last = dose_id
             with sessions() as session:
                 rec = load_record(session, dose_id)
             if rec is None:
