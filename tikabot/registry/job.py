@@ -46,7 +46,7 @@ def check_stale(session: Session, now: datetime, tz: str, settings: RegistrySett
     oldest = clock.as_utc(since).astimezone(ZoneInfo(tz))
     return alert_coordinators(session, key=f"sync-stale-{day:%Y%m%d}", template="alert.sync_stale", params={
         "count": count, "sites": ", ".join(sites[:MAX_SITES]) + (f" +{more}" if more > 0 else ""),
-        "ref": ref, "dose": number, "since": f"{clock.short_date(oldest.date())} {oldest:%H:%M}"})
+        "ref": ref, "dose": number, "date": f"{clock.short_date(oldest.date())} {oldest:%H:%M}"})
 
 
 def run_sync() -> dict:
