@@ -169,11 +169,11 @@ async def read(request: web.Request) -> web.Response:
 
 def _patient_matches(sim, reference: dict, tokens: str) -> bool:
     """`patient:identifier`: the Reference's own identifier, or the identifiers of the Patient it points at."""
-    if any_token([reference.get("identifier") or {}], tokens):
-        return True
+    if reference.get("identifier"):
+        return any_token([reference["identifier"]], tokens)
     target = (reference.get("reference") or "").removeprefix("Patient/")
-    found = sim.fhir.get("Patient", target) if target else None
-    return bool(found) and any_token(found.get("identifier") or [], tokens)
+    found = sim.fhir.find("Patient", lambda p: p["id"] == target)[:1] if target else []
+    return bool(found) and any_token(found[0].get("identifier") or [], tokens)
 
 
 def _matches(sim, resource: dict, params: dict[str, str]) -> bool:
@@ -207,7 +207,10 @@ async def search(request: web.Request) -> web.Response:
         offset = max(int(params.get("_offset", 0)), 0)
     except ValueError:
         return outcome(400, "invalid", "_count and _offset are whole numbers")
-    found = [r for r in sim.fhir.all(resource_type) if _matches(sim, r, params)]
+    if set(params) - {"_count", "_offset"} == {"identifier"}:
+        found = sim.fhir.with_identifier(resource_type, params["identifier"])
+    else:
+        found = sim.fhir.find(resource_type, lambda r: _matches(sim, r, params))
     page = found[offset:offset + count]
     base = f"{request.url.scheme}://{request.host}/fhir/{resource_type}"
     query = {k: v for k, v in params.items() if k != "_offset"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
+from typing import Callable
 from datetime import datetime, timezone
 
 TYPES = ("Patient", "Location", "Practitioner", "Immunization")
@@ -28,14 +29,24 @@ class FhirStore:
     """Thread-safe: the server loop writes, tests in other threads read."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # find() callers may read other records
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
             self._by_type: dict[str, dict[str, dict]] = {t: {} for t in TYPES}
+            # (type, system, value) -> ids: a conditional create looks up one identifier, not every record
+            self._by_identifier: dict[tuple, set[str]] = defaultdict(set)
             self._ids = itertools.count(1)
             self._counts: Counter = Counter()
+
+    def _store(self, resource_type: str, stored: dict) -> None:
+        old = self._by_type[resource_type].get(stored["id"])
+        for ident in (old or {}).get("identifier") or []:
+            self._by_identifier[(resource_type, ident.get("system"), ident.get("value"))].discard(stored["id"])
+        for ident in stored.get("identifier") or []:
+            self._by_identifier[(resource_type, ident.get("system"), ident.get("value"))].add(stored["id"])
+        self._by_type[resource_type][stored["id"]] = stored
 
     def count(self, name: str) -> None:
         with self._lock:
@@ -52,7 +63,7 @@ class FhirStore:
         with self._lock:
             resource_id = str(next(self._ids))
             stored = self._stamp(resource_type, resource, resource_id, 1)
-            self._by_type[resource_type][resource_id] = stored
+            self._store(resource_type, stored)
             self._counts[f"{resource_type}_created"] += 1
             return copy.deepcopy(stored)
 
@@ -62,7 +73,7 @@ class FhirStore:
             old = self._by_type[resource_type].get(resource_id)
             version = int(old["meta"]["versionId"]) + 1 if old else 1
             stored = self._stamp(resource_type, resource, resource_id, version)
-            self._by_type[resource_type][resource_id] = stored
+            self._store(resource_type, stored)
             self._counts[f"{resource_type}_{'updated' if old else 'created'}"] += 1
             return copy.deepcopy(stored), old is None
 
@@ -75,14 +86,28 @@ class FhirStore:
         with self._lock:
             return [copy.deepcopy(r) for r in self._by_type[resource_type].values()]
 
+    def find(self, resource_type: str, matches: Callable[[dict], bool]) -> list[dict]:
+        """The records `matches` accepts, read-only: a stored record is replaced, never changed in
+        place, so each is a snapshot; a search copies only the page it answers with."""
+        with self._lock:
+            return [r for r in self._by_type[resource_type].values() if matches(r)]
+
     def with_identifier(self, resource_type: str, tokens: str) -> list[dict]:
-        return [r for r in self.all(resource_type) if any_token(r.get("identifier") or [], tokens)]
+        """Read-only snapshots, as find()."""
+        exact = [t.split("|", 1) for t in tokens.split(",")]
+        if all(len(t) == 2 and t[0] and t[1] for t in exact):
+            with self._lock:
+                ids = sorted({i for system, value in exact
+                              for i in self._by_identifier.get((resource_type, system, value), ())},
+                             key=lambda i: (len(i), i))
+                return [self._by_type[resource_type][i] for i in ids]
+        return self.find(resource_type, lambda r: any_token(r.get("identifier") or [], tokens))
 
     def duplicates(self, resource_type: str = "Immunization") -> int:
         """Records beyond the first that carry the same identifier: what a retry must never make."""
-        seen = Counter((i.get("system"), i.get("value")) for r in self.all(resource_type)
-                       for i in r.get("identifier") or [])
-        return sum(n - 1 for n in seen.values() if n > 1)
+        with self._lock:
+            return sum(len(ids) - 1 for key, ids in self._by_identifier.items()
+                       if key[0] == resource_type and len(ids) > 1)
 
     def stats(self) -> dict:
         with self._lock:
