@@ -139,6 +139,7 @@ def record_success(session: Session, rec: DoseRecord, pushed: Pushed, now: datet
         dose = session.get(Dose, rec.dose_id)
         dose.upstream_id = pushed.upstream_id
         dose.sync_state = "correction_pending" if dose.voided else "pending"
+        dose.sync_next_at = None  # due at once
     return bool(done)
 
 
@@ -209,23 +210,19 @@ def sync_pass(sessions: sessionmaker[Session], client: FhirClient, settings: Reg
 def sync(sessions: sessionmaker[Session], client: FhirClient, settings: RegistrySettings, tz: str, *,
          wait_s: float = 0.0, retry_failed: bool = False, now: Callable[[], datetime] = utcnow,
          rng: random.Random | None = None) -> SyncResult:
-    """Passes until nothing is due; for up to `wait_s` more, waits for retries as they fall due."""
+    """Passes until nothing is due; for up to `wait_s` more, waits for retries as they fall due.
+    The result's `retry` is what still waits for a retry at the end (this run's or another's)."""
     deadline = time.monotonic() + wait_s
     total = SyncResult()
     first = True
     while True:
-        result = sync_pass(sessions, client, settings, tz, retry_failed=retry_failed and first, now=now, rng=rng)
+        total.add(sync_pass(sessions, client, settings, tz, retry_failed=retry_failed and first, now=now, rng=rng))
         first = False
-        total.add(result)
-        total.outcomes["retry"] = result.outcomes["retry"]  # the retries still waiting, not every attempt
         retry_at = next_due(sessions)  # this pass's retries, and those another sync left waiting
-        if retry_at is None:
+        if retry_at is None or time.monotonic() + (retry_at - now()).total_seconds() > deadline:
+            total.outcomes["retry"], total.next_retry_at = waiting(sessions), retry_at
             return total
-        total.next_retry_at = retry_at
-        wait = (retry_at - now()).total_seconds()
-        if time.monotonic() + wait > deadline:
-            return total
-        time.sleep(max(0.0, wait))
+        time.sleep(max(0.0, (retry_at - now()).total_seconds()))
 
 
 def next_due(sessions: sessionmaker[Session]) -> datetime | None:
@@ -233,3 +230,9 @@ def next_due(sessions: sessionmaker[Session]) -> datetime | None:
     with sessions() as session:
         found = session.scalar(select(func.min(Dose.sync_next_at)).where(Dose.sync_state.in_(TO_SEND)))
     return as_utc(found) if found is not None else None
+
+
+def waiting(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(Dose).where(
+            Dose.sync_state.in_(TO_SEND), Dose.sync_next_at.is_not(None))) or 0
