@@ -85,8 +85,6 @@ class Stack:
                                              "--auth-token", SIMULATOR_AUTH_TOKEN,
                                              "--timeout-sleep-s", str(TWILIO_TIMEOUT_S + 1),
                                              "--telegram-token", TELEGRAM_TOKEN,
-                                             "--fhir-rate-500", str(self.fail_rate / 2),
-                                             "--fhir-rate-timeout", str(self.fail_rate / 20),
                                              "--fhir-timeout-sleep-s", str(REGISTRY_TIMEOUT_S + 1)])
         wait_for_port(self.sim_port)
         self.web = self._spawn("web", [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",

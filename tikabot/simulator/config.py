@@ -85,7 +85,8 @@ def spread_fail_rate(fail_rate: float, codes=DELIVERY_CODES) -> dict[str, Any]:
     """Config changes spreading ``fail_rate`` over API faults and delivery errors.
 
     A quarter become 429s, 15 % 500s, 5 % timeouts and the rest delivery errors split
-    evenly across ``codes``.
+    evenly across ``codes``. The FHIR registry's writes fail on their own: half the rate as 500s,
+    a twentieth as timeouts.
     """
     per_code = fail_rate * 0.55 / len(codes)
     return {
@@ -93,6 +94,8 @@ def spread_fail_rate(fail_rate: float, codes=DELIVERY_CODES) -> dict[str, Any]:
         "rate_500": fail_rate * 0.15,
         "rate_timeout": fail_rate * 0.05,
         "delivery_errors": {str(code): per_code for code in codes},
+        "fhir_rate_500": fail_rate * 0.5,
+        "fhir_rate_timeout": fail_rate * 0.05,
     }
 
 
