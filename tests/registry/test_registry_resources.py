@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.immunization import Immunization
 
@@ -82,3 +83,18 @@ def test_the_bundle_validates_and_holds_each_patient_and_location_once():
     again = build_bundle(records, SYSTEMS, "Asia/Kolkata", AT)
     assert [e["fullUrl"] for e in again["entry"]] == [e["fullUrl"] for e in bundle["entry"]]  # stable
     assert "রহিমা খাতুন" in out.getvalue()  # names stay readable
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.text(min_size=1, max_size=60).filter(str.strip), lot=st.from_regex(r"[A-Z0-9-]{1,20}", fullmatch=True),
+       number=st.integers(1, 5), source=st.sampled_from(["sms", "ussd", "paper", "telegram"]), voided=st.booleans(),
+       phone=st.sampled_from(["", VACCINATOR]), tz=st.sampled_from(["Asia/Kolkata", "UTC", "America/New_York"]),
+       at=st.datetimes(min_value=datetime(2021, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(timezone.utc)))
+def test_any_dose_makes_a_bundle_that_validates(name, lot, number, source, voided, phone, tz, at):
+    rec = record(name=name, lot=lot, dose_number=number, source=source, voided=voided, vaccinator_phone=phone,
+                 administered_at=at)
+    parsed = Bundle.model_validate(build_bundle([rec], SYSTEMS, tz, AT))
+    immunization = parsed.entry[0].resource
+    assert immunization.primarySource is (source != "paper")
+    assert immunization.status == ("entered-in-error" if voided else "completed")
+    assert datetime.fromisoformat(str(immunization.occurrenceDateTime)) == at.replace(microsecond=0)

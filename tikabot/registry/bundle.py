@@ -30,12 +30,14 @@ def build_bundle(records: Iterable[DoseRecord], systems: r.Systems, tz: str, now
         resource = r.immunization(rec, systems, r.Refs(*refs), tz)
         immunizations.append({"fullUrl": r.stable_urn(resource["identifier"][0]), "resource": resource})
     entries = immunizations + [{"fullUrl": url, "resource": res} for url, res in shared.items()]
-    return {"resourceType": "Bundle", "type": "collection", "timestamp": now.isoformat(timespec="seconds"),
-            "entry": entries}
+    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": now.isoformat(timespec="seconds")}
+    if entries:  # FHIR JSON has no empty arrays
+        bundle["entry"] = entries
+    return bundle
 
 
 def immunization_count(bundle: dict) -> int:
-    return sum(1 for e in bundle["entry"] if e["resource"]["resourceType"] == "Immunization")
+    return sum(1 for e in bundle.get("entry", ()) if e["resource"]["resourceType"] == "Immunization")
 
 
 def write_bundle(bundle: dict, out: IO[str]) -> int:
