@@ -52,7 +52,7 @@ def enqueue_due(redis: Redis, queue_name: str = "default") -> list[str]:
     queued = []
     for name, func, every, *on_queue in due_jobs():
         if redis.set(f"tikabot:periodic:{name}", "1", nx=True, ex=every):
-            Queue(on_queue[0] if on_queue else queue_name, connection=redis).enqueue(func, job_timeout=max(every * 5, 300),
-                                                        result_ttl=every, failure_ttl=3600)
+            queue = Queue(on_queue[0] if on_queue else queue_name, connection=redis)
+            queue.enqueue(func, job_timeout=max(every * 5, 300), result_ttl=every, failure_ttl=3600)
             queued.append(name)
     return queued

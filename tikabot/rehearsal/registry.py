@@ -20,8 +20,9 @@ FINAL_SYNC_WAIT_S = 120
 EXAMPLES = 5
 
 
-def sync_and_reconcile(sessions, sim_url: str, tz: str, timeout_s: float) -> dict:
-    settings = RegistrySettings(base_url=f"{sim_url}/fhir", timeout_s=timeout_s, retry_base_s=0.3, retry_cap_s=5)
+def sync_and_reconcile(sessions, sim_url: str, tz: str, timeout_s: float, system: str) -> dict:
+    settings = RegistrySettings(base_url=f"{sim_url}/fhir", system=system, timeout_s=timeout_s, retry_base_s=0.3,
+                                retry_cap_s=5)
     client = FhirClient(settings.base_url, timeout_s=timeout_s)
     try:
         result = sync(sessions, client, settings, tz, wait_s=FINAL_SYNC_WAIT_S)

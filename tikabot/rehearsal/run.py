@@ -27,7 +27,7 @@ from tikabot.rehearsal.report import Report, build_report, unsettled
 from tikabot.rehearsal.sms_client import SignedSms
 from tikabot.rehearsal.coordinator import ask_coordinator_commands
 from tikabot.rehearsal.registry import sync_and_reconcile
-from tikabot.rehearsal.stack import REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
+from tikabot.rehearsal.stack import REGISTRY_SYSTEM, REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
 from tikabot.store.models import Appointment, Beneficiary
 
@@ -96,7 +96,8 @@ def rehearse(opts: Options) -> Report:
         phases["settling"] = round(time.monotonic() - settle, 1)
         _say(opts, "the day's records go to the registry, and are reconciled")
         registry_started = time.monotonic()
-        registry = sync_and_reconcile(sessions, stack.sim_url, Config.from_env(dotenv=False).tz, REGISTRY_TIMEOUT_S)
+        registry = sync_and_reconcile(sessions, stack.sim_url, Config.from_env(dotenv=False).tz, REGISTRY_TIMEOUT_S,
+                                      REGISTRY_SYSTEM)
         phases["registry"] = round(time.monotonic() - registry_started, 1)
         sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
