@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -44,9 +45,13 @@ def say(world):
 
 @pytest.fixture
 def upstream(simulator):
-    """The simulator's FHIR registry, emptied, with no faults queued."""
+    """The simulator's FHIR registry, emptied, with no faults queued; after the test, no request of
+    its (a timeout fault still holding an answer) is left on its way."""
     simulator.sim.reset(config=True)
-    return simulator
+    yield simulator
+    deadline = time.monotonic() + 10
+    while simulator.sim.fhir.in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -28,11 +28,22 @@ PAGE = 100
 def add_routes(app: web.Application) -> None:
     router = app.router
     router.add_get("/fhir/metadata", metadata)
-    router.add_post("/fhir/{type}", create)
-    router.add_put("/fhir/{type}/{id}", update)
-    router.add_get("/fhir/{type}/{id}", read)
-    router.add_get("/fhir/{type}", search)
+    router.add_post("/fhir/{type}", _counted(create))
+    router.add_put("/fhir/{type}/{id}", _counted(update))
+    router.add_get("/fhir/{type}/{id}", _counted(read))
+    router.add_get("/fhir/{type}", _counted(search))
     router.add_get("/_sim/fhir", stats)
+
+
+def _counted(handler):
+    async def counted(request: web.Request) -> web.Response:
+        store = request.app[SIM].fhir
+        store.enter()
+        try:
+            return await handler(request)
+        finally:
+            store.leave()
+    return counted
 
 
 def outcome(status: int, code: str, text: str) -> web.Response:
@@ -233,4 +244,4 @@ async def metadata(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SIM].fhir.stats())
+    return web.json_response({**request.app[SIM].fhir.stats(), "in_flight": request.app[SIM].fhir.in_flight})

@@ -39,6 +39,7 @@ class FhirStore:
             self._by_identifier: dict[tuple, set[str]] = defaultdict(set)
             self._ids = itertools.count(1)
             self._counts: Counter = Counter()
+            self.in_flight = getattr(self, "in_flight", 0)  # requests on their way survive a reset
 
     def _store(self, resource_type: str, stored: dict) -> None:
         old = self._by_type[resource_type].get(stored["id"])
@@ -47,6 +48,15 @@ class FhirStore:
         for ident in stored.get("identifier") or []:
             self._by_identifier[(resource_type, ident.get("system"), ident.get("value"))].add(stored["id"])
         self._by_type[resource_type][stored["id"]] = stored
+
+    def enter(self) -> None:
+        """A request begins: tests wait for `in_flight` to reach 0 (a timeout fault is still asleep)."""
+        with self._lock:
+            self.in_flight += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def count(self, name: str) -> None:
         with self._lock:
