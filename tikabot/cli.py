@@ -73,19 +73,20 @@ def export() -> None:
 @export.command("doses")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local day (TIKABOT_TZ).")
 @click.option("--site", "site_code")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv")
+@click.option("--format", "fmt", type=click.Choice(["csv", "fhir"]), default="csv")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write; stdout by default.")
 @click.option("--include-voided", is_flag=True, help="Include doses undone with UNDO.")
 def export_doses_cmd(day, site_code, fmt, output, include_voided) -> None:
-    """Dose records as CSV (formula-safe)."""
+    """Dose records as CSV (formula-safe), or as a FHIR R4 Bundle of Immunizations."""
     from tikabot.export import export_doses
+    from tikabot.registry.commands import export_fhir
 
+    write = export_fhir if fmt == "fhir" else export_doses
     services = _services()
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         with services.sessions() as session:
-            count = export_doses(session, out, services.config.tz, day.date() if day else None,
-                                 site_code, include_voided)
+            count = write(session, out, services.config.tz, day.date() if day else None, site_code, include_voided)
     finally:
         if output:
             out.close()
@@ -189,6 +190,8 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
 
 from tikabot.reminders.command import remind as _remind; main.add_command(_remind)  # noqa: E402,E702
 from tikabot.cli_templates import templates as _templates; main.add_command(_templates)  # noqa: E402,E702
+from tikabot.registry.commands import reconcile as _reconcile, sync as _sync  # noqa: E402
+main.add_command(_sync); main.add_command(_reconcile)  # noqa: E702
 
 if __name__ == "__main__":
     main()

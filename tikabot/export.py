@@ -32,12 +32,7 @@ def export_doses(session: Session, out: IO[str], tz: str, day: date | None = Non
              .join(Site, Dose.site_id == Site.id)
              .order_by(Dose.administered_at, Dose.id))
     bounds = day_bounds(day, tz) if day is not None else None
-    if bounds is not None:
-        query = query.where(Dose.administered_at >= bounds[0], Dose.administered_at < bounds[1])
-    if site_code:
-        query = query.where(Site.code == site_code.upper())
-    if not include_voided:
-        query = query.where(Dose.voided.is_(False))
+    query = query.where(*dose_filters(tz, day, site_code, include_voided))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     zone = ZoneInfo(tz)
@@ -84,3 +79,17 @@ class Verifications:
             if at.astimezone(self.zone).date() == day:
                 found = method
         return found
+
+
+def dose_filters(tz: str, day: date | None = None, site_code: str | None = None,
+                 include_voided: bool = False) -> list:
+    """The export's filters (CSV and FHIR alike), on a query that joins Dose and Site."""
+    filters = []
+    if day is not None:
+        start, end = day_bounds(day, tz)
+        filters += [Dose.administered_at >= start, Dose.administered_at < end]
+    if site_code:
+        filters.append(Site.code == site_code.upper())
+    if not include_voided:
+        filters.append(Dose.voided.is_(False))
+    return filters

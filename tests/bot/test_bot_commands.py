@@ -132,6 +132,19 @@ def test_pending_counts_records_not_synced(bot):
     assert "not yet synced upstream: 2" in text and "KAL01: 2 records" in text
 
 
+def test_pending_names_the_oldest_record_and_what_the_registry_refused(bot, bot_services):
+    from sqlalchemy import select
+
+    from tikabot.store.models import Dose
+
+    with bot_services.transaction() as s:
+        first = s.scalars(select(Dose).order_by(Dose.id)).first()
+        first.sync_state, first.sync_error = "failed", "HTTP 422: error: lot is not in the register"
+    text = bot.send("/pending")["params"]["text"]
+    assert "not yet synced upstream: 2" in text and "KAL01: 2 records (1 refused)" in text
+    assert "Oldest: ref 100000000000 dose 1 at KAL01" in text and "lot is not in the register" in text
+
+
 def test_export_sends_the_csv_as_a_document(bot, district):
     day = district["today"].isoformat()
     reply = bot.send("/export KAL01")

@@ -21,8 +21,12 @@ def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path):
     assert report.severe["reported"] >= 2 and report.severe["not_reached"] == report.severe["not_recorded"] == []
     assert report.severe["reached_by_sms"] == report.severe["recorded"] >= report.severe["reported"]
     assert report.false_complete == 0
+    registry = report.registry  # every dose reached the simulator's FHIR registry once, and reconciles
+    assert 0 < registry["doses"] == registry["synced"] and registry["upstream_immunizations"] > 0
+    assert registry["duplicates_upstream"] == registry["differences"] == 0
+    assert f"synced {registry['doses']} of {registry['doses']}" in report.table()
     saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert saved["doses"] == report.doses
+    assert saved["doses"] == report.doses and saved["registry"] == registry
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -148,3 +152,14 @@ def test_report_names_a_severe_that_reached_nobody_and_a_false_complete(services
     assert report.severe["not_reached"] == ["1234567890"] and report.false_complete == 1
     assert any("reached nobody by SMS" in b for b in report.broken)
     assert any("fully vaccinated with a dose not on record" in b for b in report.broken)
+
+
+def test_the_report_breaks_when_a_dose_is_not_synced_is_doubled_upstream_or_differs(services):
+    registry = {"doses": 3, "synced": 2, "duplicates_upstream": 1, "differences": 1,
+                "difference_examples": ["differs: ref 1234567890 dose 1 lot tikabot L1 upstream L2"]}
+    with services.sessions() as session:
+        report = build_report(session, [], Expectation(), seconds=1, sites=1, beneficiaries=1, chaos={},
+                              registry=registry)
+    assert "synced 2 of 3 dose records to the registry" in report.broken
+    assert "1 duplicate records upstream" in report.broken
+    assert any(b.startswith("reconcile: 1 differences, e.g. differs") for b in report.broken)

@@ -48,6 +48,7 @@ def test_fail_rate_spreads_over_every_fault_kind():
     total += sum(changes["delivery_errors"].values())
     assert total == pytest.approx(0.2)
     assert set(changes["delivery_errors"]) == {str(code) for code in DELIVERY_CODES}
+    assert changes["fhir_rate_500"] + changes["fhir_rate_timeout"] == pytest.approx(0.11)  # the registry's own
 
 
 def test_cli_flags_build_the_config():

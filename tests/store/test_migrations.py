@@ -56,7 +56,9 @@ def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("doses")}
     with engine.connect() as conn:
         kept = conn.execute(text("SELECT beneficiary_id, vaccine, lot, needs_reconciliation FROM doses")).all()
+        sync = conn.execute(text("SELECT sync_state, sync_attempts, upstream_id FROM doses")).all()
     engine.dispose()
     assert kept == [(1, "COVISHIELD", "L1", 0)]  # a dose from before is not marked for reconciliation
+    assert sync == [("pending", 0, None)]  # a dose recorded before sync existed is still to send
     assert indexes["ix_doses_site_day"] == ["site_id", "administered_at", "dose_number", "voided"]
     assert "ix_doses_site_id" not in indexes

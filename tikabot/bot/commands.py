@@ -49,8 +49,9 @@ async def failed_page(deps: BotDeps, page: int) -> tuple[str, int, int]:
 
 async def pending_page(deps: BotDeps, page: int) -> tuple[str, int, int]:
     sites = await deps.db(queries.pending_sync)
+    oldest = render.oldest_unsynced_line(await deps.db(queries.oldest_unsynced), deps.tz)
     total = sum(p.count for p in sites)
-    return render.page_text(f"Dose records not yet synced upstream: {total}",
+    return render.page_text(f"Dose records not yet synced upstream: {total}" + (f"\n{oldest}" if oldest else ""),
                             render.pending_lines(sites, deps.tz), page, "Everything is synced.")
 
 

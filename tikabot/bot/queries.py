@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, day_bounds
@@ -14,7 +14,7 @@ from tikabot.store.models import (
     Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
 )
 
-UNSYNCED = ("pending", "correction_pending")
+UNSYNCED = ("pending", "correction_pending", "failed")  # failed: the registry refused it (sync_error says why)
 
 
 @dataclass
@@ -56,6 +56,16 @@ class PendingSite:
     code: str
     count: int
     oldest: datetime
+    failed: int = 0
+
+
+@dataclass
+class OldestUnsynced:
+    ref: str
+    dose_number: int
+    site: str
+    reported_at: datetime
+    error: str | None
 
 
 def site_statuses(session: Session, day: date, tz: str, code: str | None = None) -> list[SiteStatus]:
@@ -137,12 +147,21 @@ def failure_groups(session: Session, since: datetime) -> list[FailureGroup]:
 
 
 def pending_sync(session: Session) -> list[PendingSite]:
-    """Dose records not yet synced upstream (new or corrected), by site, oldest first."""
+    """Dose records not yet synced upstream (new, corrected or refused), by site, oldest first."""
+    refused = func.sum(case((Dose.sync_state == "failed", 1), else_=0))
     rows = session.execute(
-        select(Site.code, func.count(), func.min(Dose.created_at)).join(Site, Dose.site_id == Site.id)
+        select(Site.code, func.count(), func.min(Dose.created_at), refused).join(Site, Dose.site_id == Site.id)
         .where(Dose.sync_state.in_(UNSYNCED)).group_by(Site.code))
-    sites = [PendingSite(code, count, as_utc(oldest)) for code, count, oldest in rows]
+    sites = [PendingSite(code, count, as_utc(oldest), int(failed or 0)) for code, count, oldest, failed in rows]
     return sorted(sites, key=lambda p: p.oldest)
+
+
+def oldest_unsynced(session: Session) -> OldestUnsynced | None:
+    row = session.execute(
+        select(Beneficiary.ref, Dose.dose_number, Site.code, Dose.created_at, Dose.sync_error)
+        .join(Beneficiary, Dose.beneficiary_id == Beneficiary.id).join(Site, Dose.site_id == Site.id)
+        .where(Dose.sync_state.in_(UNSYNCED)).order_by(Dose.created_at, Dose.id).limit(1)).first()
+    return OldestUnsynced(row[0], row[1], row[2], as_utc(row[3]), row[4]) if row else None
 
 
 def doses_by_site_and_hour(session: Session, day: date, tz: str) -> tuple[dict[str, int], dict[int, int]]:

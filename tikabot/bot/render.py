@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from tikabot.bot.queries import FailureGroup, PendingSite, SiteDetail, SiteStatus
+from tikabot.bot.queries import FailureGroup, OldestUnsynced, PendingSite, SiteDetail, SiteStatus
 from tikabot.phones import mask
 
 PAGE_SIZE = 10  # items per page; a site line is ~100 characters, far below Telegram's 4,096
@@ -100,8 +100,16 @@ def failure_lines(groups: list[FailureGroup]) -> list[str]:
 
 
 def pending_lines(sites: list[PendingSite], tz: str) -> list[str]:
-    return [f"{p.code}: {p.count} records, oldest {p.oldest.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
-            for p in sites]
+    return [f"{p.code}: {p.count} records" + (f" ({p.failed} refused)" if p.failed else "")
+            + f", oldest {p.oldest.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}" for p in sites]
+
+
+def oldest_unsynced_line(oldest: OldestUnsynced | None, tz: str) -> str:
+    if oldest is None:
+        return ""
+    line = (f"Oldest: ref {oldest.ref} dose {oldest.dose_number} at {oldest.site}, "
+            f"reported {oldest.reported_at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}")
+    return line + (f"; last error: {oldest.error[:200]}" if oldest.error else "")
 
 
 def broadcast_preview(target: str, count: int, text: str) -> str:

@@ -186,7 +186,7 @@ class Doses:
             lk.session.add(Dose(beneficiary_id=person.id, dose_number=number, **values))
             return IMPORTED
         if existing.voided:
-            _assign(existing, {**values, "voided": False, "voided_at": None})
+            _assign(existing, {**values, "voided": False, "voided_at": None, "sync_state": "pending"})
             return UPDATED
         return UNCHANGED
 

@@ -11,6 +11,7 @@ from redis import Redis
 from rq import Queue
 
 from tikabot import clock
+from tikabot.registry.settings import RegistrySettings
 
 PLANNER_EVERY_S = 60
 ALERTS_EVERY_S = 60
@@ -40,11 +41,20 @@ JOBS = (
 )
 
 
+def due_jobs() -> tuple:
+    """JOBS, and the registry sync (tikabot/registry/job.py) when UPSTREAM_FHIR_BASE is set."""
+    registry = RegistrySettings.from_env()
+    if not registry.base_url:
+        return JOBS
+    # on the bulk queue: a long sync behind a burst of reminders is fine, a confirmation behind a sync is not
+    return JOBS + (("registry-sync", "tikabot.registry.job.run_sync", max(1, int(registry.every_s)), "bulk"),)
+
+
 def enqueue_due(redis: Redis, queue_name: str = "default") -> list[str]:
     queued = []
-    for name, func, every in JOBS:
+    for name, func, every, *on_queue in due_jobs():
         if redis.set(f"tikabot:periodic:{name}", "1", nx=True, ex=every):
-            Queue(queue_name, connection=redis).enqueue(func, job_timeout=max(every * 5, 300),
-                                                        result_ttl=every, failure_ttl=3600)
+            queue = Queue(on_queue[0] if on_queue else queue_name, connection=redis)
+            queue.enqueue(func, job_timeout=max(every * 5, 300), result_ttl=every, failure_ttl=3600)
             queued.append(name)
     return queued

@@ -14,6 +14,7 @@ from tikabot.clock import now as utcnow
 from tikabot.flows import course, vaccines
 from tikabot.queue.statuses import TERMINAL
 from tikabot.rehearsal.day import Expectation
+from tikabot.rehearsal.registry import registry_invariants
 from tikabot.store.models import AdverseEvent, Beneficiary, Dose, OutboundMessage
 
 
@@ -54,6 +55,7 @@ class Report:
     phases_s: dict = field(default_factory=dict)
     severe: dict = field(default_factory=dict)  # SEVERE side effects: reported, recorded, reached by SMS
     false_complete: int = 0  # people told "fully vaccinated" with a dose not on record
+    registry: dict = field(default_factory=dict)  # the day's doses in the FHIR registry (rehearsal/registry.py)
     broken: list[str] = field(default_factory=list)
 
     def write(self, folder: Path) -> Path:
@@ -80,6 +82,10 @@ class Report:
             ("OTPs not arrived (security code used)", f"{self.otp_not_arrived}"),
             ("dispatch rate: day / busiest 10 s", f"{self.dispatch_rate_msg_s:.0f} / {self.dispatch_peak_msg_s:.0f} msg/s"),
             ("inbound latency p50/p99 ms", "{p50:.0f} / {p99:.0f}".format(**self.inbound_latency_ms)),
+            ("records synced upstream", "synced {synced} of {doses}".format(**self.registry)
+             if self.registry else "not synced"),
+            ("duplicates upstream / reconcile differences",
+             "{duplicates_upstream} / {differences}".format(**self.registry) if self.registry else "-"),
             ("chaos", ", ".join(f"{k} {v}" for k, v in self.chaos.items()) or "none"),
             ("time", f"{self.seconds:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in self.phases_s.items()) + ")"
              if self.phases_s else f"{self.seconds:.0f} s"),
@@ -91,7 +97,8 @@ class Report:
 
 
 def build_report(session: Session, sim_messages: list[dict], expect: Expectation, *, seconds: float,
-                 sites: int, beneficiaries: int, chaos: dict, bot: dict | None = None) -> Report:
+                 sites: int, beneficiaries: int, chaos: dict, bot: dict | None = None,
+                 registry: dict | None = None) -> Report:
     report = Report(seconds=seconds, sites=sites, beneficiaries=beneficiaries,
                     inbound_requests=expect.requests, ussd_requests=expect.ussd_requests, chaos=chaos,
                     otp_not_arrived=expect.otp_not_arrived, coordinator_bot=bot or {})
@@ -106,7 +113,8 @@ def build_report(session: Session, sim_messages: list[dict], expect: Expectation
     if len(created) > 1 and created[-1] > created[0]:
         report.dispatch_rate_msg_s = len(created) / (created[-1] - created[0])
         report.dispatch_peak_msg_s = busiest_window(created, 10.0) / 10.0
-    report.broken = _invariants(report, expect)
+    report.registry = registry or {}
+    report.broken = _invariants(report, expect) + registry_invariants(report.registry)
     return report
 
 

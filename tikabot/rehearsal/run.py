@@ -26,7 +26,8 @@ from tikabot.rehearsal.district import make_district
 from tikabot.rehearsal.report import Report, build_report, unsettled
 from tikabot.rehearsal.sms_client import SignedSms
 from tikabot.rehearsal.coordinator import ask_coordinator_commands
-from tikabot.rehearsal.stack import SENDER, USSD_TOKEN, Stack
+from tikabot.rehearsal.registry import sync_and_reconcile
+from tikabot.rehearsal.stack import REGISTRY_SYSTEM, REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
 from tikabot.store.models import Appointment, Beneficiary
 
@@ -93,11 +94,17 @@ def rehearse(opts: Options) -> Report:
         settle = time.monotonic()
         _drain(sessions, opts)
         phases["settling"] = round(time.monotonic() - settle, 1)
+        _say(opts, "the day's records go to the registry, and are reconciled")
+        registry_started = time.monotonic()
+        registry = sync_and_reconcile(sessions, stack.sim_url, Config.from_env(dotenv=False).tz, REGISTRY_TIMEOUT_S,
+                                      REGISTRY_SYSTEM)
+        phases["registry"] = round(time.monotonic() - registry_started, 1)
         sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
             report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
-                                  sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot)
+                                  sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot,
+                                  registry=registry)
             report.phases_s = phases
         report.write(folder)
         draw(report, expect.otp_latencies, folder / "report.png")

@@ -18,6 +18,10 @@ TWILIO_TIMEOUT_S = 3
 USSD_TOKEN = "rehearsal-ussd-token"
 TELEGRAM_TOKEN = "123456:rehearsal-bot-token"
 MEDICAL_OFFICER = "+919830012399"  # every SEVERE side effect reaches this phone by SMS
+REGISTRY_TIMEOUT_S = 2
+REGISTRY_SYSTEM = "urn:tikabot-rehearsal"  # whatever the operator's shell says: the rehearsal's own ids, no token
+REGISTRY = {"TIKABOT_SYNC_EVERY": "3", "TIKABOT_SYNC_RETRY_BASE": "0.3", "UPSTREAM_FHIR_TIMEOUT": str(REGISTRY_TIMEOUT_S),
+            "TIKABOT_FHIR_SYSTEM": REGISTRY_SYSTEM, "UPSTREAM_FHIR_TOKEN": ""}
 TIME_SCALE = {"TIKABOT_RETRY_BASE": "0.3", "TIKABOT_SLOW_RETRY_BASE": "1", "TIKABOT_SEND_LEASE": "10",
               "TIKABOT_STALE_AFTER": "5", "OTP_VOICE_AFTER": "15",
               "TIKABOT_STATUS_POLL_AFTER": "10"}
@@ -61,7 +65,9 @@ class Stack:
                    TIKABOT_QUIET_HOURS="off",
                    TIKABOT_MEDICAL_OFFICERS=MEDICAL_OFFICER,
                    # a day compressed into minutes: back-offs, leases and fallbacks shrink with it
-                   **TIME_SCALE)
+                   **TIME_SCALE,
+                   # the workers sync the day's doses to the simulator's FHIR registry as they come
+                   UPSTREAM_FHIR_BASE=f"{self.sim_url}/fhir", **REGISTRY)
         return env
 
     def start_base(self) -> None:
@@ -82,7 +88,8 @@ class Stack:
                                              "--seed", str(self.seed), "--account-sid", SIMULATOR_ACCOUNT_SID,
                                              "--auth-token", SIMULATOR_AUTH_TOKEN,
                                              "--timeout-sleep-s", str(TWILIO_TIMEOUT_S + 1),
-                                             "--telegram-token", TELEGRAM_TOKEN])
+                                             "--telegram-token", TELEGRAM_TOKEN,
+                                             "--fhir-timeout-sleep-s", str(REGISTRY_TIMEOUT_S + 1)])
         wait_for_port(self.sim_port)
         self.web = self._spawn("web", [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
                                        f"127.0.0.1:{self.web_port}", "--backlog", "2048",

@@ -23,6 +23,7 @@ from tikabot.i18n.catalog import render
 from tikabot.phones import mask
 from tikabot.queue.outbox import insert_message
 from tikabot.reminders.cancel import CANCELLED, NO_PROVIDER_ID, NOT_YET_SENT, cancel_pending, withdraw_after_dose
+from tikabot.registry.states import after_void
 from tikabot.reminders.doses import confirmation_key
 from tikabot.reminders.schedule import first_name
 from tikabot.runner.load import connection
@@ -152,8 +153,7 @@ def _withdraw_confirmation(session: Session, dose_id: int) -> bool:
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
     dose = session.get(Dose, effect.dose_id)
     dose.voided, dose.voided_at, dose.voided_by = True, ctx.now, ctx.actor
-    if dose.sync_state == "synced":
-        dose.sync_state = "correction_pending"  # the sync job sends the upstream correction
+    dose.sync_state = after_void(dose.sync_state, dose.upstream_id)  # the sync job sends the upstream correction
     _set_appointment(session, dose.beneficiary_id, dose.dose_number, "booked", only_from=("done",))
     session.add(AuditLog(at=ctx.now, actor=ctx.actor, action="dose.void",
                          detail={"dose_id": dose.id, "source": ctx.source}))

@@ -19,6 +19,9 @@ DELIVERY_CODES = (30001, 30003, 30005, 30006, 30007, 30008, 30500, 21610)
 
 # Names accepted in FaultConfig.next_faults, consumed one per Messages/Calls create.
 API_FAULTS = ("429", "500", "500-created", "timeout", "timeout-created")
+# Names accepted in FaultConfig.fhir_next_faults, consumed one per FHIR request (fhir_api.py):
+# "-written" ones answer badly after the write happened, "422" refuses with an OperationOutcome.
+FHIR_FAULTS = ("500", "500-written", "timeout", "timeout-written", "429", "422", "slow")
 
 
 @dataclass
@@ -59,6 +62,13 @@ class FaultConfig:
     telegram_429_next: int = 0
     telegram_retry_after: int = 3
 
+    # FHIR R4 registry: each a probability per write (create, update); fault_after_create applies.
+    fhir_rate_500: float = 0.0
+    fhir_rate_timeout: float = 0.0
+    fhir_latency_ms: float = 0.0  # a slow registry: every FHIR request waits this long
+    fhir_timeout_sleep_s: float = 12.0  # "timeout" keeps the client waiting this long
+    fhir_next_faults: list = field(default_factory=list)  # see FHIR_FAULTS
+
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""
         names = {f.name for f in dataclasses.fields(self)}
@@ -75,7 +85,8 @@ def spread_fail_rate(fail_rate: float, codes=DELIVERY_CODES) -> dict[str, Any]:
     """Config changes spreading ``fail_rate`` over API faults and delivery errors.
 
     A quarter become 429s, 15 % 500s, 5 % timeouts and the rest delivery errors split
-    evenly across ``codes``.
+    evenly across ``codes``. The FHIR registry's writes fail on their own: half the rate as 500s,
+    a twentieth as timeouts.
     """
     per_code = fail_rate * 0.55 / len(codes)
     return {
@@ -83,6 +94,8 @@ def spread_fail_rate(fail_rate: float, codes=DELIVERY_CODES) -> dict[str, Any]:
         "rate_500": fail_rate * 0.15,
         "rate_timeout": fail_rate * 0.05,
         "delivery_errors": {str(code): per_code for code in codes},
+        "fhir_rate_500": fail_rate * 0.5,
+        "fhir_rate_timeout": fail_rate * 0.05,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Optional
 
-from tikabot.simulator.config import API_FAULTS, FaultConfig
+from tikabot.simulator.config import API_FAULTS, FHIR_FAULTS, FaultConfig
 
 # Delivery error codes that end as "failed" (never left Twilio); others end "undelivered".
 FAILED_CODES = frozenset({30001, 30002, 21610, 21611, 21612, 21614, 21635, 30036})
@@ -62,3 +62,23 @@ class FaultPicker:
             config.telegram_429_next -= 1
             return True
         return config.telegram_429_rate > 0 and self.rng.random() < config.telegram_429_rate
+
+    def fhir_fault(self, config: FaultConfig, write: bool, resource_type: str = "") -> Optional[str]:
+        """One of FHIR_FAULTS, or None. Queued faults hit the next request (`500@Immunization`: the
+        next request on that type); random ones hit only writes."""
+        if config.fhir_next_faults:
+            fault, _, only = str(config.fhir_next_faults[0]).partition("@")
+            if fault not in FHIR_FAULTS:
+                raise ValueError(f"unknown FHIR fault {fault!r}; expected one of {FHIR_FAULTS}")
+            if not only or only == resource_type:
+                config.fhir_next_faults.pop(0)
+                return fault
+            return None
+        total = config.fhir_rate_500 + config.fhir_rate_timeout
+        if not write or total <= 0:
+            return None
+        draw = self.rng.random()
+        if draw >= total:
+            return None
+        kind = "500" if draw < config.fhir_rate_500 else "timeout"
+        return kind + "-written" if self.rng.random() < config.fault_after_create else kind

@@ -13,6 +13,7 @@ import aiohttp
 from tikabot.simulator.callbacks import CallbackSender
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
 from tikabot.simulator.faults import FaultPicker, final_status
+from tikabot.simulator.fhir_store import FhirStore
 from tikabot.simulator.records import CallRecord, MessageRecord, Recorder
 from tikabot.i18n.encoding import segments as count_segments
 from tikabot.simulator.telegram_updates import TelegramState
@@ -29,6 +30,7 @@ class Simulator:
         self.config = self.initial_config.updated({})
         self.faults = FaultPicker(self.config.seed)
         self.records = Recorder()
+        self.fhir = FhirStore()  # the simulated FHIR registry's records
         self.telegram = TelegramState(self)
         self.callbacks = CallbackSender(self)
         self.on_message = on_message
@@ -110,6 +112,7 @@ class Simulator:
     def reset(self, config: bool = False) -> None:
         """Forget everything received; with ``config`` also restore the start config."""
         self.records.reset()
+        self.fhir.reset()
         self._on_loop(self.telegram.reset)
         if config:
             self.config = self.initial_config.updated({})

@@ -111,7 +111,8 @@ class VaccinationSession(Base):
 class Dose(Base):
     __tablename__ = "doses"
     __table_args__ = (UniqueConstraint("beneficiary_id", "dose_number"),
-                      Index("ix_doses_site_day", "site_id", "administered_at", "dose_number", "voided"))  # covers the count of a site's doses today
+                      Index("ix_doses_site_day", "site_id", "administered_at", "dose_number", "voided"),  # covers the count of a site's doses today
+                      Index("ix_doses_sync", "sync_state", "sync_next_at"))  # what the registry sync still has to send
     id: Mapped[int] = mapped_column(primary_key=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"))
     dose_number: Mapped[int] = mapped_column(Integer)
@@ -126,7 +127,14 @@ class Dose(Base):
     voided_by: Mapped[str | None] = mapped_column(String(20), index=True)  # the phone that sent UNDO
     # recorded with an earlier dose given elsewhere and not on record: to check against the portal
     needs_reconciliation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    sync_state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|synced|correction_pending
+    sync_state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|synced|correction_pending|failed
+    # The upstream registry's side (tikabot/registry/sync.py): its resource id, the attempts so far,
+    # when a retryable failure may be tried again, and the last error (a permanent one is the reason).
+    upstream_id: Mapped[str | None] = mapped_column(String(64))
+    sync_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sync_next_at: Mapped[datetime | None] = mapped_column()
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     beneficiary: Mapped[Beneficiary] = relationship()
     site: Mapped[Site] = relationship()

@@ -1,0 +1,74 @@
+"""The small district with a vaccinator and a coordinator, and the simulator as the upstream registry."""
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from datetime import timedelta
+
+import pytest
+from registry_world import COORDINATOR, TIMEOUT_S, VACCINATOR
+from small_district import NOW, add_district
+from simulator_fixture import simulator_fixture
+
+from tikabot.registry.client import FhirClient
+from tikabot.registry.settings import RegistrySettings
+from tikabot.registry.sync import sync_pass
+from tikabot.runner import InboundMessage, handle
+from tikabot.simulator.config import FaultConfig
+from tikabot.store.models import Staff
+
+
+simulator = simulator_fixture(lambda: FaultConfig(fhir_timeout_sleep_s=TIMEOUT_S * 3))
+
+
+@pytest.fixture
+def world(services):
+    with services.transaction() as s:
+        kal = add_district(s).kal
+        s.add_all([Staff(phone=VACCINATOR, name="Mita Roy", role="vaccinator", site_id=kal.id, language="en"),
+                   Staff(phone=COORDINATOR, name="Dr Sen", role="coordinator", site_id=None, language="en")])
+    return services
+
+
+@pytest.fixture
+def say(world):
+    """say(phone, text, minutes=0) -> reply text, as the runner answers at NOW + minutes."""
+    ids = itertools.count(1)
+
+    def _say(phone: str, text: str, minutes: float = 0) -> str:
+        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=phone, text=text)
+        return handle(world, message, now=NOW + timedelta(minutes=minutes)).reply
+
+    return _say
+
+
+@pytest.fixture
+def upstream(simulator):
+    """The simulator's FHIR registry, emptied, with no faults queued; after the test, no request of
+    its (a timeout fault still holding an answer) is left on its way."""
+    simulator.sim.reset(config=True)
+    yield simulator
+    deadline = time.monotonic() + 10
+    while simulator.sim.fhir.in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def settings(upstream) -> RegistrySettings:
+    return RegistrySettings(base_url=f"{upstream.url}/fhir", timeout_s=TIMEOUT_S, retry_base_s=0.01)
+
+
+@pytest.fixture
+def fhir(settings):
+    client = FhirClient(settings.base_url, timeout_s=settings.timeout_s)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sync_now(world, fhir, settings):
+    """One sync pass, as the worker runs it; retries fall due at once (retry_base_s is tiny)."""
+    def _sync(**kwargs):
+        return sync_pass(world.sessions, fhir, settings, world.config.tz, rng=random.Random(1), **kwargs)
+    return _sync
