@@ -37,7 +37,7 @@ def test_flushing_redis_mid_run_still_delivers_every_message_once(pipeline, sim)
     SimpleWorker(queues(services.redis), connection=services.redis).work(burst=True, max_jobs=2,
                                                                          logging_level="ERROR")
     services.redis.flushall()
-    assert pipeline.settle(lambda: statuses(services) == {"delivered": len(ids)}, timeout=20)
+    assert pipeline.settle(lambda: statuses(services) == {"delivered": len(ids)}, timeout=60)
     per_recipient = Counter(m["to"] for m in sim.messages())
     assert len(per_recipient) == 300 and set(per_recipient.values()) == {1}
 
