@@ -11,7 +11,9 @@ from simulator_fixture import simulator_fixture
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
+from tikabot.handlers.twilio_client import make_client
 from tikabot.queue import dispatch, runtime
+from tikabot.queue.status_poll import poll_stuck
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.worker import queues
@@ -21,7 +23,8 @@ from tikabot.simulator.config import FaultConfig
 TEST_ACCOUNT_SID = "AC" + "1" * 32  # as in tests/conftest.py's config fixture
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 FAST = SendSettings(lease_s=5.0, retry_base_s=0.05, slow_retry_base_s=0.05, retry_cap_s=0.2,
-                    voice_after_s=0.5, relay_interval_s=0.1, stale_s=1.0, account_pause_s=1.0)
+                    voice_after_s=0.5, relay_interval_s=0.1, stale_s=1.0, account_pause_s=1.0,
+                    recheck_after_s=0.1)
 
 
 simulator = simulator_fixture(lambda: FaultConfig(
@@ -71,7 +74,9 @@ def pipeline(live):
     """Services + an installed runtime with fast retry settings; `.drain()` runs the worker."""
     services = Services.build(live.config)
     rt = runtime.install(services, FAST)
-    yield Pipeline(services, rt)
+    pipeline = Pipeline(services, rt)
+    yield pipeline
+    pipeline.close()
     runtime.uninstall()
     services.close()
 
@@ -80,6 +85,19 @@ class Pipeline:
     def __init__(self, services, rt):
         self.services, self.runtime = services, rt
         self.relay = Relay(services, rt.settings)
+        self.client = None
+
+    def poll_status(self):
+        """What the worker's periodic status poll does (its quiet time, and rechecks when due)."""
+        if self.client is None:
+            config = self.services.config
+            self.client = make_client(config.twilio_account_sid, config.twilio_auth_token, config.twilio_api_base,
+                                      timeout=5)
+        return poll_stuck(self.services, self.client, settings=self.runtime.settings)
+
+    def close(self):
+        if self.client is not None:
+            self.client.http_client.close()
 
     def drain(self):
         """What `tikabot worker` does: ready ids into jobs (its ready loop), then every job."""
@@ -87,8 +105,10 @@ class Pipeline:
         SimpleWorker(queues(self.services.redis), connection=self.services.redis).work(
             burst=True, logging_level="ERROR")
 
-    def settle(self, done, timeout=10.0, relay=True):
-        """Drain, relay and wait for callbacks until done() holds."""
+    def settle(self, done, timeout=30.0, relay=True, status_poll=False):
+        """Drain, relay (and with status_poll, ask the provider as the worker's periodic job does)
+        and wait for callbacks until done() holds. The timeout only bounds a failing test: a busy
+        machine makes each pass slower, never the outcome different."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.drain()
@@ -96,5 +116,7 @@ class Pipeline:
                 return True
             if relay:
                 self.relay.run_once(force=True)
+            if status_poll:
+                self.poll_status()
             time.sleep(0.05)
         return done()

@@ -99,3 +99,21 @@ def test_ids_lost_from_a_ready_list_in_a_redis_flush_are_recovered_by_the_relay(
     assert pipeline.settle(lambda: statuses(services) == {"delivered": len(ids)})
     per_recipient = Counter(m["to"] for m in sim.messages())
     assert len(per_recipient) == 25 and set(per_recipient.values()) == {1}
+
+
+def test_a_retry_is_queued_as_soon_as_it_is_due_without_waiting_out_the_grace(pipeline):
+    """A retry planned by a status callback is never handed to Redis at commit, so the relay has
+    nothing to wait for: it queues it at its time, while a message just committed without a time
+    to go is left to its after-commit hand-off for the grace period."""
+    from sqlalchemy import update
+
+    services, redis = pipeline.services, pipeline.services.redis
+    retry, fresh = add(services, 2, "default")
+    redis.flushall()  # neither is in transport now
+    at = now()
+    with services.transaction() as session:
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == retry).values(
+            attempts=1, not_before=at - timedelta(seconds=0.1), updated_at=at))
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == fresh).values(updated_at=at))
+    result = pipeline.relay.run_once(now=at, force=True)
+    assert result.requeued_ids == [retry]

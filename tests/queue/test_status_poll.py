@@ -58,3 +58,29 @@ def test_a_message_still_within_its_quiet_time_is_not_asked_about(pipeline, sim,
         assert poll_stuck(pipeline.services, client) == 0
     finally:
         client.http_client.close()
+
+
+def test_a_copy_the_provider_check_found_on_its_way_is_asked_about_when_its_recheck_is_due(pipeline, sim, live):
+    """Its callbacks went to an earlier attempt and may have been missed: one look soon after,
+    not after the ten-minute quiet time; and only once it is due."""
+    from tikabot.queue import recheck
+
+    services = pipeline.services
+    with services.transaction() as session:
+        message_id = add_message(session, key="m3", recipient=PHONE, template="otp.code", language="en",
+                                 params={"code": "482913", "minutes": 10}).id
+    def status():
+        with services.sessions() as session:
+            return session.get(OutboundMessage, message_id).status
+
+    assert pipeline.settle(lambda: status() == "delivered")
+    with services.transaction() as session:  # as the provider check left it: on its way, just now
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id).values(
+            status="sent", delivered_at=None, updated_at=now()))
+    recheck.ask_soon(services.redis, [message_id], now() + timedelta(seconds=30))
+    assert pipeline.poll_status() == 0  # not due yet
+    recheck.ask_soon(services.redis, [message_id], now())
+    assert pipeline.poll_status() == 1
+    assert pipeline.poll_status() == 0  # settled: nothing left to ask about
+    assert status() == "delivered"
+    assert len(sim.messages()) == 1

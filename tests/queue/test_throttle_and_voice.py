@@ -43,7 +43,7 @@ def test_undelivered_otp_falls_back_to_a_voice_call_in_the_beneficiarys_language
         sms = add_message(session, key="otp-1", recipient="+919830012345", template="otp.code", language="bn",
                           params={"code": "482913", "minutes": 10}, priority="otp",
                           expires_at=now() + timedelta(minutes=10))
-    assert pipeline.settle(lambda: len(sim.calls()) == 1, timeout=10)
+    assert pipeline.settle(lambda: len(sim.calls()) == 1)
     [call] = sim.calls()
     assert call["to"] == "+919830012345"
     assert '<Say language="bn-IN">' in call["twiml"] and "4 8 2 9 1 3" in call["twiml"]
@@ -60,18 +60,21 @@ def test_bulk_whose_turn_comes_after_the_lease_window_goes_back_unsent_and_is_se
     handed back instead of sent at the very end of their lease (where another worker could send
     them too)."""
     services = pipeline.services
-    pipeline.runtime.throttle = throttle = Throttle(services.redis, 10.0, "+15005550006")
-    throttle.reserve(25)  # another worker holds the next 2.5 s of the pace
+    count = 30
     with services.transaction() as session:
-        for i in range(12):
+        for i in range(count):
             add_message(session, key=f"late{i}", recipient=f"+9198302{i:05d}", template="otp.code",
                         params={"code": "123456", "minutes": 10}, priority="bulk")
-    # The job's sending window (FAST: lease 5 s, less twice the 1 s timeout) is 3 s: about five
-    # turns fit; the rest are handed back and go out in the next job.
-    assert pipeline.settle(lambda: len(sim.messages()) == 12, timeout=20)
-    assert sorted(m["to"] for m in sim.messages()) == sorted(f"+9198302{i:05d}" for i in range(12))
+    pipeline.runtime.throttle = throttle = Throttle(services.redis, 10.0, "+15005550006")
+    throttle.reserve(25)  # another worker holds the next 2.5 s of the pace
+    # The job's sending window (FAST: lease 5 s, less twice the 1 s timeout) is 3 s from its claim:
+    # the turns from 2.5 s on that fit go out, the rest (30 turns take 3 s more) are handed back
+    # and go out in the next job. However late a busy machine starts the job (up to 2.5 s), some
+    # turns fall on each side of the window's end.
+    assert pipeline.settle(lambda: len(sim.messages()) == count, timeout=60)
+    assert sorted(m["to"] for m in sim.messages()) == sorted(f"+9198302{i:05d}" for i in range(count))
     with services.sessions() as session:
         rows = session.scalars(select(OutboundMessage)).all()
     handed_back = [m for m in rows if m.last_error_code == "late"]
-    assert 0 < len(handed_back) < 12
+    assert 0 < len(handed_back) < count
     assert all(m.attempts == 1 for m in rows)  # a turn given back is not an attempt

@@ -51,7 +51,7 @@ class CallbackReceiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/status"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict]:
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[dict]:
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
             return list(self.received)

@@ -76,10 +76,12 @@ def test_get_updates_returns_injected_updates(sim):
 
 def test_long_poll_wakes_on_a_new_update(sim):
     async def work(bot):
-        poll = asyncio.create_task(bot.get_updates(timeout=5))
-        await asyncio.sleep(0.2)
+        poll = asyncio.create_task(bot.get_updates(timeout=20))
+        while not sim.sim.telegram_calls("getUpdates"):  # the poll is waiting at the simulator
+            assert not poll.done()
+            await asyncio.sleep(0.01)
         await asyncio.to_thread(sim.sim.inject_update, {"chat_id": 9, "text": "hi"})
-        return await asyncio.wait_for(poll, 3)
+        return await asyncio.wait_for(poll, 15)
 
     updates = run_with_bot(sim, work)
     assert updates[0].message.text == "hi"

@@ -37,6 +37,7 @@ class Outcome:
     at: datetime | None = None       # retry / released: when it may go again
     unknown: bool = False            # retry: the attempt may have reached the provider
     recipient: str | None = None     # failed with opt-out
+    checked: bool = False            # accepted: a copy the provider check found, not a new send
 
 
 def _skip_reason(row, now: datetime, tz: str) -> str | None:

@@ -67,10 +67,15 @@ def expire_stale(session, now: datetime) -> int:
 
 
 def due_messages(session, now: datetime, older_than: datetime):
+    """Pending messages that are due. One without a time to go is handed to Redis just after its
+    commit, so it counts only once older than the grace. One with a time to go (a retry planned
+    by a status callback or a failed attempt, a scheduled reminder, a pause) is never handed off at
+    commit: only the relay queues it, as soon as it is due, or a retry would wait out the grace
+    on top of its back-off."""
     return session.execute(
         select(T.c.id, T.c.priority, T.c.updated_at)
         .where(T.c.status == "pending", T.c.channel.in_(list(SENDERS)),
-               (T.c.not_before.is_(None)) | (T.c.not_before <= now), T.c.updated_at < older_than)
+               ((T.c.not_before.is_(None)) & (T.c.updated_at < older_than)) | (T.c.not_before <= now))
         .order_by(T.c.id).limit(SCAN_LIMIT)).all()
 
 
@@ -177,13 +182,14 @@ class Relay:
             self.last_stale_check = tick
         if check_alerts:
             self.last_alert_check = tick
-        todo = back + lost
+        taken_back = {i for i, _ in back}
+        todo = back + [item for item in lost if item[0] not in taken_back]
         if todo:
             dispatch.enqueue(redis, todo)
-        result.leases_taken_back, result.requeued = len(back), len(lost)
+        result.leases_taken_back, result.requeued = len(back), len(todo) - len(back)
         result.requeued_ids = [i for i, _ in todo]
         if todo:
-            log.warning("relay: %d leases taken back, %d re-queued (%d stale)", len(back), len(lost),
+            log.warning("relay: %d leases taken back, %d re-queued (%d stale)", len(back), result.requeued,
                         result.stale_requeued)
         return result
 

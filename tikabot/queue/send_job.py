@@ -17,9 +17,10 @@ from redis.exceptions import RedisError
 from tikabot.clock import now as utcnow
 from tikabot.handlers.twilio_sms import ACCOUNT, FAIL, OPT_OUT_CODE, RETRY, SendError
 from tikabot.phones import mask
-from tikabot.queue import dispatch, ledger, pause, runtime
+from tikabot.queue import dispatch, ledger, pause, recheck, runtime
 from tikabot.queue.retry import next_attempt_at
 from tikabot.queue.senders import SENDERS
+from tikabot.queue.statuses import AT_PROVIDER
 
 log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 64
@@ -70,10 +71,22 @@ async def send_ids(rt, ids: list[int]) -> dict:
     late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
     if late:  # committed back to pending: into a new job now (the relay would find them too)
         dispatch.enqueue(redis, late)
+    _recheck_found_on_their_way(rt, outcomes, done)
     counts: dict[str, int] = {"closed": closed}
     for outcome in outcomes:
         counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
     return counts
+
+
+def _recheck_found_on_their_way(rt, outcomes: list[ledger.Outcome], done) -> None:
+    """Copies the provider check found not yet delivered: ask about them again soon (recheck)."""
+    ids = [o.id for o in outcomes if o.checked and o.accepted.provider_status in AT_PROVIDER]
+    if not ids:
+        return
+    try:
+        recheck.ask_soon(rt.services.redis, ids, done + timedelta(seconds=rt.settings.recheck_after_s))
+    except RedisError:  # the status poll's quiet time still covers them
+        log.warning("could not plan a status check for %d messages", len(ids))
 
 
 async def _send_all(rt, claims: list[ledger.Claimed], deadline) -> list[ledger.Outcome]:
@@ -133,7 +146,7 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: as
                 if found is not None:
                     log.info("message %s already at the provider as %s; not sent again", message.id,
                              found.provider_id)
-                    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found)
+                    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True)
             accepted = await sender.send(message)
         except SendError as exc:
             return await _after_error(rt, claim, exc, sender)
@@ -164,5 +177,5 @@ async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender) -> led
         except SendError:
             found = None
         if found is not None:
-            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found)
+            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True)
     return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code)

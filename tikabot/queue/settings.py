@@ -21,6 +21,9 @@ class SendSettings:
     # Before re-sending after an unknown outcome, ask the provider (and match our id in status
     # callbacks). Off only to show, in bench/chaos.py, the duplicates it prevents.
     provider_check: bool = True
+    # A copy the provider check found still on its way is asked about again this soon (its
+    # callbacks may have been missed; see tikabot.queue.recheck).
+    recheck_after_s: float = 10.0
     account_pause_s: float = 300.0   # after an account error (20003, 30002), sending waits this long
     relay_interval_s: float = 1.0
     stale_s: float = 60.0            # queued on Redis this long but not in any queue: lost

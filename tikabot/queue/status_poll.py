@@ -3,6 +3,8 @@
 Twilio gives up on a status callback after a few failed tries (our web app down or overloaded),
 and a message would then stay `accepted` or `sent` for ever. A periodic job fetches each such
 message by its sid and applies the answer exactly as the callback would have been applied.
+It asks once a message has waited TIKABOT_STATUS_POLL_AFTER for its callback, or sooner when the
+provider check took over a copy still on its way (tikabot.queue.recheck).
 """
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import logging
 import os
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from twilio.base.exceptions import TwilioException
 
 from tikabot import clock
 from tikabot.handlers.twilio_client import make_client
 from tikabot.handlers.twilio_sms import report_from_message
+from tikabot.queue import recheck
 from tikabot.queue.callbacks import apply_report
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.statuses import AT_PROVIDER
@@ -30,21 +34,40 @@ def quiet_after() -> timedelta:
     return timedelta(seconds=float(os.environ.get("TIKABOT_STATUS_POLL_AFTER") or 600))
 
 
+def _at_provider():
+    return select(OutboundMessage.id, OutboundMessage.provider_id).where(
+        OutboundMessage.channel == "sms", OutboundMessage.status.in_(AT_PROVIDER),
+        OutboundMessage.provider_id.is_not(None))
+
+
+def _due_rechecks(services, now) -> list[int]:
+    try:
+        return recheck.take_due(services.redis, now)
+    except RedisError:  # their quiet time still applies
+        return []
+
+
 def poll_stuck(services, client, now=None, settings: SendSettings | None = None) -> int:
-    """Fetch and apply the status of SMS stuck in `accepted`/`sent`; returns how many changed."""
+    """Fetch and apply the status of SMS stuck in `accepted`/`sent` past their quiet time, or
+    due for a recheck (tikabot.queue.recheck); returns how many changed."""
     now = now or clock.now()
     settings = settings or SendSettings.from_env()
+    rechecks = _due_rechecks(services, now)
     with services.sessions() as session:
-        stuck = session.execute(select(OutboundMessage.id, OutboundMessage.provider_id).where(
-            OutboundMessage.channel == "sms", OutboundMessage.status.in_(AT_PROVIDER),
-            OutboundMessage.provider_id.is_not(None), OutboundMessage.updated_at < now - quiet_after())
-            .order_by(OutboundMessage.updated_at).limit(BATCH)).all()
+        stuck = session.execute(_at_provider().where(OutboundMessage.updated_at < now - quiet_after())
+                                .order_by(OutboundMessage.updated_at).limit(BATCH)).all()
+        if rechecks:
+            seen = {message_id for message_id, _ in stuck}
+            stuck += [row for row in session.execute(_at_provider().where(OutboundMessage.id.in_(rechecks)))
+                      if row.id not in seen]
     changed = 0
     for message_id, sid in stuck:
         try:
             report = report_from_message(client.messages(sid).fetch())
         except TwilioException as exc:
             log.warning("status of message %s could not be fetched: %s", message_id, exc)
+            if message_id in rechecks:  # ask again at the next pass
+                recheck.ask_soon(services.redis, [message_id], now)
             continue
         if report.status == "sent" and not report.error_code:
             continue  # still on its way: ask again next time
