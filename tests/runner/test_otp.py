@@ -88,3 +88,31 @@ def test_at_most_thirty_verify_per_staff_phone_per_hour(world):
 def test_code_hash_is_keyed_and_codes_are_six_digits():
     assert otp.code_hash("a", 1, "123456") != otp.code_hash("b", 1, "123456")
     assert all(re.fullmatch(r"[0-9]{6}", otp.new_code()) for _ in range(200))
+
+
+def test_a_lock_holds_across_new_codes(say, world):
+    """Five wrong OTPs lock the beneficiary: a new VERIFY gives no fresh five tries, and even the new
+    code is refused until the lock ends."""
+    say(VACCINATOR, "VERIFY 12345678")
+    wrong = "000000" if _last_code(world) != "000000" else "111111"
+    for _ in range(5):
+        say(VACCINATOR, f"OTP 12345678 {wrong}")
+    assert say(VACCINATOR, "VERIFY 12345678", minutes=1).startswith("Code sent")
+    assert say(VACCINATOR, f"OTP 12345678 {_last_code(world)}", minutes=2) == (
+        "Too many wrong codes. Try again after 28 minutes.")
+    assert say(VACCINATOR, "VERIFY 12345678", minutes=31).startswith("Code sent")
+    assert say(VACCINATOR, f"OTP 12345678 {_last_code(world)}", minutes=31) == "Verified: 12345678 Rahima."
+
+
+def test_wrong_codes_count_across_codes(say, world):
+    """Four wrong tries on one code and one on the next make five: locked."""
+    say(VACCINATOR, "VERIFY 12345678")
+    for left in (4, 3, 2, 1):
+        assert say(VACCINATOR, f"OTP 12345678 {_not(_last_code(world))}") == f"Wrong code. Tries left: {left}."
+    say(VACCINATOR, "VERIFY 12345678", minutes=1)
+    assert say(VACCINATOR, f"OTP 12345678 {_not(_last_code(world))}", minutes=1) == (
+        "Too many wrong codes. Try again after 30 minutes.")
+
+
+def _not(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
