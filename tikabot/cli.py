@@ -158,13 +158,14 @@ def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, resta
 @main.command()
 @click.option("--webhook-url", default=None, help="Serve Telegram's webhook at this public URL instead of polling.")
 @click.option("--port", default=8443, show_default=True, help="Local port for the webhook server.")
-def bot(webhook_url: str | None, port: int) -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the webhook server listens on.")
+def bot(webhook_url: str | None, port: int, host: str) -> None:
     """The Telegram coordinator bot: long polling, or a webhook checked with TELEGRAM_WEBHOOK_SECRET."""
     from tikabot.bot.run import BotConfigError, run_polling, run_webhook
 
     services = _services()
     try:
-        run_webhook(services, webhook_url, port) if webhook_url else run_polling(services)
+        run_webhook(services, webhook_url, port, host) if webhook_url else run_polling(services)
     except BotConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
