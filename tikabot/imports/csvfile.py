@@ -15,23 +15,36 @@ def read_rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -
         raw = path.read_bytes()
     except OSError as exc:
         raise MalformedFile(f"cannot read {path.name}: {exc.strerror}") from exc
+    return rows_from_bytes(raw, path.name, columns, required)
+
+
+def rows_from_bytes(raw: bytes, name: str, columns: tuple[str, ...],
+                    required: tuple[str, ...]) -> tuple[list[str], list[dict]]:
+    """The header and rows of a file's bytes, or MalformedFile with the one reason why not."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MalformedFile(f"{path.name} is not UTF-8 (byte {exc.start}): save it as CSV UTF-8") from exc
+        raise MalformedFile(f"{name} is not UTF-8 (byte {exc.start}): save it as CSV UTF-8") from exc
+    try:
+        return _rows(text, name, columns, required)
+    except csv.Error as exc:  # a NUL byte, a field larger than the csv module takes
+        raise MalformedFile(f"{name} is not a readable CSV file: {exc}") from exc
+
+
+def _rows(text: str, name: str, columns: tuple[str, ...], required: tuple[str, ...]):
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header or not any(header):
-        raise MalformedFile(f"{path.name} has no header row; expected: {','.join(columns)}")
+        raise MalformedFile(f"{name} has no header row; expected: {','.join(columns)}")
     missing = [c for c in required if c not in header]
     if missing:
         raise MalformedFile(
-            f"{path.name} is missing column(s) {','.join(missing)}; expected: {','.join(columns)}")
+            f"{name} is missing column(s) {','.join(missing)}; expected: {','.join(columns)}")
     reader.fieldnames = header
     rows = []
     for record in reader:
         if None in record:
-            raise MalformedFile(f"{path.name} line {reader.line_num} has more cells than the header")
+            raise MalformedFile(f"{name} line {reader.line_num} has more cells than the header")
         rows.append({k: (v or "").strip() for k, v in record.items() if k in columns})
     return header, rows
 
