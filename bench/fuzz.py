@@ -141,7 +141,7 @@ def run_one(name: str, runs: int) -> None:
 
 
 def run_all(targets: list[str], runs: int, out: Path) -> int:
-    share = max(1, runs // len(targets))
+    share = max(1, -(-runs // len(targets)))  # at least `runs` in all
     total, crashes, start = 0, 0, time.monotonic()
     for name in targets:
         began = time.monotonic()
