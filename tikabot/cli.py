@@ -120,7 +120,12 @@ def up(port: int) -> None:
     """Everything on one machine: Redis, database, simulator, web and worker."""
     from tikabot.processes import run_everything
 
-    sys.exit(run_everything(_config(), port))
+    try:
+        code = run_everything(_config(), port)
+    except KeyboardInterrupt:  # Ctrl-C while starting: what had started is stopped already
+        click.echo("stopped")
+        code = 130
+    sys.exit(code)
 
 
 @main.command()
@@ -188,6 +193,7 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
 
 from tikabot.reminders.command import remind as _remind; main.add_command(_remind)  # noqa: E402,E702
 from tikabot.cli_templates import templates as _templates; main.add_command(_templates)  # noqa: E402,E702
+from tikabot.phone import phone as _phone; main.add_command(_phone)  # noqa: E402,E702
 
 if __name__ == "__main__":
     main()

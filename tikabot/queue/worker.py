@@ -54,7 +54,11 @@ def run_otp_lane(parent: int | None = None) -> None:
     services = _services()
     runtime.current()  # built now, not on the first code's clock
     worker = SimpleWorker(queues(services.redis, ("otp",)), connection=services.redis)
-    worker.work(logging_level="WARNING")
+    try:
+        worker.work(logging_level="WARNING")
+    finally:  # close the provider clients' HTTP sessions: a clean stop leaves nothing unclosed
+        runtime.uninstall()
+        services.close()
 
 
 def start_relay(services, settings, stop: threading.Event) -> threading.Thread:
@@ -121,4 +125,5 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
         if lane is not None:
             lane.terminate()
             lane.join(5)
+        runtime.uninstall()
         services.close()
