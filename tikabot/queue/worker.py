@@ -77,6 +77,8 @@ def run_ready_loop(redis: Redis, stop: threading.Event) -> None:
         try:
             moved = dispatch.move_ready(redis, block_s=READY_WAIT_S)
         except Exception:  # Redis restarting: the relay covers anything waiting meanwhile
+            if stop.is_set():  # the worker is stopping and closed the connection: not a failure
+                return
             log.exception("ready loop failed; retrying")
             stop.wait(1.0)
             continue
@@ -116,12 +118,13 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
         # busy machine the scheduler then favours the process that sends codes.
         os.nice(5)
     stop = threading.Event()
-    start_relay(services, settings, stop)
-    start_ready_loop(services.redis, stop)
+    threads = [start_relay(services, settings, stop), start_ready_loop(services.redis, stop)]
     try:
         worker.work(with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()
+        for thread in threads:  # let them finish their round before their connections close
+            thread.join(READY_WAIT_S * 3)
         if lane is not None:
             lane.terminate()
             lane.join(5)
