@@ -100,3 +100,29 @@ def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, dist
         assert len(replies) == 1 and "KAL01" in replies[0]["params"]["text"]
     finally:
         server.stop()
+
+
+def test_the_polling_bot_logs_neither_its_token_nor_a_traceback(sim, bot_services, district):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    config = bot_services.config
+    env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": config.redis_url,
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": sim.url, "OTP_SECRET": config.otp_secret}
+    bot = subprocess.Popen([sys.executable, "-m", "tikabot", "bot"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not sim.sim.telegram_calls("getUpdates") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))
+        while not sim.sim.telegram_calls("sendMessage") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sim.sim.telegram_calls("sendMessage")
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output = bot.communicate(timeout=30)[0]
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    assert "Traceback" not in output, output
