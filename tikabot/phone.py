@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -174,13 +175,12 @@ def run(phone_text: str, ussd: bool, url: str | None, sim: str | None, out=None)
     except KeyboardInterrupt:
         pass
     finally:
-        if t.sim:
-            inbox.stop.wait(0)  # the SMS on their way after the last line, for a moment
-            deadline = threading.Event()
-            for _ in range(int(LINGER_S / POLL_S)):
+        inbox.stop.set()
+        if poller:
+            poller.join()
+            for _ in range(int(LINGER_S / POLL_S)):  # the SMS still on their way after the last line
+                time.sleep(POLL_S)
                 inbox.check()
-                deadline.wait(POLL_S)
-            inbox.stop.set()
     return 0
 
 
