@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, Response, request
 from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
 
 from tikabot.config import Config
 from tikabot.services import Services
@@ -19,7 +20,15 @@ def create_app(test_config: dict | Config | None = None) -> Flask:
     app.extensions["tikabot"] = Services.build(config)
     _register_blueprints(app)
     app.register_error_handler(RedisError, _redis_unavailable)
+    app.register_error_handler(HTTPException, _plain_error)
     return app
+
+
+def _plain_error(exc: HTTPException):
+    """Every refused request gets one plain line (providers log the body), never an HTML page."""
+    if exc.code is None or exc.code < 400:  # a redirect stays a redirect
+        return exc
+    return Response(f"{exc.code} {exc.name}\n", status=exc.code, mimetype="text/plain")
 
 
 def _redis_unavailable(exc: RedisError):

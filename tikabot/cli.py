@@ -123,7 +123,12 @@ def up(port: int) -> None:
     """Everything on one machine: Redis, database, simulator, web and worker."""
     from tikabot.processes import run_everything
 
-    sys.exit(run_everything(_config(), port))
+    try:
+        code = run_everything(_config(), port)
+    except KeyboardInterrupt:  # Ctrl-C while starting: what had started is stopped already
+        click.echo("stopped")
+        code = 130
+    sys.exit(code)
 
 
 @main.command()
@@ -161,13 +166,14 @@ def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, resta
 @main.command()
 @click.option("--webhook-url", default=None, help="Serve Telegram's webhook at this public URL instead of polling.")
 @click.option("--port", default=8443, show_default=True, help="Local port for the webhook server.")
-def bot(webhook_url: str | None, port: int) -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the webhook server listens on.")
+def bot(webhook_url: str | None, port: int, host: str) -> None:
     """The Telegram coordinator bot: long polling, or a webhook checked with TELEGRAM_WEBHOOK_SECRET."""
     from tikabot.bot.run import BotConfigError, run_polling, run_webhook
 
     services = _services()
     try:
-        run_webhook(services, webhook_url, port) if webhook_url else run_polling(services)
+        run_webhook(services, webhook_url, port, host) if webhook_url else run_polling(services)
     except BotConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -192,6 +198,7 @@ from tikabot.reminders.command import remind as _remind; main.add_command(_remin
 from tikabot.cli_templates import templates as _templates; main.add_command(_templates)  # noqa: E402,E702
 from tikabot.registry.commands import reconcile as _reconcile, sync as _sync  # noqa: E402
 main.add_command(_sync); main.add_command(_reconcile)  # noqa: E702
+from tikabot.phone import phone as _phone; main.add_command(_phone)  # noqa: E402,E702
 
 if __name__ == "__main__":
     main()

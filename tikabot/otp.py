@@ -2,10 +2,11 @@
 
 - a code is 6 digits from `secrets`; only HMAC-SHA256(OTP_SECRET, "<beneficiary id>:<code>") is
   stored; it expires after 10 minutes and is single use;
-- 5 wrong checks lock the code for 30 minutes; comparison is constant time;
+- 5 wrong checks in 30 minutes lock the beneficiary for 30 minutes, across codes (a new VERIFY
+  does not lift it); comparison is constant time;
 - at most 3 codes per beneficiary per 10 minutes, and 30 VERIFY per staff phone per hour;
 - the 4-digit security code of the beneficiary's upcoming appointment is accepted too (wrong
-  security codes count toward the same lock, kept in the audit log when no code is pending);
+  security codes count toward the same lock; every wrong check and every lock is in the audit log);
 - the code goes out through the outbox on the `otp` queue with a validity equal to its expiry;
 - every success is kept in the audit log with its method (OTP or security code).
 """
@@ -93,11 +94,45 @@ def _security_code_matches(session: Session, beneficiary_id: int, code: str, tod
     return any([hmac.compare_digest(c.encode(), code.encode()) for c in codes])
 
 
-def _audit_wrong(session: Session, beneficiary_id: int, now: datetime) -> int:
-    """Wrong security codes checked for a beneficiary in the last LOCK period."""
-    return session.scalar(select(func.count()).select_from(AuditLog).where(
-        AuditLog.action == "otp.wrong_security_code", AuditLog.actor == f"beneficiary:{beneficiary_id}",
-        AuditLog.at > now - LOCK)) or 0
+WRONG = "otp.wrong_code"
+LOCKED = "otp.locked"
+
+
+def _actor(beneficiary_id: int) -> str:
+    return f"beneficiary:{beneficiary_id}"
+
+
+def _audit_since(beneficiary_id: int, actions, since: datetime):
+    return (select(AuditLog.at).where(AuditLog.actor == _actor(beneficiary_id), AuditLog.action.in_(actions),
+                                      AuditLog.at > since))
+
+
+def _locked_until(session: Session, beneficiary_id: int, now: datetime) -> datetime | None:
+    """The end of the beneficiary's lock, if one holds: a lock belongs to the beneficiary, not to
+    one code, so a new VERIFY does not lift it."""
+    started = session.scalar(_audit_since(beneficiary_id, (LOCKED,), now - LOCK)
+                             .order_by(AuditLog.at.desc()).limit(1))
+    return None if started is None else started + LOCK
+
+
+def _wrong_recently(session: Session, beneficiary_id: int, now: datetime) -> int:
+    """Wrong checks (OTP or security code, whichever code they were against) in the last LOCK period."""
+    return session.scalar(select(func.count()).select_from(
+        _audit_since(beneficiary_id, (WRONG,), now - LOCK).subquery())) or 0
+
+
+def _count_wrong(session: Session, beneficiary_id: int, record: OtpRecord | None, now: datetime,
+                 checked_by: str) -> Checked:
+    wrong = _wrong_recently(session, beneficiary_id, now) + 1
+    session.add(AuditLog(at=now, actor=_actor(beneficiary_id), action=WRONG, detail={"by": checked_by}))
+    if record is not None:
+        record.attempts += 1
+    if wrong < MAX_WRONG:
+        return Checked("wrong", tries_left=MAX_WRONG - wrong)
+    session.add(AuditLog(at=now, actor=_actor(beneficiary_id), action=LOCKED, detail={"by": checked_by}))
+    if record is not None:
+        record.locked_until = now + LOCK
+    return Checked("locked", minutes=_minutes_until(now + LOCK, now))
 
 
 def _verified(session: Session, beneficiary_id: int, now: datetime, checked_by: str, method: str) -> Checked:
@@ -109,17 +144,18 @@ def _verified(session: Session, beneficiary_id: int, now: datetime, checked_by: 
 
 def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now: datetime, today,
           checked_by: str) -> Checked:
-    """Check a code (or the appointment's security code). Records attempts; a success uses it up."""
+    """Check a code (or the appointment's security code). Records attempts; a success uses it up.
+
+    Every wrong check counts against the beneficiary, whichever code it was aimed at: 5 in 30
+    minutes lock the beneficiary (not the code) for 30 minutes, even the right code is refused
+    meanwhile, and a new VERIFY neither lifts the lock nor gives five more tries."""
+    until = _locked_until(session, beneficiary_id, now)
+    if until is not None:
+        return Checked("locked", minutes=_minutes_until(until, now))
     record = session.scalar(select(OtpRecord).where(OtpRecord.beneficiary_id == beneficiary_id)
                             .order_by(OtpRecord.created_at.desc(), OtpRecord.id.desc()).limit(1))
-    if record is not None and record.locked_until and record.locked_until > now:
-        return Checked("locked", minutes=_minutes_until(record.locked_until, now))
     pending = record is not None and record.used_at is None and record.expires_at > now
     security = len(code) == 4  # the appointment's security code, not a 6-digit OTP
-    # Wrong security codes are counted against the beneficiary whether or not a code is pending,
-    # so a new VERIFY never buys a guesser five more tries.
-    if security and _audit_wrong(session, beneficiary_id, now) >= MAX_WRONG:
-        return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
     if pending and hmac.compare_digest(record.code_hash, code_hash(secret, beneficiary_id, code)):
         record.used_at = now
         return _verified(session, beneficiary_id, now, checked_by, "otp")
@@ -127,22 +163,8 @@ def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now:
         if pending:
             record.used_at = now
         return _verified(session, beneficiary_id, now, checked_by, "security_code")
-    tries_left = MAX_WRONG
-    if security:
-        tries_left = MAX_WRONG - (_audit_wrong(session, beneficiary_id, now) + 1)
-        session.add(AuditLog(at=now, actor=f"beneficiary:{beneficiary_id}", action="otp.wrong_security_code",
-                             detail={"by": checked_by}))
-    if pending:
-        record.attempts += 1
-        tries_left = min(tries_left, MAX_WRONG - record.attempts)
-        if tries_left <= 0:
-            record.locked_until = now + LOCK
-            return Checked("locked", minutes=_minutes_until(record.locked_until, now))
-        return Checked("wrong", tries_left=tries_left)
-    if security:
-        if tries_left <= 0:
-            return Checked("locked", minutes=int(LOCK.total_seconds() // 60))
-        return Checked("wrong", tries_left=tries_left)
+    if pending or security:
+        return _count_wrong(session, beneficiary_id, record if pending else None, now, checked_by)
     if record is not None and record.used_at is None:
         return Checked("expired")
     return Checked("none")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tikabot.config import Config
+from tikabot.queue.sealing import SEALER_KEY, sealer
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
 
 
@@ -26,11 +27,13 @@ class Services:
         engine = make_engine(config.database_url)
         redis = connect_redis(config.redis_url) if config.redis_url else None
         sessions = make_sessionmaker(engine)
+        info = {SEALER_KEY: sealer(config.otp_secret)}  # codes in the outbox are sealed with it
         if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
             from tikabot.queue.dispatch import make_dispatch
             from tikabot.queue.outbox import DISPATCH_KEY
 
-            sessions.configure(info={DISPATCH_KEY: make_dispatch(redis)})
+            info[DISPATCH_KEY] = make_dispatch(redis)
+        sessions.configure(info=info)
         return cls(config=config, engine=engine, sessions=sessions, redis=redis)
 
     def transaction(self):

@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -42,12 +43,23 @@ class WebhookThread:
 
     async def _main(self):
         self.stop_event = asyncio.Event()
-        await serve_webhook(*self.args, host="127.0.0.1", stop=self.stop_event)
+        await serve_webhook(*self.args, stop=self.stop_event)  # the default address: loopback
 
     def stop(self):
         self.loop.call_soon_threadsafe(self.stop_event.set)
         self.thread.join(10)
         self.loop.close()
+
+
+def listening_on(port: int) -> set[str]:
+    """The IPv4 addresses a local TCP port listens on, from /proc/net/tcp (state 0A: LISTEN)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
 
 
 def post(url, body, secret=None):
@@ -78,6 +90,9 @@ def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, dist
         assert post(url, update, secret="wrong") == 403
         assert post(url, update) == 403
         assert post(url, {"update_id": 901}, secret=bot_services.config.telegram_webhook_secret) == 200
+        assert listening_on(port) == {"127.0.0.1"}  # not every interface unless --host says so
+        for junk in ([1, 2], "update", 7, None, {"update_id": "x"}, {"update_id": 902, "message": [1]}):
+            assert post(url, junk, secret=bot_services.config.telegram_webhook_secret) == 400, junk
         sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))  # pushed by the simulator, with secret
         while not sim.sim.telegram_calls("sendMessage") and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -85,3 +100,29 @@ def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, dist
         assert len(replies) == 1 and "KAL01" in replies[0]["params"]["text"]
     finally:
         server.stop()
+
+
+def test_the_polling_bot_logs_neither_its_token_nor_a_traceback(sim, bot_services, district):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    config = bot_services.config
+    env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": config.redis_url,
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": sim.url, "OTP_SECRET": config.otp_secret}
+    bot = subprocess.Popen([sys.executable, "-m", "tikabot", "bot"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not sim.sim.telegram_calls("getUpdates") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))
+        while not sim.sim.telegram_calls("sendMessage") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sim.sim.telegram_calls("sendMessage")
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output = bot.communicate(timeout=30)[0]
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    assert "Traceback" not in output, output

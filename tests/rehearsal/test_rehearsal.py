@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tikabot.rehearsal.day import Expectation
 from tikabot.rehearsal.report import build_report
 from tikabot.rehearsal.run import Options, rehearse
 
 
-def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path):
+def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path, capfd):
     report = rehearse(Options(sites=2, beneficiaries=40, fail_rate=0.05, seed=3, workers=2, kill_workers=1,
-                              restart_redis=True, out=tmp_path, progress=False, threads=4))
+                              restart_redis=True, out=tmp_path, progress=True, threads=4))
+    progress = capfd.readouterr().err
+    for phase in ("messages before the day", "rehearsing the day", "settling every message"):
+        assert re.search(rf"^{phase}: \[#{{30}}\] (\d+)/\1$", progress, re.M), progress  # shown, and to its end
     assert report.broken == []
     assert report.chaos == {"worker kills": 1, "redis restarts": 1}
     assert 0 < report.doses["expected"] == report.doses["recorded"]
@@ -163,3 +167,28 @@ def test_the_report_breaks_when_a_dose_is_not_synced_is_doubled_upstream_or_diff
     assert "synced 2 of 3 dose records to the registry" in report.broken
     assert "1 duplicate records upstream" in report.broken
     assert any(b.startswith("reconcile: 1 differences, e.g. differs") for b in report.broken)
+
+
+def test_the_report_separates_injected_failures_from_unexpected_ones_and_says_what_it_counts(services):
+    from tikabot.queue.outbox import add_message
+    from tikabot.rehearsal.chart import figure
+
+    with services.transaction() as session:
+        for key, code in (("a", "30003"), ("b", "30003"), ("c", "timeout"), ("d", "21211"), ("e", None)):
+            message = add_message(session, key=key, recipient="+919830012345", template="x", body="hello")
+            message.status, message.last_error_code = "failed", code
+    with services.sessions() as session:
+        report = build_report(session, [], Expectation(), seconds=1, sites=1, beneficiaries=1, chaos={})
+    assert report.failures == {"injected": {"30003 handset_unreachable": 2, "timeout": 1},
+                               "unexpected": {"21211 invalid_number": 1, "no error code": 1}}
+    table = report.table()
+    assert "failed, injected by the simulator      30003 handset_unreachable 2, timeout 1" in table
+    assert "failed, not injected (unexpected)      21211 invalid_number 1, no error code 1" in table
+    assert "sent: accepted by the provider" in table and "not final: still on its way" in table
+    report.by_site_hour = {"S001": {"09": [15, 13], "11": [10, 10]}, "S002": {"13": [5, 0]}}
+    fig = figure(report, [0.1, 0.2, 0.2])
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"13/15", "10/10", "0/5"} <= texts  # doses per site per slot hour against due
+    assert {"5", "2", "1"} <= texts  # numbers on the bars: messages by status, failures by cause
+    labels = {t.get_text() for t in fig.axes[3].get_yticklabels()}
+    assert labels == {"30003 handset_unreachable", "timeout", "21211 invalid_number", "no error code"}

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from tikabot.queue.sealing import of_session, readable
 from tikabot.reminders import cancel_pending
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage
 
@@ -27,8 +28,11 @@ def test_evening_and_morning_reminders_are_stored_in_utc_for_local_times(world, 
     assert eve.idempotency_key == f"appt-{appt}-eve-2021-03-10"
     assert (eve.priority, eve.appointment_id, eve.beneficiary_id) == ("bulk", appt, who)
     assert eve.body == ("Dear Rahima, your vaccination is tomorrow, 10 Mar, 9-11 am at Kalyani PHC. "
-                        "Security code 4821. Please bring your ID.")
-    assert morning.body.startswith("Your vaccination is today, 9-11 am at Kalyani PHC. Security code 4821.")
+                        "Security code ****. Please bring your ID.")  # the code itself is sealed (queue/sealing.py)
+    assert morning.body.startswith("Your vaccination is today, 9-11 am at Kalyani PHC. Security code ****.")
+    with services.sessions() as s:
+        seal = of_session(s)
+    assert "Security code 4821." in readable(morning.body, morning.sealed_body, seal)
 
 
 def test_running_the_planner_twice_or_again_later_writes_nothing_twice(world):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from runner_world import HI_STAFF, NOW, RAHIMA_PHONE, VACCINATOR
 from tikabot import otp
+from tikabot.queue.sealing import of_session, readable
 from tikabot.store.models import Beneficiary, OtpRecord, OutboundMessage
 
 
@@ -15,7 +16,8 @@ def _last_code(world) -> str:
     with world.transaction() as s:
         message = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "otp.code")
                             .order_by(OutboundMessage.id.desc())).first()
-    return re.search(r"[0-9]{6}", message.body).group()
+        text = readable(message.body, message.sealed_body, of_session(s))  # the body itself shows ******
+    return re.search(r"[0-9]{6}", text).group()
 
 
 def test_verify_sends_a_code_on_the_otp_queue(say, world):
@@ -88,3 +90,31 @@ def test_at_most_thirty_verify_per_staff_phone_per_hour(world):
 def test_code_hash_is_keyed_and_codes_are_six_digits():
     assert otp.code_hash("a", 1, "123456") != otp.code_hash("b", 1, "123456")
     assert all(re.fullmatch(r"[0-9]{6}", otp.new_code()) for _ in range(200))
+
+
+def test_a_lock_holds_across_new_codes(say, world):
+    """Five wrong OTPs lock the beneficiary: a new VERIFY gives no fresh five tries, and even the new
+    code is refused until the lock ends."""
+    say(VACCINATOR, "VERIFY 12345678")
+    wrong = "000000" if _last_code(world) != "000000" else "111111"
+    for _ in range(5):
+        say(VACCINATOR, f"OTP 12345678 {wrong}")
+    assert say(VACCINATOR, "VERIFY 12345678", minutes=1).startswith("Code sent")
+    assert say(VACCINATOR, f"OTP 12345678 {_last_code(world)}", minutes=2) == (
+        "Too many wrong codes. Try again after 28 minutes.")
+    assert say(VACCINATOR, "VERIFY 12345678", minutes=31).startswith("Code sent")
+    assert say(VACCINATOR, f"OTP 12345678 {_last_code(world)}", minutes=31) == "Verified: 12345678 Rahima."
+
+
+def test_wrong_codes_count_across_codes(say, world):
+    """Four wrong tries on one code and one on the next make five: locked."""
+    say(VACCINATOR, "VERIFY 12345678")
+    for left in (4, 3, 2, 1):
+        assert say(VACCINATOR, f"OTP 12345678 {_not(_last_code(world))}") == (f"Wrong code. {left} tries left." if left != 1 else "Wrong code. 1 try left.")
+    say(VACCINATOR, "VERIFY 12345678", minutes=1)
+    assert say(VACCINATOR, f"OTP 12345678 {_not(_last_code(world))}", minutes=1) == (
+        "Too many wrong codes. Try again after 30 minutes.")
+
+
+def _not(code: str) -> str:
+    return "000000" if code != "000000" else "111111"

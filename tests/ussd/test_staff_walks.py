@@ -110,3 +110,21 @@ def test_staff_without_a_site_is_told_so(world, phone):
     p = phone(NO_SITE_STAFF)
     p.dial()
     assert p.press("2") == "CON " + screen("ussd.no_site", "en", nav("en", "back", "menu"))
+
+
+def test_guessing_refs_by_ussd_pauses_the_phone(world, phone):
+    """Unknown REFs by USSD count like SMS ones (runner/probes.py): the tenth ends the session."""
+    with world.transaction() as s:
+        s.add(Staff(phone="+919830000077", name="Dr Sen", role="coordinator", language="en"))
+    p = phone(STAFF["en"])
+    p.dial()
+    p.press("1")
+    for n in range(9):
+        assert p.press(f"9999000{n}") == "CON " + screen("ussd.unknown_ref", "en", nav("en", "back"), ref=f"9999000{n}")
+    assert p.press("99990009") == "END " + screen("staff.probe_locked", "en", minutes=30)
+    p = phone(STAFF["en"])
+    p.dial()
+    p.press("1")
+    assert p.press("12345678").startswith("CON 12345678 Rahima")  # a known REF still goes on
+    [alert] = rows(world, OutboundMessage, OutboundMessage.template == "alert.staff_probing")
+    assert alert.recipient == "+919830000077" and mask(STAFF["en"]) in alert.body

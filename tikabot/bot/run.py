@@ -42,7 +42,10 @@ def run_polling(services: Services) -> None:
     application.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
 
 
-async def serve_webhook(services: Services, webhook_url: str, port: int, host: str = "0.0.0.0",
+LOOPBACK = "127.0.0.1"  # behind the TLS proxy Telegram calls; --host to listen elsewhere
+
+
+async def serve_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK,
                         stop: asyncio.Event | None = None) -> None:
     check(services, webhook_url)
     config = services.config
@@ -58,18 +61,18 @@ async def serve_webhook(services: Services, webhook_url: str, port: int, host: s
         await web.TCPSite(runner, host, port).start()
         await application.bot.set_webhook(webhook_url, secret_token=config.telegram_webhook_secret,
                                           allowed_updates=["message", "callback_query"])
-        log.info("coordinator bot webhook on port %d", port)
+        log.info("coordinator bot webhook on %s port %d", host, port)
         await stop.wait()
         await runner.cleanup()
         await application.stop()
 
 
-def run_webhook(services: Services, webhook_url: str, port: int) -> None:
+def run_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_webhook(services, webhook_url, port, stop=stop)
+        await serve_webhook(services, webhook_url, port, host=host, stop=stop)
 
     asyncio.run(main())

@@ -27,15 +27,29 @@ def make_webhook_app(application: Application, secret: str, path: str) -> web.Ap
     return app
 
 
+class NotAnUpdate(ValueError):
+    pass
+
+
+def read_update(raw: bytes, bot) -> Update:
+    """A webhook body as a Telegram Update; NotAnUpdate for anything else, whatever the JSON holds."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            raise ValueError("not an object with an update_id")
+        return Update.de_json(data, bot)
+    except Exception as exc:  # noqa: BLE001 (python-telegram-bot raises many kinds on odd shapes)
+        raise NotAnUpdate(str(exc)[:80]) from exc
+
+
 async def receive(request: web.Request) -> web.Response:
     given = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(given.encode(), request.app[SECRET].encode()):
         log.warning("webhook call without the right secret token refused")
         return web.Response(status=403, text="forbidden")
     try:
-        data = json.loads(await request.read())
-        update = Update.de_json(data, request.app[APPLICATION].bot)
-    except (ValueError, TypeError, KeyError):
+        update = read_update(await request.read(), request.app[APPLICATION].bot)
+    except NotAnUpdate:
         return web.Response(status=400, text="not a Telegram update")
     await request.app[APPLICATION].update_queue.put(update)
     return web.Response(status=200)

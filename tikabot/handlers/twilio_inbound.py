@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
 from tikabot.phones import BadPhone, normalise
+from tikabot.safe_text import printable
 from tikabot.runner.message import InboundMessage
 
 CHANNEL = "sms"
@@ -68,4 +69,4 @@ TWIML_MESSAGE = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>{}</Me
 def twiml(reply: str | None) -> str:
     """The TwiML twilio's MessagingResponse renders, from a fixed template: building the element
     tree for one <Message> cost more than the rest of the request's Python."""
-    return TWIML_MESSAGE.format(escape(reply)) if reply else TWIML_EMPTY
+    return TWIML_MESSAGE.format(escape(printable(reply))) if reply else TWIML_EMPTY

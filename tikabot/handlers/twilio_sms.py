@@ -141,8 +141,22 @@ class BadStatusReport(ValueError):
     pass
 
 
+MAX_ID_DIGITS = 18  # what a 64-bit id column holds
+
+
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+    """An ASCII decimal integer of at most MAX_ID_DIGITS digits, or None ('²' and 20 digits are not ids)."""
+    value = (value or "").strip()
+    ok = value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+    return int(value) if ok else None
+
+
+def _our_int(query, name: str) -> int | None:
+    """Our own id or attempt from the callback URL: absent is fine, anything else unreadable is refused."""
+    value = _int_or_none(query.get(name))
+    if value is None and (query.get(name) or "").strip():
+        raise BadStatusReport(f"{name} must be a number of at most {MAX_ID_DIGITS} digits")
+    return value
 
 
 def parse_status(form, query) -> StatusReport:
@@ -151,8 +165,10 @@ def parse_status(form, query) -> StatusReport:
     raw = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or raw not in TWILIO_STATUSES:
         raise BadStatusReport("MessageSid and a known MessageStatus are required")
+    if len(sid) > 64:
+        raise BadStatusReport("MessageSid is too long")
     return StatusReport(sid, TWILIO_STATUSES[raw], _int_or_none(form.get("ErrorCode")),
-                        _int_or_none(query.get("id")), _int_or_none(query.get("attempt")))
+                        _our_int(query, "id"), _our_int(query, "attempt"))
 
 
 def report_from_message(message) -> StatusReport:

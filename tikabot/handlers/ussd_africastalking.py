@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from tikabot.phones import BadPhone, normalise
+from tikabot.safe_text import printable
 from tikabot.runner.ussd import UssdReply, UssdRequest
 
 CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -46,4 +47,4 @@ def parse_request(form: Mapping[str, str]) -> UssdRequest:
 
 def render_reply(reply: UssdReply) -> str:
     """The body the gateway expects; cut to the gateway's limit (screens are sized to fit anyway)."""
-    return (PREFIX[reply.end] + reply.text)[:MAX_REPLY]
+    return (PREFIX[reply.end] + printable(reply.text))[:MAX_REPLY]

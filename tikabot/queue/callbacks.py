@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tikabot.handlers.twilio_sms import ACCOUNT, FAIL, OPT_OUT_CODE, StatusReport, classify
-from tikabot.queue import ledger, pause
+from tikabot.queue import ledger, pause, sealing
 from tikabot.queue.retry import next_attempt_at
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.statuses import TERMINAL, moves_forward
@@ -40,10 +40,19 @@ def find_message(session: Session, report: StatusReport, now: datetime,
 
 def apply_report(session: Session, report: StatusReport, *, now: datetime, settings: SendSettings,
                  redis) -> str:
-    """Update the message; returns what happened (for logs and tests)."""
+    """Update the message; returns what happened (for logs and tests). A message made final here
+    loses its sealed text (queue/sealing.py)."""
     message = find_message(session, report, now, match_ids=settings.provider_check)
     if message is None:
         return "unknown message"
+    outcome = _apply(session, message, report, now=now, settings=settings, redis=redis)
+    if sealing.done_with(message.status, message.template):
+        message.sealed_body = None
+    return outcome
+
+
+def _apply(session: Session, message: OutboundMessage, report: StatusReport, *, now: datetime,
+           settings: SendSettings, redis) -> str:
     if message.status in TERMINAL:
         return "ignored: already " + message.status
     if report.status != "undelivered":

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from tikabot.clock import local_date
 from tikabot.handlers.twilio_sms import Accepted, Outgoing
+from tikabot.queue import sealing
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 
 T = OutboundMessage.__table__
@@ -55,7 +56,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
     """Lease the sendable messages among ids; close the ones that must never go (expired OTPs,
     past reminders). Returns the claims, how many were closed, and the bulk ids beyond
     bulk_limit, left pending for another job."""
-    query = (select(T.c.id, T.c.attempts, T.c.channel, T.c.recipient, T.c.body, T.c.language,
+    query = (select(T.c.id, T.c.attempts, T.c.channel, T.c.recipient, T.c.body, T.c.sealed_body, T.c.language,
                     T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at,
                     Appointment.date.label("appt_date"), Appointment.status.label("appt_status"),
                     Beneficiary.opted_out)
@@ -65,6 +66,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
              .order_by(T.c.id).with_for_update(of=T, skip_locked=True))
     claims, closed, left = [], [], []
     bulk = 0
+    seal = sealing.of_session(session)
     for row in session.execute(query):
         if row.not_before is not None and row.not_before > now:
             continue
@@ -78,7 +80,8 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
                 left.append(row.id)
                 continue
         attempt = row.attempts + 1
-        claims.append(Claimed(Outgoing(row.id, attempt, row.channel, row.recipient, row.body, row.language,
+        body = sealing.readable(row.body, row.sealed_body, seal)
+        claims.append(Claimed(Outgoing(row.id, attempt, row.channel, row.recipient, body, row.language,
                                        row.priority, row.expires_at), row.template, row.attempt_started_at))
     if claims:
         session.execute(update(T).where(T.c.id.in_([c.message.id for c in claims]), T.c.status == "pending")
@@ -86,7 +89,8 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
                                 attempts=T.c.attempts + 1, attempt_started_at=now, updated_at=now))
     if closed:
         session.execute(update(T).where(T.c.id == bindparam("b_id"), T.c.status == "pending")
-                        .values(status=bindparam("b_status"), lease_until=None, updated_at=now), closed)
+                        .values(status=bindparam("b_status"), lease_until=None, sealed_body=None, updated_at=now),
+                        closed)
     return claims, len(closed), left
 
 
@@ -118,9 +122,10 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
                                 [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code}
                                  for o in rows])
     for kind in ("failed", "expired"):
-        if kind in groups:
+        if kind in groups:  # a failed OTP keeps its sealed text for the voice call (queue/sealing.py)
+            sealed = None if kind == "expired" else case((T.c.template == sealing.KEPT_WHEN_FAILED, T.c.sealed_body))
             session.execute(update(T).where(_mine()).values(
-                status=kind, last_error_code=bindparam("b_code"), lease_until=None, updated_at=now),
+                status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now),
                 [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code} for o in groups[kind]])
     # Not sent, and this attempt does not count: sending is paused (released), or the message's
     # turn at the bulk pace came too close to the end of its lease (late).

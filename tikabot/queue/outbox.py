@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tikabot.i18n.catalog import render
 from tikabot.i18n.encoding import sms_info
+from tikabot.queue import sealing
 from tikabot.store.models import OutboundMessage
 
 PRIORITIES = ("otp", "default", "bulk")
@@ -32,17 +33,22 @@ _INSERT = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotenc
 Dispatch = Callable[[list[tuple[int, str]]], None]
 
 
-def _row(*, key: str, recipient: str, template: str, language: str = "en", params: dict | None = None,
-         body: str | None = None, priority: str = "default", channel: str = "sms",
+def _row(session: Session, *, key: str, recipient: str, template: str, language: str = "en",
+         params: dict | None = None, body: str | None = None, priority: str = "default", channel: str = "sms",
          expires_at: datetime | None = None, not_before: datetime | None = None,
          beneficiary_id: int | None = None, appointment_id: int | None = None) -> dict:
-    """The outbox row for a message: rendered in its language, with encoding and segments."""
+    """The outbox row for a message: rendered in its language, with encoding and segments; a code
+    in it is masked in `body` and the real text sealed (queue/sealing.py)."""
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {PRIORITIES}")
     text = body if body is not None else render(template, language, **(params or {}))
+    masked = None if body is not None else sealing.masked_params(template, params or {})
+    shown, sealed = text, None
+    if masked is not None:
+        shown, sealed = render(template, language, **masked), sealing.of_session(session).seal(text)
     info = sms_info(text)
     return dict(idempotency_key=key, channel=channel, recipient=recipient, template=template,
-                language=language, body=text, encoding=info.encoding, segments=info.segments,
+                language=language, body=shown, sealed_body=sealed, encoding=info.encoding, segments=info.segments,
                 priority=priority, status="pending", expires_at=expires_at, not_before=not_before,
                 beneficiary_id=beneficiary_id, appointment_id=appointment_id)
 
@@ -55,7 +61,7 @@ def add_message(session: Session, **message) -> OutboundMessage:
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:
         return existing
-    row = OutboundMessage(**_row(**message))
+    row = OutboundMessage(**_row(session, **message))
     try:
         with session.begin_nested():
             session.add(row)
@@ -80,7 +86,7 @@ def insert_message(session: Session, **message) -> int | None:
     if statement is None:
         before = session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == message["key"]))
         return None if before is not None else add_message(session, **message).id
-    values = _row(**message)
+    values = _row(session, **message)
     new_id = session.connection().execute(statement, values).scalar()
     if new_id is not None:
         dispatch_now(session, [Queued(new_id, values["priority"], values["not_before"])])

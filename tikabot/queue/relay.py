@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from tikabot.alerts import alert_coordinators
 from tikabot.clock import now as utcnow
 from tikabot.handlers.twilio_sms import code_in, spaced_digits
-from tikabot.queue import dispatch, periodic
+from tikabot.queue import dispatch, periodic, sealing
 from tikabot.queue.outbox import add_message
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.settings import SendSettings
@@ -49,6 +49,7 @@ class RelayPass:
     alerts: int = 0
     requeued_ids: list[int] = field(default_factory=list)
     moved_ready: int = 0
+    scrubbed: int = 0  # sealed texts (codes) cleared from final or expired messages
 
 
 def take_back_leases(session, now: datetime) -> list[tuple[int, str]]:
@@ -128,8 +129,9 @@ def voice_fallbacks(session, now: datetime, settings: SendSettings) -> int:
             OutboundMessage.created_at >= now - timedelta(hours=1),
             OutboundMessage.expires_at > now + timedelta(seconds=10), ~exists)).all()
     made = 0
+    seal = sealing.of_session(session)
     for sms in rows:
-        code = code_in(sms.body)
+        code = code_in(sealing.readable(sms.body, sms.sealed_body, seal))
         if code is None:
             continue
         add_message(session, key=sms.idempotency_key + "-voice", recipient=sms.recipient, template="otp.voice",
@@ -171,6 +173,7 @@ class Relay:
         with self.services.transaction() as session:
             back = take_back_leases(session, now)
             result.expired = expire_stale(session, now)
+            result.scrubbed = sealing.scrub(session, now)
         result.moved_ready = dispatch.move_all_ready(redis)  # waiting there is not lost
         with self.services.transaction() as session:
             lost, result.stale_requeued = requeue_lost(session, redis, now,

@@ -54,7 +54,11 @@ def run_otp_lane(parent: int | None = None) -> None:
     services = _services()
     runtime.current()  # built now, not on the first code's clock
     worker = SimpleWorker(queues(services.redis, ("otp",)), connection=services.redis)
-    worker.work(logging_level="WARNING")
+    try:
+        worker.work(logging_level="WARNING")
+    finally:  # close the provider clients' HTTP sessions: a clean stop leaves nothing unclosed
+        runtime.uninstall()
+        services.close()
 
 
 def start_relay(services, settings, stop: threading.Event) -> threading.Thread:
@@ -73,6 +77,8 @@ def run_ready_loop(redis: Redis, stop: threading.Event) -> None:
         try:
             moved = dispatch.move_ready(redis, block_s=READY_WAIT_S)
         except Exception:  # Redis restarting: the relay covers anything waiting meanwhile
+            if stop.is_set():  # the worker is stopping and closed the connection: not a failure
+                return
             log.exception("ready loop failed; retrying")
             stop.wait(1.0)
             continue
@@ -112,13 +118,15 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
         # busy machine the scheduler then favours the process that sends codes.
         os.nice(5)
     stop = threading.Event()
-    start_relay(services, settings, stop)
-    start_ready_loop(services.redis, stop)
+    threads = [start_relay(services, settings, stop), start_ready_loop(services.redis, stop)]
     try:
         worker.work(with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()
+        for thread in threads:  # let them finish their round before their connections close
+            thread.join(READY_WAIT_S * 3)
         if lane is not None:
             lane.terminate()
             lane.join(5)
+        runtime.uninstall()
         services.close()

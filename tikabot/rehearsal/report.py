@@ -10,12 +10,24 @@ from pathlib import Path
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from tikabot.clock import now as utcnow
+from tikabot.clock import local_date, now as utcnow
 from tikabot.flows import course, vaccines
+from tikabot.handlers.twilio_sms import classify
 from tikabot.queue.statuses import TERMINAL
 from tikabot.rehearsal.day import Expectation
 from tikabot.rehearsal.registry import registry_invariants
-from tikabot.store.models import AdverseEvent, Beneficiary, Dose, OutboundMessage
+from tikabot.simulator.config import DELIVERY_CODES
+from tikabot.store.models import AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site
+
+# What the simulator injects at --fail-rate (simulator/config.py, spread_fail_rate): delivery errors,
+# and API faults a message may still fail on after its last attempt. Any other final failure was
+# not asked for.
+INJECTED = frozenset({str(code) for code in DELIVERY_CODES} | {"429", "20429", "500", "timeout", "network"})
+DEFINITIONS = (
+    "sent: accepted by the provider (its status is accepted, sent or delivered)",
+    "not final: still on its way when the day ended: neither delivered, failed, expired nor canceled, "
+    "and not scheduled for later (every message must be final: one that is not was lost)",
+)
 
 
 
@@ -56,6 +68,8 @@ class Report:
     severe: dict = field(default_factory=dict)  # SEVERE side effects: reported, recorded, reached by SMS
     false_complete: int = 0  # people told "fully vaccinated" with a dose not on record
     registry: dict = field(default_factory=dict)  # the day's doses in the FHIR registry (rehearsal/registry.py)
+    failures: dict = field(default_factory=dict)  # {"injected": {kind: n}, "unexpected": {kind: n}}
+    by_site_hour: dict = field(default_factory=dict)  # {site: {slot hour: [due, recorded]}}
     broken: list[str] = field(default_factory=list)
 
     def write(self, folder: Path) -> Path:
@@ -86,12 +100,15 @@ class Report:
              if self.registry else "not synced"),
             ("duplicates upstream / reconcile differences",
              "{duplicates_upstream} / {differences}".format(**self.registry) if self.registry else "-"),
+            ("failed, injected by the simulator", _kinds(self.failures.get("injected", {}))),
+            ("failed, not injected (unexpected)", _kinds(self.failures.get("unexpected", {}))),
             ("chaos", ", ".join(f"{k} {v}" for k, v in self.chaos.items()) or "none"),
             ("time", f"{self.seconds:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in self.phases_s.items()) + ")"
              if self.phases_s else f"{self.seconds:.0f} s"),
         ]
         width = max(len(k) for k, _ in rows)
         lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+        lines += [f"  {definition}" for definition in DEFINITIONS]
         lines += [f"BROKEN: {b}" for b in self.broken] or ["all invariants hold"]
         return "\n".join(lines)
 
@@ -103,6 +120,8 @@ def build_report(session: Session, sim_messages: list[dict], expect: Expectation
                     inbound_requests=expect.requests, ussd_requests=expect.ussd_requests, chaos=chaos,
                     otp_not_arrived=expect.otp_not_arrived, coordinator_bot=bot or {})
     report.messages = _messages(session)
+    report.failures = failures_by_kind(session)
+    report.by_site_hour = doses_by_site_hour(session)
     report.doses = _doses(session, expect)
     report.duplicate_sms = duplicate_sms(sim_messages)
     report.severe = severe_reached(session, sim_messages, expect)
@@ -167,6 +186,50 @@ def told_complete_falsely(session: Session) -> list[int]:
         if not complete and not corrected:
             wrong.append(person)
     return wrong
+
+
+def _kinds(kinds: dict) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
+
+
+def failure_kind(code: str | None) -> str:
+    """A final failure's cause, readable: '30003 handset_unreachable', 'timeout', 'no error code'."""
+    if not code:
+        return "no error code"
+    if code.isdigit():
+        return f"{code} {classify(int(code)).name}"
+    return code
+
+
+def failures_by_kind(session: Session) -> dict:
+    """Final failures by cause, the simulator's injected ones apart from the rest."""
+    rows = session.execute(select(OutboundMessage.last_error_code, func.count())
+                           .where(OutboundMessage.status == "failed")
+                           .group_by(OutboundMessage.last_error_code)).all()
+    found: dict = {"injected": {}, "unexpected": {}}
+    for code, n in rows:
+        group = "injected" if code in INJECTED else "unexpected"
+        kind = failure_kind(code)
+        found[group][kind] = found[group].get(kind, 0) + n
+    return found
+
+
+def doses_by_site_hour(session: Session, tz: str = "Asia/Kolkata") -> dict:
+    """For each site and each slot's starting hour today: appointments due, and doses recorded for them."""
+    today = local_date(utcnow(), tz)
+    rows = session.execute(
+        select(Site.code, Appointment.slot, Dose.id)
+        .join(Site, Site.id == Appointment.site_id)
+        .outerjoin(Dose, and_(Dose.beneficiary_id == Appointment.beneficiary_id,
+                              Dose.dose_number == Appointment.dose_number, Dose.voided.is_(False)))
+        .where(Appointment.date == today)).all()
+    table: dict = {}
+    for site, slot, dose_id in rows:
+        hour = (slot or "").split(":")[0] or "?"
+        cell = table.setdefault(site, {}).setdefault(hour, [0, 0])
+        cell[0] += 1
+        cell[1] += dose_id is not None
+    return table
 
 
 def _messages(session: Session) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import sys
 import shutil
 import signal
 import tempfile
@@ -29,7 +30,7 @@ from tikabot.rehearsal.coordinator import ask_coordinator_commands
 from tikabot.rehearsal.registry import sync_and_reconcile
 from tikabot.rehearsal.stack import REGISTRY_SYSTEM, REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
-from tikabot.store.models import Appointment, Beneficiary
+from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 
 DRAIN_TIMEOUT_S = 180
 
@@ -71,7 +72,7 @@ def rehearse(opts: Options) -> Report:
         # before the first beneficiary arrives, as on a real day.
         _say(opts, "the evening before: booking messages and reminders go out")
         pre_day = time.monotonic()
-        _drain(sessions, opts)
+        _drain(sessions, opts, "messages before the day")
         phases = {"messages before the day": round(time.monotonic() - pre_day, 1)}
         codes = _security_codes(sessions)
         sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
@@ -92,7 +93,7 @@ def rehearse(opts: Options) -> Report:
         coordinator_id = int(next(s["telegram_user_id"] for s in district.staff if s["role"] == "coordinator"))
         bot = ask_coordinator_commands(stack.sim_url, coordinator_id)
         settle = time.monotonic()
-        _drain(sessions, opts)
+        _drain(sessions, opts, "settling every message")
         phases["settling"] = round(time.monotonic() - settle, 1)
         _say(opts, "the day's records go to the registry, and are reconciled")
         registry_started = time.monotonic()
@@ -159,14 +160,18 @@ def clear_previous(folder: Path) -> None:
     (folder / MARKER).write_text("tikabot rehearse writes here and clears its own files on the next run\n")
 
 
-def _drain(sessions, opts: Options) -> None:
+def _drain(sessions, opts: Options, label: str) -> None:
+    """Wait until every message is final (or scheduled for later), showing how many are."""
     deadline = time.monotonic() + DRAIN_TIMEOUT_S + opts.beneficiaries / 50
-    while time.monotonic() < deadline:
-        with sessions() as session:
-            open_count = session.scalar(select(func.count()).where(unsettled(now())))
-        if not open_count:
-            return
-        time.sleep(0.5)
+    with _progress(opts, 0, label) as bar:
+        while time.monotonic() < deadline:
+            with sessions() as session:  # the workers keep adding messages (reminders, replies)
+                total = session.scalar(select(func.count()).select_from(OutboundMessage)) or 0
+                open_count = session.scalar(select(func.count()).where(unsettled(now())))
+            bar.set(total - open_count, total)
+            if not open_count:
+                return
+            time.sleep(0.5)
 
 
 def _security_codes(sessions) -> dict[str, str]:
@@ -191,8 +196,50 @@ class _Quiet:
     def update(self, _n: int) -> None:
         pass
 
+    def set(self, _done: int, _total: int) -> None:
+        pass
 
-def _progress(opts: Options, total: int):
+
+class _Progress:
+    """How far a phase is, on stderr: a bar redrawn in place on a terminal; in a log (CI, a file)
+    a line every EVERY_S seconds, so no phase is silent for long either way."""
+    EVERY_S = 5.0
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.done = label, total, 0
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __enter__(self):
+        self._show(force=True)
+        return self
+
+    def __exit__(self, *exc):
+        self._show(force=True)
+        if self.tty:
+            click.echo("", err=True)
+        return False
+
+    def update(self, n: int) -> None:
+        self.done = min(self.total, self.done + n)
+        self._show()
+
+    def set(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        self._show()
+
+    def _show(self, force: bool = False) -> None:
+        moment = time.monotonic()
+        if not force and moment - self.last < (0.2 if self.tty else self.EVERY_S):
+            return
+        self.last = moment
+        share = self.done / self.total if self.total else 1.0
+        bar = "#" * int(share * 30)
+        line = f"{self.label}: [{bar:<30}] {self.done}/{self.total}"
+        click.echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
+
+
+def _progress(opts: Options, total: int, label: str = "rehearsing the day"):
     if not opts.progress:
         return _Quiet()
-    return click.progressbar(length=total, label="rehearsing the day", file=None, show_pos=True)
+    return _Progress(label, total)

@@ -39,10 +39,10 @@ from tikabot.flows.parse import parse
 from tikabot.phones import mask
 from tikabot.queue.dispatch import hand_off, split
 from tikabot.queue.outbox import DISPATCH_KEY
-from tikabot.runner import guards
+from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import lock_site, write_gate
-from tikabot.runner.load import identify_staff, needs_tally, sender_facts, with_tally
+from tikabot.runner.load import NEEDS, identify_staff, needs_tally, sender_facts, with_tally
 from tikabot.runner.message import InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.db import plain_reads
@@ -67,6 +67,7 @@ class Found:
     over: int = 0  # messages over the sender's rate limit
     tally: bool = False  # the staff command needs the site's count: read it in phase 2
     replay: RunResult | None = None  # a beneficiary's message handled before: its stored reply
+    paused: int = 0  # the staff phone's checks are paused (runner/probes.py) for this many minutes
 
 
 def handle(services, message: InboundMessage, now: datetime | None = None) -> RunResult:
@@ -127,7 +128,10 @@ def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry)
             log.info("rate limit: %s sent %d over", mask(message.sender), over)
             return Found(staff=staff, over=over)
         if staff is not None:
-            return Found(staff=staff, tally=needs_tally(keyword))
+            unknown_ref = ref is not None and staff.beneficiary is None and "beneficiary" in NEEDS.get(keyword, ())
+            probing = keyword in probes.PROBING_KEYWORDS or unknown_ref
+            paused = probes.paused_minutes(services.redis, message.sender, now) if probing else 0
+            return Found(staff=staff, tally=needs_tally(keyword), paused=paused)
         stored = _stored(conn, message.provider_id)  # before the loop guard counts a reply that was sent
         if stored is not None:
             return Found(replay=RunResult(reply=stored.reply, duplicate=True))
@@ -149,12 +153,16 @@ def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry
                 session.info[DISPATCH_KEY] = queued.extend
             if found.over:
                 reply = _rate_limited_reply(found.staff, found.over)
+            elif found.paused:
+                reply = render_replies([Reply("staff.probe_locked", {"minutes": found.paused})],
+                                       language(found.staff.language))
             elif found.staff is not None:
                 if found.tally and found.staff.site_id:
                     lock_site(session, found.staff.site_id)
                 facts = with_tally(session, found.staff, config.tz) if found.tally else found.staff
                 new_state, replies, effects = staff_flow.step(entry.state, message.text, facts, now)
                 replies = apply_effects(session, effects, ctx) or replies
+                replies = _count_guesses(services.redis, session, facts, replies, now)
                 reply = render_replies(replies, language(facts.language))
             else:
                 _, replies, effects = ben_flow.step(None, message.text, found.sender, now)
@@ -180,6 +188,19 @@ def _guarded(redis, sender: str, reply: str | None, lang: str) -> str | None:
     if number == limit:
         return "\n".join((reply, render_replies([Reply("ben.auto_reply_pause", {"minutes": window // 60})], lang)))
     return reply
+
+
+def _count_guesses(redis, session, facts: StaffFacts, replies: list[Reply], now: datetime) -> list[Reply]:
+    """Count the staff phone's failed guesses; the reply that starts a pause says so."""
+    failures = probes.failures_in(replies)
+    if not failures:
+        return replies
+    counted = probes.count_failures(redis, facts.phone, failures, now)
+    if not counted.new_pause:
+        return replies
+    log.warning("guessing: checks from %s paused for %d minutes", mask(facts.phone), counted.paused_minutes)
+    probes.alert_pause(session, phone=facts.phone, site=facts.site_name, minutes=counted.paused_minutes, now=now)
+    return [Reply("staff.probe_locked", {"minutes": counted.paused_minutes})]
 
 
 def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:

@@ -24,10 +24,11 @@ from sqlalchemy import select
 
 from tikabot import clock
 from tikabot.flows import ussd_menus, vaccines
+from tikabot.flows.effects import CheckOtp, IssueOtp
 from tikabot.flows.ussd_menus import MenuFacts
 from tikabot.i18n.catalog import render
 from tikabot.phones import mask
-from tikabot.runner import guards
+from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
 from tikabot.store.models import Appointment, Beneficiary, Staff
@@ -138,6 +139,11 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
         session.flush()
         facts = _facts(session, config, request, state, now)
         step = ussd_menus.step(state, request.inputs, facts)
+        guessing = facts.staff is not None and _guessing(state, request.inputs, facts, step.effects)
+        paused = probes.paused_minutes(services.redis, request.phone, now) if guessing else 0
+        if paused:  # runner/probes.py: the phone's checks are paused; nothing is looked up or checked
+            inbound.reply = render("staff.probe_locked", facts.language, minutes=paused)
+            return {**saved, "screen": inbound.reply, "end": True}
         ctx = Context(actor=request.phone, source=CHANNEL, key=provider_id, now=now, tz=config.tz,
                       otp_secret=config.otp_secret, medical_officers=config.medical_officers,
                       telegram=bool(config.telegram_bot_token))
@@ -145,7 +151,24 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
         if step.screen is None or replies:
             step = ussd_menus.outcome(step.state, replies, facts)
         inbound.reply = step.screen
+        failures = probes.failures_in(replies) + (1 if guessing and _unknown_ref(state, request.inputs, facts) else 0)
+        if failures:
+            counted = probes.count_failures(services.redis, request.phone, failures, now)
+            if counted.new_pause:
+                probes.alert_pause(session, phone=request.phone, site=facts.staff.site_name,
+                                   minutes=counted.paused_minutes, now=now)
+                inbound.reply = render("staff.probe_locked", facts.language, minutes=counted.paused_minutes)
+                return {**saved, "menu": step.state, "screen": inbound.reply, "end": True}
     return {**saved, "menu": step.state, "screen": step.screen, "end": step.done}
+
+
+def _unknown_ref(state: dict | None, inputs: list[str], facts: MenuFacts) -> bool:
+    return ussd_menus.wanted_ref(state, inputs) is not None and facts.staff.beneficiary is None
+
+
+def _guessing(state: dict | None, inputs: list[str], facts: MenuFacts, effects) -> bool:
+    """This input looks a REF up that does not exist, or sends or checks a code."""
+    return _unknown_ref(state, inputs, facts) or any(isinstance(e, (IssueOtp, CheckOtp)) for e in effects)
 
 
 def _facts(session, config, request: UssdRequest, state: dict | None, now: datetime) -> MenuFacts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from typing import Callable, Optional
@@ -95,10 +96,18 @@ class SimulatorThread:
         self.stop()
 
 
+CODE = re.compile(r"(?<![0-9])[0-9]{4,8}(?![0-9])")  # an OTP (6) or a security code (4); not a REF
+
+
+def without_codes(text: str) -> str:
+    """text with every code-shaped number masked: a log is no place for a verification code."""
+    return CODE.sub(lambda m: "*" * len(m.group()), text)
+
+
 def print_message(record: MessageRecord) -> None:
     outcome = record.final_status + (f" {record.error_code}" if record.error_code else "")
     print(f"SMS {record.sid} to {mask(record.to)}, {record.num_segments} segment(s), "
-          f"will end {outcome}: {record.body[:60]!r}", flush=True)
+          f"will end {outcome}: {without_codes(record.body[:60])!r}", flush=True)
 
 
 def run(host: str, port: int, config: Optional[FaultConfig] = None,

@@ -10,6 +10,7 @@ import hmac
 import logging
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tikabot.handlers import ussd_africastalking as gateway
 from tikabot.i18n.catalog import render
@@ -30,13 +31,20 @@ def _reply(reply: UssdReply) -> Response:
     return Response(gateway.render_reply(reply), mimetype="text/plain", content_type=gateway.CONTENT_TYPE)
 
 
+def _form() -> dict:
+    try:
+        return request.form.to_dict(flat=True)
+    except RequestEntityTooLarge as exc:  # an END screen for the phone, not an HTML 413 page
+        raise gateway.BadRequest("request body too large") from exc
+
+
 @bp.post("/ussd")
 def ussd():
     services = current_app.extensions["tikabot"]
     if not _token_ok(services.config.ussd_token):
         return Response("invalid or missing USSD token\n", status=403, mimetype="text/plain")
     try:
-        req = gateway.parse_request(request.form.to_dict(flat=True))
+        req = gateway.parse_request(_form())
     except gateway.BadRequest as exc:
         log.info("bad USSD request: %s", exc)
         return _reply(UssdReply(render("ussd.bad_request", "en"), end=True))
