@@ -151,13 +151,17 @@ def _target(name: str):
         except NotAnUpdate:
             pass
 
+    today = now.date()  # relative appointment dates (today, today+N) count from it
+
     def csv_import(data: bytes) -> None:
         kind = KINDS[KIND_NAMES[(data[0] if data else 0) % len(KIND_NAMES)]]
         try:
             _, rows = rows_from_bytes(data[1:], "fuzz.csv", kind.columns, kind.required)
         except MalformedFile:
             return
-        checks = (fields.phone, fields.ref, fields.site_code, fields.dose_number, fields.iso_date, fields.slot,
+        checks = (fields.phone, fields.ref, fields.site_code, fields.dose_number,
+                  lambda v: fields.booking_date(v, today), fields.slot,
+                  lambda v: fields.yes_no(v, "voided"),
                   fields.aware_datetime, lambda v: fields.language(v, "bn"))
         for _, row in rows[:20]:
             for value in row.values():
