@@ -7,9 +7,11 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, \
     MessageHandler, filters
 
-from tikabot.bot import changes, commands
+from tikabot.bot import access, changes, commands
+from tikabot.bot.render import language_of
 from tikabot.bot.deps import BotDeps
 from tikabot.handlers.telegram import bot_base_url
+from tikabot.i18n.catalog import render
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,23 @@ async def _announce_commands(application: Application) -> None:
     await application.bot.set_my_commands(names)
 
 
+async def _language(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+    """The language of the staff record behind an update (English when none)."""
+    user_id = update.effective_user.id if update.effective_user else None
+    try:
+        return await context.application.bot_data["deps"].db(
+            lambda s: language_of(access.anyone(s, user_id)))
+    except Exception:  # the database is what failed: apologise in English
+        log.warning("could not read the staff language for the apology")
+        return "en"
+
+
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure; the coordinator gets a short apology, never a stack trace."""
     log.error("bot handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         try:
-            await context.bot.send_message(update.effective_chat.id,
-                                           "Sorry, that failed on our side. Please try again in a minute.")
+            lang = await _language(context, update)
+            await context.bot.send_message(update.effective_chat.id, render("bot.apology", lang))
         except Exception:  # the Bot API itself is failing: nothing more to tell anyone
             log.warning("could not send the apology either")
