@@ -69,6 +69,16 @@ def test_every_bot_entry_in_bengali_and_hindi_keeps_only_command_words_and_codes
     assert len(catalog.render("bot.help", "bn")) < 4096 and len(catalog.render("bot.help", "hi")) < 4096
 
 
+def test_the_command_menu_is_offered_in_bengali_and_hindi_too(bot):
+    menus = bot.sim.sim.telegram.commands_by_language
+    assert [c["command"] for c in menus["bn"]] == [c["command"] for c in bot.sim.sim.telegram.commands]
+    assert menus["bn"][0]["description"] == "আজ সব কেন্দ্রের অবস্থা"
+    assert menus["hi"][0]["description"] == "आज सभी केंद्रों की स्थिति"
+    for lang in ("bn", "hi"):
+        for command in menus[lang]:
+            assert not english_words(command["description"]), command
+
+
 @pytest.mark.parametrize("lang, user", [("bn", BN_ID), ("hi", HI_ID)])
 def test_help_status_and_site_in_the_coordinators_language(bot, readers, lang, user):
     help_text = bot.send("/help", user_id=user)["params"]["text"]
