@@ -54,7 +54,7 @@ def alert_coordinators(session: Session, *, key: str, template: str, params: dic
 
 def alert_manual_mode(session: Session, site: Site, on: bool, *, key: str) -> list[OutboundMessage]:
     def params(lang: str) -> dict:
-        return {"site": f"{site.name} ({site.code})",
+        return {"site": f"{place_name(site).localize(lang)} ({site.code})",
                 "state": render("alert.manual_on" if on else "alert.manual_off", lang)}
 
     return alert_coordinators(session, key=key, template="alert.manual_mode", params=params)

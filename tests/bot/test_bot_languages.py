@@ -157,8 +157,8 @@ def test_manual_mode_replies_and_the_alert_say_on_and_off_in_words(bot, bot_serv
     with bot_services.sessions() as s:
         alerts = {m.recipient: m.body for m in s.scalars(select(OutboundMessage).where(
             OutboundMessage.template == "alert.manual_mode"))}
-    assert alerts[str(BN_ID)].endswith("ম্যানুয়াল মোড: চালু")
-    assert alerts[str(HI_ID)].endswith("मैनुअल मोड: चालू")
+    assert alerts[str(BN_ID)] == "কল্যাণী প্রাথমিক স্বাস্থ্যকেন্দ্র (KAL01) ম্যানুয়াল মোড: চালু"
+    assert alerts[str(HI_ID)] == "कल्याणी प्राथमिक स्वास्थ्य केंद्र (KAL01) मैनुअल मोड: चालू"
     assert alerts["111"].endswith("manual mode: ON")
     bot.send("/manual KAL01 off", user_id=HI_ID)
     with bot_services.sessions() as s:
