@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime, time, timedelta
+from typing import Callable
 
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,9 @@ def coordinators(session: Session) -> list[Staff]:
                                 .order_by(Staff.id)))
 
 
-def alert_coordinators(session: Session, *, key: str, template: str, params: dict,
+def alert_coordinators(session: Session, *, key: str, template: str, params: dict | Callable[[str], dict],
                        priority: str = "default") -> list[OutboundMessage]:
+    """params, or params(language) when a param is a word the reader reads in their language."""
     sent = []
     for person in coordinators(session):
         if person.telegram_user_id:
@@ -42,7 +44,8 @@ def alert_coordinators(session: Session, *, key: str, template: str, params: dic
         else:
             channel, recipient = "sms", person.phone
         sent.append(add_message(session, key=f"alert-{key}-{person.id}", recipient=recipient,
-                                template=template, language=person.language, params=params,
+                                template=template, language=person.language,
+                                params=params(person.language) if callable(params) else params,
                                 priority=priority, channel=channel))
     return sent
 
@@ -50,8 +53,11 @@ def alert_coordinators(session: Session, *, key: str, template: str, params: dic
 # --- the alerts themselves --------------------------------------------------------------------
 
 def alert_manual_mode(session: Session, site: Site, on: bool, *, key: str) -> list[OutboundMessage]:
-    return alert_coordinators(session, key=key, template="alert.manual_mode",
-                              params={"site": f"{site.name} ({site.code})", "state": "ON" if on else "OFF"})
+    def params(lang: str) -> dict:
+        return {"site": f"{place_name(site).localize(lang)} ({site.code})",
+                "state": render("alert.manual_on" if on else "alert.manual_off", lang)}
+
+    return alert_coordinators(session, key=key, template="alert.manual_mode", params=params)
 
 
 def severe_recipients(session: Session, site_id: int | None) -> list[Staff]:

@@ -15,6 +15,7 @@ from tikabot.i18n.catalog import LANGUAGES, all_keys, render
 from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.samples import ONE_SEGMENT_KEYS, sample_params
 
+TELEGRAM_ONLY = ("bot.",)  # the coordinator bot's own replies: never sent by SMS, so not measured here
 PRICE = 0.20  # per SMS segment; the default is a typical Indian DLT route price in rupees
 
 
@@ -34,7 +35,7 @@ def check_templates(real=None, price: float = PRICE) -> list[Row]:
     """One row per template and language; `real` (templates_values.RealValues) replaces the samples
     with the database's longest values and adds the day's volume and cost."""
     rows = []
-    for key in all_keys():
+    for key in (k for k in all_keys() if not k.startswith(TELEGRAM_ONLY)):
         for lang in LANGUAGES:
             params = sample_params(key, lang)
             if real is not None:

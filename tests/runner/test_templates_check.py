@@ -14,6 +14,7 @@ def test_shipped_catalogs_pass():
     assert result.exit_code == 0, result.output
     assert "otp.code                         bn   UCS-2      1" in result.output
     assert result.output.rstrip().endswith("0 problems")
+    assert "bot.help" not in result.output  # the coordinator bot's replies go by Telegram, never SMS
 
 
 def test_a_long_otp_translation_fails_the_check(tmp_path, monkeypatch):

@@ -19,6 +19,15 @@ def coordinator(session: Session, telegram_user_id: int | None) -> Staff | None:
         Staff.telegram_user_id == telegram_user_id, Staff.role == "coordinator", Staff.active.is_(True)))
 
 
+def anyone(session: Session, telegram_user_id: int | None) -> Staff | None:
+    """The staff record with this Telegram user id, whatever its role or state (for the refusal's
+    language), or None."""
+    if telegram_user_id is None:
+        return None
+    return session.scalar(select(Staff).where(Staff.telegram_user_id == telegram_user_id)
+                          .order_by(Staff.active.desc(), Staff.id).limit(1))
+
+
 def actor(telegram_user_id: int | None) -> str:
     return f"telegram:{telegram_user_id}"
 

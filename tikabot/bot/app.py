@@ -7,24 +7,26 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, \
     MessageHandler, filters
 
-from tikabot.bot import changes, commands
+from tikabot.bot import access, changes, commands
+from tikabot.bot.render import language_of
 from tikabot.bot.deps import BotDeps
 from tikabot.handlers.telegram import bot_base_url
+from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
-    ("status", commands.status, "Every site today"),
-    ("site", commands.site, "One site: /site CODE"),
-    ("manual", changes.manual, "Manual mode: /manual CODE on|off"),
-    ("failed", commands.failed, "Failed messages by error"),
-    ("retry", changes.retry, "Send again: /retry all|ID"),
-    ("broadcast", changes.broadcast, "SMS to staff: /broadcast CODE|ALL text"),
-    ("chart", commands.chart, "Doses per site and per hour"),
-    ("pending", commands.pending, "Records not yet synced"),
-    ("export", commands.export, "Doses CSV: /export [CODE] [DATE]"),
-    ("help", commands.help_, "The commands"),
-    ("start", commands.help_, "The commands"),
+COMMANDS = (  # name, handler; the menu's description is the catalog's bot.menu_<name>
+    ("status", commands.status),
+    ("site", commands.site),
+    ("manual", changes.manual),
+    ("failed", commands.failed),
+    ("retry", changes.retry),
+    ("broadcast", changes.broadcast),
+    ("chart", commands.chart),
+    ("pending", commands.pending),
+    ("export", commands.export),
+    ("help", commands.help_),
+    ("start", commands.help_),
 )
 
 
@@ -36,7 +38,7 @@ def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = 
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["deps"] = deps
-    for name, handler, _ in COMMANDS:
+    for name, handler in COMMANDS:
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(commands.turn_page, pattern=r"^pg:"))
     application.add_handler(CallbackQueryHandler(changes.confirm, pattern=r"^bc:"))
@@ -46,8 +48,21 @@ def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = 
 
 
 async def _announce_commands(application: Application) -> None:
-    names = [BotCommand(name, about) for name, _, about in COMMANDS if name != "start"]
-    await application.bot.set_my_commands(names)
+    """The command menu: English by default, and in Bengali and Hindi for Telegram apps set to them."""
+    for lang in LANGUAGES:
+        menu = [BotCommand(name, render(f"bot.menu_{name}", lang)) for name, _ in COMMANDS if name != "start"]
+        await application.bot.set_my_commands(menu, language_code=None if lang == DEFAULT_LANGUAGE else lang)
+
+
+async def _language(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+    """The language of the staff record behind an update (English when none)."""
+    user_id = update.effective_user.id if update.effective_user else None
+    try:
+        return await context.application.bot_data["deps"].db(
+            lambda s: language_of(access.anyone(s, user_id)))
+    except Exception:  # the database is what failed: apologise in English
+        log.warning("could not read the staff language for the apology")
+        return "en"
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +70,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("bot handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         try:
-            await context.bot.send_message(update.effective_chat.id,
-                                           "Sorry, that failed on our side. Please try again in a minute.")
+            lang = await _language(context, update)
+            await context.bot.send_message(update.effective_chat.id, render("bot.apology", lang))
         except Exception:  # the Bot API itself is failing: nothing more to tell anyone
             log.warning("could not send the apology either")

@@ -8,6 +8,7 @@ from tikabot.bot import actions, render
 from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, reply
+from tikabot.i18n.catalog import render as say
 from tikabot.i18n.encoding import sms_info
 from tikabot.store.models import Staff
 
@@ -16,9 +17,9 @@ SWITCH = {"on": True, "off": False}
 
 @coordinators_only
 async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    args = context.args
+    args, lang = context.args, render.language_of(staff)
     if len(args) != 2 or args[1].lower() not in SWITCH:
-        await reply(update, "Send /manual CODE on or /manual CODE off, for example /manual KAL01 on.")
+        await reply(update, say("bot.manual_usage", lang))
         return
     code, on = args[0].upper(), SWITCH[args[1].lower()]
 
@@ -28,48 +29,45 @@ async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
 
     result = await deps.db(work)
     if result is None:
-        text = f"There is no site {code}. /status lists the codes."
+        text = say("bot.no_site", lang, code=code)
     elif not result.changed:
-        text = f"{code} is already {'in manual mode' if on else 'on SMS'}. Nothing changed."
-    elif on:
-        text = (f"{code} is now in manual mode. {result.told} staff were told by SMS to write doses "
-                f"in the paper register.")
+        text = say("bot.manual_already_on" if on else "bot.manual_already_off", lang, code=code)
     else:
-        text = f"{code} is back on SMS. {result.told} staff were told by SMS to send DOSE as usual."
+        text = say("bot.manual_on" if on else "bot.manual_off", lang, code=code, count=result.told)
     await reply(update, text)
 
 
 @coordinators_only
 async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    args = context.args
+    args, lang = context.args, render.language_of(staff)
     if len(args) != 1 or not (args[0].lower() == "all" or whole_number(args[0]) is not None):
-        await reply(update, "Send /retry all, or /retry ID with an id from /failed.")
+        await reply(update, say("bot.retry_usage", lang))
         return
     which = "all" if args[0].lower() == "all" else whole_number(args[0])
     result = await deps.db(lambda s: actions.retry_failed(s, which, deps.now(), staff))
-    parts = [f"Queued again: {len(result.requeued)}."]
+    parts = [say("bot.retry_queued", lang, count=len(result.requeued))]
     if result.expired:
-        parts.append(f"Not sent because too late now: {result.expired}.")
+        parts.append(say("bot.retry_expired", lang, count=result.expired))
     if result.permanent:
-        parts.append(f"Skipped, will fail again (bad or blocked number): {result.permanent}.")
+        parts.append(say("bot.retry_permanent", lang, count=result.permanent))
     if result.not_failed:
-        parts.append(f"Message {which} has not failed; nothing to retry.")
+        parts.append(say("bot.retry_not_failed", lang, code=str(which)))
     if which != "all" and not (result.requeued or result.expired or result.not_failed):
-        parts = [f"There is no message {which}. /failed shows recent ids."]
+        parts = [say("bot.retry_no_message", lang, code=str(which))]
     await reply(update, " ".join(parts))
 
 
 @coordinators_only
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    message_text = update.effective_message.text or ""
+    message_text, lang = update.effective_message.text or "", render.language_of(staff)
     parts = message_text.split(None, 2)
     if len(parts) < 3:
-        await reply(update, "Send /broadcast CODE text, or /broadcast ALL text.")
+        await reply(update, say("bot.broadcast_usage", lang))
         return
     target, text = parts[1].upper(), parts[2].strip()
     if len(text) > actions.BROADCAST_MAX_CHARS:
-        await reply(update, f"That is {len(text)} characters; keep a broadcast under "
-                            f"{actions.BROADCAST_MAX_CHARS} so it stays a few SMS.")
+        await reply(update, say("bot.broadcast_too_long", lang, length=len(text),
+                                limit=actions.BROADCAST_MAX_CHARS))
         return
 
     def work(session):
@@ -80,28 +78,30 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
 
     request_id, count = await deps.db(work)
     if request_id is None:
-        await reply(update, f"There is no site {target}. Use a code from /status, or ALL.")
+        await reply(update, say("bot.broadcast_no_site", lang, code=target))
         return
     if count == 0:
-        await reply(update, f"No active staff at {target}: nothing to send.")
+        await reply(update, say("bot.broadcast_nobody", lang, code=target))
         return
     info = sms_info(text)
-    buttons = InlineKeyboardMarkup([[InlineKeyboardButton("Send", callback_data=f"bc:yes:{request_id}"),
-                                     InlineKeyboardButton("Cancel", callback_data=f"bc:no:{request_id}")]])
-    preview = render.broadcast_preview(target, count, text) + f"\n\n({info.segments} SMS each, {info.encoding})"
+    buttons = InlineKeyboardMarkup([[
+        InlineKeyboardButton(say("bot.button_send", lang), callback_data=f"bc:yes:{request_id}"),
+        InlineKeyboardButton(say("bot.button_cancel", lang), callback_data=f"bc:no:{request_id}")]])
+    preview = (render.broadcast_preview(target, count, text, lang) + "\n\n"
+               + say("bot.broadcast_segments", lang, segments=info.segments, encoding=info.encoding))
     await reply(update, preview, buttons)
 
 
-CANCEL_REPLIES = {
-    "cancelled": "Broadcast cancelled. Nothing was sent.",
-    "done": "This broadcast was already sent or cancelled.",
-    "unknown": "This broadcast is not yours or no longer exists.",
+CANCEL_REPLIES = {  # outcome -> catalog key
+    "cancelled": "bot.broadcast_cancelled",
+    "done": "bot.broadcast_closed",
+    "unknown": "bot.broadcast_unknown",
 }
 CONFIRM_REPLIES = {
-    "sent": "Sent to {n} staff.",
-    "done": "This broadcast was already sent.",
-    "expired": "This broadcast expired; send /broadcast again.",
-    "unknown": "This broadcast is not yours or no longer exists.",
+    "sent": "bot.broadcast_sent",
+    "done": "bot.broadcast_done",
+    "expired": "bot.broadcast_expired",
+    "unknown": "bot.broadcast_unknown",
 }
 
 
@@ -113,9 +113,10 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotD
     request = whole_number(request_id)
     if request is None:
         return
+    lang = render.language_of(staff)
     if answer != "yes":
         outcome = await deps.db(lambda s: actions.cancel_broadcast(s, request, staff))
-        await query.edit_message_text(CANCEL_REPLIES[outcome])
+        await query.edit_message_text(say(CANCEL_REPLIES[outcome], lang))
         return
     outcome, count = await deps.db(lambda s: actions.confirm_broadcast(s, request, staff, deps.now()))
-    await query.edit_message_text(CONFIRM_REPLIES[outcome].format(n=count))
+    await query.edit_message_text(say(CONFIRM_REPLIES[outcome], lang, count=count))

@@ -14,6 +14,7 @@ from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
 from tikabot.charts import doses_chart
+from tikabot.i18n.catalog import render as say
 from tikabot.export import export_doses
 from tikabot.store.models import Site, Staff
 
@@ -23,36 +24,36 @@ CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 @coordinators_only
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    await reply(update, render.HELP)
+    await reply(update, render.help_text(render.language_of(staff)))
 
 
 @coordinators_only
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    await reply(update, "I did not understand that. Send /help for the list of commands.")
+    await reply(update, say("bot.unknown", render.language_of(staff)))
 
 
 # --- paginated lists: each builds (text, page, pages) for a page; used by commands and buttons ---
 
-async def status_page(deps: BotDeps, page: int) -> tuple[str, int, int]:
+async def status_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
     day = deps.today()
     statuses = await deps.db(lambda s: queries.site_statuses(s, day, deps.tz))
-    return render.page_text(render.status_title(day, statuses), render.status_lines(statuses), page,
-                            "No sites yet. Import them with tikabot import sites.")
+    return render.page_text(render.status_title(day, statuses, lang), render.status_lines(statuses, lang), page,
+                            say("bot.status_empty", lang), lang)
 
 
-async def failed_page(deps: BotDeps, page: int) -> tuple[str, int, int]:
+async def failed_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
     groups = await deps.db(lambda s: queries.failure_groups(s, queries.recent(deps.now())))
     total = sum(g.count for g in groups)
-    return render.page_text(f"Failed messages, last 24 hours: {total}", render.failure_lines(groups), page,
-                            "None. Every message was sent.")
+    return render.page_text(say("bot.failed_title", lang, count=total), render.failure_lines(groups, lang), page,
+                            say("bot.failed_none", lang), lang)
 
 
-async def pending_page(deps: BotDeps, page: int) -> tuple[str, int, int]:
+async def pending_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
     sites = await deps.db(queries.pending_sync)
-    oldest = render.oldest_unsynced_line(await deps.db(queries.oldest_unsynced), deps.tz)
+    oldest = render.oldest_unsynced_line(await deps.db(queries.oldest_unsynced), deps.tz, lang)
     total = sum(p.count for p in sites)
-    return render.page_text(f"Dose records not yet synced upstream: {total}" + (f"\n{oldest}" if oldest else ""),
-                            render.pending_lines(sites, deps.tz), page, "Everything is synced.")
+    return render.page_text(say("bot.pending_title", lang, count=total) + (f"\n{oldest}" if oldest else ""),
+                            render.pending_lines(sites, deps.tz, lang), page, say("bot.pending_none", lang), lang)
 
 
 PAGES = {"status": status_page, "failed": failed_page, "pending": pending_page}
@@ -62,24 +63,25 @@ def _page_arg(context: ContextTypes.DEFAULT_TYPE) -> int:
     return (whole_number(context.args[0]) if context.args else None) or 1
 
 
-async def _send_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, kind: str) -> None:
-    text, page, pages = await PAGES[kind](deps, _page_arg(context))
-    await reply(update, text, pager(kind, page, pages))
+async def _send_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, kind: str,
+                     lang: str) -> None:
+    text, page, pages = await PAGES[kind](deps, _page_arg(context), lang)
+    await reply(update, text, pager(kind, page, pages, lang))
 
 
 @coordinators_only
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    await _send_page(update, context, deps, "status")
+    await _send_page(update, context, deps, "status", render.language_of(staff))
 
 
 @coordinators_only
 async def failed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    await _send_page(update, context, deps, "failed")
+    await _send_page(update, context, deps, "failed", render.language_of(staff))
 
 
 @coordinators_only
 async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    await _send_page(update, context, deps, "pending")
+    await _send_page(update, context, deps, "pending", render.language_of(staff))
 
 
 @coordinators_only
@@ -90,36 +92,45 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
     page_asked = whole_number(number)
     if kind not in PAGES or page_asked is None:
         return
-    text, page, pages = await PAGES[kind](deps, page_asked)
-    await query.edit_message_text(text, reply_markup=pager(kind, page, pages))
+    lang = render.language_of(staff)
+    text, page, pages = await PAGES[kind](deps, page_asked, lang)
+    await query.edit_message_text(text, reply_markup=pager(kind, page, pages, lang))
 
 
 @coordinators_only
 async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+    lang = render.language_of(staff)
     if len(context.args) != 1 or not CODE.match(context.args[0]):
-        await reply(update, "Send /site CODE, for example /site KAL01. /status lists the codes.")
+        await reply(update, say("bot.site_usage", lang))
         return
     code, day = context.args[0].upper(), deps.today()
 
     def work(session):
         detail = queries.site_detail(session, code, day, deps.tz)
-        return None if detail is None else render.site_text(detail, deps.tz)
+        return None if detail is None else render.site_text(detail, deps.tz, lang)
 
     text = await deps.db(work)
-    await reply(update, text or f"There is no site {code}. /status lists the codes.")
+    await reply(update, text or say("bot.no_site", lang, code=code))
 
 
 @coordinators_only
 async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    day = deps.today()
+    lang, day = render.language_of(staff), deps.today()
     per_site, per_hour = await deps.db(lambda s: queries.doses_by_site_and_hour(s, day, deps.tz))
     png = await asyncio.to_thread(doses_chart, day, per_site, per_hour)  # ~0.1-0.8 s of CPU: off the loop
     total = sum(per_site.values())
     await update.effective_message.reply_photo(InputFile(io.BytesIO(png), filename=f"doses-{day}.png"),
-                                               caption=f"Doses {day.isoformat()}: {total}")
+                                               caption=say("bot.chart_caption", lang, date=_day(day, lang),
+                                                           count=total))
 
 
-def parse_export_args(args: list[str], today: date) -> tuple[str | None, date] | str:
+def _day(day: date, lang: str) -> date | str:
+    """A day in a caption: YYYY-MM-DD in English (as the file name and /export write it), else the
+    reader's own date."""
+    return day.isoformat() if lang == "en" else day
+
+
+def parse_export_args(args: list[str], today: date, lang: str = "en") -> tuple[str | None, date] | str:
     """([CODE] [DATE]) in either order -> (code, day), or an error message."""
     code, day = None, today
     for arg in args:
@@ -127,17 +138,18 @@ def parse_export_args(args: list[str], today: date) -> tuple[str | None, date] |
             try:
                 day = date.fromisoformat(arg)
             except ValueError:
-                return f"{arg} is not a real date. Use YYYY-MM-DD, for example {today.isoformat()}."
+                return say("bot.export_bad_date", lang, arg=arg, example=today.isoformat())
         elif CODE.match(arg) and code is None:
             code = arg.upper()
         else:
-            return "Send /export [CODE] [YYYY-MM-DD], for example /export KAL01 " + today.isoformat()
+            return say("bot.export_usage", lang, example=today.isoformat())
     return code, day
 
 
 @coordinators_only
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    parsed = parse_export_args(context.args, deps.today())
+    lang = render.language_of(staff)
+    parsed = parse_export_args(context.args, deps.today(), lang)
     if isinstance(parsed, str):
         await reply(update, parsed)
         return
@@ -152,9 +164,10 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
 
     csv_text, count = await deps.db(work)
     if csv_text is None:
-        await reply(update, f"There is no site {code}. /status lists the codes.")
+        await reply(update, say("bot.no_site", lang, code=code))
         return
     name = f"doses-{day.isoformat()}" + (f"-{code}" if code else "") + ".csv"
     await update.effective_message.reply_document(InputFile(io.BytesIO(csv_text.encode("utf-8")), filename=name),
-                                                  caption=f"{count} dose records, {day.isoformat()}"
-                                                  + (f", {code}" if code else ", all sites"))
+                                                  caption=say("bot.export_caption_site" if code else
+                                                              "bot.export_caption_all", lang, count=count,
+                                                              date=_day(day, lang), code=code or ""))

@@ -9,7 +9,8 @@ from telegram.ext import ContextTypes
 
 from tikabot.bot import access
 from tikabot.bot.deps import BotDeps
-from tikabot.bot.render import REFUSAL
+from tikabot.bot.render import DEFAULT_LANGUAGE, LANGUAGES, language_of, refusal
+from tikabot.i18n.catalog import render
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +32,32 @@ def coordinators_only(handler):
             return
         text = update.effective_message.text if update.effective_message else ""
         first = await deps.db(lambda s: access.record_refusal(s, user_id, text or ""))
+        lang = await deps.db(lambda s: refusal_language(access.anyone(s, user_id), user))
         log.info("refused telegram user %s", user_id)
         if update.callback_query:
             await update.callback_query.answer()
         if first and update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, REFUSAL)
+            await context.bot.send_message(update.effective_chat.id, refusal(lang))
     return guarded
 
 
-def pager(kind: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
+def refusal_language(known, user) -> str:
+    """A refused user's language: their staff record's, else their Telegram app's (bn, hi), else English."""
+    if known is not None:
+        return language_of(known)
+    telegram_lang = (getattr(user, "language_code", None) or "").split("-")[0].lower()
+    return telegram_lang if telegram_lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def pager(kind: str, page: int, pages: int, lang: str = DEFAULT_LANGUAGE) -> InlineKeyboardMarkup | None:
     """Prev/next buttons; callback data like "pg:status:2" (well under Telegram's 64 bytes)."""
     if pages <= 1:
         return None
     buttons = []
     if page > 1:
-        buttons.append(InlineKeyboardButton("< Prev", callback_data=f"pg:{kind}:{page - 1}"))
+        buttons.append(InlineKeyboardButton(render("bot.button_prev", lang), callback_data=f"pg:{kind}:{page - 1}"))
     if page < pages:
-        buttons.append(InlineKeyboardButton("Next >", callback_data=f"pg:{kind}:{page + 1}"))
+        buttons.append(InlineKeyboardButton(render("bot.button_next", lang), callback_data=f"pg:{kind}:{page + 1}"))
     return InlineKeyboardMarkup([buttons])
 
 

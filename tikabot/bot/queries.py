@@ -10,6 +10,7 @@ from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from tikabot.clock import as_utc, day_bounds
+from tikabot.i18n.places import PlaceName, place_name
 from tikabot.store.models import (
     Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
 )
@@ -20,7 +21,7 @@ UNSYNCED = ("pending", "correction_pending", "failed")  # failed: the registry r
 @dataclass
 class SiteStatus:
     code: str
-    name: str
+    name: str | PlaceName  # a PlaceName from site_statuses: shown in the reader's language
     manual_mode: bool
     session: VaccinationSession | None
     doses: dict[int, int] = field(default_factory=dict)  # dose number -> count today
@@ -85,7 +86,7 @@ def site_statuses(session: Session, day: date, tz: str, code: str | None = None)
         doses[site_id][number] = count
     due, remaining = _due_and_remaining(session, day, ids)
     failed = _failed_by_site(session, start, end, ids)
-    return [SiteStatus(code=s.code, name=s.name, manual_mode=s.manual_mode, session=sessions.get(s.id),
+    return [SiteStatus(code=s.code, name=place_name(s), manual_mode=s.manual_mode, session=sessions.get(s.id),
                        doses=dict(sorted(doses[s.id].items())), due=due.get(s.id, 0),
                        remaining=remaining.get(s.id, 0), failed_sends=failed.get(s.id, 0)) for s in sites]
 

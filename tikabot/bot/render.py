@@ -1,5 +1,9 @@
 """Words for coordinators: pure functions from query results to plain text, and pagination.
 
+Every reply comes from the message catalogs (keys ``bot.*``) in the coordinator's language
+(Staff.language), so dates, counts and site names read as that coordinator writes them; command
+names, site codes, refs and phone numbers stay as they are.
+
 Plain text (no Markdown/HTML parse mode), so a site name with `*` or `<` can never break a reply.
 """
 from __future__ import annotations
@@ -8,25 +12,28 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tikabot.bot.queries import FailureGroup, OldestUnsynced, PendingSite, SiteDetail, SiteStatus
+from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
+from tikabot.i18n.dates import day_text
+from tikabot.i18n.numbers import native_digits
 from tikabot.phones import mask
 
 PAGE_SIZE = 10  # items per page; a site line is ~100 characters, far below Telegram's 4,096
 MAX_TEXT = 4096
+STATES = {"open": "bot.state_open", "closed": "bot.state_closed", "no session": "bot.state_none"}
 
-HELP = """tikabot coordinator commands:
-/status - every site today: session, mode, doses, due, remaining, failed sends
-/site CODE - one site: session, counts, staff, last report
-/manual CODE on|off - switch a site to paper (manual) mode or back to SMS; its staff are told by SMS
-/failed - messages that failed in the last 24 hours, by error
-/retry all|ID - send failed messages again
-/broadcast CODE|ALL text - SMS to site staff (you confirm first)
-/chart - doses today per site and per hour (PNG)
-/pending - dose records not yet synced upstream
-/export [CODE] [YYYY-MM-DD] - dose records as CSV
-/help - this list"""
 
-REFUSAL = ("Sorry, this bot is only for district and state coordinators. "
-           "If you are one, ask your administrator to add your Telegram user id.")
+def language_of(staff) -> str:
+    """The language a staff member reads (English when the record has none we know)."""
+    lang = (getattr(staff, "language", None) or "").lower()
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def help_text(lang: str = DEFAULT_LANGUAGE) -> str:
+    return render("bot.help", lang)
+
+
+def refusal(lang: str = DEFAULT_LANGUAGE) -> str:
+    return render("bot.refused", lang)
 
 
 def paginate(items: list[str], page: int, size: int = PAGE_SIZE) -> tuple[list[str], int, int]:
@@ -36,82 +43,107 @@ def paginate(items: list[str], page: int, size: int = PAGE_SIZE) -> tuple[list[s
     return items[(page - 1) * size: page * size], page, pages
 
 
-def page_text(title: str, items: list[str], page: int, empty: str) -> tuple[str, int, int]:
+def page_text(title: str, items: list[str], page: int, empty: str,
+              lang: str = DEFAULT_LANGUAGE) -> tuple[str, int, int]:
     if not items:
         return f"{title}\n{empty}", 1, 1
     shown, page, pages = paginate(items, page)
-    footer = f"\n(page {page} of {pages})" if pages > 1 else ""
+    footer = "\n" + render("bot.page_footer", lang, page=page, pages=pages) if pages > 1 else ""
     return (f"{title}\n" + "\n".join(shown) + footer)[:MAX_TEXT], page, pages
 
 
-def local_time(moment: datetime | None, tz: str) -> str:
-    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M") if moment else "-"
+def local_time(moment: datetime | None, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return native_digits(moment.astimezone(ZoneInfo(tz)).strftime("%H:%M"), lang) if moment else "-"
 
 
-def doses_text(doses: dict[int, int]) -> str:
+def moment_text(moment: datetime, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A date and time: 2026-12-02 09:30 in English, ২ ডিসেম্বর ০৯:৩০ / 2 दिसंबर 09:30 otherwise."""
+    local = moment.astimezone(ZoneInfo(tz))
+    if lang == DEFAULT_LANGUAGE:
+        return f"{local:%Y-%m-%d %H:%M}"
+    return f"{day_text(local.date(), lang)} {local_time(moment, tz, lang)}"
+
+
+def doses_text(doses: dict[int, int], lang: str = DEFAULT_LANGUAGE) -> str:
     if not doses:
-        return "doses 0"
-    return "doses " + ", ".join(f"D{n}:{c}" for n, c in sorted(doses.items()))
+        return render("bot.doses_none", lang)
+    items = ", ".join(render("bot.dose_item", lang, dose=n, count=c) for n, c in sorted(doses.items()))
+    return render("bot.doses", lang, list=items)
 
 
-def status_line(status: SiteStatus) -> str:
-    mode = "MANUAL" if status.manual_mode else "sms"
-    return (f"{status.code} {status.name}: {status.session_state}, {mode}, {doses_text(status.doses)}, "
-            f"due {status.due}, remaining {status.remaining}, failed sends {status.failed_sends}")
+def state_text(status: SiteStatus, lang: str = DEFAULT_LANGUAGE) -> str:
+    return render(STATES[status.session_state], lang)
 
 
-def status_lines(statuses: list[SiteStatus]) -> list[str]:
-    return [status_line(s) for s in statuses]
+def status_line(status: SiteStatus, lang: str = DEFAULT_LANGUAGE) -> str:
+    mode = render("bot.mode_manual" if status.manual_mode else "bot.mode_sms", lang)
+    return render("bot.status_line", lang, code=status.code, name=status.name, state=state_text(status, lang),
+                  mode=mode, doses=doses_text(status.doses, lang), due=status.due, remaining=status.remaining,
+                  failed=status.failed_sends)
 
 
-def status_title(day: date, statuses: list[SiteStatus]) -> str:
+def status_lines(statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    return [status_line(s, lang) for s in statuses]
+
+
+def status_title(day: date, statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> str:
     total = sum(sum(s.doses.values()) for s in statuses)
     opened = sum(1 for s in statuses if s.session_state == "open")
-    return f"Status {day.isoformat()}: {len(statuses)} sites, {opened} open, {total} doses"
+    return render("bot.status_title", lang, date=day.isoformat() if lang == DEFAULT_LANGUAGE else day,
+                  sites=len(statuses), open=opened, doses=total)
 
 
-def site_text(detail: SiteDetail, tz: str) -> str:
+def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
     s = detail.status
-    lines = [f"{s.code} {s.name} ({detail.district or 'no district'})",
-             f"Mode: {'MANUAL (paper)' if s.manual_mode else 'SMS'}"]
+    lines = [render("bot.site_head", lang, code=s.code, name=s.name,
+                    district=detail.district or render("bot.no_district", lang)),
+             render("bot.site_mode_manual" if s.manual_mode else "bot.site_mode_sms", lang)]
     if s.session is None:
-        lines.append("Session: not opened today")
+        lines.append(render("bot.site_no_session", lang))
     else:
-        lines.append(f"Session: {s.session_state}, {s.session.vaccine} lot {s.session.lot}, "
-                     f"opened {local_time(s.session.opened_at, tz)}"
-                     + (f", closed {local_time(s.session.closed_at, tz)}" if s.session.closed_at else ""))
-    lines.append(f"Today: {doses_text(s.doses)}, due {s.due}, remaining {s.remaining}, "
-                 f"failed sends {s.failed_sends}")
-    lines.append(f"Last report: {local_time(detail.last_report, tz)}")
-    lines.append(f"Staff ({len(detail.staff)}):")
+        closed = (render("bot.site_closed", lang, time=local_time(s.session.closed_at, tz, lang))
+                  if s.session.closed_at else "")
+        lines.append(render("bot.site_session", lang, state=state_text(s, lang), vaccine=s.session.vaccine,
+                            lot=s.session.lot, time=local_time(s.session.opened_at, tz, lang), closed=closed))
+    lines.append(render("bot.site_today", lang, doses=doses_text(s.doses, lang), due=s.due, remaining=s.remaining,
+                        failed=s.failed_sends))
+    lines.append(render("bot.site_last_report", lang, time=local_time(detail.last_report, tz, lang)))
+    lines.append(render("bot.site_staff", lang, count=len(detail.staff)))
     for person in detail.staff:
-        state = "" if person.active else " (inactive)"
-        lines.append(f"- {person.name}, {person.role}, {mask(person.phone)}, {person.language}{state}")
+        state = "" if person.active else render("bot.site_inactive", lang)
+        role = render(f"bot.role_{person.role}", lang) if person.role in ROLES else person.role
+        lines.append(render("bot.site_person", lang, name=person.name, role=role, phone=mask(person.phone),
+                            language=person.language, inactive=state))
     return "\n".join(lines)[:MAX_TEXT]
 
 
-def failure_lines(groups: list[FailureGroup]) -> list[str]:
+ROLES = ("vaccinator", "verifier", "coordinator")
+
+
+def failure_lines(groups: list[FailureGroup], lang: str = DEFAULT_LANGUAGE) -> list[str]:
     lines = []
     for group in groups:
-        kinds = ", ".join(f"{name} {count}" for name, count in group.templates.most_common(3))
+        kinds = ", ".join(f"{name} {native_digits(str(count), lang)}" for name, count in group.templates.most_common(3))
         ids = ", ".join(str(i) for i in group.latest_ids)
-        lines.append(f"error {group.error_code}: {group.count} ({kinds}); latest ids {ids}")
+        lines.append(render("bot.failure_line", lang, code=group.error_code, count=group.count, kinds=kinds,
+                            ids=ids))
     return lines
 
 
-def pending_lines(sites: list[PendingSite], tz: str) -> list[str]:
-    return [f"{p.code}: {p.count} records" + (f" ({p.failed} refused)" if p.failed else "")
-            + f", oldest {p.oldest.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}" for p in sites]
+def pending_lines(sites: list[PendingSite], tz: str, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    return [render("bot.pending_line", lang, code=p.code, count=p.count)
+            + (render("bot.pending_refused", lang, count=p.failed) if p.failed else "")
+            + render("bot.pending_oldest", lang, time=moment_text(p.oldest, tz, lang)) for p in sites]
 
 
-def oldest_unsynced_line(oldest: OldestUnsynced | None, tz: str) -> str:
+def oldest_unsynced_line(oldest: OldestUnsynced | None, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
     if oldest is None:
         return ""
-    line = (f"Oldest: ref {oldest.ref} dose {oldest.dose_number} at {oldest.site}, "
-            f"reported {oldest.reported_at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}")
-    return line + (f"; last error: {oldest.error[:200]}" if oldest.error else "")
+    line = render("bot.oldest_unsynced", lang, ref=oldest.ref, dose=oldest.dose_number, code=oldest.site,
+                  time=moment_text(oldest.reported_at, tz, lang))
+    return line + (render("bot.oldest_error", lang, error=oldest.error[:200]) if oldest.error else "")
 
 
-def broadcast_preview(target: str, count: int, text: str) -> str:
-    where = "every site" if target == "ALL" else target
-    return f"Send this SMS to {count} staff at {where}?\n\n{text}"
+def broadcast_preview(target: str, count: int, text: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    where = render("bot.every_site", lang) if target == "ALL" else target
+    return render("bot.broadcast_preview", lang, count=count, where=where, text=text)

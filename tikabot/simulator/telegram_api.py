@@ -184,12 +184,18 @@ async def edit_message_text(sim, token, params, files):
 
 
 async def set_my_commands(sim, token, params, files):
-    sim.telegram.commands = params.get("commands", [])
+    """The command menu; with language_code, the menu for users whose Telegram app is in it."""
+    language = params.get("language_code") or ""
+    if language:
+        sim.telegram.commands_by_language[language] = params.get("commands", [])
+    else:
+        sim.telegram.commands = params.get("commands", [])
     return ok(True)
 
 
 async def get_my_commands(sim, token, params, files):
-    return ok(sim.telegram.commands)
+    language = params.get("language_code") or ""
+    return ok(sim.telegram.commands_by_language.get(language, sim.telegram.commands))
 
 
 METHODS = {

@@ -40,6 +40,7 @@ class TelegramState:
         self.next_message_id = 1
         self.webhook: Optional[dict] = None
         self.commands: list = []
+        self.commands_by_language: dict[str, list] = {}
         self._changed = asyncio.Event()
 
     def message_id(self) -> int:

@@ -1,0 +1,168 @@
+"""Bengali and Hindi coordinators read the bot in their own language (Staff.language): replies,
+usage and refusals, buttons and the manual-mode alert. Command names, site codes, refs, lots and
+phone numbers stay as they are; nothing else is left in English."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tikabot.i18n import catalog
+from tikabot.i18n.numbers import native_digits
+from tikabot.store.models import OutboundMessage, Site, Staff
+
+from bot_world import message_update
+
+BN_ID, HI_ID, BN_VACCINATOR_ID, HI_RETIRED_ID = 222, 333, 444, 666
+COMMAND = re.compile(r"/[a-z]+")
+CODE_LIKE = re.compile(r"\b[A-Z][A-Z0-9_-]*\b")  # KAL01, CODE, ALL, SMS, COVISHIELD, YYYY-MM-DD
+PROPER_NOUNS = ("tikabot import sites", "tikabot", "Telegram", "Asha Coordinator", "Rina Vaccinator",
+                "Mita Verifier", "Bimal Vaccinator", "Nadia", "North 24 Parganas")
+LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
+BENGALI, DEVANAGARI = re.compile(r"[\u0980-\u09ff]"), re.compile(r"[\u0900-\u0963\u0966-\u097f]")  # । is shared
+
+
+def english_words(text: str) -> list[str]:
+    """Runs of 4+ Latin letters left once command names, codes and proper nouns are taken out."""
+    for noun in PROPER_NOUNS:
+        text = text.replace(noun, " ")
+    return LATIN_WORD.findall(CODE_LIKE.sub(" ", COMMAND.sub(" ", text)))
+
+
+def assert_reads_as(text: str, lang: str) -> None:
+    assert not english_words(text), (lang, english_words(text), text)
+    assert (BENGALI if lang == "bn" else DEVANAGARI).search(text), text
+    assert not (DEVANAGARI if lang == "bn" else BENGALI).search(text), text  # no other script's letters
+    if lang == "bn":  # Bengali prose counts in ০-৯; ASCII digits only in codes and phone numbers
+        prose = re.sub(r"রেফ \d+|\+91\*+\d+|\b[A-Z0-9_-]*[A-Z][A-Z0-9_-]*\b|/\w+|\d{4}-\d{2}-\d{2}", "", text)
+        assert not re.search(r"[0-9]", prose), text
+
+
+@pytest.fixture
+def readers(bot_services, district):
+    with bot_services.transaction() as s:
+        for code, bn, hi in (("KAL01", "কল্যাণী প্রাথমিক স্বাস্থ্যকেন্দ্র", "कल्याणी प्राथमिक स्वास्थ्य केंद्र"),
+                             ("BAR02", "বারাসত মহকুমা হাসপাতাল", "बारासात अनुमंडल अस्पताल")):
+            site = s.scalar(select(Site).where(Site.code == code))
+            site.name_bn, site.name_hi = bn, hi
+        s.add_all([
+            Staff(phone="+919830000011", name="Asha Coordinator", role="coordinator", telegram_user_id=BN_ID,
+                  language="bn"),
+            Staff(phone="+919830000012", name="Asha Coordinator", role="coordinator", telegram_user_id=HI_ID,
+                  language="hi"),
+            Staff(phone="+919830000013", name="Rina Vaccinator", role="vaccinator", telegram_user_id=BN_VACCINATOR_ID,
+                  language="bn"),
+            Staff(phone="+919830000014", name="Asha Coordinator", role="coordinator", telegram_user_id=HI_RETIRED_ID,
+                  language="hi", active=False),
+        ])
+    return district
+
+
+def test_every_bot_entry_in_bengali_and_hindi_keeps_only_command_words_and_codes_in_english():
+    keys = [k for k in catalog.all_keys() if k.startswith("bot.")]
+    assert len(keys) > 50
+    for lang in ("bn", "hi"):
+        for key in keys:
+            text = re.sub(r"\{[^{}]*\}", " ", catalog.template(key, lang))
+            assert not english_words(text), (lang, key, english_words(text))
+    assert len(catalog.render("bot.help", "bn")) < 4096 and len(catalog.render("bot.help", "hi")) < 4096
+
+
+def test_the_command_menu_is_offered_in_bengali_and_hindi_too(bot):
+    menus = bot.sim.sim.telegram.commands_by_language
+    assert [c["command"] for c in menus["bn"]] == [c["command"] for c in bot.sim.sim.telegram.commands]
+    assert menus["bn"][0]["description"] == "আজ সব কেন্দ্রের অবস্থা"
+    assert menus["hi"][0]["description"] == "आज सभी केंद्रों की स्थिति"
+    for lang in ("bn", "hi"):
+        for command in menus[lang]:
+            assert not english_words(command["description"]), command
+
+
+@pytest.mark.parametrize("lang, user", [("bn", BN_ID), ("hi", HI_ID)])
+def test_help_status_and_site_in_the_coordinators_language(bot, readers, lang, user):
+    help_text = bot.send("/help", user_id=user)["params"]["text"]
+    for command in ("/status", "/site CODE", "/manual CODE on|off", "/retry all|ID", "/export", "/help"):
+        assert command in help_text
+    assert_reads_as(help_text, lang)
+
+    status = bot.send("/status", user_id=user)["params"]["text"]
+    assert_reads_as(status, lang)
+    if lang == "bn":
+        assert "২টি কেন্দ্র, ১টিতে সেশন চলছে, মোট ২টি ডোজ" in status
+        assert "KAL01 কল্যাণী প্রাথমিক স্বাস্থ্যকেন্দ্র: সেশন চলছে, SMS, ডোজ ১: ২টি, অ্যাপয়েন্টমেন্ট ৪, বাকি ২" in status
+    else:
+        assert "2 केंद्र, 1 में सत्र चल रहा है, कुल 2 डोज़" in status
+        assert "BAR02 बारासात अनुमंडल अस्पताल: सत्र शुरू नहीं हुआ, SMS, डोज़ 0, अपॉइंटमेंट 1, बाकी 1" in status
+
+    site = bot.send("/site kal01", user_id=user)["params"]["text"]
+    assert_reads_as(site, lang)
+    assert "COVISHIELD" in site and "4120Z025" in site and "+91********02" in site
+    assert ("টিকাকর্মী" if lang == "bn" else "टीकाकर्मी") in site
+
+    for wrong in ("/site", "/site NOPE", "/manual KAL01 maybe", "/retry everything", "/broadcast KAL01",
+                  "/export 2024-02-30", "/export KAL01 BAR02", "hello?", "/pending", "/failed"):
+        text = bot.send(wrong, user_id=user)["params"]["text"]
+        if wrong == "/failed":  # template names, provider error codes and message ids are codes
+            assert re.search(r"(ত্রুটি|त्रुटि) 30003: ", text), text
+            text = re.sub(r"appt\.\w+|(?<=ত্রুটি )\d+|(?<=আইডি )[\d, ]+", "", text)
+        assert_reads_as(text, lang)
+
+
+def test_a_refusal_is_in_the_language_of_the_staff_record_or_the_telegram_app(bot, readers):
+    bengali = bot.send("/status", user_id=BN_VACCINATOR_ID)["params"]["text"]
+    assert "শুধু জেলা ও রাজ্যের সমন্বয়কারীদের জন্য" in bengali
+    assert_reads_as(bengali, "bn")
+    hindi = bot.send("/status", user_id=HI_RETIRED_ID)["params"]["text"]
+    assert "केवल ज़िला और राज्य समन्वयकों के लिए" in hindi
+    assert_reads_as(hindi, "hi")
+    update = message_update(777, "/help")
+    update["message"]["from"]["language_code"] = "hi"
+    before = len(bot.replies(777))
+    bot.sim.sim.inject_update(update)
+    assert "समन्वयकों" in bot.wait_replies(777, before + 1)[before]["params"]["text"]
+    assert "only for district" in bot.send("/status", user_id=999)["params"]["text"]  # no record, no hint
+
+
+def test_buttons_and_their_answers_in_the_coordinators_language(bot, bot_services, readers):
+    preview = bot.send("/broadcast KAL01 Sessions start at 9 today.", user_id=BN_ID)
+    text = preview["params"]["text"]
+    assert text.startswith("KAL01: ২ জন কর্মীকে এই SMS পাঠাবেন?") and "(প্রত্যেককে ১টি SMS, GSM-7)" in text
+    send, cancel = preview["params"]["reply_markup"]["inline_keyboard"][0]
+    assert (send["text"], cancel["text"]) == ("পাঠান", "বাতিল")
+    assert send["callback_data"].startswith("bc:yes:") and cancel["callback_data"].startswith("bc:no:")
+    assert bot.press(send["callback_data"], user_id=BN_ID)["params"]["text"] == "২ জন কর্মীকে পাঠানো হয়েছে।"
+
+    preview = bot.send("/broadcast ALL Stock arrives at noon", user_id=HI_ID)
+    send, cancel = preview["params"]["reply_markup"]["inline_keyboard"][0]
+    assert (send["text"], cancel["text"]) == ("भेजें", "रद्द करें")
+    assert preview["params"]["text"].startswith("सभी केंद्र: 4 कर्मचारियों को यह SMS भेजें?")
+    assert catalog.render("bot.broadcast_sent", "hi", count=1) == "1 कर्मचारी को भेज दिया गया।"  # the count agrees
+    assert bot.press(cancel["callback_data"], user_id=HI_ID)["params"]["text"] == "संदेश रद्द कर दिया गया। कुछ नहीं भेजा गया।"
+
+    with bot_services.transaction() as s:
+        s.add_all([Site(code=f"S{i:02d}", name=f"Site {i}", name_bn=f"কেন্দ্র {native_digits(str(i), 'bn')}") for i in range(20)])
+    first = bot.send("/status", user_id=BN_ID)
+    assert "(পৃষ্ঠা ১, মোট ৩)" in first["params"]["text"]
+    [[next_button]] = first["params"]["reply_markup"]["inline_keyboard"]
+    assert (next_button["text"], next_button["callback_data"]) == ("পরের >", "pg:status:2")
+    second = bot.press(next_button["callback_data"], user_id=BN_ID)
+    assert [b["text"] for b in second["params"]["reply_markup"]["inline_keyboard"][0]] == ["< আগের", "পরের >"]
+    assert_reads_as(second["params"]["text"], "bn")
+
+
+def test_manual_mode_replies_and_the_alert_say_on_and_off_in_words(bot, bot_services, readers):
+    text = bot.send("/manual KAL01 on", user_id=BN_ID)["params"]["text"]
+    assert text == "KAL01 এখন ম্যানুয়াল মোডে। ২ জন কর্মীকে SMS-এ কাগজের রেজিস্টারে ডোজ লিখে রাখতে বলা হয়েছে।"
+    assert_reads_as(bot.send("/manual KAL01 on", user_id=HI_ID)["params"]["text"], "hi")
+    with bot_services.sessions() as s:
+        alerts = {m.recipient: m.body for m in s.scalars(select(OutboundMessage).where(
+            OutboundMessage.template == "alert.manual_mode"))}
+    assert alerts[str(BN_ID)] == "কল্যাণী প্রাথমিক স্বাস্থ্যকেন্দ্র (KAL01) ম্যানুয়াল মোড: চালু"
+    assert alerts[str(HI_ID)] == "कल्याणी प्राथमिक स्वास्थ्य केंद्र (KAL01) मैनुअल मोड: चालू"
+    assert alerts["111"].endswith("manual mode: ON")
+    bot.send("/manual KAL01 off", user_id=HI_ID)
+    with bot_services.sessions() as s:
+        bodies = [m.body for m in s.scalars(select(OutboundMessage).where(
+            OutboundMessage.template == "alert.manual_mode", OutboundMessage.recipient == str(HI_ID)))]
+    assert sorted(b.rsplit(" ", 1)[-1] for b in bodies) == ["चालू", "बंद"]
