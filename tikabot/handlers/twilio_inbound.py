@@ -59,7 +59,8 @@ def to_message(params: Mapping[str, str]) -> InboundMessage:
         sender = normalise(params["From"])
     except BadPhone:
         sender = params["From"].strip()  # a short code or alphanumeric sender: keep it as sent
-    return InboundMessage(channel=CHANNEL, provider_id=params["MessageSid"], sender=sender, text=body)
+    # Control characters carry no meaning in an SMS, and PostgreSQL cannot store a NUL: drop them on the way in.
+    return InboundMessage(channel=CHANNEL, provider_id=params["MessageSid"], sender=sender, text=printable(body))
 
 
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'

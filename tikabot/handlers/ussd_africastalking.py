@@ -33,7 +33,7 @@ def parse_request(form: Mapping[str, str]) -> UssdRequest:
     for name in ("sessionId", "serviceCode", "phoneNumber", "networkCode"):
         if len(form.get(name) or "") > MAX_FIELD:
             raise BadRequest(f"{name} is too long")
-    text = form.get("text") or ""
+    text = printable(form.get("text") or "")  # PostgreSQL cannot store a NUL; controls mean nothing here
     if len(text) > MAX_TEXT:
         raise BadRequest("text is too long")
     try:
