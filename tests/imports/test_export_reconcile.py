@@ -59,7 +59,7 @@ def day(services):
     sms("DOSE 34567890", 6)  # Lata's dose 2, not verified
     sms("UNDO", 7)
     with services.sessions() as s:
-        doses = s.execute(select(Beneficiary.name, Dose.id, Dose.voided).join(Dose.beneficiary)).all()
+        doses = s.execute(select(Beneficiary.name, Dose.id, Dose.voided).join(Dose.beneficiary).order_by(Dose.id)).all()
     assert {name.split()[0]: voided for name, _, voided in doses}["Lata"] is True
     return services
 
