@@ -13,7 +13,7 @@ from telegram.error import BadRequest, Forbidden, TimedOut
 from tikabot.alerts import alert_coordinators
 from tikabot.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of
-from tikabot.handlers.twilio_sms import FAIL, RETRY, Outgoing, SendError
+from tikabot.queue.sending import FAIL, RETRY, Outgoing, SendError
 from tikabot.queue import dispatch, runtime
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings

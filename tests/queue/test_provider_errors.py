@@ -127,7 +127,8 @@ def test_the_provider_check_counts_only_copies_that_can_still_reach_the_phone(li
     import asyncio
     import time as clock_time
 
-    from tikabot.handlers.twilio_sms import Outgoing, TwilioSender
+    from tikabot.handlers.twilio_sms import TwilioSender
+    from tikabot.queue.sending import Outgoing
 
     if delivery_error:
         sim.configure(recipient_delivery_errors={PHONE: delivery_error})

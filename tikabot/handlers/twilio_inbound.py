@@ -60,7 +60,8 @@ def to_message(params: Mapping[str, str]) -> InboundMessage:
     except BadPhone:
         sender = params["From"].strip()  # a short code or alphanumeric sender: keep it as sent
     # Control characters carry no meaning in an SMS, and PostgreSQL cannot store a NUL: drop them on the way in.
-    return InboundMessage(channel=CHANNEL, provider_id=params["MessageSid"], sender=sender, text=printable(body))
+    return InboundMessage(channel=CHANNEL, provider_id=params["MessageSid"], sender=sender, text=printable(body),
+                          via="twilio")
 
 
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'

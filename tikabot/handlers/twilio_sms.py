@@ -6,8 +6,6 @@ error codes -> named outcomes. Retry timing, leases and the database belong to t
 from __future__ import annotations
 
 import asyncio
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from html import escape
 from urllib.parse import urlencode
@@ -16,20 +14,10 @@ import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from tikabot.handlers.twilio_client import close_async_client, make_async_client
-
-# What to do about an error: try again later, give up, or stop sending and tell a person.
-RETRY, FAIL, ACCOUNT = "retry", "fail", "account"
-# After an error whose outcome is unknown (timeout, 5xx) the message may exist at the provider.
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class ErrorKind:
-    name: str
-    action: str
-    max_retries: int | None = None  # None: the sender's normal limit
-    slow: bool = False  # a long back-off (handset off, queue full)
-
+from tikabot.queue.sending import (
+    ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, UNKNOWN, Accepted, ErrorKind, Outgoing,
+    SendError, StatusReport,
+)
 
 # CONTRACT §8 and Twilio's own wording. One table; nothing else decides retryability.
 TWILIO_ERRORS: dict[int, ErrorKind] = {
@@ -58,9 +46,6 @@ TWILIO_ERRORS: dict[int, ErrorKind] = {
     20403: ErrorKind("account_forbidden", ACCOUNT),
     30002: ErrorKind("account_suspended", ACCOUNT),
 }
-NETWORK_ERROR = ErrorKind("network_error", UNKNOWN)
-TIMEOUT = ErrorKind("timeout", UNKNOWN)
-SERVER_ERROR = ErrorKind("provider_error", UNKNOWN)
 OPT_OUT_CODE = 21610
 
 
@@ -81,36 +66,6 @@ def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
     return ErrorKind(f"error_{code}", FAIL)
 
 
-class SendError(Exception):
-    """A named send failure: `kind.action` says whether to retry, fail or stop."""
-
-    def __init__(self, kind: ErrorKind, code: int | str | None = None, detail: str = "",
-                 wait_s: float | None = None):
-        super().__init__(f"{kind.name} ({code}): {detail}" if detail else f"{kind.name} ({code})")
-        self.kind = kind
-        self.code = str(code) if code is not None else kind.name[:10]
-        self.wait_s = wait_s  # the provider said not to try again sooner (Telegram's retry_after)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """What a sender needs to know about one message."""
-    id: int
-    attempt: int
-    channel: str
-    recipient: str
-    body: str
-    language: str
-    priority: str
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Accepted:
-    provider_id: str
-    provider_status: str
-
-
 # Twilio message statuses -> ours. Ours only move forward (see tikabot/queue/statuses.py).
 TWILIO_STATUSES = {
     "accepted": "accepted", "scheduled": "accepted", "queued": "accepted", "sending": "accepted",
@@ -125,16 +80,6 @@ def created_status(raw: str | None) -> str:
     code; until then the message is simply at the provider."""
     status = TWILIO_STATUSES.get((raw or "").lower(), "accepted")
     return "accepted" if status == "undelivered" else status
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    """A status callback, translated."""
-    provider_id: str
-    status: str  # one of TWILIO_STATUSES' values
-    error_code: int | None
-    message_id: int | None  # ours, from the callback URL
-    attempt: int | None
 
 
 class BadStatusReport(ValueError):
@@ -198,20 +143,6 @@ def say_twiml(text: str, language: str) -> str:
     lang = SAY_LANGUAGES.get(language, "en-IN")
     say = f'<Say language="{lang}">{escape(text)}</Say>'
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{say}<Pause length="1"/>{say}</Response>'
-
-
-def spaced_digits(code: str) -> str:
-    """'482913' -> '4 8 2 9 1 3': a voice reads each digit."""
-    return " ".join(code)
-
-
-CODE = re.compile(r"(?<!\d)\d{4,10}(?!\d)")
-
-
-def code_in(body: str) -> str | None:
-    """The verification code in an OTP text (codes are always ASCII digits)."""
-    found = CODE.search(body)
-    return found.group(0) if found else None
 
 
 class TwilioSender:

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot.handlers.twilio_sms import ACCOUNT, FAIL, OPT_OUT_CODE, StatusReport, classify
+from tikabot.handlers.twilio_sms import OPT_OUT_CODE, classify
+from tikabot.queue.sending import ACCOUNT, FAIL, StatusReport
 from tikabot.queue import ledger, pause, sealing
 from tikabot.queue.retry import next_attempt_at
 from tikabot.queue.settings import SendSettings

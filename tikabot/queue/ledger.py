@@ -13,7 +13,7 @@ from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from tikabot.clock import local_date
-from tikabot.handlers.twilio_sms import Accepted, Outgoing
+from tikabot.queue.sending import Accepted, Outgoing
 from tikabot.queue import sealing
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 

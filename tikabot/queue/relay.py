@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 
 from tikabot.alerts import alert_coordinators
 from tikabot.clock import now as utcnow
-from tikabot.handlers.twilio_sms import code_in, spaced_digits
+from tikabot.queue.sending import code_in, spaced_digits
 from tikabot.queue import dispatch, periodic, sealing
 from tikabot.queue.outbox import add_message
 from tikabot.queue.senders import SENDERS

@@ -15,7 +15,8 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 
 from tikabot.clock import now as utcnow
-from tikabot.handlers.twilio_sms import ACCOUNT, FAIL, OPT_OUT_CODE, RETRY, SendError
+from tikabot.handlers.twilio_sms import OPT_OUT_CODE
+from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, SendError
 from tikabot.phones import mask
 from tikabot.queue import dispatch, ledger, pause, recheck, runtime
 from tikabot.queue.retry import next_attempt_at

@@ -2,7 +2,7 @@
 
 A sender is built once per worker process from the Config and offers three coroutines:
 
-    async send(message: Outgoing) -> Accepted          # or raise handlers.twilio_sms.SendError
+    async send(message: Outgoing) -> Accepted          # or raise queue.sending.SendError
     async find_existing(message, since) -> Accepted | None   # was an earlier attempt received?
     async close() -> None
 

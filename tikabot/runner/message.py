@@ -10,6 +10,9 @@ class InboundMessage:
     provider_id: str  # the provider's id for this message (Twilio MessageSid): the dedupe key
     sender: str  # E.164 phone
     text: str
+    # the provider route it arrived on ("twilio", "android:<device>", "exotel", ...); "" = the
+    # channel's only provider. A reply goes back the same way while that route is up.
+    via: str = ""
 
 
 @dataclass(frozen=True)

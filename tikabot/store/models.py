@@ -159,6 +159,8 @@ class OutboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     channel: Mapped[str] = mapped_column(String(10))  # sms | voice | telegram
+    # the provider route asked for (None: routing decides); once sent, the one that carried it
+    via: Mapped[str | None] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(40), index=True)
     template: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(2), default="en")
@@ -188,6 +190,7 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(10))
+    via: Mapped[str | None] = mapped_column(String(40))  # the provider route it arrived on
     sender: Mapped[str] = mapped_column(String(40), index=True)
     body: Mapped[str] = mapped_column(Text)
     reply: Mapped[str | None] = mapped_column(Text)

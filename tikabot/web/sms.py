@@ -6,9 +6,8 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import twilio_inbound
+from tikabot.inbox import Unavailable, accept
 from tikabot.phones import mask
-from tikabot.runner import handle
-from tikabot.runner.guards import Busy
 
 bp = Blueprint("sms", __name__)
 log = logging.getLogger(__name__)
@@ -34,11 +33,11 @@ def inbound():
     except twilio_inbound.BadRequest as exc:
         return _text(str(exc), 400)
     try:
-        result = handle(services, message)
-    except Busy:
-        log.warning("sender %s busy; Twilio will retry", mask(message.sender))
+        reply = accept(services, message)
+    except Unavailable:
+        log.warning("message from %s not kept; Twilio will retry", mask(message.sender))
         return _text("busy, retry", 503)
-    return Response(twilio_inbound.twiml(result.reply), mimetype=TWIML)
+    return Response(twilio_inbound.twiml(reply), mimetype=TWIML)
 
 
 @bp.errorhandler(413)

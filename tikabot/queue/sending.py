@@ -1,0 +1,86 @@
+"""The channel-neutral send vocabulary: what every channel's sender and the send job share.
+
+Error kinds and `SendError` (whether to retry, give up or stop and tell a person), the outgoing
+message a sender is handed, the provider's acceptance, a status report translated from any
+provider's callback, and how a verification code is found in and read out of a text. Channel
+modules (tikabot/handlers/) translate their provider's vocabulary into these; nothing here knows
+a provider.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+# What to do about an error: try again later, give up, or stop sending and tell a person.
+RETRY, FAIL, ACCOUNT = "retry", "fail", "account"
+# After an error whose outcome is unknown (timeout, 5xx) the message may exist at the provider.
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    name: str
+    action: str
+    max_retries: int | None = None  # None: the sender's normal limit
+    slow: bool = False  # a long back-off (handset off, queue full)
+
+
+NETWORK_ERROR = ErrorKind("network_error", UNKNOWN)
+TIMEOUT = ErrorKind("timeout", UNKNOWN)
+SERVER_ERROR = ErrorKind("provider_error", UNKNOWN)
+
+
+class SendError(Exception):
+    """A named send failure: `kind.action` says whether to retry, fail or stop."""
+
+    def __init__(self, kind: ErrorKind, code: int | str | None = None, detail: str = "",
+                 wait_s: float | None = None):
+        super().__init__(f"{kind.name} ({code}): {detail}" if detail else f"{kind.name} ({code})")
+        self.kind = kind
+        self.code = str(code) if code is not None else kind.name[:10]
+        self.wait_s = wait_s  # the provider said not to try again sooner (Telegram's retry_after)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender needs to know about one message."""
+    id: int
+    attempt: int
+    channel: str
+    recipient: str
+    body: str
+    language: str
+    priority: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_id: str
+    provider_status: str
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A status callback, translated."""
+    provider_id: str
+    status: str  # accepted | sent | delivered | undelivered (tikabot/queue/statuses.py)
+    error_code: int | None
+    message_id: int | None  # ours, from the callback URL
+    attempt: int | None
+
+
+
+def spaced_digits(code: str) -> str:
+    """'482913' -> '4 8 2 9 1 3': a voice reads each digit."""
+    return " ".join(code)
+
+
+CODE = re.compile(r"(?<!\d)\d{4,10}(?!\d)")
+
+
+def code_in(body: str) -> str | None:
+    """The verification code in an OTP text (codes are always ASCII digits)."""
+    found = CODE.search(body)
+    return found.group(0) if found else None
