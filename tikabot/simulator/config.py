@@ -69,6 +69,21 @@ class FaultConfig:
     fhir_timeout_sleep_s: float = 12.0  # "timeout" keeps the client waiting this long
     fhir_next_faults: list = field(default_factory=list)  # see FHIR_FAULTS
 
+    # SMS Gateway for Android (smsgate_api.py): phone id -> {"username", "password", "signing_key",
+    # "webhook_url"}; numbers -> Android failure reason; faults one per send; phones not answering.
+    smsgate_phones: dict = field(default_factory=dict)
+    smsgate_failures: dict = field(default_factory=dict)
+    smsgate_next_faults: list = field(default_factory=list)
+    smsgate_offline: list = field(default_factory=list)
+
+    # Exotel (exotel_api.py)
+    exotel_account_sid: str = "simexotel"
+    exotel_api_key: str = "simulator-exotel-key"
+    exotel_api_token: str = "simulator-exotel-token"
+    exotel_next_faults: list = field(default_factory=list)
+    exotel_account_error: Optional[int] = None  # e.g. 403: every request refused (the account is down)
+    exotel_delivery_errors: dict = field(default_factory=dict)  # number -> DetailedStatusCode
+
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""
         names = {f.name for f in dataclasses.fields(self)}

@@ -11,6 +11,8 @@ from typing import Any, Callable, Optional
 import aiohttp
 
 from tikabot.simulator.callbacks import CallbackSender
+from tikabot.simulator.exotel_api import ExotelState
+from tikabot.simulator.smsgate_api import SmsGateState
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
 from tikabot.simulator.faults import FaultPicker, final_status
 from tikabot.simulator.fhir_store import FhirStore
@@ -33,6 +35,8 @@ class Simulator:
         self.fhir = FhirStore()  # the simulated FHIR registry's records
         self.telegram = TelegramState(self)
         self.callbacks = CallbackSender(self)
+        self.smsgate = SmsGateState()  # the simulated gateway phones' sends and webhooks
+        self.exotel = ExotelState()
         self.on_message = on_message
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.http: Optional[aiohttp.ClientSession] = None
@@ -113,6 +117,8 @@ class Simulator:
         """Forget everything received; with ``config`` also restore the start config."""
         self.records.reset()
         self.fhir.reset()
+        self.smsgate.reset()
+        self.exotel.reset()
         self._on_loop(self.telegram.reset)
         if config:
             self.config = self.initial_config.updated({})
