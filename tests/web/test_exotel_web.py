@@ -149,3 +149,14 @@ def test_callback_for_a_send_whose_answer_was_lost_names_the_message(client, app
     with services.sessions() as s:
         row = s.get(OutboundMessage, message_id)
         assert (row.provider_id, row.status) == (sid, "delivered")
+
+
+def test_call_flow_fetches_the_code_to_read_out(client):
+    response = client.get("/channels/exotel/voice-code",
+                          query_string={"token": TOKEN, "CallSid": "c1", "CustomField": "bn:4 8 2 9 1 3"})
+    assert (response.status_code, response.mimetype) == (200, "text/plain")
+    assert response.get_data(as_text=True).strip() == "4 8 2 9 1 3. 4 8 2 9 1 3."
+    refused = client.get("/channels/exotel/voice-code", query_string={"CustomField": "bn:4 8 2 9 1 3"})
+    assert refused.status_code == 403
+    bad = client.get("/channels/exotel/voice-code", query_string={"token": TOKEN, "CustomField": "bn:<Say>"})
+    assert bad.status_code == 400

@@ -172,12 +172,13 @@ PHONE_REASONS: dict[str, ErrorKind] = {
 PHONE_DOWN = frozenset({NO_SIGNAL.name, NO_SIM.name})
 
 
-def reason_code(reason: str | None) -> str:
+def reason_code(reason) -> str:
     """'RESULT_ERROR_NO_SERVICE (Failed because ...)' -> 'RESULT_ERROR_NO_SERVICE'."""
-    return ((reason or "").strip().split(" ", 1)[0] or "Unknown")[:40]
+    text = reason.strip() if isinstance(reason, str) else ""
+    return (text.split(" ", 1)[0] or "Unknown")[:40]
 
 
-def reason_kind(reason: str | None) -> ErrorKind:
+def reason_kind(reason) -> ErrorKind:
     return PHONE_REASONS.get(reason_code(reason), PHONE_ERROR)
 
 

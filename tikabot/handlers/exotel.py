@@ -170,6 +170,15 @@ def parse_status(form: Mapping[str, str], query: Mapping[str, str]) -> StatusRep
                         code=str(detailed) if detailed is not None else "unknown")
 
 
+def spoken_code(custom_field: str | None) -> str | None:
+    """'bn:4 8 2 9 1 3' (what the OTP call carries) -> '4 8 2 9 1 3. 4 8 2 9 1 3.', or None."""
+    _, _, digits = (custom_field or "").partition(":")
+    digits = digits.strip()
+    if not digits or len(digits) > 40 or not all(c.isascii() and (c.isdigit() or c == " ") for c in digits):
+        return None
+    return f"{digits}. {digits}."
+
+
 # --- sending ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

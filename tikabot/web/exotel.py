@@ -47,6 +47,21 @@ def inbound():
     return _text("", 200)
 
 
+@bp.get("/channels/exotel/voice-code")
+def voice_code():
+    """The text the OTP call flow's dynamic Greeting reads out: the code from the call's CustomField,
+    said twice. Exotel passes CustomField to the flow's URLs."""
+    services = current_app.extensions["tikabot"]
+    if not exotel.authorized(services.config, request.args, request.authorization):
+        return _text("invalid or missing token", 403)
+    if request.method == "HEAD":
+        return _text("", 200)
+    spoken = exotel.spoken_code(request.args.get("CustomField"))
+    if spoken is None:
+        return _text("no code in CustomField", 400)
+    return _text(spoken, 200)
+
+
 @bp.post("/channels/exotel/status")
 def status():
     services = current_app.extensions["tikabot"]
