@@ -215,3 +215,16 @@ def test_a_stale_phone_is_out_until_it_pings(live, simulator):
         assert json.loads(answer.read())["status"] == 204
     assert android_devices.healthy_phones(services.redis, ["ranaghat", "kalyani"], time.time(), 900) == [
         "ranaghat", "kalyani"]
+
+
+def test_phones_ping_on_their_own_and_an_offline_one_falls_silent(live, simulator):
+    services = live.app.extensions["tikabot"]
+    simulator.sim.configure(smsgate_ping_interval_s=0.1, smsgate_offline=["ranaghat"])
+    try:
+        assert wait_for(lambda: android_devices.phone_health(services.redis, ["kalyani"], time.time(), 900)[0].seen_at)
+        pings = [w["phone"] for w in simulator.sim.smsgate.webhooks if w["event"] == "system:ping"]
+        assert "ranaghat" not in pings
+        [ranaghat] = android_devices.phone_health(services.redis, ["ranaghat"], time.time(), 900)
+        assert ranaghat.seen_at is None
+    finally:
+        simulator.sim.configure(smsgate_ping_interval_s=0.0)

@@ -75,6 +75,7 @@ class FaultConfig:
     smsgate_failures: dict = field(default_factory=dict)
     smsgate_next_faults: list = field(default_factory=list)
     smsgate_offline: list = field(default_factory=list)
+    smsgate_ping_interval_s: float = 0.0  # > 0: every phone not offline pings that often
 
     # Exotel (exotel_api.py)
     exotel_account_sid: str = "simexotel"

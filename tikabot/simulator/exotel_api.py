@@ -133,7 +133,7 @@ async def send_sms(request: web.Request) -> web.Response:
     with sim.exotel._lock:
         sim.exotel.sms[sms.sid] = sms
     sim.records.count("exotel_sms")
-    asyncio.get_running_loop().create_task(_settle(sim, sms))
+    sim.callbacks.track(_settle(sim, sms))
     return web.json_response(sms_json(sms), status=200)
 
 

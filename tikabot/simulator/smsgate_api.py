@@ -9,6 +9,7 @@ as the app signs (hex HMAC-SHA256 of body + X-Timestamp with the phone's signing
 Faults (FaultConfig): smsgate_failures {number: reason}, smsgate_next_faults ["500", "401",
 "timeout", ...] consumed one per send, smsgate_offline [phone ids]: an offline phone answers
 nothing (its requests hang until the client gives up) and sends no webhooks or pings.
+smsgate_ping_interval_s > 0: every phone pings on its own, as the app does when set to.
 Control: POST /_sim/smsgate/<phone>/receive {"from", "text"} makes the phone receive an SMS and post
 sms:received; POST /_sim/smsgate/<phone>/ping posts system:ping; GET /_sim/smsgate lists sends.
 """
@@ -141,7 +142,7 @@ async def send_message(request: web.Request) -> web.Response:
     send = GatewaySend(message_id, phone_id, numbers[0], text, body.get("simNumber"), body.get("ttl"), time.time())
     sim.smsgate.add(send)
     sim.records.count("smsgate_messages")
-    asyncio.get_running_loop().create_task(_deliver(sim, send))
+    sim.callbacks.track(_deliver(sim, send))
     return web.json_response(state_json(send), status=202)
 
 
@@ -205,6 +206,16 @@ async def post_webhook(sim, phone_id: str, event: str, payload: dict) -> int | N
         await asyncio.sleep(config.callback_retry_delay_s)
     sim.smsgate.log({"phone": phone_id, "event": event, "status": status, "at": time.time()})
     return status
+
+
+async def ping_loop(sim) -> None:
+    """Every phone that is not offline pings every `smsgate_ping_interval_s` seconds (0: never)."""
+    while True:
+        interval = sim.config.smsgate_ping_interval_s
+        if interval > 0:
+            for phone_id in list(sim.config.smsgate_phones):
+                await post_webhook(sim, phone_id, "system:ping", {"health": {"status": "pass", "checks": {}}})
+        await asyncio.sleep(interval if interval > 0 else 0.5)
 
 
 async def inject_received(request: web.Request) -> web.Response:

@@ -12,7 +12,7 @@ import aiohttp
 
 from tikabot.simulator.callbacks import CallbackSender
 from tikabot.simulator.exotel_api import ExotelState
-from tikabot.simulator.smsgate_api import SmsGateState
+from tikabot.simulator.smsgate_api import SmsGateState, ping_loop
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
 from tikabot.simulator.faults import FaultPicker, final_status
 from tikabot.simulator.fhir_store import FhirStore
@@ -40,13 +40,18 @@ class Simulator:
         self.on_message = on_message
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.http: Optional[aiohttp.ClientSession] = None
+        self.pinger: Optional[asyncio.Task] = None
 
     # --- lifecycle, run on the server's event loop ---------------------------------
     async def start(self, _app=None) -> None:
         self.loop = asyncio.get_running_loop()
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        self.pinger = self.loop.create_task(ping_loop(self))  # idle unless smsgate_ping_interval_s is set
 
     async def close(self, _app=None) -> None:
+        if self.pinger is not None:
+            self.pinger.cancel()
+            await asyncio.gather(self.pinger, return_exceptions=True)
         await self.callbacks.cancel_all()
         await self.telegram.cancel_all()
         if self.http is not None:
