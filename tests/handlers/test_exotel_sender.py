@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tikabot.handlers.android_gateway import AndroidSender
 from tikabot.handlers.exotel import EXOTEL_ERRORS, DltRecord, ExotelSender, classify
 from tikabot.queue.outbox import add_message
 from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, UNKNOWN, Outgoing, SendError
@@ -177,3 +178,31 @@ def test_an_sms_to_the_exophone_reaches_the_inbox(live, simulator):
     with services.sessions() as s:
         [row] = s.scalars(select(InboundMessage))
     assert (row.sender, row.body, row.provider_id) == ("+919830011111", "না", result["params"]["SmsSid"])
+
+
+def test_rehearsal_settings_make_a_working_pair(simulator, config, monkeypatch):
+    """india_channels() gives tikabot's environment and the simulator's phones that agree."""
+    from tikabot.config import Config
+    from tikabot.simulator.config import india_channels
+
+    env, sim_changes = india_channels(simulator.url, "http://127.0.0.1:9", phone_ids=("ranaghat", "kalyani"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Config.from_env(dotenv=False)
+    assert [p.id for p in settings.smsgate_phones] == ["ranaghat", "kalyani"]
+    assert {p.signing_key for p in settings.smsgate_phones} == {v["signing_key"] for v in sim_changes["smsgate_phones"].values()}
+    simulator.sim.reset(config=True)
+    simulator.sim.configure(**sim_changes)
+    settings = dataclasses.replace(settings, database_url=config.database_url, redis_url=config.redis_url)
+    accepted = run(settings, outgoing())
+    assert accepted.provider_id == simulator.sim.exotel.view()["sms"][0]["sid"]
+
+    async def through_a_phone():
+        sender = AndroidSender(settings)
+        try:
+            return await sender.send(outgoing())
+        finally:
+            await sender.close()
+    assert asyncio.run(through_a_phone()).provider_id == "tb-11-1"
+    assert len(simulator.sim.smsgate.view()) == 1
+    simulator.sim.reset(config=True)

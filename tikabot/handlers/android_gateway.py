@@ -252,6 +252,7 @@ class AndroidSender:
         self.config = config
         self.phones = {p.id: p for p in config.smsgate_phones}
         self._redis = redis
+        self._owns_redis = redis is None
         self._throttles: dict[str, Throttle] = {}
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, AsyncAPIClient] = {}
@@ -348,6 +349,9 @@ class AndroidSender:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._owns_redis and self._redis is not None:
+            self._redis.close()
+            self._redis = None
 
 
 PROCESS_STATES = {

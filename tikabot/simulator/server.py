@@ -125,6 +125,7 @@ def serve_forever(port: int, fail_rate: float, account_sid: str, auth_token: str
     """Entry point for ``tikabot simulator``: print each message received, masked."""
     config = config_with_fail_rate(fail_rate, account_sid=account_sid, auth_token=auth_token)
     print(f"Provider simulator on http://{host}:{port} (Twilio API base and "
-          f"Telegram base_url http://{host}:{port}/bot; UPSTREAM_FHIR_BASE http://{host}:{port}/fhir), "
+          f"Telegram base_url http://{host}:{port}/bot; UPSTREAM_FHIR_BASE http://{host}:{port}/fhir; "
+          f"EXOTEL_API_BASE http://{host}:{port}; gateway phones at http://{host}:{port}/smsgate/<id>), "
           f"fail rate {fail_rate:.1%}", flush=True)
     run(host, port, config, on_message=print_message)
