@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tikabot.config import GatewayPhone
 from tikabot.handlers import android_devices, android_gateway
