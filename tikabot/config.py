@@ -1,7 +1,9 @@
 """Settings read from the environment (and a `.env` file), one dataclass for the whole app."""
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -31,6 +33,52 @@ def medical_officers(raw: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class GatewayPhone:
+    """One Android phone running SMS Gateway for Android. Secrets stay out of repr (and so out of logs)."""
+    id: str  # ours: names the phone in logs, in `via` ("android:<id>") and in its Redis health keys
+    url: str  # local server "http://PHONE:8080", or the cloud API ".../3rdparty/v1"
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+    signing_key: str = field(default="", repr=False)
+    per_minute: float = 6.0  # what its SIM may send; Android itself allows 30 SMS in 30 minutes unless raised
+    sim: int | None = None  # which SIM slot sends (1-3); None: the phone's default
+
+
+PHONE_ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
+
+
+def gateway_phones(environ) -> tuple[GatewayPhone, ...]:
+    """SMSGATE_URL/_USERNAME/_PASSWORD/_SIGNING_KEY/_PER_MINUTE (one phone, id SMSGATE_ID or "phone1"),
+    and SMSGATE_PHONES: a JSON list of objects with the same fields for more phones, e.g.
+    [{"id": "ranaghat", "url": "http://10.0.0.7:8080", "username": "sms", "password": "...",
+      "signing_key": "...", "per_minute": 6, "sim": 1}]."""
+    get = lambda name: (environ.get(name) or None)  # noqa: E731
+    found = []
+    if get("SMSGATE_URL"):
+        found.append(GatewayPhone(id=get("SMSGATE_ID") or "phone1", url=get("SMSGATE_URL"),
+                                  username=get("SMSGATE_USERNAME") or "", password=get("SMSGATE_PASSWORD") or "",
+                                  signing_key=get("SMSGATE_SIGNING_KEY") or "",
+                                  per_minute=float(get("SMSGATE_PER_MINUTE") or 6)))
+    raw = get("SMSGATE_PHONES")
+    if raw:
+        try:
+            items = json.loads(raw)
+            found += [GatewayPhone(**{**item, "id": str(item["id"])}) for item in items]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"SMSGATE_PHONES: not a JSON list of phones ({type(exc).__name__})") from None
+    for phone in found:
+        if not PHONE_ID.match(phone.id):
+            raise ValueError(f"SMSGATE phone id {phone.id!r}: use 1-24 letters, digits, - or _")
+        if not phone.signing_key:
+            raise ValueError(f"SMSGATE phone {phone.id}: a signing key is required (webhooks are refused without one)")
+        if phone.per_minute <= 0:
+            raise ValueError(f"SMSGATE phone {phone.id}: per_minute must be positive")
+    if len({p.id for p in found}) != len(found):
+        raise ValueError("SMSGATE_PHONES: two phones have the same id")
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str = "sqlite:///instance/tikabot.db"
     redis_url: str | None = None
@@ -51,6 +99,22 @@ class Config:
     env: str = "development"
     vaccines_file: str | None = None
     medical_officers: tuple[str, ...] = ()  # phones that get every SEVERE side effect by SMS
+    # SMS Gateway for Android: the phones (see gateway_phones) and how long a silent phone stays in rotation
+    smsgate_phones: tuple[GatewayPhone, ...] = ()
+    smsgate_stale_s: float = 900.0  # no ping or webhook for this long: out of rotation
+    smsgate_timeout: float = 10.0
+    # Exotel (Indian aggregator, DLT-compliant domestic route)
+    exotel_account_sid: str | None = None
+    exotel_api_key: str | None = field(default=None, repr=False)
+    exotel_api_token: str | None = field(default=None, repr=False)
+    exotel_api_base: str = "https://api.exotel.com"  # Mumbai cluster: https://api.in.exotel.com
+    exotel_sender: str | None = None  # From: the DLT header (e.g. WBHLTH) or the ExoPhone
+    exotel_exophone: str | None = None  # the ExoPhone: CallerId for voice calls, where replies arrive
+    exotel_dlt_entity_id: str | None = None  # the principal entity id (19 digits), if not on each template
+    exotel_call_flow_url: str | None = None  # the call flow (app) a voice OTP call is connected to
+    exotel_callback_token: str | None = field(default=None, repr=False)  # secret in our callback URLs
+    exotel_callback_user: str | None = None  # optional basic auth on callbacks
+    exotel_callback_password: str | None = field(default=None, repr=False)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +141,20 @@ class Config:
             env=_env("TIKABOT_ENV", cls.env),
             vaccines_file=_env("TIKABOT_VACCINES"),
             medical_officers=medical_officers(_env("TIKABOT_MEDICAL_OFFICERS", "")),
+            smsgate_phones=gateway_phones(os.environ),
+            smsgate_stale_s=float(_env("SMSGATE_STALE_S", "900")),
+            smsgate_timeout=float(_env("SMSGATE_TIMEOUT", "10")),
+            exotel_account_sid=_env("EXOTEL_ACCOUNT_SID"),
+            exotel_api_key=_env("EXOTEL_API_KEY"),
+            exotel_api_token=_env("EXOTEL_API_TOKEN"),
+            exotel_api_base=_env("EXOTEL_API_BASE", cls.exotel_api_base),
+            exotel_sender=_env("EXOTEL_SENDER"),
+            exotel_exophone=_env("EXOTEL_EXOPHONE"),
+            exotel_dlt_entity_id=_env("EXOTEL_DLT_ENTITY_ID"),
+            exotel_call_flow_url=_env("EXOTEL_CALL_FLOW_URL"),
+            exotel_callback_token=_env("EXOTEL_CALLBACK_TOKEN"),
+            exotel_callback_user=_env("EXOTEL_CALLBACK_USER"),
+            exotel_callback_password=_env("EXOTEL_CALLBACK_PASSWORD"),
         )
         cfg.check()
         return cfg
@@ -84,6 +162,9 @@ class Config:
     def check(self) -> None:
         if self.env == "production" and self.otp_secret == DEV_OTP_SECRET:
             raise ValueError("OTP_SECRET must be set outside development (TIKABOT_ENV=production)")
+        if self.exotel_account_sid and not self.exotel_callback_token:
+            raise ValueError("EXOTEL_CALLBACK_TOKEN must be set with EXOTEL_ACCOUNT_SID: Exotel does not sign "
+                             "its callbacks, the token in their URL is what proves them")
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
         from tikabot.reminders.policy import Policy  # here, not at import: reminders import config users

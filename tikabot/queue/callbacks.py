@@ -67,12 +67,12 @@ def _apply(session: Session, message: OutboundMessage, report: StatusReport, *, 
             message.sent_at = message.sent_at or now
         return report.status
     code = report.error_code
-    kind = classify(code)
-    message.last_error_code = str(code) if code is not None else "unknown"
+    kind = report.kind or classify(code)
+    message.last_error_code = report.code or (str(code) if code is not None else "unknown")
     message.lease_until = None
     if kind.action == FAIL:
         message.status = "failed"
-        if code == OPT_OUT_CODE:
+        if report.kind is None and code == OPT_OUT_CODE:
             ledger.mark_opted_out(session, [message.recipient])
         return "failed"
     if kind.action == ACCOUNT:

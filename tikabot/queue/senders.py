@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from tikabot.handlers.android_gateway import AndroidSender
+from tikabot.handlers.exotel import ExotelSender
 from tikabot.handlers.telegram import TelegramSender
 from tikabot.handlers.twilio_sms import TwilioSender
 
@@ -21,4 +23,7 @@ SENDERS: dict[str, Callable] = {
     "sms": lambda config: TwilioSender(config),
     "voice": lambda config: TwilioSender(config, voice=True),
     "telegram": lambda config: TelegramSender(config),
+    "android": lambda config: AndroidSender(config),
+    "exotel": lambda config: ExotelSender(config),
+    "exotel_voice": lambda config: ExotelSender(config, voice=True),
 }

@@ -69,6 +69,10 @@ class StatusReport:
     error_code: int | None
     message_id: int | None  # ours, from the callback URL
     attempt: int | None
+    # Channels whose error codes are not Twilio's name the error's kind themselves, with their code
+    # as text (stored as the message's last_error_code). None: error_code is a Twilio code.
+    kind: ErrorKind | None = None
+    code: str | None = None
 
 
 

@@ -36,7 +36,11 @@ class CallbackSender:
         self.tasks: set[asyncio.Task] = set()
 
     def schedule(self, record: MessageRecord) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(record))
+        self.track(self._run(record))
+
+    def track(self, coroutine) -> None:
+        """Run a callback coroutine on the server loop, held until done and cancelled at close."""
+        task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -69,6 +70,22 @@ class FaultConfig:
     fhir_timeout_sleep_s: float = 12.0  # "timeout" keeps the client waiting this long
     fhir_next_faults: list = field(default_factory=list)  # see FHIR_FAULTS
 
+    # SMS Gateway for Android (smsgate_api.py): phone id -> {"username", "password", "signing_key",
+    # "webhook_url"}; numbers -> Android failure reason; faults one per send; phones not answering.
+    smsgate_phones: dict = field(default_factory=dict)
+    smsgate_failures: dict = field(default_factory=dict)
+    smsgate_next_faults: list = field(default_factory=list)
+    smsgate_offline: list = field(default_factory=list)
+    smsgate_ping_interval_s: float = 0.0  # > 0: every phone not offline pings that often
+
+    # Exotel (exotel_api.py)
+    exotel_account_sid: str = "simexotel"
+    exotel_api_key: str = "simulator-exotel-key"
+    exotel_api_token: str = "simulator-exotel-token"
+    exotel_next_faults: list = field(default_factory=list)
+    exotel_account_error: Optional[int] = None  # e.g. 403: every request refused (the account is down)
+    exotel_delivery_errors: dict = field(default_factory=dict)  # number -> DetailedStatusCode
+
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""
         names = {f.name for f in dataclasses.fields(self)}
@@ -101,3 +118,23 @@ def spread_fail_rate(fail_rate: float, codes=DELIVERY_CODES) -> dict[str, Any]:
 
 def config_with_fail_rate(fail_rate: float, **fields: Any) -> FaultConfig:
     return FaultConfig(**fields).updated(spread_fail_rate(fail_rate))
+
+
+def india_channels(sim_url: str, tikabot_url: str, phone_ids=("phone1",),
+                   callback_token: str = "simulated-exotel-callback-token") -> tuple[dict[str, str], dict[str, Any]]:
+    """What a rehearsal needs to run tikabot's Android gateway and Exotel channels against this
+    simulator: (environment variables for tikabot, FaultConfig changes for the simulator)."""
+    phones = {pid: {"username": "sms", "password": f"sim-{pid}-password", "signing_key": f"sim-{pid}-signing-key",
+                    "webhook_url": f"{tikabot_url.rstrip('/')}/channels/smsgate"} for pid in phone_ids}
+    env = {
+        "SMSGATE_PHONES": json.dumps([{"id": pid, "url": f"{sim_url.rstrip('/')}/smsgate/{pid}",
+                                       "username": p["username"], "password": p["password"],
+                                       "signing_key": p["signing_key"], "per_minute": 600}
+                                      for pid, p in phones.items()]),
+        "EXOTEL_ACCOUNT_SID": FaultConfig.exotel_account_sid, "EXOTEL_API_KEY": FaultConfig.exotel_api_key,
+        "EXOTEL_API_TOKEN": FaultConfig.exotel_api_token, "EXOTEL_API_BASE": sim_url.rstrip("/"),
+        "EXOTEL_SENDER": "TIKABT", "EXOTEL_EXOPHONE": "08047000000",
+        "EXOTEL_CALL_FLOW_URL": f"http://my.exotel.com/{FaultConfig.exotel_account_sid}/exoml/start_voice/1",
+        "EXOTEL_CALLBACK_TOKEN": callback_token,
+    }
+    return env, {"smsgate_phones": phones}

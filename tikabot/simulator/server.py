@@ -11,7 +11,7 @@ from typing import Callable, Optional
 from aiohttp import web
 
 from tikabot.phones import mask
-from tikabot.simulator import control, fhir_api, telegram_api, twilio_api
+from tikabot.simulator import control, exotel_api, fhir_api, smsgate_api, telegram_api, twilio_api
 from tikabot.simulator.appkeys import SIM
 from tikabot.simulator.config import FaultConfig, config_with_fail_rate
 from tikabot.simulator.records import MessageRecord
@@ -27,6 +27,8 @@ def build_app(sim: Simulator) -> web.Application:
     telegram_api.add_routes(app)
     control.add_routes(app)
     fhir_api.add_routes(app)
+    smsgate_api.add_routes(app)
+    exotel_api.add_routes(app)
     app.on_startup.append(sim.start)
     app.on_cleanup.append(sim.close)
     return app
@@ -123,6 +125,7 @@ def serve_forever(port: int, fail_rate: float, account_sid: str, auth_token: str
     """Entry point for ``tikabot simulator``: print each message received, masked."""
     config = config_with_fail_rate(fail_rate, account_sid=account_sid, auth_token=auth_token)
     print(f"Provider simulator on http://{host}:{port} (Twilio API base and "
-          f"Telegram base_url http://{host}:{port}/bot; UPSTREAM_FHIR_BASE http://{host}:{port}/fhir), "
+          f"Telegram base_url http://{host}:{port}/bot; UPSTREAM_FHIR_BASE http://{host}:{port}/fhir; "
+          f"EXOTEL_API_BASE http://{host}:{port}; gateway phones at http://{host}:{port}/smsgate/<id>), "
           f"fail rate {fail_rate:.1%}", flush=True)
     run(host, port, config, on_message=print_message)

@@ -11,6 +11,8 @@ from typing import Any, Callable, Optional
 import aiohttp
 
 from tikabot.simulator.callbacks import CallbackSender
+from tikabot.simulator.exotel_api import ExotelState
+from tikabot.simulator.smsgate_api import SmsGateState, ping_loop
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
 from tikabot.simulator.faults import FaultPicker, final_status
 from tikabot.simulator.fhir_store import FhirStore
@@ -33,16 +35,23 @@ class Simulator:
         self.fhir = FhirStore()  # the simulated FHIR registry's records
         self.telegram = TelegramState(self)
         self.callbacks = CallbackSender(self)
+        self.smsgate = SmsGateState()  # the simulated gateway phones' sends and webhooks
+        self.exotel = ExotelState()
         self.on_message = on_message
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.http: Optional[aiohttp.ClientSession] = None
+        self.pinger: Optional[asyncio.Task] = None
 
     # --- lifecycle, run on the server's event loop ---------------------------------
     async def start(self, _app=None) -> None:
         self.loop = asyncio.get_running_loop()
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        self.pinger = self.loop.create_task(ping_loop(self))  # idle unless smsgate_ping_interval_s is set
 
     async def close(self, _app=None) -> None:
+        if self.pinger is not None:
+            self.pinger.cancel()
+            await asyncio.gather(self.pinger, return_exceptions=True)
         await self.callbacks.cancel_all()
         await self.telegram.cancel_all()
         if self.http is not None:
@@ -113,6 +122,8 @@ class Simulator:
         """Forget everything received; with ``config`` also restore the start config."""
         self.records.reset()
         self.fhir.reset()
+        self.smsgate.reset()
+        self.exotel.reset()
         self._on_loop(self.telegram.reset)
         if config:
             self.config = self.initial_config.updated({})

@@ -10,11 +10,9 @@ import logging
 
 from flask import Blueprint, current_app, request
 
-from tikabot.clock import now
 from tikabot.handlers import twilio_inbound
 from tikabot.handlers.twilio_sms import BadStatusReport, parse_status
-from tikabot.queue.callbacks import apply_report
-from tikabot.queue.settings import SendSettings
+from tikabot.web import reports
 
 bp = Blueprint("sms_status", __name__)
 log = logging.getLogger(__name__)
@@ -40,10 +38,5 @@ def sms_status():
         report = parse_status(request.form, request.args)
     except BadStatusReport as exc:
         return f"{exc}\n", 400, {"Content-Type": "text/plain"}
-    settings = current_app.extensions.get("tikabot_send_settings")
-    if settings is None:  # read once per app, not on every report
-        settings = current_app.extensions["tikabot_send_settings"] = SendSettings.from_env()
-    with services.transaction() as session:
-        result = apply_report(session, report, now=now(), settings=settings, redis=services.redis)
-    log.info("status %s for %s: %s", report.status, report.provider_id, result)
+    reports.apply(services, report)
     return "", 204

@@ -1,0 +1,162 @@
+"""Exotel's inbound SMS app and delivery callbacks: real-shaped requests, authenticated by the URL's token."""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tikabot.queue.outbox import add_message
+from tikabot.store.models import InboundMessage, OutboundMessage
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exotel"
+TOKEN = "exotel-callback-token-7f3a9c"
+
+
+@pytest.fixture
+def app(config):
+    from tikabot.app import create_app
+
+    flask_app = create_app(dataclasses.replace(config, exotel_account_sid="district", exotel_callback_token=TOKEN))
+    flask_app.config["TESTING"] = True
+    yield flask_app
+    flask_app.extensions["tikabot"].close()
+
+
+def fixture(name: str, **replace) -> dict:
+    data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return {k: (str(v).replace("SID", replace.get("sid", "SID")).replace("MSGID", str(replace.get("id", "")))
+                if isinstance(v, str) else v) for k, v in data.items()}
+
+
+def rows(services):
+    with services.sessions() as s:
+        return list(s.scalars(select(InboundMessage)))
+
+
+# name, fixture, query token, HTTP method, status, inbound rows after
+INBOUND = [
+    ("inbound GET, as Exotel's SMS app calls", "inbound", TOKEN, "GET", 200, 1),
+    ("inbound POST", "inbound", TOKEN, "POST", 200, 1),
+    ("bengali text", "inbound_bengali", TOKEN, "GET", 200, 1),
+    ("wrong token", "inbound", "guess", "GET", 403, 0),
+    ("no token", "inbound", None, "GET", 403, 0),
+    ("token differs only in case", "inbound", TOKEN.upper(), "GET", 403, 0),
+]
+
+
+@pytest.mark.parametrize("name, fixture_name, token, method, status, after", INBOUND, ids=[c[0] for c in INBOUND])
+def test_inbound_table(client, app, name, fixture_name, token, method, status, after):
+    params = fixture(fixture_name)
+    query = {"token": token} if token else {}
+    if method == "GET":
+        response = client.get("/channels/exotel/inbound", query_string={**query, **params})
+    else:
+        response = client.post("/channels/exotel/inbound", query_string=query, data=params)
+    assert response.status_code == status
+    found = rows(app.extensions["tikabot"])
+    assert len(found) == after
+    if after:
+        assert found[0].sender == "+919830011111" and found[0].provider_id == params["SmsSid"]
+        assert found[0].body == params["Body"]
+        assert response.mimetype == "text/plain" and response.get_data(as_text=True) == ""  # Exotel sends no reply
+
+
+def test_head_probe_is_answered_with_text_plain(client):
+    response = client.head("/channels/exotel/inbound", query_string={"token": TOKEN})
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+
+
+def test_replayed_inbound_is_recorded_once(client, app):
+    params = {"token": TOKEN, **fixture("inbound")}
+    assert client.get("/channels/exotel/inbound", query_string=params).status_code == 200
+    assert client.get("/channels/exotel/inbound", query_string=params).status_code == 200
+    assert len(rows(app.extensions["tikabot"])) == 1
+
+
+def test_basic_auth_is_required_when_configured(config):
+    from tikabot.app import create_app
+
+    app = create_app(dataclasses.replace(config, exotel_account_sid="district", exotel_callback_token=TOKEN,
+                                         exotel_callback_user="exotel", exotel_callback_password="s3cret"))
+    client = app.test_client()
+    query = {"token": TOKEN, **fixture("inbound")}
+    assert client.get("/channels/exotel/inbound", query_string=query).status_code == 403
+    good = {"Authorization": "Basic " + base64.b64encode(b"exotel:s3cret").decode()}
+    assert client.get("/channels/exotel/inbound", query_string=query, headers=good).status_code == 200
+    app.extensions["tikabot"].close()
+
+
+def outbound(services, sid: str) -> int:
+    with services.transaction() as s:
+        row = add_message(s, key="e1", recipient="+919830012345", template="otp.code",
+                          params={"code": "482913", "minutes": 10}, language="en", channel="exotel")
+        row.attempts, row.status, row.provider_id = 1, "accepted", sid
+        return row.id
+
+
+# name, callbacks in order, final status, last error code
+STATUS = [
+    ("delivered to handset", ["status_delivered"], "delivered", None),
+    ("delivered to operator only", ["status_operator"], "sent", None),
+    ("operator then handset", ["status_operator", "status_delivered"], "delivered", None),
+    ("handset then a late operator report", ["status_delivered", "status_operator"], "delivered", None),
+    ("template does not match DLT: no retry", ["status_dlt_mismatch"], "failed", "23185"),
+    ("subscriber unavailable: retried", ["status_subscriber_unavailable"], "pending", "23035"),
+    ("failed_dnd without a code", ["status_dnd"], "failed", "23005"),
+]
+
+
+@pytest.mark.parametrize("name, callbacks, final, code", STATUS, ids=[c[0] for c in STATUS])
+def test_status_callbacks(client, app, name, callbacks, final, code):
+    services = app.extensions["tikabot"]
+    sid = "f2a4c6e8b0d1f3a5c7e9b1d3f5a7c9e1"
+    message_id = outbound(services, sid)
+    for callback in callbacks:
+        response = client.post("/channels/exotel/status", query_string={"token": TOKEN, "id": message_id, "attempt": 1},
+                               data=fixture(callback, sid=sid, id=message_id))
+        assert response.status_code == 204
+    with services.sessions() as s:
+        row = s.get(OutboundMessage, message_id)
+        assert (row.status, row.last_error_code) == (final, code)
+
+
+def test_status_callback_without_token_changes_nothing(client, app):
+    services = app.extensions["tikabot"]
+    sid = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
+    message_id = outbound(services, sid)
+    response = client.post("/channels/exotel/status", query_string={"id": message_id, "attempt": 1},
+                           data=fixture("status_delivered", sid=sid, id=message_id))
+    assert response.status_code == 403
+    with services.sessions() as s:
+        assert s.get(OutboundMessage, message_id).status == "accepted"
+
+
+def test_callback_for_a_send_whose_answer_was_lost_names_the_message(client, app):
+    """The send timed out, so we never learnt the Sid: our id and attempt in the URL link the report."""
+    services = app.extensions["tikabot"]
+    with services.transaction() as s:
+        row = add_message(s, key="e2", recipient="+919830012345", template="otp.code",
+                          params={"code": "482913", "minutes": 10}, language="en", channel="exotel")
+        row.attempts, row.status = 1, "sending"
+        message_id = row.id
+    sid = "0f0e0d0c0b0a09080706050403020100"
+    client.post("/channels/exotel/status", query_string={"token": TOKEN, "id": message_id, "attempt": 1},
+                data=fixture("status_delivered", sid=sid, id=message_id))
+    with services.sessions() as s:
+        row = s.get(OutboundMessage, message_id)
+        assert (row.provider_id, row.status) == (sid, "delivered")
+
+
+def test_call_flow_fetches_the_code_to_read_out(client):
+    response = client.get("/channels/exotel/voice-code",
+                          query_string={"token": TOKEN, "CallSid": "c1", "CustomField": "bn:4 8 2 9 1 3"})
+    assert (response.status_code, response.mimetype) == (200, "text/plain")
+    assert response.get_data(as_text=True).strip() == "4 8 2 9 1 3. 4 8 2 9 1 3."
+    refused = client.get("/channels/exotel/voice-code", query_string={"CustomField": "bn:4 8 2 9 1 3"})
+    assert refused.status_code == 403
+    bad = client.get("/channels/exotel/voice-code", query_string={"token": TOKEN, "CustomField": "bn:<Say>"})
+    assert bad.status_code == 400

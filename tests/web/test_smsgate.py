@@ -1,0 +1,164 @@
+"""POST /channels/smsgate: real-shaped SMS Gateway for Android webhooks, signed as the app signs them."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tikabot.config import GatewayPhone
+from tikabot.handlers import android_devices, android_gateway
+from tikabot.queue.outbox import add_message
+from tikabot.store.models import InboundMessage, OutboundMessage
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "smsgate"
+KEY = "phone-signing-key-ranaghat"
+OTHER_KEY = "phone-signing-key-kalyani"
+PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),
+          GatewayPhone(id="kalyani", url="http://10.0.0.8:8080", username="sms", password="pw", signing_key=OTHER_KEY))
+
+
+@pytest.fixture
+def app(config):
+    from tikabot.app import create_app
+
+    flask_app = create_app(dataclasses.replace(config, smsgate_phones=PHONES))
+    flask_app.config["TESTING"] = True
+    yield flask_app
+    flask_app.extensions["tikabot"].close()
+
+
+def body_of(name: str, message_id: int | None = None) -> bytes:
+    text = (FIXTURES / f"{name}.json").read_text(encoding="utf-8")
+    if message_id is not None:
+        text = text.replace("MSGID", str(message_id))
+    return json.dumps(json.loads(text), ensure_ascii=False).encode()
+
+
+def signed(body: bytes, key: str = KEY, at: float | None = None) -> dict:
+    timestamp = str(int(time.time() if at is None else at))
+    return {"Content-Type": "application/json", "X-Timestamp": timestamp,
+            "X-Signature": hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()}
+
+
+def inbound_rows(services) -> list[InboundMessage]:
+    with services.sessions() as s:
+        return list(s.scalars(select(InboundMessage)))
+
+
+def outbound(services, status="accepted") -> int:
+    with services.transaction() as s:
+        row = add_message(s, key="r1", recipient="+919830012345", template="otp.code",
+                          params={"code": "482913", "minutes": 10}, language="en", channel="android")
+        row.attempts = 1
+        row.status = status
+        row.provider_id = f"tb-{row.id}-1"
+        return row.id
+
+
+# name, fixture, signing, expected status, inbound rows after, via
+INBOUND = [
+    ("received", "received", "ok", 200, 1, "android:ranaghat"),
+    ("bengali text, null simNumber, 0-prefixed number", "received_bengali", "ok", 200, 1, "android:ranaghat"),
+    ("the other phone's key names the other phone", "received", "other", 200, 1, "android:kalyani"),
+    ("mis-signed", "received", "wrong-key", 403, 0, None),
+    ("stale timestamp", "received", "stale", 403, 0, None),
+    ("timestamp from the future", "received", "future", 403, 0, None),
+    ("no signature", "received", "none", 403, 0, None),
+    ("body changed after signing", "received", "tampered", 403, 0, None),
+    ("no sender", "received_no_sender", "ok", 400, 0, None),
+    ("ping records nothing", "ping", "ok", 204, 0, None),
+]
+
+
+@pytest.mark.parametrize("name, fixture, signing, status, rows, via", INBOUND, ids=[c[0] for c in INBOUND])
+def test_webhook_table(client, app, name, fixture, signing, status, rows, via):
+    services = app.extensions["tikabot"]
+    body = body_of(fixture)
+    headers = {"wrong-key": lambda: signed(body, "not-the-key"), "stale": lambda: signed(body, at=time.time() - 400),
+               "future": lambda: signed(body, at=time.time() + 400), "none": lambda: {"Content-Type": "application/json"},
+               "other": lambda: signed(body, OTHER_KEY)}.get(signing, lambda: signed(body))()
+    if signing == "tampered":
+        body = body.replace(b"HELP", b"STOP")
+    response = client.post("/channels/smsgate", data=body, headers=headers)
+    assert response.status_code == status, response.get_data(as_text=True)
+    found = inbound_rows(services)
+    assert len(found) == rows
+    if rows:
+        assert found[0].channel == "sms" and found[0].sender == "+919830011111"
+        phone = via.split(":")[1]  # the route it came in on rides on the message the inbox keeps
+        assert found[0].provider_id == android_gateway.to_message(phone, json.loads(body)["payload"]).provider_id
+    health = {h.id: h for h in android_devices.phone_health(services.redis, ["ranaghat", "kalyani"], time.time(), 900)}
+    heard = status < 300  # an accepted webhook proves the phone is alive; a refused one proves nothing
+    assert (health["ranaghat"].seen_at is not None or health["kalyani"].seen_at is not None) == heard
+
+
+def test_bengali_text_is_kept_as_sent(client, app):
+    body = body_of("received_bengali")
+    assert client.post("/channels/smsgate", data=body, headers=signed(body)).status_code == 200
+    [row] = inbound_rows(app.extensions["tikabot"])
+    assert row.body == "হ্যাঁ"
+
+
+def test_replayed_webhook_is_recorded_once(client, app):
+    """The app retries, and a captured request may be replayed inside the window: same content, one row."""
+    body = body_of("received")
+    headers = signed(body)
+    assert client.post("/channels/smsgate", data=body, headers=headers).status_code == 200
+    assert client.post("/channels/smsgate", data=body, headers=headers).status_code == 200
+    assert len(inbound_rows(app.extensions["tikabot"])) == 1
+
+
+def test_same_text_at_another_time_is_a_new_message(client, app):
+    """messageId is content-based (the same for both): what makes them two is receivedAt."""
+    first = body_of("received")
+    second = first.replace(b"11:41:31", b"11:51:31")
+    for body in (first, second):
+        assert client.post("/channels/smsgate", data=body, headers=signed(body)).status_code == 200
+    assert len(inbound_rows(app.extensions["tikabot"])) == 2
+
+
+@pytest.mark.parametrize("events, final, code", [
+    (["sent"], "sent", None),
+    (["sent", "delivered"], "delivered", None),
+    (["delivered", "sent"], "delivered", None),  # out of order: never backwards
+    (["failed_fdn"], "failed", "RESULT_ERROR_FDN_CHECK_FAILURE"),
+    (["failed_no_service"], "pending", "RESULT_ERROR_NO_SERVICE"),  # no signal: retried later
+])
+def test_delivery_reports_move_the_message(client, app, events, final, code):
+    services = app.extensions["tikabot"]
+    message_id = outbound(services)
+    for event in events:
+        body = body_of(event, message_id)
+        assert client.post("/channels/smsgate", data=body, headers=signed(body)).status_code == 204
+    with services.sessions() as s:
+        row = s.get(OutboundMessage, message_id)
+        assert row.status == final
+        assert row.last_error_code == code
+
+
+def test_mis_signed_delivery_report_changes_nothing(client, app):
+    services = app.extensions["tikabot"]
+    message_id = outbound(services)
+    body = body_of("delivered", message_id)
+    assert client.post("/channels/smsgate", data=body, headers=signed(body, "nope")).status_code == 403
+    with services.sessions() as s:
+        assert s.get(OutboundMessage, message_id).status == "accepted"
+
+
+def test_no_signal_reports_take_the_phone_out_of_rotation_and_a_ping_brings_it_back(client, app):
+    services = app.extensions["tikabot"]
+    message_id = outbound(services)
+    for _ in range(android_devices.FAILS_OUT):
+        body = body_of("failed_no_service", message_id)
+        client.post("/channels/smsgate", data=body, headers=signed(body))
+    now = time.time()
+    assert android_devices.healthy_phones(services.redis, ["ranaghat", "kalyani"], now, 900) == ["kalyani"]
+    ping = body_of("ping")
+    assert client.post("/channels/smsgate", data=ping, headers=signed(ping)).status_code == 204
+    assert android_devices.healthy_phones(services.redis, ["ranaghat", "kalyani"], now, 900) == ["ranaghat", "kalyani"]
