@@ -51,6 +51,9 @@ class Config:
     env: str = "development"
     vaccines_file: str | None = None
     medical_officers: tuple[str, ...] = ()  # phones that get every SEVERE side effect by SMS
+    # which provider routes carry which traffic, in order (tikabot/queue/routing.py); "" = Twilio alone
+    routes: str = ""
+    dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +80,8 @@ class Config:
             env=_env("TIKABOT_ENV", cls.env),
             vaccines_file=_env("TIKABOT_VACCINES"),
             medical_officers=medical_officers(_env("TIKABOT_MEDICAL_OFFICERS", "")),
+            routes=_env("TIKABOT_ROUTES", ""),
+            dlt_routes=_env("TIKABOT_DLT_ROUTES", cls.dlt_routes),
         )
         cfg.check()
         return cfg

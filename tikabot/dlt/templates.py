@@ -20,6 +20,7 @@ FREE_TEXT = {
     "broadcast": "a coordinator's own words",
     "alert.send_failures": "a summary of failures",
     "dose.corrected": "a whole earlier message inside",
+    "alert.dlt_unregistered": "a list of templates",
     "alert.severe": "a side effect note in the reporter's words",
     "alert.aefi_severe": "a side effect note in the reporter's words",
 }

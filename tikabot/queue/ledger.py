@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from tikabot.clock import local_date
@@ -25,6 +25,7 @@ class Claimed:
     message: Outgoing
     template: str
     earlier_attempt_at: datetime | None  # an earlier attempt whose outcome is unknown
+    via: str | None = None  # the route asked for, or the one the last attempt went by
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Outcome:
     unknown: bool = False            # retry: the attempt may have reached the provider
     recipient: str | None = None     # failed with opt-out
     checked: bool = False            # accepted: a copy the provider check found, not a new send
+    via: str | None = None           # the route this attempt went by (None: keep the row's)
+    route_alerted: bool = False      # released: the route's outage alert tells coordinators
 
 
 def _skip_reason(row, now: datetime, tz: str) -> str | None:
@@ -57,7 +60,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
     past reminders). Returns the claims, how many were closed, and the bulk ids beyond
     bulk_limit, left pending for another job."""
     query = (select(T.c.id, T.c.attempts, T.c.channel, T.c.recipient, T.c.body, T.c.sealed_body, T.c.language,
-                    T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at,
+                    T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at, T.c.via,
                     Appointment.date.label("appt_date"), Appointment.status.label("appt_status"),
                     Beneficiary.opted_out)
              .select_from(T.outerjoin(Appointment, Appointment.id == T.c.appointment_id)
@@ -82,7 +85,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
         attempt = row.attempts + 1
         body = sealing.readable(row.body, row.sealed_body, seal)
         claims.append(Claimed(Outgoing(row.id, attempt, row.channel, row.recipient, body, row.language,
-                                       row.priority, row.expires_at), row.template, row.attempt_started_at))
+                                       row.priority, row.expires_at), row.template, row.attempt_started_at, row.via))
     if claims:
         session.execute(update(T).where(T.c.id.in_([c.message.id for c in claims]), T.c.status == "pending")
                         .values(status="sending", lease_until=now + timedelta(seconds=lease_s),
@@ -98,6 +101,11 @@ def _mine():
     return and_(T.c.id == bindparam("b_id"), T.c.status == "sending", T.c.attempts == bindparam("b_attempt"))
 
 
+def _via():
+    """The route an attempt went by; a row's own `via` stays when the outcome names none."""
+    return func.coalesce(bindparam("b_via"), T.c.via)
+
+
 def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
     """Write the outcomes of one batch, one statement per kind."""
     groups: dict[str, list[Outcome]] = {}
@@ -106,27 +114,28 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
     if "accepted" in groups:
         session.execute(update(T).where(_mine()).values(
             status=bindparam("b_status"), provider_id=bindparam("b_sid"), sent_at=now, lease_until=None,
-            attempt_started_at=None, updated_at=now),
+            attempt_started_at=None, updated_at=now, via=_via()),
             [{"b_id": o.id, "b_attempt": o.attempt, "b_sid": o.accepted.provider_id,
-              "b_status": o.accepted.provider_status} for o in groups["accepted"]])
+              "b_status": o.accepted.provider_status, "b_via": o.via} for o in groups["accepted"]])
     if "retry" in groups:
         # After an unknown outcome attempt_started_at stays: the next attempt asks the provider first.
         for unknown in (True, False):
             rows = [o for o in groups["retry"] if o.unknown is unknown]
             values = dict(status="pending", not_before=bindparam("b_at"), last_error_code=bindparam("b_code"),
-                          lease_until=None, updated_at=now)
+                          lease_until=None, updated_at=now, via=_via())
             if not unknown:
                 values["attempt_started_at"] = None
             if rows:
                 session.execute(update(T).where(_mine()).values(**values),
-                                [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code}
-                                 for o in rows])
+                                [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code,
+                                  "b_via": o.via} for o in rows])
     for kind in ("failed", "expired"):
         if kind in groups:  # a failed OTP keeps its sealed text for the voice call (queue/sealing.py)
             sealed = None if kind == "expired" else case((T.c.template == sealing.KEPT_WHEN_FAILED, T.c.sealed_body))
             session.execute(update(T).where(_mine()).values(
-                status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now),
-                [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code} for o in groups[kind]])
+                status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now,
+                via=_via()),
+                [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code, "b_via": o.via} for o in groups[kind]])
     # Not sent, and this attempt does not count: sending is paused (released), or the message's
     # turn at the bulk pace came too close to the end of its lease (late).
     returned = groups.get("released", []) + groups.get("late", [])
