@@ -99,9 +99,9 @@ class RouteTable:
         """Every route named has a sender (queue/senders.py), or ValueError at start."""
         missing = [r for r in self.all_routes if sender_key(r) not in known]
         if missing:
+            have = ["twilio"] + [k for k in known if k not in ("sms", "voice", "telegram")]
             raise ValueError(f"TIKABOT_ROUTES names {', '.join(missing)} but no sender is configured for "
-                             f"{'it' if len(missing) == 1 else 'them'} (known: twilio, "
-                             f"{', '.join(k for k in known if k not in ('sms', 'voice', 'telegram'))})")
+                             f"{'it' if len(missing) == 1 else 'them'} (known: {', '.join(have)})")
 
 
 def candidates(table: RouteTable, kind: str, via: str | None) -> list[str]:
