@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, select, update
+from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from tikabot.clock import local_date
@@ -101,11 +101,6 @@ def _mine():
     return and_(T.c.id == bindparam("b_id"), T.c.status == "sending", T.c.attempts == bindparam("b_attempt"))
 
 
-def _via():
-    """The route an attempt went by; a row's own `via` stays when the outcome names none."""
-    return func.coalesce(bindparam("b_via"), T.c.via)
-
-
 def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
     """Write the outcomes of one batch, one statement per kind."""
     groups: dict[str, list[Outcome]] = {}
@@ -114,28 +109,27 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
     if "accepted" in groups:
         session.execute(update(T).where(_mine()).values(
             status=bindparam("b_status"), provider_id=bindparam("b_sid"), sent_at=now, lease_until=None,
-            attempt_started_at=None, updated_at=now, via=_via()),
+            attempt_started_at=None, updated_at=now),
             [{"b_id": o.id, "b_attempt": o.attempt, "b_sid": o.accepted.provider_id,
-              "b_status": o.accepted.provider_status, "b_via": o.via} for o in groups["accepted"]])
+              "b_status": o.accepted.provider_status} for o in groups["accepted"]])
     if "retry" in groups:
         # After an unknown outcome attempt_started_at stays: the next attempt asks the provider first.
         for unknown in (True, False):
             rows = [o for o in groups["retry"] if o.unknown is unknown]
             values = dict(status="pending", not_before=bindparam("b_at"), last_error_code=bindparam("b_code"),
-                          lease_until=None, updated_at=now, via=_via())
+                          lease_until=None, updated_at=now)
             if not unknown:
                 values["attempt_started_at"] = None
             if rows:
                 session.execute(update(T).where(_mine()).values(**values),
-                                [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code,
-                                  "b_via": o.via} for o in rows])
+                                [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code}
+                                 for o in rows])
     for kind in ("failed", "expired"):
         if kind in groups:  # a failed OTP keeps its sealed text for the voice call (queue/sealing.py)
             sealed = None if kind == "expired" else case((T.c.template == sealing.KEPT_WHEN_FAILED, T.c.sealed_body))
             session.execute(update(T).where(_mine()).values(
-                status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now,
-                via=_via()),
-                [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code, "b_via": o.via} for o in groups[kind]])
+                status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now),
+                [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code} for o in groups[kind]])
     # Not sent, and this attempt does not count: sending is paused (released), or the message's
     # turn at the bulk pace came too close to the end of its lease (late).
     returned = groups.get("released", []) + groups.get("late", [])
@@ -144,9 +138,20 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
             status="pending", attempts=T.c.attempts - 1, not_before=bindparam("b_at"),
             last_error_code=bindparam("b_code"), lease_until=None, attempt_started_at=None, updated_at=now),
             [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code} for o in returned])
+    _record_routes(session, [o for o in outcomes if o.via and o.kind in ("accepted", "retry", "failed")])
     opted_out = {o.recipient for o in groups.get("failed", []) if o.recipient}
     if opted_out:
         mark_opted_out(session, opted_out)
+
+
+def _record_routes(session: Session, outcomes: list[Outcome]) -> None:
+    """The route each attempt went by, whatever its status now: a status callback naming this
+    attempt may have settled the row first (queue/callbacks.py), and the copy it found went by
+    this attempt's route. A later attempt (more attempts) is left alone."""
+    if outcomes:
+        session.execute(update(T).where(T.c.id == bindparam("b_id"), T.c.attempts == bindparam("b_attempt"))
+                        .values(via=bindparam("b_via")),
+                        [{"b_id": o.id, "b_attempt": o.attempt, "b_via": o.via} for o in outcomes])
 
 
 def mark_opted_out(session: Session, phones) -> None:
