@@ -89,7 +89,7 @@ def _check_row(row: dict, known: dict[tuple, CatalogText]) -> tuple[Approved | N
     if get("content_type") not in CONTENT_TYPES:
         problems.append(f"content_type must be Text or Unicode, not {get('content_type')!r}")
     if item is not None:
-        if get("template_content") != dlt_text(item.text):
+        if (row.get("template_content") or "") != dlt_text(item.text):  # spacing counts: not stripped
             problems.append("template_content differs from tikabot's text for this template (the catalog changed "
                             "or the portal copy was edited): register the text tikabot dlt export writes now")
         elif get("content_type") in CONTENT_TYPES and get("content_type") != item.content_type:
