@@ -6,6 +6,8 @@ import time
 
 import pytest
 import redis as redis_lib
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tikabot.handlers.twilio_sms import TWILIO_ERRORS
 from tikabot.queue.route_health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
@@ -82,6 +84,7 @@ def test_forced_down_for_a_stretch_then_recovering(health):
 
 
 def test_without_redis_every_route_counts_as_up():
-    broken = RouteHealth(redis_lib.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), SETTINGS)
+    gone = redis_lib.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    broken = RouteHealth(gone, SETTINGS)
     assert broken.state("twilio") == UP and broken.usable("twilio")
     assert broken.record_error("twilio", SendError(TWILIO_ERRORS[20003], 20003)) is None
