@@ -178,3 +178,32 @@ def test_with_twilio_alone_nothing_changes_but_the_route_is_recorded(pipeline, s
     assert pipeline.settle(all_delivered(services, ids))
     assert [r.via for r in rows(services, ids)] == ["twilio"] * 3
     assert sorted(copies(sim).values()) == [1, 1, 1]
+
+
+class ProbingSender(TwilioSender):
+    """A route whose sender can say whether its provider answers (as a gateway phone's health does):
+    here by listing one message at the simulator."""
+
+    async def probe(self) -> bool:
+        try:
+            await self.client.messages.list_async(limit=1)
+        except Exception:
+            return False
+        return True
+
+
+def test_a_recovering_route_whose_sender_can_tell_is_brought_back_by_its_probe(pipeline, sim, backup_simulator,
+                                                                             monkeypatch):
+    from tikabot.queue.route_send import probe_recovering
+
+    closed = "http://127.0.0.1:9"  # nothing listens there
+    monkeypatch.setitem(senders.SENDERS, "probed", lambda config: ProbingSender(config))
+    monkeypatch.setitem(senders.SENDERS, "gone", lambda config: ProbingSender(
+        dataclasses.replace(config, twilio_api_base=closed, twilio_timeout=0.5)))
+    rt = pipeline.runtime
+    router = rt.configure_routes("default=probed,gone,twilio", dlt_routes="", health=QUICK)
+    for route in ("probed", "gone"):
+        router.health.take_down(route, "gateway_offline", seconds=0.1)
+    assert pipeline.settle(lambda: router.health.state("gone") == HALF_OPEN, relay=False)
+    assert rt.run(probe_recovering(rt)) == {"probed": True, "gone": False}
+    assert router.health.state("probed") == UP and router.health.state("gone") == DOWN

@@ -19,7 +19,7 @@ from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
 from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
 from tikabot.queue import ledger
-from tikabot.queue.route_health import HealthSettings, Outage, RouteHealth, UP, takes_route_down
+from tikabot.queue.route_health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
 from tikabot.queue.routing import ROUTED_CHANNELS, RouteTable, plan, sender_key, traffic_kind
 from tikabot.queue.sending import ACCOUNT, RETRY, Outgoing, SendError
 
@@ -128,3 +128,35 @@ async def _ended(rt, router: Router, claim, route: str, exc: SendError, after_er
                               route_alerted=True)
     outcome = await after_error(rt, claim, exc, rt.sender(sender_key(route)))
     return dataclasses.replace(outcome, via=route)
+
+
+async def probe_recovering(rt) -> dict[str, bool]:
+    """Ask each recovering route whose sender can tell (an optional `async probe() -> bool`, e.g.
+    a gateway phone's health) whether it is back, instead of waiting for a trial message.
+    Returns route -> answer for the routes asked."""
+    router = rt.router
+    if router is None:
+        return {}
+    answers = {}
+    for route in router.table.all_routes:
+        sender = rt.sender(sender_key(route))
+        probe = getattr(sender, "probe", None)
+        if probe is None or router.health.state(route) != HALF_OPEN or not router.health.usable(route):
+            continue  # nothing to ask, not recovering, or a trial message is trying it now
+        try:
+            answers[route] = bool(await probe())
+        except (SendError, OSError, TimeoutError):
+            answers[route] = False
+        if answers[route]:
+            router.health.record_ok(route)
+        else:
+            router.health.take_down(route, "probe_failed")
+    return answers
+
+
+def run_probes() -> int:
+    """The periodic job (queue/periodic.py, when TIKABOT_ROUTES is set): routes brought back."""
+    from tikabot.queue import runtime
+
+    rt = runtime.current()
+    return sum(rt.run(probe_recovering(rt)).values())
