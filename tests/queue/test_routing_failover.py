@@ -207,3 +207,35 @@ def test_a_recovering_route_whose_sender_can_tell_is_brought_back_by_its_probe(p
     assert pipeline.settle(lambda: router.health.state("gone") == HALF_OPEN, relay=False)
     assert rt.run(probe_recovering(rt)) == {"probed": True, "gone": False}
     assert router.health.state("probed") == UP and router.health.state("gone") == DOWN
+
+
+def test_a_worker_that_died_mid_send_on_the_second_route_leaves_no_duplicate(pipeline, sim, backup):
+    """The attempt's route was never written to the row (the worker died before recording it):
+    the note taken in Redis when the attempt began names it, and that provider is asked first."""
+    import asyncio
+    from datetime import timedelta
+
+    from tikabot.clock import now
+    from tikabot.queue.sending import Outgoing
+
+    services = pipeline.services
+    router = pipeline.runtime.configure_routes("default=twilio,backup", dlt_routes="", health=QUICK)
+    [message_id] = add_many(services, 1, prefix="Crash")
+    with services.transaction() as session:  # what the dead worker left: leased, attempt 1 begun
+        row = session.get(OutboundMessage, message_id)
+        row.status, row.attempts = "sending", 1
+        row.attempt_started_at, row.lease_until = now() - timedelta(seconds=5), now() - timedelta(seconds=1)
+    router.health.note_attempt(message_id, "backup")
+    backup_config = pipeline.runtime.sender("backup").config
+    dead_worker = TwilioSender(dataclasses.replace(backup_config, public_base_url=None))  # its callbacks lost too
+    loop = asyncio.new_event_loop()
+    try:  # its send reached the provider; its answer was lost with it
+        loop.run_until_complete(dead_worker.send(Outgoing(message_id, 1, "sms", "+919830000000",
+                                                          "Crash message 0", "en", "default", None)))
+        loop.run_until_complete(dead_worker.close())
+    finally:
+        loop.close()
+    assert pipeline.settle(lambda: rows(services, [message_id])[0].status in ("sent", "delivered"))
+    stored = rows(services, [message_id])[0]
+    assert stored.via == "backup" and stored.attempts == 2
+    assert copies(sim, backup)["Crash message 0"] == 1

@@ -133,6 +133,20 @@ class RouteHealth:
             return None
         return None if ttl is None or ttl == -2 else (ttl / 1000 if ttl >= 0 else float("inf"))
 
+    # --- which route an attempt went by, in case its worker dies before recording it ----------
+    def note_attempt(self, message_id: int, route: str, keep_s: float = 3600.0) -> None:
+        try:
+            self.redis.set(f"{PREFIX}attempt:{message_id}", route, ex=int(keep_s))
+        except RedisError:
+            pass  # then only the row's via names it
+
+    def attempted_on(self, message_id: int) -> str | None:
+        try:
+            raw = self.redis.get(f"{PREFIX}attempt:{message_id}")
+        except RedisError:
+            return None
+        return raw.decode() if raw else None
+
     # --- writing -------------------------------------------------------------------------------
     def _count(self, route: str, error: bool) -> tuple[int, int]:
         key = self._key(route, f"w:{int(time.time() // self.settings.window_s)}")

@@ -80,15 +80,9 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
     handling of an error that ends the attempt."""
     message, template = claim.message, claim.template
     if claim.earlier_attempt_at is not None and rt.settings.provider_check:
-        earlier = claim.via or router.first_route(message, template)
-        checker = rt.sender(sender_key(earlier))
-        try:
-            found = await checker.find_existing(message, claim.earlier_attempt_at)
-        except SendError as exc:  # cannot tell whether it went: not on another route either
-            return dataclasses.replace(await after_error(rt, claim, exc, checker), via=earlier)
+        found = await _find_earlier(rt, router, claim, after_error)
         if found is not None:
-            log.info("message %s already at %s as %s; not sent again", message.id, earlier, found.provider_id)
-            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True, via=earlier)
+            return found
     last: tuple[str, SendError] | None = None
     routes = router.routes(message, template, claim.via)
     for i, route in enumerate(routes):
@@ -97,6 +91,7 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
             _refused(batch, route, template, message.language)
             continue
         sender = rt.sender(sender_key(route))
+        router.health.note_attempt(message.id, route)
         try:
             accepted = await sender.send(prepared)
         except SendError as exc:
@@ -118,6 +113,25 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
     if last is not None:
         return await _ended(rt, router, claim, *last, after_error)
     return ledger.Outcome(message.id, message.attempt, "failed", code=DLT_CODE)
+
+
+async def _find_earlier(rt, router: Router, claim: ledger.Claimed, after_error) -> ledger.Outcome | None:
+    """Ask the provider of the earlier attempt whether it has the message: the route recorded on
+    the row, and the one noted in Redis when the attempt began (a worker that died mid-send
+    recorded nothing). An accepted outcome when found; a retry when a provider could not say."""
+    message = claim.message
+    recorded = claim.via or router.first_route(message, claim.template)
+    noted = router.health.attempted_on(message.id)
+    for earlier in dict.fromkeys(r for r in (recorded, noted) if r and r in router.table.all_routes):
+        checker = rt.sender(sender_key(earlier))
+        try:
+            found = await checker.find_existing(message, claim.earlier_attempt_at)
+        except SendError as exc:  # cannot tell whether it went: not on another route either
+            return dataclasses.replace(await after_error(rt, claim, exc, checker), via=earlier)
+        if found is not None:
+            log.info("message %s already at %s as %s; not sent again", message.id, earlier, found.provider_id)
+            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True, via=earlier)
+    return None
 
 
 async def _ended(rt, router: Router, claim, route: str, exc: SendError, after_error) -> ledger.Outcome:
