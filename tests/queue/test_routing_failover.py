@@ -20,7 +20,7 @@ from tikabot.queue.outbox import add_message
 from tikabot.queue.route_health import DOWN, HALF_OPEN, UP, HealthSettings
 from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.server import SimulatorThread
-from tikabot.store.models import OutboundMessage, Staff
+from tikabot.store.models import AuditLog, OutboundMessage, Staff
 
 from conftest import TEST_AUTH_TOKEN
 
@@ -122,6 +122,10 @@ def test_a_route_back_in_service_takes_its_traffic_back(pipeline, sim, backup, c
     sent = copies(sim, backup)
     assert all(sent[f"{p} message {i}"] == 1 for p in ("Down", "Back") for i in range(10))
     assert len([r for r in rows(services) if r.template == "alert.route_down"]) == 1  # one outage, one alert
+    with services.sessions() as session:  # the failover, as a report reads it back
+        log = [(e.action, e.detail["route"]) for e in session.scalars(
+            select(AuditLog).where(AuditLog.action.in_(("route_down", "route_up"))).order_by(AuditLog.id))]
+    assert log == [("route_down", "twilio"), ("route_up", "twilio")]
 
 
 def test_an_account_error_moves_the_message_to_the_next_route_at_once(pipeline, sim, backup, coordinator,

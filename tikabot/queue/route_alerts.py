@@ -22,6 +22,14 @@ from tikabot.store.models import AuditLog
 MAX_LISTED = 6
 
 
+def record_outage(session: Session, outage: Outage, ended: bool = False) -> None:
+    """The outage in the audit log ("route_down", then "route_up"): what a rehearsal's report and
+    an operator read back as the day's failovers."""
+    session.add(AuditLog(actor="system", action="route_up" if ended else "route_down",
+                         detail={"route": outage.route, "reason": outage.reason, "since": outage.since,
+                                 "forced": outage.forced, "outage": outage.id}))
+
+
 def alert_route_down(session: Session, outage: Outage, table: RouteTable) -> int:
     """One alert for this outage (keyed by its id: a second worker seeing it adds nothing)."""
     others = [r for r in table.all_routes if r != outage.route]

@@ -89,7 +89,10 @@ async def send_ids(rt, ids: list[int]) -> dict:
 
 def _tell_about_routes(rt, session, batch: route_send.Batch, done) -> None:
     for outage in batch.outages:
+        route_alerts.record_outage(session, outage)
         route_alerts.alert_route_down(session, outage, rt.router.table)
+    for outage in batch.recovered:
+        route_alerts.record_outage(session, outage, ended=True)
     if batch.refusals:
         route_alerts.alert_dlt_refusals(session, batch.refusals, done)
 
