@@ -72,7 +72,7 @@ def routed(router: Router | None, message: Outgoing) -> bool:
 def _refused(batch: Batch, route: str, template: str, language: str) -> None:
     if template not in FREE_TEXT:  # free text is known never to go on DLT routes: nothing to tell
         batch.refusals.append((route, template, language))
-    log.info("%s not sent on %s: no approved DLT template for %s/%s", template, route, template, language)
+    log.warning("not sent on %s: no approved DLT template for %s (%s)", route, template, language)
 
 
 async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, after_error) -> ledger.Outcome:
