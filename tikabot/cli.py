@@ -199,6 +199,8 @@ from tikabot.cli_templates import templates as _templates; main.add_command(_tem
 from tikabot.registry.commands import reconcile as _reconcile, sync as _sync  # noqa: E402
 main.add_command(_sync); main.add_command(_reconcile)  # noqa: E702
 from tikabot.phone import phone as _phone; main.add_command(_phone)  # noqa: E402,E702
+from tikabot.cli_dlt import dlt as _dlt; main.add_command(_dlt)  # noqa: E402,E702
+from tikabot.cli_channels import channels as _channels; main.add_command(_channels)  # noqa: E402,E702
 
 if __name__ == "__main__":
     main()

@@ -6,11 +6,17 @@ language, first names: tikabot/templates_values.py), else with realistic worst-c
 sends (the outbox's last 7 days) and what they cost (segments x messages x --price). Exit status 1
 when a template that must fit one SMS (the OTP) needs more in any language, or when a
 translation cannot be rendered.
+
+Each row also says whether the template can be registered on a DLT portal as it is and whether
+the rendered text matches its registered {#var#} text (tikabot/dlt/check.py); `--dlt` makes
+those problems fail the check too (before registering, or before turning on a domestic route).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tikabot.dlt.check import problems as dlt_problems
+from tikabot.dlt.templates import FRAGMENTS, NOT_SMS_PREFIXES
 from tikabot.i18n.catalog import LANGUAGES, all_keys, render
 from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.samples import ONE_SEGMENT_KEYS, sample_params
@@ -29,11 +35,18 @@ class Row:
     problem: str = ""
     per_day: float | None = None  # messages a day, when a database tells
     cost_day: float | None = None
+    dlt: str = ""  # why this template cannot go on a DLT route as it is ("" when it can)
+    dlt_free_text: bool = False  # free text by design: sent on routes without DLT only
 
 
-def check_templates(real=None, price: float = PRICE) -> list[Row]:
+def _is_sms(key: str) -> bool:
+    return not key.startswith(NOT_SMS_PREFIXES) and key not in FRAGMENTS
+
+
+def check_templates(real=None, price: float = PRICE, registered: dict | None = None) -> list[Row]:
     """One row per template and language; `real` (templates_values.RealValues) replaces the samples
-    with the database's longest values and adds the day's volume and cost."""
+    with the database's longest values and adds the day's volume and cost; `registered` holds the
+    approved DLT texts ((key, lang) -> [text]) the rendered messages must match."""
     rows = []
     for key in (k for k in all_keys() if not k.startswith(TELEGRAM_ONLY)):
         for lang in LANGUAGES:
@@ -49,11 +62,14 @@ def check_templates(real=None, price: float = PRICE) -> list[Row]:
             problem = "must fit one SMS" if key in ONE_SEGMENT_KEYS and info.segments > 1 else ""
             per_day = None if real is None else real.per_day.get((key, lang), 0.0)
             cost = None if per_day is None else per_day * info.segments * price
-            rows.append(Row(key, lang, info.encoding, info.segments, info.units, problem, per_day, cost))
+            dlt = dlt_problems(key, lang, params, text, registered) if _is_sms(key) else []
+            rows.append(Row(key, lang, info.encoding, info.segments, info.units, problem, per_day, cost,
+                            "; ".join(dlt), bool(dlt) and dlt[0].startswith("free text")))
     return rows
 
 
-def report(rows: list[Row], described: str = "measured with sample values (no database)") -> tuple[list[str], bool]:
+def report(rows: list[Row], described: str = "measured with sample values (no database)",
+           dlt_strict: bool = False) -> tuple[list[str], bool]:
     volume = any(r.per_day is not None for r in rows)
     head = f"{'template':32} {'lang':4} {'encoding':8} {'seg':>3} {'units':>5}"
     lines = [head + (f" {'msgs/day':>8} {'cost/day':>9}" if volume else "") + "  problem"]
@@ -61,9 +77,13 @@ def report(rows: list[Row], described: str = "measured with sample values (no da
         line = f"{r.key:32} {r.lang:4} {r.encoding:8} {r.segments:>3} {r.units:>5}"
         if volume:
             line += f" {r.per_day or 0:>8.1f} {r.cost_day or 0:>9.2f}"
-        lines.append(f"{line}  {r.problem}")
-    bad = [r for r in rows if r.problem]
+        lines.append(f"{line}  {r.problem}" + (f"  DLT: {r.dlt}" if r.dlt else ""))
+    dlt_bad = [r for r in rows if r.dlt and not r.dlt_free_text]
+    bad = [r for r in rows if r.problem] + (dlt_bad if dlt_strict else [])
     lines.append(described)
+    free = sum(r.dlt_free_text for r in rows)
+    lines.append(f"DLT: {len(dlt_bad)} templates not registrable as they are, {free} free text (routes without DLT)"
+                 + ("" if dlt_strict or not dlt_bad else " (--dlt makes these fail the check)"))
     if volume:
         total = sum(r.cost_day or 0 for r in rows)
         segments = sum((r.per_day or 0) * r.segments for r in rows)
@@ -92,6 +112,28 @@ def _real_values():
         engine.dispose()
 
 
+def _registered() -> dict | None:
+    """The approved DLT texts in the database ((key, lang) -> [text]), or None without them."""
+    from sqlalchemy import inspect
+
+    from tikabot.cli import _config
+    from tikabot.dlt.store import load
+    from tikabot.store.db import make_engine, make_sessionmaker
+    from tikabot.templates_values import database_exists
+
+    config = _config()
+    if not database_exists(config.database_url):
+        return None
+    engine = make_engine(config.database_url)
+    try:
+        if "dlt_templates" not in inspect(engine).get_table_names():
+            return None
+        with make_sessionmaker(engine)() as session:
+            return {k: [text for text, _ in v] for k, v in load(session).items()} or None
+    finally:
+        engine.dispose()
+
+
 @click.group("templates")
 def templates() -> None:
     """Message templates."""
@@ -101,12 +143,15 @@ def templates() -> None:
 @click.option("--quiet", is_flag=True, help="Print only problems and the summary.")
 @click.option("--samples", is_flag=True, help="Measure with the sample values even when there is a database.")
 @click.option("--price", type=float, default=PRICE, show_default=True, help="Price of one SMS segment.")
-def check(quiet: bool, samples: bool, price: float) -> None:
-    """Encoding, segments and cost of every template in en/bn/hi; exit 1 if an OTP needs more than one SMS."""
+@click.option("--dlt", "dlt_strict", is_flag=True, help="Also fail when a template cannot be registered for DLT.")
+def check(quiet: bool, samples: bool, price: float, dlt_strict: bool) -> None:
+    """Encoding, segments and cost of every template in en/bn/hi, and whether each can be registered
+    for DLT; exit 1 if an OTP needs more than one SMS (or, with --dlt, a template is not registrable)."""
     real = None if samples else _real_values()
-    lines, ok = report(check_templates(real, price), *([real.described] if real else []))
-    summary = ("SMS", "problems", "database)", "beneficiaries")
+    rows = check_templates(real, price, None if samples else _registered())
+    lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict)
+    summary = ("SMS", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
     for line in lines if not quiet else [l for l in lines[1:] if l.rstrip().endswith(summary) or "cannot" in l
-                                         or l.startswith("a day:")]:
+                                         or l.startswith("a day:") or (dlt_strict and "DLT: " in l)]:
         click.echo(line)
     raise SystemExit(0 if ok else 1)

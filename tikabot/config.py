@@ -115,6 +115,9 @@ class Config:
     exotel_callback_token: str | None = field(default=None, repr=False)  # secret in our callback URLs
     exotel_callback_user: str | None = None  # optional basic auth on callbacks
     exotel_callback_password: str | None = field(default=None, repr=False)
+    # which provider routes carry which traffic, in order (tikabot/queue/routing.py); "" = Twilio alone
+    routes: str = ""
+    dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -155,6 +158,8 @@ class Config:
             exotel_callback_token=_env("EXOTEL_CALLBACK_TOKEN"),
             exotel_callback_user=_env("EXOTEL_CALLBACK_USER"),
             exotel_callback_password=_env("EXOTEL_CALLBACK_PASSWORD"),
+            routes=_env("TIKABOT_ROUTES", ""),
+            dlt_routes=_env("TIKABOT_DLT_ROUTES", cls.dlt_routes),
         )
         cfg.check()
         return cfg

@@ -81,6 +81,11 @@ SAMPLE_PARAMS: dict[str, object] = {
     "role": "vaccinator",
     "segments": 2,
     "where": "KAL01",
+    # routes and DLT (issue 13)
+    "route": "exotel",
+    "reason": "account_suspended",
+    "fallback": "twilio",
+    "templates": "appt.reminder_eve (bn), dose.confirmation (hi)",
 }
 
 # Templates that must fit one SMS segment in every language.

@@ -25,6 +25,7 @@ class Claimed:
     message: Outgoing
     template: str
     earlier_attempt_at: datetime | None  # an earlier attempt whose outcome is unknown
+    via: str | None = None  # the route asked for, or the one the last attempt went by
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Outcome:
     unknown: bool = False            # retry: the attempt may have reached the provider
     recipient: str | None = None     # failed with opt-out
     checked: bool = False            # accepted: a copy the provider check found, not a new send
+    via: str | None = None           # the route this attempt went by (None: keep the row's)
+    route_alerted: bool = False      # released: the route's outage alert tells coordinators
 
 
 def _skip_reason(row, now: datetime, tz: str) -> str | None:
@@ -57,7 +60,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
     past reminders). Returns the claims, how many were closed, and the bulk ids beyond
     bulk_limit, left pending for another job."""
     query = (select(T.c.id, T.c.attempts, T.c.channel, T.c.recipient, T.c.body, T.c.sealed_body, T.c.language,
-                    T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at,
+                    T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at, T.c.via,
                     Appointment.date.label("appt_date"), Appointment.status.label("appt_status"),
                     Beneficiary.opted_out)
              .select_from(T.outerjoin(Appointment, Appointment.id == T.c.appointment_id)
@@ -82,7 +85,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
         attempt = row.attempts + 1
         body = sealing.readable(row.body, row.sealed_body, seal)
         claims.append(Claimed(Outgoing(row.id, attempt, row.channel, row.recipient, body, row.language,
-                                       row.priority, row.expires_at), row.template, row.attempt_started_at))
+                                       row.priority, row.expires_at), row.template, row.attempt_started_at, row.via))
     if claims:
         session.execute(update(T).where(T.c.id.in_([c.message.id for c in claims]), T.c.status == "pending")
                         .values(status="sending", lease_until=now + timedelta(seconds=lease_s),
@@ -135,9 +138,20 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
             status="pending", attempts=T.c.attempts - 1, not_before=bindparam("b_at"),
             last_error_code=bindparam("b_code"), lease_until=None, attempt_started_at=None, updated_at=now),
             [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code} for o in returned])
+    _record_routes(session, [o for o in outcomes if o.via and o.kind in ("accepted", "retry", "failed")])
     opted_out = {o.recipient for o in groups.get("failed", []) if o.recipient}
     if opted_out:
         mark_opted_out(session, opted_out)
+
+
+def _record_routes(session: Session, outcomes: list[Outcome]) -> None:
+    """The route each attempt went by, whatever its status now: a status callback naming this
+    attempt may have settled the row first (queue/callbacks.py), and the copy it found went by
+    this attempt's route. A later attempt (more attempts) is left alone."""
+    if outcomes:
+        session.execute(update(T).where(T.c.id == bindparam("b_id"), T.c.attempts == bindparam("b_attempt"))
+                        .values(via=bindparam("b_via")),
+                        [{"b_id": o.id, "b_attempt": o.attempt, "b_via": o.via} for o in outcomes])
 
 
 def mark_opted_out(session: Session, phones) -> None:

@@ -7,6 +7,8 @@ themselves are idempotent, so a run repeated after a crash sends nothing twice.
 """
 from __future__ import annotations
 
+import os
+
 from redis import Redis
 from rq import Queue
 
@@ -41,13 +43,20 @@ JOBS = (
 )
 
 
+ROUTE_PROBE_EVERY_S = 15
+
+
 def due_jobs() -> tuple:
-    """JOBS, and the registry sync (tikabot/registry/job.py) when UPSTREAM_FHIR_BASE is set."""
+    """JOBS; probing recovering routes when TIKABOT_ROUTES is set (tikabot/queue/route_send.py);
+    the registry sync (tikabot/registry/job.py) when UPSTREAM_FHIR_BASE is set."""
+    jobs = JOBS
+    if os.environ.get("TIKABOT_ROUTES"):
+        jobs = jobs + (("route-probe", "tikabot.queue.route_send.run_probes", ROUTE_PROBE_EVERY_S),)
     registry = RegistrySettings.from_env()
     if not registry.base_url:
-        return JOBS
+        return jobs
     # on the bulk queue: a long sync behind a burst of reminders is fine, a confirmation behind a sync is not
-    return JOBS + (("registry-sync", "tikabot.registry.job.run_sync", max(1, int(registry.every_s)), "bulk"),)
+    return jobs + (("registry-sync", "tikabot.registry.job.run_sync", max(1, int(registry.every_s)), "bulk"),)
 
 
 def enqueue_due(redis: Redis, queue_name: str = "default") -> list[str]:

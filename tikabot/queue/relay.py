@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 
 from rq.job import Job
 from rq.exceptions import NoSuchJobError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from tikabot.alerts import alert_coordinators
 from tikabot.clock import now as utcnow
+from tikabot.dlt.records import DLT_CODE
 from tikabot.queue.sending import code_in, spaced_digits
 from tikabot.queue import dispatch, periodic, sealing
 from tikabot.queue.outbox import add_message
@@ -142,14 +143,17 @@ def voice_fallbacks(session, now: datetime, settings: SendSettings) -> int:
 
 
 def alert_failures(session, now: datetime, bucket_s: float) -> int:
-    """One grouped alert per closed time bucket that had final failures (alerts themselves excluded)."""
+    """One grouped alert per closed time bucket that had final failures (alerts themselves and DLT
+    refusals excluded)."""
     epoch = int(now.timestamp() // bucket_s * bucket_s - bucket_s)
     start = datetime.fromtimestamp(epoch, tz=now.tzinfo)
     end = start + timedelta(seconds=bucket_s)
     rows = session.execute(
         select(T.c.template, func.count()).where(
             T.c.status == "failed", T.c.updated_at >= start, T.c.updated_at < end,
-            ~T.c.template.like("alert.%")).group_by(T.c.template).order_by(func.count().desc())).all()
+            ~T.c.template.like("alert.%"),
+            # DLT refusals have their own grouped alert (queue/route_alerts.py)
+            or_(T.c.last_error_code.is_(None), T.c.last_error_code != DLT_CODE)).group_by(T.c.template).order_by(func.count().desc())).all()
     total = sum(n for _, n in rows)
     if not total:
         return 0

@@ -23,6 +23,31 @@ class Runtime:
         config = services.config
         sender_name = config.twilio_from or config.twilio_messaging_service_sid or "default"
         self.throttle = Throttle(services.redis, config.send_rate, sender_name)
+        self._router = None
+        self._router_built = False
+
+    @property
+    def router(self):
+        """The SMS router (queue/route_send.py), or None when Twilio alone carries everything."""
+        if not self._router_built:
+            from tikabot.queue import route_send
+
+            self._router = route_send.build(self.services, SENDERS)
+            self._router_built = True
+        return self._router
+
+    def configure_routes(self, routes: str, dlt_routes: str | None = None, health=None):
+        """Set the routes in code (a rehearsal's --channels): TIKABOT_ROUTES syntax; health:
+        route_health.HealthSettings. Returns the router (None for Twilio alone)."""
+        import dataclasses
+
+        from tikabot.queue import route_send
+
+        config = dataclasses.replace(self.services.config, routes=routes,
+                                     dlt_routes=self.services.config.dlt_routes if dlt_routes is None else dlt_routes)
+        self._router = route_send.build(_WithConfig(self.services, config), SENDERS, health)
+        self._router_built = True
+        return self._router
 
     def sender(self, channel: str):
         if channel not in self.senders:
@@ -40,6 +65,16 @@ class Runtime:
         self.loop.close()
         if self.owns_services:
             self.services.close()
+
+
+class _WithConfig:
+    """The services with another config (routes set in code); everything else is theirs."""
+
+    def __init__(self, services, config):
+        self._services, self.config = services, config
+
+    def __getattr__(self, name):
+        return getattr(self._services, name)
 
 
 _current: Runtime | None = None

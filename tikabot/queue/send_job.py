@@ -4,10 +4,15 @@ One job = claim (one transaction, leases of at most SendSettings.lease_s) -> sen
 messages concurrently through the channel's sender (bulk paced by the Redis throttle) ->
 record every outcome (one transaction). A message whose earlier attempt may have reached the
 provider is first looked up there, so a crash or a timeout never turns into a second SMS.
+
+SMS go by their routes when TIKABOT_ROUTES names more than Twilio (queue/route_send.py): the
+route that carried each is recorded (`via`), and what the batch learnt about routes (an outage
+begun, DLT refusals) is told to coordinators in the same record transaction.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from datetime import timedelta
@@ -18,8 +23,9 @@ from tikabot.clock import now as utcnow
 from tikabot.handlers.twilio_sms import OPT_OUT_CODE
 from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, SendError
 from tikabot.phones import mask
-from tikabot.queue import dispatch, ledger, pause, recheck, runtime
+from tikabot.queue import dispatch, ledger, pause, recheck, route_alerts, route_send, runtime
 from tikabot.queue.retry import next_attempt_at
+from tikabot.queue.routing import DEFAULT_ROUTE, ROUTED_CHANNELS
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.statuses import AT_PROVIDER
 
@@ -62,13 +68,15 @@ async def send_ids(rt, ids: list[int]) -> dict:
         dispatch.enqueue(redis, [(i, "bulk") for i in left])
     if not claims:
         return {"closed": closed}
-    outcomes = await _send_all(rt, claims, deadline=now + timedelta(seconds=_sending_window(rt)))
+    batch = route_send.Batch()
+    outcomes = await _send_all(rt, claims, deadline=now + timedelta(seconds=_sending_window(rt)), batch=batch)
     done = utcnow()
     with services.transaction() as session:
         ledger.record(session, outcomes, done)
-        account = [o for o in outcomes if o.kind == "released"]
+        account = [o for o in outcomes if o.kind == "released" and not o.route_alerted]
         if account:
             pause.alert_account_failure(session, account[0].code, done)
+        _tell_about_routes(rt, session, batch, done)
     late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
     if late:  # committed back to pending: into a new job now (the relay would find them too)
         dispatch.enqueue(redis, late)
@@ -77,6 +85,16 @@ async def send_ids(rt, ids: list[int]) -> dict:
     for outcome in outcomes:
         counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
     return counts
+
+
+def _tell_about_routes(rt, session, batch: route_send.Batch, done) -> None:
+    for outage in batch.outages:
+        route_alerts.record_outage(session, outage)
+        route_alerts.alert_route_down(session, outage, rt.router.table)
+    for outage in batch.recovered:
+        route_alerts.record_outage(session, outage, ended=True)
+    if batch.refusals:
+        route_alerts.alert_dlt_refusals(session, batch.refusals, done)
 
 
 def _recheck_found_on_their_way(rt, outcomes: list[ledger.Outcome], done) -> None:
@@ -90,12 +108,13 @@ def _recheck_found_on_their_way(rt, outcomes: list[ledger.Outcome], done) -> Non
         log.warning("could not plan a status check for %d messages", len(ids))
 
 
-async def _send_all(rt, claims: list[ledger.Claimed], deadline) -> list[ledger.Outcome]:
+async def _send_all(rt, claims: list[ledger.Claimed], deadline, batch: route_send.Batch) -> list[ledger.Outcome]:
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
     turns = {c.message.id: asyncio.Event() for c in claims if c.message.priority == "bulk"}
     pacer = asyncio.create_task(_pace(rt, list(turns.values()), deadline)) if turns else None
     try:
-        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id), deadline) for c in claims))
+        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id), deadline, batch)
+                                      for c in claims))
     finally:
         if pacer is not None:
             pacer.cancel()
@@ -128,11 +147,11 @@ async def _pace(rt, turns: list[asyncio.Event], deadline) -> None:
 
 
 async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: asyncio.Event | None,
-                    deadline) -> ledger.Outcome:
+                    deadline, batch: route_send.Batch) -> ledger.Outcome:
     message = claim.message
     if turn is not None:
         await turn.wait()
-    sender = rt.sender(message.channel)
+    router = rt.router
     async with gate:
         now = utcnow()
         if message.expires_at is not None and message.expires_at <= now:
@@ -141,17 +160,22 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: as
             # Other workers share the bulk pace, so this turn came late: the lease could end mid-send
             # and the relay hand the message to another worker. Give it back unsent instead.
             return ledger.Outcome(message.id, message.attempt, "late", code="late", at=now)
+        if route_send.routed(router, message):
+            return await route_send.send_routed(rt, router, claim, batch, _after_error)
+        sender = rt.sender(message.channel)
+        via = DEFAULT_ROUTE if message.channel in ROUTED_CHANNELS else None
         try:
             if claim.earlier_attempt_at is not None and rt.settings.provider_check:
                 found = await sender.find_existing(message, claim.earlier_attempt_at)
                 if found is not None:
                     log.info("message %s already at the provider as %s; not sent again", message.id,
                              found.provider_id)
-                    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True)
+                    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True,
+                                          via=via)
             accepted = await sender.send(message)
         except SendError as exc:
-            return await _after_error(rt, claim, exc, sender)
-    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted)
+            return dataclasses.replace(await _after_error(rt, claim, exc, sender), via=via)
+    return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted, via=via)
 
 
 async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender) -> ledger.Outcome:

@@ -53,6 +53,9 @@ class Outgoing:
     language: str
     priority: str
     expires_at: datetime | None
+    # The approved DLT record (tikabot.dlt.records.DltRecord) the send path attaches for a domestic
+    # Indian route; None elsewhere. A domestic sender finding None refuses (DLT_UNREGISTERED).
+    dlt: object | None = None
 
 
 @dataclass(frozen=True)

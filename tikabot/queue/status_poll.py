@@ -13,7 +13,7 @@ import os
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from twilio.base.exceptions import TwilioException
 
 from tikabot import clock
@@ -21,6 +21,7 @@ from tikabot.handlers.twilio_client import make_client
 from tikabot.handlers.twilio_sms import report_from_message
 from tikabot.queue import recheck
 from tikabot.queue.callbacks import apply_report
+from tikabot.queue.routing import DEFAULT_ROUTE
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.statuses import AT_PROVIDER
 from tikabot.store.models import OutboundMessage
@@ -35,9 +36,11 @@ def quiet_after() -> timedelta:
 
 
 def _at_provider():
+    """SMS at Twilio (sent before routes existed, or by the twilio route) still on their way."""
     return select(OutboundMessage.id, OutboundMessage.provider_id).where(
         OutboundMessage.channel == "sms", OutboundMessage.status.in_(AT_PROVIDER),
-        OutboundMessage.provider_id.is_not(None))
+        OutboundMessage.provider_id.is_not(None),
+        or_(OutboundMessage.via.is_(None), OutboundMessage.via == DEFAULT_ROUTE))
 
 
 def _due_rechecks(services, now) -> list[int]:

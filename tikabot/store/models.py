@@ -218,3 +218,22 @@ class AuditLog(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DltTemplate(Base):
+    """An approved TRAI DLT content template: one per catalog entry, language and plural form
+    (tikabot/dlt/). `text` is what was registered ({#var#} for each variable): a message is sent
+    on a domestic route only when it matches it exactly."""
+    __tablename__ = "dlt_templates"
+    __table_args__ = (UniqueConstraint("template", "language", "form"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(60))
+    language: Mapped[str] = mapped_column(String(2))
+    form: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    template_id: Mapped[str] = mapped_column(String(19), unique=True)
+    entity_id: Mapped[str] = mapped_column(String(19))
+    header: Mapped[str] = mapped_column(String(6))
+    category: Mapped[str] = mapped_column(String(20), default="transactional")
+    content_type: Mapped[str] = mapped_column(String(7), default="Text")
+    approved_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,90 @@
+"""Route health in Redis: down on an account error or too many errors, a cool-off, one trial,
+back on success; one outage from the first failure to the recovery; forced down and up."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis as redis_lib
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from tikabot.handlers.twilio_sms import TWILIO_ERRORS
+from tikabot.queue.route_health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
+from tikabot.queue.sending import SERVER_ERROR, TIMEOUT, SendError
+
+SETTINGS = HealthSettings(window_s=30, error_rate=0.5, min_errors=3, cooldown_s=0.2, trial_lease_s=5)
+
+
+@pytest.fixture
+def health(redis_url):
+    client = redis_lib.Redis.from_url(redis_url)
+    yield RouteHealth(client, SETTINGS)
+    client.close()
+
+
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_an_account_error_takes_a_route_down_at_once_and_begins_one_outage(health):
+    outage = health.record_error("exotel", SendError(TWILIO_ERRORS[30002], 30002))
+    assert outage is not None and outage.reason == "account_suspended" and health.state("exotel") == DOWN
+    assert health.record_error("exotel", SendError(TWILIO_ERRORS[30002], 30002)) is None  # same outage
+    assert not health.usable("exotel")
+
+
+def test_errors_over_the_share_take_it_down_message_errors_do_not(health):
+    for _ in range(10):
+        health.record_ok("twilio")
+    for _ in range(6):  # invalid numbers say nothing about the route
+        assert health.record_error("twilio", SendError(TWILIO_ERRORS[21211], 21211)) is None
+    assert health.state("twilio") == UP
+    began = [health.record_error("twilio", SendError(SERVER_ERROR, 500)) for _ in range(9)]
+    assert health.state("twilio") == UP  # 9 errors in 25 sends: under half
+    began += [health.record_error("twilio", SendError(TIMEOUT, "timeout")) for _ in range(7)]
+    assert health.state("twilio") == DOWN and len([b for b in began if b]) == 1
+    assert health.window("twilio") == (32, 16)  # half of the sends failed
+
+
+def test_after_the_cool_off_one_trial_at_a_time_and_success_ends_the_outage(health):
+    health.record_error("exotel", SendError(TWILIO_ERRORS[20003], 20003))
+    assert wait_for(lambda: health.state("exotel") == HALF_OPEN)
+    assert health.usable("exotel") is True       # this caller takes the trial
+    assert health.usable("exotel") is False      # nobody else meanwhile
+    assert health.usable("exotel", trial=False) is False
+    ended = health.record_ok("exotel")
+    assert ended is not None and ended.reason == "authentication_failed"
+    assert health.state("exotel") == UP and health.outage("exotel") is None
+
+
+def test_a_failed_trial_takes_it_down_again_without_a_new_outage(health):
+    first = health.record_error("exotel", SendError(TWILIO_ERRORS[20003], 20003))
+    assert wait_for(lambda: health.state("exotel") == HALF_OPEN) and health.usable("exotel")
+    assert health.record_error("exotel", SendError(SERVER_ERROR, 500)) is None
+    assert health.state("exotel") == DOWN and health.outage("exotel") == first
+
+
+def test_forced_down_takes_no_trial_until_forced_up(health):
+    outage = health.force_down("android", reason="rehearsal")
+    assert outage.forced and health.state("android") == FORCED and not health.usable("android")
+    health.force_up("android")
+    assert health.state("android") == UP and health.outage("android") is None
+
+
+def test_forced_down_for_a_stretch_then_recovering(health):
+    health.force_down("android", seconds=0.2)
+    assert health.state("android") == FORCED
+    assert wait_for(lambda: health.state("android") == HALF_OPEN)
+
+
+def test_without_redis_every_route_counts_as_up():
+    gone = redis_lib.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    broken = RouteHealth(gone, SETTINGS)
+    assert broken.state("twilio") == UP and broken.usable("twilio")
+    assert broken.record_error("twilio", SendError(TWILIO_ERRORS[20003], 20003)) is None
