@@ -72,10 +72,10 @@ def channels() -> None:
 
         redis = Redis.from_url(config.redis_url, socket_timeout=2)
     try:
-        from tikabot.queue.senders import SENDERS
+        from tikabot.queue.senders import configured
 
         try:
-            table.check_known(SENDERS)
+            table.check_known(configured(config))
         except ValueError as exc:
             click.echo(f"warning: {exc}", err=True)
         for line in describe(config, redis):

@@ -47,7 +47,7 @@ def test_routes_and_the_health_every_worker_shares(monkeypatch, tmp_path, redis_
     assert "otp           exotel -> twilio" in out
     assert "reply         android -> twilio (first: the route the message came in on, while it is up)" in out
     assert "confirmation  twilio" in out and "alert         twilio" in out
-    # the Android and Exotel senders are not in this build yet: said, not hidden
+    # no gateway phone and no Exotel account are set up here: said, not hidden
     assert "no sender is configured for them" in result.stderr
 
 

@@ -27,7 +27,7 @@ from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.server import SimulatorThread
 from tikabot.store.models import OutboundMessage, Staff
 
-from conftest import TEST_AUTH_TOKEN
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
 
 DOMESTIC_SID = "AC" + "3" * 32
 ENTITY, TEMPLATE_ID = "1101234567890123456", "1107160000000000001"

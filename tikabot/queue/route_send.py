@@ -21,6 +21,7 @@ from tikabot.dlt.templates import FREE_TEXT
 from tikabot.queue import ledger
 from tikabot.queue.route_health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
 from tikabot.queue.routing import ROUTED_CHANNELS, RouteTable, plan, sender_key, traffic_kind
+from tikabot.queue.senders import configured
 from tikabot.queue.sending import ACCOUNT, RETRY, Outgoing, SendError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def build(services, senders, settings: HealthSettings | None = None) -> Router |
     table = RouteTable.parse(config.routes, config.dlt_routes)
     if table.single and not table.is_domestic(table.all_routes[0]):
         return None
-    table.check_known(senders)
+    table.check_known(configured(config, senders))
     return Router(table, RouteHealth(services.redis, settings or HealthSettings.from_env()),
                   DltBook(services.sessions))
 

@@ -27,3 +27,16 @@ SENDERS: dict[str, Callable] = {
     "exotel": lambda config: ExotelSender(config),
     "exotel_voice": lambda config: ExotelSender(config, voice=True),
 }
+
+# A route may be named in TIKABOT_ROUTES only when its provider is configured: its sender exists
+# in this build *and* its account (or phone) is set up. Twilio needs no check: it is the default.
+_SET_UP: dict[str, Callable] = {
+    "android": lambda config: bool(config.smsgate_phones),
+    "exotel": lambda config: bool(config.exotel_account_sid),
+}
+
+
+def configured(config, senders: dict[str, Callable] | None = None) -> dict[str, Callable]:
+    """The entries of `senders` (SENDERS) whose provider this configuration has set up."""
+    senders = SENDERS if senders is None else senders
+    return {key: make for key, make in senders.items() if _SET_UP.get(key, lambda _c: True)(config)}
