@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tikabot.config import Config
+from tikabot.flows.vaccines import load_vaccines
 from tikabot.queue.sealing import SEALER_KEY, sealer
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
 
@@ -24,6 +25,8 @@ class Services:
 
     @classmethod
     def build(cls, config: Config) -> "Services":
+        if config.vaccines_file:  # TIKABOT_VACCINES: every channel reads the same names
+            load_vaccines(config.vaccines_file)
         engine = make_engine(config.database_url)
         redis = connect_redis(config.redis_url) if config.redis_url else None
         sessions = make_sessionmaker(engine)
