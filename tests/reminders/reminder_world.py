@@ -51,12 +51,9 @@ class World:
     def dose(self, person_id: int, number: int, at: datetime, vaccine="COVISHIELD") -> int:
         """A dose recorded by the DOSE command's own code (runner.apply.record_dose): the appointment
         done, the messages that no longer apply withdrawn, the confirmation with the next due date."""
-        rule = vaccines.resolve(vaccine)
-        today = at.astimezone(IST).date()
-        next_due = None if number >= rule.doses else today + timedelta(days=rule.min_interval_days)
-        with self.services.transaction() as s:
+        with self.services.transaction() as s:  # no confirm_to: record_dose reads the person and their doses
             effect = RecordDose(beneficiary_id=person_id, ref=s.get(Beneficiary, person_id).ref, dose_number=number,
-                                vaccine=vaccine, lot="4120Z025", site_id=self.site_id, next_due=next_due)
+                                vaccine=vaccine, lot="4120Z025", site_id=self.site_id)
             ctx = Context(actor="+919830000001", source="sms", key=f"dose-{person_id}-{number}", now=at,
                           tz="Asia/Kolkata", otp_secret="test")
             dose_id, recorded = record_dose(s, effect, ctx)

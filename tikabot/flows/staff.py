@@ -203,13 +203,9 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     refused = _course_refusal(ben, number, vaccine, facts.today)
     if refused is not None:
         return None, [refused], []
-    rule = vaccines.resolve(vaccine)
-    final = course.is_last(max((number, *ben.on_record())), vaccine)  # a later dose on record ends it too
-    next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
     effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
-                        site_id=facts.site_id, next_due=next_due,
-                        confirm_to=Recipient(ben.first_name, ben.phone, ben.language),
-                        needs_reconciliation=bool(missing), missing=missing)
+                        site_id=facts.site_id, confirm_to=Recipient(ben.first_name, ben.phone, ben.language),
+                        needs_reconciliation=bool(missing), missing=missing, on_record=ben.on_record())
     params = {"ref": ref, "name": ben.first_name, "dose": number, "vaccine": vaccine, "lot": lot,
               "count": facts.total_today + 1}
     if missing:

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tikabot.flows import staff, vaccines
+from tikabot.flows.confirmation import dose_confirmation
+from tikabot.flows.course import FINAL
 from tikabot.flows.effects import RecordDose, Reply
 from tikabot.flows.facts import BeneficiaryFact, DoseFact, StaffFacts
 from tikabot.flows.keywords import exact
@@ -94,7 +96,9 @@ def test_sms_and_menu_give_the_flow_the_same_command(sputnik):
     assert reply == Reply("staff.dose_recorded", {"ref": "12345678", "name": "Rahima", "dose": 1,
                                                   "vaccine": "SPUTNIK V", "lot": "L1", "count": 5})
     assert isinstance(effect, RecordDose)
-    assert (effect.vaccine, effect.lot, effect.next_due) == ("SPUTNIK V", "L1", TODAY + timedelta(days=21))
+    assert (effect.vaccine, effect.lot) == ("SPUTNIK V", "L1")
+    confirmation = dose_confirmation("Rahima", 1, effect.vaccine, effect.on_record, TODAY)
+    assert confirmation.params["next_due"] == TODAY + timedelta(days=21)  # the file's interval for SPUTNIK V
 
 
 def test_a_menu_command_gets_the_grammar_checks():
@@ -115,7 +119,8 @@ def test_dose_two_must_be_dose_ones_vaccine_of_several_words(sputnik):
     first = DoseFact(50, 1, "SPUTNIK V", "L1", NOW - timedelta(days=30), TODAY - timedelta(days=30), False)
     facts = staff_facts(beneficiary=RAHIMA.__class__(**{**RAHIMA.__dict__, "doses": (first,)}))
     _, [reply], [effect] = staff.step(None, "DOSE 12345678 2 SPUTNIK V L2", facts, NOW)
-    assert (reply.key, effect.dose_number, effect.next_due) == ("staff.dose_recorded", 2, None)
+    assert (reply.key, effect.dose_number, effect.on_record) == ("staff.dose_recorded", 2, (1,))
+    assert dose_confirmation("Rahima", 2, effect.vaccine, effect.on_record, TODAY).template == FINAL
     _, [refused], effects = staff.step(None, "DOSE 12345678 2 COVAXIN L2", facts, NOW)
     assert (refused.key, effects) == ("staff.wrong_vaccine", [])
 
