@@ -3,7 +3,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tikabot.flows import vaccines
+from vaccine_files import vaccines_file
+
 from tikabot.flows.confirmation import Confirmation, dose_confirmation, next_due
 from tikabot.flows.course import CONFIRMATION, FINAL, FINAL_NOT_ON_RECORD, numbers
 from tikabot.flows.names import first_name
@@ -13,11 +14,8 @@ DAY = date(2025, 6, 12)
 
 @pytest.fixture
 def three_doses(tmp_path):
-    path = tmp_path / "vaccines.toml"
-    path.write_text('[[vaccine]]\nname = "ZYCOV D"\nmin_interval_days = 28\ndoses = 3\n', encoding="utf-8")
-    vaccines.load_vaccines(path)
-    yield
-    vaccines.load_vaccines()
+    with vaccines_file(tmp_path, '[[vaccine]]\nname = "ZYCOV D"\nmin_interval_days = 28\ndoses = 3\n'):
+        yield
 
 
 @pytest.mark.parametrize("number, on_record, template, extra", [

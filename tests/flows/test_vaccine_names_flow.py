@@ -5,11 +5,11 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from vaccine_files import vaccines_file
 
 from tikabot.flows import staff, vaccines
 from tikabot.flows.confirmation import dose_confirmation
@@ -29,17 +29,10 @@ SPUTNIK = ('[[vaccine]]\nname = "Sputnik V"\naliases = ["SPV", "Sputnik Light V"
            '[[vaccine]]\nname = "SPUTNIK"\naliases = []\ndoses = 1\n')
 
 
-def load(tmp: Path, content: str) -> None:
-    path = tmp / "vaccines.toml"
-    path.write_text(content, encoding="utf-8")
-    vaccines.load_vaccines(path)
-
-
 @pytest.fixture
 def sputnik(tmp_path):
-    load(tmp_path, SPUTNIK)
-    yield
-    vaccines.load_vaccines()
+    with vaccines_file(tmp_path, SPUTNIK):
+        yield
 
 
 def staff_facts(**changes) -> StaffFacts:
@@ -77,11 +70,8 @@ def test_without_the_file_sputnik_v_is_an_unknown_vaccine_and_no_lot_named_v():
 def test_a_text_parsed_before_the_file_was_loaded_reads_the_new_names(tmp_path):
     text = "DOSE 12345678 1 SPUTNIK V L9"
     assert parse(text).error == "unknown_vaccine"
-    try:
-        load(tmp_path, SPUTNIK)
+    with vaccines_file(tmp_path, SPUTNIK):
         assert parse(text).vaccine == "SPUTNIK V"
-    finally:
-        vaccines.load_vaccines()
     assert parse(text).error == "unknown_vaccine"
 
 
@@ -150,15 +140,11 @@ def _typed(words: list[str], draw_case: list[bool], gaps: list[str]) -> str:
                                                                             min_size=3, max_size=3))
 def test_any_vaccine_name_from_the_file_reads_back_by_sms(words, lot, ref, dose, lot_first, cases, gaps):
     name = " ".join(words)
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            load(Path(tmp), f'[[vaccine]]\nname = "{name}"\ndoses = 2\n')
-            typed = _typed(words, cases, gaps[:len(words) - 1] + [" "])
-            parts = [lot, typed] if lot_first else [typed, lot]
-            got = parse(f"DOSE {ref} {dose} {' '.join(parts)}")
-            assert (got.ref, got.dose, got.vaccine, got.vaccine_known, got.lot, got.error) == (
-                ref, dose, name, True, lot, None)
-            assert replace(got, args=()) == command("DOSE", ref=ref, dose=dose, vaccine=name, lot=lot)
-            assert join_vaccine_names(typed.upper().replace(",", " ").split()) == [name]
-        finally:
-            vaccines.load_vaccines()
+    with tempfile.TemporaryDirectory() as tmp, vaccines_file(tmp, f'[[vaccine]]\nname = "{name}"\ndoses = 2\n'):
+        typed = _typed(words, cases, gaps[:len(words) - 1] + [" "])
+        parts = [lot, typed] if lot_first else [typed, lot]
+        got = parse(f"DOSE {ref} {dose} {' '.join(parts)}")
+        assert (got.ref, got.dose, got.vaccine, got.vaccine_known, got.lot, got.error) == (
+            ref, dose, name, True, lot, None)
+        assert replace(got, args=()) == command("DOSE", ref=ref, dose=dose, vaccine=name, lot=lot)
+        assert join_vaccine_names(typed.upper().replace(",", " ").split()) == [name]

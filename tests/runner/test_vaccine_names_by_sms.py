@@ -3,18 +3,14 @@ import pytest
 from sqlalchemy import select
 
 from runner_world import VACCINATOR, transcript
-from tikabot.flows import vaccines
+from vaccine_files import SPUTNIK_V, vaccines_file
 from tikabot.store.models import Dose, OutboundMessage
 
 
 @pytest.fixture
 def sputnik(tmp_path):
-    path = tmp_path / "vaccines.toml"
-    path.write_text('[[vaccine]]\nname = "SPUTNIK V"\naliases = ["SPV"]\nmin_interval_days = 21\ndoses = 2\n',
-                    encoding="utf-8")
-    vaccines.load_vaccines(path)
-    yield
-    vaccines.load_vaccines()
+    with vaccines_file(tmp_path, SPUTNIK_V):
+        yield
 
 
 def test_session_and_dose_with_sputnik_v(say, world, sputnik):

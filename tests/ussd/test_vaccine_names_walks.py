@@ -3,19 +3,16 @@ recorded as that vaccine, and the same dose by SMS afterwards is the same record
 import pytest
 from test_same_dose_by_sms_and_ussd import sms
 from ussd_world import STAFF, rows, screen
+from vaccine_files import SPUTNIK_V, vaccines_file
 
-from tikabot.flows import vaccines
 from tikabot.flows.ussd_menus import nav
 from tikabot.store.models import Dose, OutboundMessage
 
 
 @pytest.fixture
 def sputnik(tmp_path):
-    path = tmp_path / "vaccines.toml"
-    path.write_text('[[vaccine]]\nname = "SPUTNIK V"\nmin_interval_days = 21\ndoses = 2\n', encoding="utf-8")
-    vaccines.load_vaccines(path)
-    yield
-    vaccines.load_vaccines()
+    with vaccines_file(tmp_path, SPUTNIK_V):
+        yield
 
 
 @pytest.mark.parametrize("lang", ["en", "bn"])
