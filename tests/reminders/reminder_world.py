@@ -1,12 +1,11 @@
 """A small world for reminder tests: one site, people, appointments, and the planner at set times."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tikabot.flows import vaccines
 from tikabot.flows.effects import RecordDose
 from tikabot.reminders import plan
 from tikabot.runner.apply import Context, record_dose

@@ -7,7 +7,6 @@ same language (e.g. the word for a severity inside the AEFI reply).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 
 @dataclass(frozen=True)
