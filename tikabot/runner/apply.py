@@ -17,18 +17,15 @@ from tikabot import otp
 from tikabot.alerts import alert_coordinators, alert_severe_aefi, sms_count
 from tikabot.clock import local_date
 from tikabot.flows import effects as fx
-from tikabot.flows.confirmation import confirmation_key, dose_confirmation
 from tikabot.flows.effects import Reply
-from tikabot.flows.names import first_name
-from tikabot.i18n.catalog import render
 from tikabot.phones import mask
-from tikabot.queue.outbox import insert_message
-from tikabot.reminders.cancel import CANCELLED, NO_PROVIDER_ID, NOT_YET_SENT, cancel_pending, withdraw_after_dose
+from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void
+from tikabot.runner import confirm
 from tikabot.runner.load import connection
 from tikabot.store.appointments import ACTIVE, BOOKED, DONE
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
 )
 
 
@@ -54,10 +51,6 @@ _DOSE_INSERT = {name: make(DOSES).on_conflict_do_nothing(index_elements=["benefi
 _DOSE_FOUND = select(DOSES.c.id, DOSES.c.voided).where(DOSES.c.beneficiary_id == bindparam("b_id"),
                                                        DOSES.c.dose_number == bindparam("number"))
 _DOSE_REVIVE = update(DOSES).where(DOSES.c.id == bindparam("dose_id"), DOSES.c.voided.is_(True))
-_BENEFICIARY = select(Beneficiary.id, Beneficiary.name, Beneficiary.phone, Beneficiary.language).where(
-    Beneficiary.id == bindparam("b_id"))
-_OTHER_LIVE_DOSES = select(DOSES.c.dose_number).where(DOSES.c.beneficiary_id == bindparam("b_id"),
-                                                      DOSES.c.voided.is_(False), DOSES.c.id != bindparam("dose_id"))
 
 
 def _insert_dose(session: Session, values: dict) -> int | None:
@@ -93,7 +86,7 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
             return dose_id, False  # another message un-voided it a moment ago
     _set_appointment(session, effect.beneficiary_id, effect.dose_number, DONE, only_from=ACTIVE)
     withdraw_after_dose(conn, effect.beneficiary_id, effect.dose_number)
-    _confirm_dose(session, dose_id, effect, ctx, revived)
+    confirm.send(session, dose_id, effect, today=local_date(ctx.now, ctx.tz), again_key=ctx.key if revived else None)
     return dose_id, True
 
 
@@ -108,48 +101,6 @@ def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, st
                                                       "only_from": list(only_from), "status": status})
 
 
-def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Context, revived: bool) -> None:
-    """The beneficiary's confirmation. A dose recorded again after UNDO gets a confirmation of its
-    own, marked as a correction when the first one (since corrected) had reached the phone."""
-    ben, on_record = effect.confirm_to, effect.on_record
-    if ben is None:  # not from a flow step: read the person and their course here
-        conn = connection(session)
-        row = conn.execute(_BENEFICIARY, {"b_id": effect.beneficiary_id}).one()
-        ben = fx.Recipient(first_name(row.name), row.phone, row.language)
-        on_record = conn.execute(_OTHER_LIVE_DOSES, {"b_id": effect.beneficiary_id, "dose_id": dose_id}).scalars()
-    message = dose_confirmation(ben.first_name, effect.dose_number, effect.vaccine, on_record,
-                                local_date(ctx.now, ctx.tz))
-    key, body = confirmation_key(dose_id), None
-    if revived:
-        key = f"{key}-{ctx.key}"
-        if _confirmation_went(session, dose_id):
-            body = render("dose.corrected", ben.language,
-                          message=render(message.template, ben.language, **message.params))
-    insert_message(session, key=key, recipient=ben.phone, template=message.template, language=ben.language,
-                   params=message.params, body=body, beneficiary_id=effect.beneficiary_id)
-
-
-_OUTBOX = OutboundMessage.__table__
-
-
-def _confirmations(dose_id: int):
-    return _OUTBOX.c.idempotency_key.like(f"{confirmation_key(dose_id)}%")
-
-
-def _confirmation_went(session: Session, dose_id: int) -> bool:
-    """Some confirmation of this dose was not withdrawn before it was sent."""
-    return connection(session).execute(select(_OUTBOX.c.id).where(
-        _confirmations(dose_id), _OUTBOX.c.status != CANCELLED).limit(1)).first() is not None
-
-
-def _withdraw_confirmation(session: Session, dose_id: int) -> bool:
-    """Withdraw the dose's confirmation if it has not left yet; False when one has gone (or is going)."""
-    conn = connection(session)
-    conn.execute(update(_OUTBOX).where(_confirmations(dose_id), _OUTBOX.c.status.in_(NOT_YET_SENT),
-                                       _OUTBOX.c.attempts == 0, NO_PROVIDER_ID).values(status=CANCELLED))
-    return not _confirmation_went(session, dose_id)
-
-
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
     dose = session.get(Dose, effect.dose_id)
     dose.voided, dose.voided_at, dose.voided_by = True, ctx.now, ctx.actor
@@ -158,12 +109,7 @@ def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
     session.add(AuditLog(at=ctx.now, actor=ctx.actor, action="dose.void",
                          detail={"dose_id": dose.id, "source": ctx.source}))
     session.flush()
-    if not _withdraw_confirmation(session, dose.id):  # the person was told: tell them it is corrected
-        person = dose.beneficiary
-        insert_message(session, key=f"dose-{dose.id}-voided-{ctx.key}", recipient=person.phone,
-                       template="dose.voided", language=person.language,
-                       params={"name": first_name(person.name), "dose": dose.dose_number},
-                       beneficiary_id=person.id)
+    confirm.withdraw(session, dose, key=ctx.key)
 
 
 def _open_session(session: Session, effect: fx.OpenSession, ctx: Context) -> None:
