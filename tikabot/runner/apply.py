@@ -2,6 +2,11 @@
 
 `apply_effects` returns replies that replace the flow's own when the outcome is only known here:
 a dose that another message recorded a moment earlier, an OTP issued or checked.
+
+A dose, whichever channel reported it: flows/staff.py decides (RecordDose) -> record_dose here (the
+row, the appointment done, reminders that no longer apply withdrawn) -> runner/confirm.py (the
+beneficiary's confirmation, built by flows/confirmation.py) -> queue/outbox.py (a row, sent after
+the commit).
 """
 from __future__ import annotations
 
