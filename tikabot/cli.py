@@ -6,20 +6,13 @@ from pathlib import Path
 
 import click
 
-from tikabot.config import Config
-
-
-def _config() -> Config:
-    try:
-        return Config.from_env()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _services(config: Config | None = None):
-    from tikabot.services import Services
-
-    return Services.build(config or _config())
+from tikabot.cli_context import config as _config, services as _services
+from tikabot.cli_channels import channels as _channels
+from tikabot.cli_dlt import dlt as _dlt
+from tikabot.cli_templates import templates as _templates
+from tikabot.phone import phone as _phone
+from tikabot.registry.commands import reconcile as _reconcile, sync as _sync
+from tikabot.reminders.command import remind as _remind
 
 
 @click.group()
@@ -194,13 +187,8 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
                   auth_token=auth_token or SIMULATOR_AUTH_TOKEN)
 
 
-from tikabot.reminders.command import remind as _remind; main.add_command(_remind)  # noqa: E402,E702
-from tikabot.cli_templates import templates as _templates; main.add_command(_templates)  # noqa: E402,E702
-from tikabot.registry.commands import reconcile as _reconcile, sync as _sync  # noqa: E402
-main.add_command(_sync); main.add_command(_reconcile)  # noqa: E702
-from tikabot.phone import phone as _phone; main.add_command(_phone)  # noqa: E402,E702
-from tikabot.cli_dlt import dlt as _dlt; main.add_command(_dlt)  # noqa: E402,E702
-from tikabot.cli_channels import channels as _channels; main.add_command(_channels)  # noqa: E402,E702
+for _command in (_remind, _templates, _sync, _reconcile, _phone, _dlt, _channels):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -59,7 +59,7 @@ def describe(config, redis=None) -> list[str]:
 @click.command("channels")
 def channels() -> None:
     """Each channel, its health, and which traffic it serves (routes and fallbacks)."""
-    from tikabot.cli import _config
+    from tikabot.cli_context import config as _config
 
     config = _config()
     try:

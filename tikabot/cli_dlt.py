@@ -28,7 +28,7 @@ def dlt() -> None:
               help="Messages sent for a government health drive are transactional.")
 def export_cmd(output: Path | None, entity_id: str | None, header: str | None, category: str) -> None:
     """Every SMS template in every language, {#var#} for each variable, one row per template and language."""
-    from tikabot.cli import _config
+    from tikabot.cli_context import config as _config
     from tikabot.dlt.csvfile import export_rows, write_csv
     from tikabot.dlt.store import approved_ids
     from tikabot.store.db import make_engine, make_sessionmaker

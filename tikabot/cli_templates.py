@@ -98,7 +98,7 @@ import click  # noqa: E402  (the command line part, kept below the pure check)
 def _real_values():
     """The database's values, or None when there is none (a CI run): never creates one."""
     from tikabot import clock
-    from tikabot.cli import _config
+    from tikabot.cli_context import config as _config
     from tikabot.store.db import make_engine
     from tikabot.templates_values import database_exists, read
 

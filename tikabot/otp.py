@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tikabot.queue.outbox import add_message
+from tikabot.store.appointments import ACTIVE
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OtpRecord
 
 CODE_DIGITS = 6
@@ -30,7 +31,6 @@ MAX_WRONG = 5
 LOCK = timedelta(minutes=30)
 PER_BENEFICIARY = (3, timedelta(minutes=10))
 PER_STAFF = (30, timedelta(hours=1))
-LIVE_APPOINTMENTS = ("booked", "confirmed")
 VERIFIED = "otp.verified"  # audit action of a successful check; detail.method: otp | security_code
 
 
@@ -88,7 +88,7 @@ def issue(session: Session, *, beneficiary: Beneficiary, staff_phone: str, secre
 
 def _security_code_matches(session: Session, beneficiary_id: int, code: str, today) -> bool:
     codes = session.scalars(select(Appointment.security_code).where(
-        Appointment.beneficiary_id == beneficiary_id, Appointment.status.in_(LIVE_APPOINTMENTS),
+        Appointment.beneficiary_id == beneficiary_id, Appointment.status.in_(ACTIVE),
         Appointment.date >= today))
     # compare against every live code so the time taken does not depend on which one matched
     return any([hmac.compare_digest(c.encode(), code.encode()) for c in codes])

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 from redis import Redis
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tikabot.config import Config
+from tikabot.flows.vaccines import load_vaccines
 from tikabot.queue.sealing import SEALER_KEY, sealer
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
 
@@ -24,6 +25,8 @@ class Services:
 
     @classmethod
     def build(cls, config: Config) -> "Services":
+        if config.vaccines_file:  # TIKABOT_VACCINES: every channel reads the same names
+            load_vaccines(config.vaccines_file)
         engine = make_engine(config.database_url)
         redis = connect_redis(config.redis_url) if config.redis_url else None
         sessions = make_sessionmaker(engine)
@@ -45,9 +48,17 @@ class Services:
         self.engine.dispose()
 
 
+SOCKET_TIMEOUT = 2.0  # seconds a Redis command (or a connection) may take before it fails
+
+
 def connect_redis(url: str) -> Redis:
     """A client that rides out a Redis restart of a few seconds (Twilio waits 15 s for a webhook)
-    instead of failing the request that happened to arrive during it."""
+    instead of failing the request that happened to arrive during it, and that never waits long
+    on a hung Redis (one that accepts and never answers): each command and each connection times
+    out after SOCKET_TIMEOUT, and a timeout is not retried (a restart refuses connections at
+    once; what hangs for two seconds will hang again), so it costs a request about two seconds.
+    A connection idle for 30 s is checked with a PING before it is used again."""
     retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=12,
-                  supported_errors=(RedisConnectionError, RedisTimeoutError))
-    return Redis.from_url(url, health_check_interval=30, retry=retry)
+                  supported_errors=(RedisConnectionError,))
+    return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+                          health_check_interval=30, retry=retry, retry_on_timeout=False)

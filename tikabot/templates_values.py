@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
+from tikabot.flows.names import first_name
 from tikabot.i18n.catalog import LANGUAGES
 from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.places import place_name
@@ -67,7 +68,7 @@ def read(engine: Engine, now: datetime) -> RealValues | None:
                               .where(OutboundMessage.created_at >= since)
                               .group_by(OutboundMessage.template, OutboundMessage.language)).all()
     site = Longest({lang: max((s.localize(lang) for s in sites), key=_units) for lang in LANGUAGES})
-    firsts = {lang: [(n.split() or [""])[0] for n, l in people if l == lang] for lang in LANGUAGES}
+    firsts = {lang: [first_name(n) for n, l in people if l == lang] for lang in LANGUAGES}
     everyone = [name for names in firsts.values() for name in names]
     values = RealValues(params={"site": site, "booked_site": site}, described=(
         f"measured with the longest real values: {len(sites)} sites, {len(people)} beneficiaries"))

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from tikabot.flows import staff
-from tikabot.flows.course import numbers
+from tikabot.flows.confirmation import dose_confirmation
+from tikabot.flows.course import FINAL, numbers
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
@@ -38,10 +39,11 @@ def run(dialog, f=None, state=None, start=NOW):
     return state
 
 
-def recorded(dose=1, vaccine="COVISHIELD", lot="4120Z025", count=6, next_due=date(2025, 7, 10)):
+def recorded(dose=1, vaccine="COVISHIELD", lot="4120Z025", count=6, on_record=()):
     return ([Reply("staff.dose_recorded", {"ref": "12345678", "name": "Rahima", "dose": dose, "vaccine": vaccine,
                                            "lot": lot, "count": count})],
-            [RecordDose(7, "12345678", dose, vaccine, lot, 1, next_due, Recipient("Rahima", "+919830011111", "bn"))])
+            [RecordDose(7, "12345678", dose, vaccine, lot, 1, Recipient("Rahima", "+919830011111", "bn"),
+                        on_record=on_record)])
 
 
 def test_dose_happy_path_uses_the_open_session():
@@ -115,7 +117,8 @@ def test_dose_two_too_early_and_wrong_vaccine():
 
 def test_dose_two_on_time_completes_the_course():
     ben = RAHIMA.__class__(**{**RAHIMA.__dict__, "doses": (dose_fact(1, days_ago=28),)})
-    run([("DOSE 12345678", 0, *recorded(dose=2, next_due=None))], f=facts(beneficiary=ben))
+    run([("DOSE 12345678", 0, *recorded(dose=2, on_record=(1,)))], f=facts(beneficiary=ben))
+    assert dose_confirmation("Rahima", 2, "COVISHIELD", (1,), TODAY).template == FINAL  # what the person is told
 
 
 def test_voided_dose_can_be_recorded_again():
@@ -200,7 +203,7 @@ def test_dose_two_elsewhere_is_recorded_for_reconciliation_and_never_as_complete
           [Reply("staff.dose_recorded_elsewhere", {"ref": "12345678", "name": "Rahima", "dose": 2,
                                                    "vaccine": "COVISHIELD", "lot": "4120Z025", "count": 6,
                                                    "missing": numbers([1])})],
-          [RecordDose(7, "12345678", 2, "COVISHIELD", "4120Z025", 1, None,
+          [RecordDose(7, "12345678", 2, "COVISHIELD", "4120Z025", 1,
                       Recipient("Rahima", "+919830011111", "bn"), needs_reconciliation=True, missing=(1,))])])
 
 
@@ -212,7 +215,7 @@ def test_elsewhere_survives_the_guided_questions():
 
 
 def test_elsewhere_with_nothing_missing_is_an_ordinary_dose():
-    run([("DOSE 12345678 2 ELSEWHERE", 0, *recorded(dose=2, next_due=None))],
+    run([("DOSE 12345678 2 ELSEWHERE", 0, *recorded(dose=2, on_record=(1,)))],
         f=facts(beneficiary=with_doses(dose_fact(1, days_ago=28))))
 
 
@@ -278,4 +281,5 @@ def test_dose_one_after_a_dose_two_given_elsewhere_completes_the_course():
     two = two.__class__(**{**two.__dict__, "needs_reconciliation": True})
     _, replies, effects = staff.step(None, "DOSE 12345678 1st", facts(beneficiary=with_doses(two)), NOW)
     assert replies[0].key == "staff.dose_recorded"
-    assert (effects[0].dose_number, effects[0].next_due, effects[0].missing) == (1, None, ())
+    assert (effects[0].dose_number, effects[0].on_record, effects[0].missing) == (1, (2,), ())
+    assert dose_confirmation("Rahima", 1, "COVISHIELD", effects[0].on_record, TODAY).template == FINAL

@@ -1,12 +1,11 @@
 """A small world for reminder tests: one site, people, appointments, and the planner at set times."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tikabot.flows import vaccines
 from tikabot.flows.effects import RecordDose
 from tikabot.reminders import plan
 from tikabot.runner.apply import Context, record_dose
@@ -51,12 +50,9 @@ class World:
     def dose(self, person_id: int, number: int, at: datetime, vaccine="COVISHIELD") -> int:
         """A dose recorded by the DOSE command's own code (runner.apply.record_dose): the appointment
         done, the messages that no longer apply withdrawn, the confirmation with the next due date."""
-        rule = vaccines.resolve(vaccine)
-        today = at.astimezone(IST).date()
-        next_due = None if number >= rule.doses else today + timedelta(days=rule.min_interval_days)
-        with self.services.transaction() as s:
+        with self.services.transaction() as s:  # no confirm_to: record_dose reads the person and their doses
             effect = RecordDose(beneficiary_id=person_id, ref=s.get(Beneficiary, person_id).ref, dose_number=number,
-                                vaccine=vaccine, lot="4120Z025", site_id=self.site_id, next_due=next_due)
+                                vaccine=vaccine, lot="4120Z025", site_id=self.site_id)
             ctx = Context(actor="+919830000001", source="sms", key=f"dose-{person_id}-{number}", now=at,
                           tz="Asia/Kolkata", otp_secret="test")
             dose_id, recorded = record_dose(s, effect, ctx)

@@ -50,7 +50,7 @@ def test_duplicate_dose_and_replayed_message(say, world):
 def test_race_on_the_same_dose_replies_already_recorded(world):
     """Two messages checked the facts before either wrote: the database's uniqueness decides."""
     effect = fx.RecordDose(beneficiary_id=1, ref="12345678", dose_number=1, vaccine="COVISHIELD", lot="L1",
-                           site_id=1, next_due=None)
+                           site_id=1)
     ctx = Context(actor=VACCINATOR, source="ussd", key="k1", now=NOW, tz="Asia/Kolkata", otp_secret="x")
     with world.transaction() as s:
         assert record_dose(s, effect, ctx)[1] is True

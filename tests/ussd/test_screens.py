@@ -75,8 +75,7 @@ def test_with_a_session_open_the_dose_goes_straight_to_confirm():
     assert effects == []  # nothing is recorded before "1 Yes"
     _, screens, effects = _walk(["1", "12345678", "1", "1"], facts)
     assert effects == [RecordDose(beneficiary_id=7, ref="12345678", dose_number=1, vaccine="COVISHIELD", lot="A12",
-                                  site_id=1, next_due=date(2025, 7, 10),
-                                  confirm_to=Recipient("Rahima", "+919830011111", "bn"))]
+                                  site_id=1, confirm_to=Recipient("Rahima", "+919830011111", "bn"))]
 
 
 def test_back_from_the_main_menu_and_menu_from_anywhere():

@@ -7,7 +7,6 @@ same language (e.g. the word for a severity inside the AEFI reply).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,10 @@ class RecordDose:
     vaccine: str
     lot: str
     site_id: int
-    next_due: date | None  # None when this is the course's last dose
     confirm_to: Recipient | None = None  # the beneficiary as the flow read them; None: look them up
     needs_reconciliation: bool = False  # an earlier dose was given elsewhere and is not on record
     missing: tuple[int, ...] = ()  # those earlier dose numbers
+    on_record: tuple[int, ...] = ()  # the other live doses as the flow read them (the confirmation's course)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from tikabot.flows.names import first_name
+
 from tikabot.i18n.places import PlaceName
 
 
@@ -51,7 +53,7 @@ class BeneficiaryFact:
 
     @property
     def first_name(self) -> str:
-        return (self.name.split() or [""])[0]
+        return first_name(self.name)
 
     def live_dose(self, number: int) -> DoseFact | None:
         return next((d for d in self.doses if d.dose_number == number and not d.voided), None)

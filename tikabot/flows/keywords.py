@@ -85,9 +85,10 @@ def command_word(word: str) -> str | None:
     return exact(word) or guess(word)
 
 
-def staff_keyword(keyword: str | None, text: str) -> str | None:
-    """Staff have no STOP: the Bengali and Hindi words for it (বন্ধ, बंद) close their session."""
+def staff_keyword(keyword: str | None, first_word: str) -> str | None:
+    """Staff have no STOP: the Bengali and Hindi words for it (বন্ধ, बंद) close their session.
+    first_word: the message's first word as typed (a menu's command has none: "")."""
     if keyword != "STOP":
         return keyword
-    word = fold(text.split()[0].strip("!,.?।")) if text.split() else ""
+    word = fold(first_word.strip("!,.?।"))
     return "END" if exact(word) == "STOP" and word != "stop" else keyword

@@ -1,15 +1,20 @@
-"""The SMS grammar (CONTRACT section 6) as one pure function: parse(text) -> Parsed.
+"""The SMS grammar (CONTRACT section 6) as one pure function: parse(text) -> Parsed, the command.
 
 Keyword first, any case, with Bengali/Hindi aliases from the catalogs. Tokens are
 separated by spaces, commas, '*' or '#'; Bengali and Devanagari digits count as
-ASCII; punctuation around a token is dropped. parse never raises: what it cannot
-read it reports in Parsed.error, a short code the flow turns into a reply.
+ASCII; punctuation around a token is dropped. A vaccine name of several words from the
+vaccines file ("SPUTNIK V") is read as one name wherever a vaccine may stand, the longest
+known name first. parse never raises: what it cannot read it reports in Parsed.error, a
+short code the flow turns into a reply.
+
+Parsed is the one structured command the flows take: SMS builds it with parse(text), a
+menu channel (USSD) with command(keyword, ...) from the choices made, never from text.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tikabot.flows import vaccines
@@ -48,6 +53,28 @@ class Parsed:
     lang: str | None = None  # EN, BN or HI
     error: str | None = None  # see ERRORS
     usage: str | None = None  # catalog key such as "usage.DOSE"
+    # every cleaned token of the message, the keyword's first (SMS only; not part of the command's meaning)
+    words: tuple[str, ...] = field(default=(), compare=False)
+
+
+def command(keyword: str, **fields) -> Parsed:
+    """The command a menu choice stands for, built from its parts: command("DOSE", ref=..., dose=2,
+    vaccine="SPUTNIK V", lot="L1"). A vaccine is named as the vaccines file names it (or an alias)."""
+    vaccine = fields.pop("vaccine", None)
+    if vaccine is not None:
+        fields.update(_vaccine_fields(vaccine))
+    return Parsed(keyword=keyword, usage=f"usage.{keyword}", error=_field_error(fields), **fields)
+
+
+def _field_error(fields: dict) -> str | None:
+    """What the grammar would refuse in these parts: the same checks a typed command gets."""
+    if fields.get("dose") is not None and not 1 <= fields["dose"] <= MAX_DOSE:
+        return "bad_dose"
+    if fields.get("vaccine") and not fields.get("vaccine_known"):
+        return "unknown_vaccine"
+    if len(fields.get("lot") or "") > MAX_LOT:
+        return "bad_lot"
+    return None
 
 
 ERRORS = {
@@ -111,6 +138,19 @@ def _vaccine_fields(token: str) -> dict:
     if found:
         return {"vaccine": found.name, "vaccine_known": True}
     return {"vaccine": token, "vaccine_known": False}
+
+
+def join_vaccine_names(words: list[str] | tuple[str, ...]) -> list[str]:
+    """The words with each run that names a vaccine ("SPUTNIK", "V") joined into one ("SPUTNIK V");
+    the longest known name wins."""
+    longest = vaccines.most_words()
+    out, i = [], 0
+    while i < len(words):
+        size = next((n for n in range(min(longest, len(words) - i), 1, -1)
+                     if vaccines.resolve(" ".join(words[i:i + n]))), 1)
+        out.append(" ".join(words[i:i + size]))
+        i += size
+    return out
 
 
 def _parse_dose(args: list[str]) -> dict:
@@ -207,9 +247,14 @@ def _split_glued(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return tokens
 
 
-@lru_cache(maxsize=256)  # the runner, the flow and its ref lookup each read the same text
 def parse(text: str) -> Parsed:
     """Read one inbound SMS. Never raises."""
+    return _parse(text, vaccines.generation())
+
+
+@lru_cache(maxsize=256)  # the runner, the flow and its ref lookup each read the same text
+def _parse(text: str, _vaccines: int) -> Parsed:
+    """parse, cached per text and per set of known vaccines (a name loaded later reads as a vaccine)."""
     text = _normalise(text)
     phrase = leading_phrase(text)  # "ঠিক আছে" is one word
     if phrase is not None:
@@ -226,8 +271,8 @@ def parse(text: str) -> Parsed:
             keyword, words = "LANG", ["LANG", *words]  # a bare "বাংলা" or "HINDI"
             found = [("LANG", 0), *found]
     if keyword not in COMMANDS:
-        return Parsed(args=tuple(words[1:]), error="unknown_command")
-    args = words[1:]
+        return Parsed(args=tuple(words[1:]), error="unknown_command", words=tuple(words))
+    args = join_vaccine_names(words[1:]) if keyword in ("DOSE", "START") else words[1:]
     fields: dict = {}
     if keyword == "DOSE":
         fields = _parse_dose(args)
@@ -243,4 +288,4 @@ def parse(text: str) -> Parsed:
         fields = _parse_aefi(args, text, [end for _, end in found[1:]])
     elif keyword == "LANG":
         fields = _parse_lang(args)
-    return Parsed(keyword=keyword, args=tuple(args), usage=f"usage.{keyword}", **fields)
+    return Parsed(keyword=keyword, args=tuple(args), usage=f"usage.{keyword}", words=tuple(words), **fields)

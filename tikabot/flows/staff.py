@@ -1,6 +1,9 @@
 """The staff flow (CONTRACT section 6, staff commands) as one pure step.
 
-    step(state, text, facts, now) -> (state, replies, effects)
+    step(state, command, facts, now) -> (state, replies, effects)
+
+`command` is the structured command (flows/parse.py Parsed): an SMS parses its text into it once,
+a USSD menu builds it from the choices made (parse.command). Text is accepted too and parsed.
 
 `state` is None or a small JSON-able dict for the guided DOSE conversation (what is known so far,
 what was asked, when it expires). `facts` is everything the step may know (see facts.py). Nothing
@@ -16,7 +19,7 @@ from tikabot.flows.effects import (
 )
 from tikabot.flows.facts import StaffFacts
 from tikabot.flows.keywords import staff_keyword
-from tikabot.flows.parse import HYPHENS, MAX_LOT, REF, Parsed, parse, tokens
+from tikabot.flows.parse import HYPHENS, MAX_LOT, REF, Parsed, join_vaccine_names, parse
 
 GUIDED_MINUTES = 10
 UNDO_MINUTES = 15
@@ -33,8 +36,8 @@ ERROR_REPLIES = {  # parser error -> reply key (others get the command's usage)
 }
 
 
-def _ref_token(text: str) -> str | None:
-    for token in tokens(text):
+def _ref_token(words: tuple[str, ...]) -> str | None:
+    for token in words:
         digits = HYPHENS.sub("", token)
         if REF.fullmatch(digits):
             return digits
@@ -50,26 +53,33 @@ def _live_state(state: dict | None, now: datetime) -> tuple[dict | None, bool]:
     return state, False
 
 
-def wanted_ref(state: dict | None, text: str, now: datetime) -> str | None:
+def as_command(message: Parsed | str) -> Parsed:
+    """The command: an SMS's text parsed (parse caches it), or the command given as it is."""
+    return message if isinstance(message, Parsed) else parse(message)
+
+
+def wanted_ref(state: dict | None, message: Parsed | str, now: datetime) -> str | None:
     """The REF whose beneficiary the runner should load before calling step."""
-    parsed = parse(text)
+    parsed = as_command(message)
     if parsed.ref:
         return parsed.ref
     state, _ = _live_state(state, now)
     if state and parsed.keyword is None:
-        return state.get("ref") or (_ref_token(text) if state.get("ask") == "ref" else None)
+        return state.get("ref") or (_ref_token(parsed.words) if state.get("ask") == "ref" else None)
     return None
 
 
-def step(state: dict | None, text: str, facts: StaffFacts, now: datetime) -> Step:
-    parsed = parse(text)
+def step(state: dict | None, message: Parsed | str, facts: StaffFacts, now: datetime) -> Step:
+    """message: an SMS's text, or the command parsed from it (parse.parse) or built by a menu
+    (parse.command). Both channels take this one step: same validations, same effects."""
+    parsed = as_command(message)
     state, expired = _live_state(state, now)
     if parsed.keyword is None:
         if state:
-            return _answer(state, text, facts, now)
+            return _answer(state, parsed.words, facts, now)
         if expired:
             return None, [Reply("staff.guided_expired")], []
-    return _command(parsed, facts, now, text)
+    return _command(parsed, facts, now)
 
 
 def _usage(parsed: Parsed) -> Reply:
@@ -105,8 +115,8 @@ def _refused(keyword: str) -> Reply:
     return Reply("staff.not_allowed", {"command": keyword, "allowed": ", ".join(VERIFIER_COMMANDS)})
 
 
-def _command(parsed: Parsed, facts: StaffFacts, now: datetime, text: str = "") -> Step:
-    keyword = staff_keyword(parsed.keyword, text)
+def _command(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
+    keyword = staff_keyword(parsed.keyword, parsed.words[0] if parsed.words else "")
     if not may_send(facts.role, keyword):
         return None, [_refused(keyword)], []
     if keyword == "DOSE" and parsed.error == "missing_ref":
@@ -131,16 +141,16 @@ def _ask(known: dict, ask: str, reply: Reply, now: datetime) -> Step:
     return {"flow": "dose", **known, "ask": ask, "expires": expires}, [reply], []
 
 
-def _answer(state: dict, text: str, facts: StaffFacts, now: datetime) -> Step:
+def _answer(state: dict, words: tuple[str, ...], facts: StaffFacts, now: datetime) -> Step:
     known = {k: state.get(k) for k in ("ref", "dose", "vaccine", "lot", "elsewhere")}
-    words = tokens(text)
     ask = state.get("ask")
     if ask == "ref":
-        ref = _ref_token(text)
+        ref = _ref_token(words)
         if ref is None:
             return _ask(known, "ref", Reply("staff.bad_ref", {"ref": " ".join(words)}), now)
         known["ref"] = ref
     elif ask == "vaccine":
+        words = join_vaccine_names(words)  # "SPUTNIK V L1"
         found = vaccines.resolve(words[0]) if words else None
         if found is None:
             return _ask(known, "vaccine", Reply("staff.unknown_vaccine",
@@ -193,13 +203,9 @@ def _dose(known: dict, facts: StaffFacts, now: datetime) -> Step:
     refused = _course_refusal(ben, number, vaccine, facts.today)
     if refused is not None:
         return None, [refused], []
-    rule = vaccines.resolve(vaccine)
-    final = course.is_last(max((number, *ben.on_record())), vaccine)  # a later dose on record ends it too
-    next_due = None if final else facts.today + timedelta(days=rule.min_interval_days)
     effect = RecordDose(beneficiary_id=ben.id, ref=ref, dose_number=number, vaccine=vaccine, lot=lot,
-                        site_id=facts.site_id, next_due=next_due,
-                        confirm_to=Recipient(ben.first_name, ben.phone, ben.language),
-                        needs_reconciliation=bool(missing), missing=missing)
+                        site_id=facts.site_id, confirm_to=Recipient(ben.first_name, ben.phone, ben.language),
+                        needs_reconciliation=bool(missing), missing=missing, on_record=ben.on_record())
     params = {"ref": ref, "name": ben.first_name, "dose": number, "vaccine": vaccine, "lot": lot,
               "count": facts.total_today + 1}
     if missing:

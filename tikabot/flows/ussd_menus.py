@@ -6,8 +6,10 @@
 handled, and one step handles the next one (the runner calls it until all are seen). `screen` is
 the text to show (without the gateway's CON/END); `done` ends the session. Effects are the very
 ones the SMS flows return, applied by the runner through runner/apply.py; the decisions (dose
-validations, what UNDO may void, what YES confirms) are the SMS flows' own, called here with the
-equivalent SMS command. When an effect's outcome is only known after applying it (a code sent or
+validations, what UNDO may void, what YES confirms) are the SMS flows' own: a menu builds the
+structured command its choices stand for (parse.command: DOSE with ref, dose, vaccine, lot) and
+calls the same flow step an SMS reaches. No SMS text is built and parsed again, so any vaccine of
+the vaccines file, spaces and all ("SPUTNIK V"), is the name the menu showed. When an effect's outcome is only known after applying it (a code sent or
 refused, a code checked, a dose another message recorded first), `outcome()` picks the screen.
 
 Every screen is one catalog key plus a navigation line in the reader's language (`0 পিছনে`,
@@ -24,7 +26,7 @@ from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import IssueOtp, RecordAefi, RecordDose, Reply, SetLanguage, VoidDose
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.ordinals import dose_number
-from tikabot.flows.parse import HYPHENS, REF
+from tikabot.flows.parse import HYPHENS, REF, Parsed, command
 from tikabot.i18n.catalog import LANGUAGES, localize, render
 from tikabot.i18n.dates import Day, Slot
 from tikabot.i18n.digits import ascii_digits
@@ -339,7 +341,7 @@ def _staff_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
     if value == "1":
         return _Move(go="dose_ref")
     if value == "2":
-        return _from_flow("COUNT", facts, reset=True)
+        return _from_flow(command("COUNT"), facts, reset=True)
     if value == "3":
         return _undo_preview(facts)
     if value == "4":
@@ -349,9 +351,9 @@ def _staff_main(data: dict, value: str, facts: MenuFacts) -> _Move | None:
     return None
 
 
-def _from_flow(text: str, facts: MenuFacts, reset: bool = False) -> _Move:
-    """Run the SMS staff flow on an equivalent command and show its first reply as a note."""
-    _, replies, effects = staff_flow.step(None, text, facts.staff, facts.now)
+def _from_flow(chosen: Parsed, facts: MenuFacts, reset: bool = False) -> _Move:
+    """Run the staff flow on the chosen command and show its first reply as a note."""
+    _, replies, effects = staff_flow.step(None, chosen, facts.staff, facts.now)
     reply = replies[0]
     return _Move(note=(SCREEN_FOR[reply.key], dict(reply.params)), effects=effects, reset=reset)
 
@@ -370,22 +372,22 @@ def _lang(data: dict, value: str, facts: MenuFacts) -> _Move | None:
 
 # ---- beneficiary screens
 
-def _ben_reply(text: str, facts: MenuFacts) -> _Move:
-    _, replies, effects = ben_flow.step(None, text, facts.sender, facts.now)
+def _ben_reply(chosen: Parsed, facts: MenuFacts) -> _Move:
+    _, replies, effects = ben_flow.step(None, chosen, facts.sender, facts.now)
     reply = replies[0]
     return _Move(end=(SCREEN_FOR[reply.key], dict(reply.params)), effects=effects)
 
 
 def _appointment(data: dict, value: str, facts: MenuFacts) -> _Move | None:
     if value == "1":
-        return _ben_reply("YES", facts)
+        return _ben_reply(command("YES"), facts)
     if value == "2":
         return _Move(go="cancel_ask")
     return None
 
 
 def _cancel_ask(data: dict, value: str, facts: MenuFacts) -> _Move | None:
-    return _ben_reply("NO", facts) if value == "1" else None
+    return _ben_reply(command("NO"), facts) if value == "1" else None
 
 
 def _aefi(data: dict, value: str, facts: MenuFacts) -> _Move | None:
@@ -437,10 +439,10 @@ def _dose_num(data: dict, value: str, facts: MenuFacts) -> _Move:
     return _preview({**data, "dose": number}, facts)
 
 
-def _dose_command(data: dict) -> str:
-    words = ("DOSE", data["ref"], data["dose"], data.get("vaccine"), data.get("lot"),
-             "ELSEWHERE" if data.get("elsewhere") else None)
-    return " ".join(str(p) for p in words if p)
+def _dose_command(data: dict) -> Parsed:
+    """The dose report the choices so far stand for (what DOSE <REF> <dose> <vaccine> <lot> says by SMS)."""
+    return command("DOSE", ref=data["ref"], dose=data["dose"], vaccine=data.get("vaccine"), lot=data.get("lot"),
+                   elsewhere=bool(data.get("elsewhere")))
 
 
 def _preview(data: dict, facts: MenuFacts) -> _Move:
@@ -489,7 +491,7 @@ def _dose_confirm(data: dict, value: str, facts: MenuFacts) -> _Move | None:
 # ---- staff: undo, verify
 
 def _undo_preview(facts: MenuFacts) -> _Move:
-    _, replies, effects = staff_flow.step(None, "UNDO", facts.staff, facts.now)
+    _, replies, effects = staff_flow.step(None, command("UNDO"), facts.staff, facts.now)
     if not effects:
         return _Move(note=(SCREEN_FOR[replies[0].key], dict(replies[0].params)), reset=True)
     last = facts.staff.last_dose
@@ -499,7 +501,7 @@ def _undo_preview(facts: MenuFacts) -> _Move:
 def _undo_confirm(data: dict, value: str, facts: MenuFacts) -> _Move | None:
     if value != "1":
         return None
-    _, replies, effects = staff_flow.step(None, "UNDO", facts.staff, facts.now)
+    _, replies, effects = staff_flow.step(None, command("UNDO"), facts.staff, facts.now)
     voids = [e for e in effects if isinstance(e, VoidDose)]
     if voids and voids[0].dose_id != data.get("undo_id"):  # another dose became the last meanwhile
         return _undo_preview(facts)
@@ -513,7 +515,7 @@ def _verify_ref(data: dict, value: str, facts: MenuFacts) -> _Move:
 
 def _verify_action(data: dict, value: str, facts: MenuFacts) -> _Move | None:
     if value == "1":
-        _, _, effects = staff_flow.step(None, f"VERIFY {data['ref']}", facts.staff, facts.now)
+        _, _, effects = staff_flow.step(None, command("VERIFY", ref=data["ref"]), facts.staff, facts.now)
         return _Move(effects=effects, pending=True)
     if value == "2":
         return _Move(go="verify_code")
@@ -524,7 +526,7 @@ def _verify_code(data: dict, value: str, facts: MenuFacts) -> _Move:
     code = value.replace(" ", "")
     if not (code.isdigit() and len(code) in (4, 6)):
         return _Move(prompt=("ussd.ask_code", {}))
-    _, _, effects = staff_flow.step(None, f"OTP {data['ref']} {code}", facts.staff, facts.now)
+    _, _, effects = staff_flow.step(None, command("OTP", ref=data["ref"], code=code), facts.staff, facts.now)
     return _Move(effects=effects, pending=True)
 
 

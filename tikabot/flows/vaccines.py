@@ -31,10 +31,12 @@ BUILT_IN = (
 )
 
 _active: dict[str, Vaccine] = {v.name: v for v in BUILT_IN}
+_loads = [0]  # how many times the active set was replaced: what the parser's cache is keyed on
 
 
 def _word(name: str) -> str:
-    return unicodedata.normalize("NFC", name).strip().upper()
+    """A name as it is compared: NFC, upper case, words single-spaced ("Sputnik  v" -> "SPUTNIK V")."""
+    return " ".join(unicodedata.normalize("NFC", name).upper().split())
 
 
 def _from_entry(entry: object) -> Vaccine:
@@ -86,11 +88,22 @@ def load_vaccines(path: str | Path | None = None) -> dict[str, Vaccine]:
     _check_aliases(vaccines)
     _active.clear()
     _active.update(vaccines)
+    _loads[0] += 1
     return dict(vaccines)
+
+
+def generation() -> int:
+    """Changes whenever load_vaccines replaces the active set (a text parsed before may read otherwise now)."""
+    return _loads[0]
 
 
 def known() -> list[Vaccine]:
     return list(_active.values())
+
+
+def most_words() -> int:
+    """The most words in one vaccine name or alias ("SPUTNIK V": 2), for the parser to try."""
+    return max((len(word.split()) for v in _active.values() for word in (v.name, *v.aliases)), default=1)
 
 
 def resolve(name: str) -> Vaccine | None:

@@ -6,26 +6,20 @@ only when the person wants it again (START after STOP, an appointment booked aga
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from tikabot.queue.unsent import CANCELLED, NEVER_SENT
 from tikabot.reminders import schedule as s
 from tikabot.store.models import Appointment, AuditLog, OutboundMessage
 
-CANCELLED = "canceled"  # tikabot.queue.statuses spells it as Twilio does
-NOT_YET_SENT = ("pending",)  # with no attempt made: safe to withdraw (the sender claims only pending rows)
-# "Never handed to the provider", written so that no index is used for it: as `provider_id IS NULL`
-# SQLite reads it through the unique provider_id index, i.e. walks every unsent message in the
-# outbox instead of the few rows of one appointment or person.
-NO_PROVIDER_ID = func.coalesce(OutboundMessage.provider_id, "") == ""
 OURS = or_(OutboundMessage.idempotency_key.like("appt-%"), OutboundMessage.idempotency_key.like("due-%"))
 
 
 def unsent(*conditions):
     return (select(OutboundMessage)
-            .where(OURS, OutboundMessage.status.in_(NOT_YET_SENT), NO_PROVIDER_ID,
-                   OutboundMessage.attempts == 0, *conditions)
+            .where(OURS, *NEVER_SENT, *conditions)
             .order_by(OutboundMessage.id))
 
 
@@ -70,8 +64,7 @@ def _after_dose(dose2: bool):
     if dose2:
         which.append(_OUTBOX.c.template.in_(s.DUE_TEMPLATES))
     return (update(_OUTBOX)
-            .where(_OUTBOX.c.beneficiary_id == bindparam("b_id"), _OUTBOX.c.status.in_(NOT_YET_SENT),
-                   _OUTBOX.c.attempts == 0, NO_PROVIDER_ID, or_(*which))
+            .where(_OUTBOX.c.beneficiary_id == bindparam("b_id"), *NEVER_SENT, or_(*which))
             .values(status=CANCELLED).returning(_OUTBOX.c.id))
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from tikabot.flows.names import first_name
 from tikabot.flows.vaccines import known, resolve
 from tikabot.i18n.dates import Slot
 from tikabot.i18n.places import place_name
@@ -38,7 +39,7 @@ class Candidate:
 
 def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Candidate]:
     person, site = appointment.beneficiary, appointment.site
-    params = {"name": s.first_name(person.name), "date": appointment.date,
+    params = {"name": first_name(person.name), "date": appointment.date,
               "slot": Slot(appointment.slot), "site": place_name(site), "code": appointment.security_code}
     return [Candidate(s.appointment_key(appointment.id, kind, appointment.date), kind, appointment.date,
                       appointment.slot, person.phone, person.language, params, person.id,
@@ -49,7 +50,7 @@ def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Can
 
 def due_candidates(dose1: Dose, due: date) -> list[Candidate]:
     person, site = dose1.beneficiary, dose1.site
-    params = {"name": s.first_name(person.name), "date": due, "site": place_name(site)}
+    params = {"name": first_name(person.name), "date": due, "site": place_name(site)}
     return [Candidate(s.due_key(person.id, kind, due), kind, due, None, person.phone, person.language,
                       params, person.id, None, site.code, site.name) for kind in s.DUE_KINDS]
 

@@ -13,7 +13,7 @@ import click
 def remind(dry_run: bool, day) -> None:
     """Appointment messages and reminders: plan them now, or show a day's with --dry-run."""
     from tikabot import clock
-    from tikabot.cli import _services
+    from tikabot.cli_context import services as _services
     from tikabot.reminders.dryrun import day_plan, report
     from tikabot.reminders.planner import plan
     from tikabot.reminders.policy import Policy

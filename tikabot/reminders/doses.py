@@ -1,5 +1,6 @@
-"""Dose confirmations: one per dose record, with the next due date. (What a dose withdraws:
-reminders.cancel.withdraw_after_dose, called by runner.apply.record_dose.)"""
+"""The planner's catch-up: doses recorded without a confirmation (paper records) get the one
+flows/confirmation.py builds for every dose. (A dose reported by SMS or USSD is confirmed in its
+own transaction by runner/apply.py; what a dose withdraws: reminders.cancel.withdraw_after_dose.)"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,38 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tikabot.flows import course
-from tikabot.flows.vaccines import resolve
+from tikabot.flows.confirmation import confirmation_key, dose_confirmation
+from tikabot.flows.names import first_name
 from tikabot.queue.outbox import add_message
 from tikabot.reminders.policy import Policy
-from tikabot.reminders.schedule import first_name
 from tikabot.store.models import Dose, OutboundMessage
 
 CONFIRMATIONS = course.TEMPLATES
-
-
-def confirmation_key(dose_id: int) -> str:
-    """One confirmation per dose record, whichever path confirms it (a report, a re-report after
-    UNDO, the planner's catch-up for paper records)."""
-    return f"dose-{dose_id}-confirmation"
 
 
 def confirm_dose(session: Session, dose: Dose, policy: Policy,
                  not_before: datetime | None = None) -> OutboundMessage:
     """The confirmation SMS: dose, vaccine and the next dose's due date (or 'fully vaccinated')."""
     person = dose.beneficiary
-    vaccine = resolve(dose.vaccine)
-    params = {"name": first_name(person.name), "dose": dose.dose_number, "vaccine": dose.vaccine}
     on_record = session.scalars(select(Dose.dose_number).where(
         Dose.beneficiary_id == person.id, Dose.voided.is_(False), Dose.id != dose.id)).all()
-    template = course.confirmation_template(dose.dose_number, dose.vaccine, on_record)
-    if template == course.CONFIRMATION:
-        due = policy.local_date(dose.administered_at) + timedelta(days=vaccine.min_interval_days)
-        params["next_due"] = due
-    elif template == course.FINAL_NOT_ON_RECORD:
-        have = {*on_record, dose.dose_number}
-        params["missing"] = course.numbers(course.missing_before(max(have), have))
-    return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=template,
-                       language=person.language, params=params, priority="default",
+    message = dose_confirmation(first_name(person.name), dose.dose_number, dose.vaccine, on_record,
+                                policy.local_date(dose.administered_at))
+    return add_message(session, key=confirmation_key(dose.id), recipient=person.phone, template=message.template,
+                       language=person.language, params=message.params, priority="default",
                        not_before=not_before, beneficiary_id=person.id)
 
 

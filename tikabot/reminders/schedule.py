@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from tikabot.reminders.policy import Policy
-
-ACTIVE = ("booked", "confirmed")  # appointment statuses that still expect the person
+from tikabot.store.appointments import ACTIVE  # the statuses of an appointment that still expects the person
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,6 @@ def slot_end(slot: str) -> time:
     """'09:00-11:00' -> 11:00."""
     hours, minutes = slot.split("-")[1].split(":")
     return time(int(hours), int(minutes))
-
-
-def first_name(name: str) -> str:
-    words = name.split()
-    return words[0] if words else name
 
 
 def timing(kind: Kind, anchor: date, now: datetime, policy: Policy, slot: str | None = None) -> Timing:

@@ -2,6 +2,11 @@
 
 `apply_effects` returns replies that replace the flow's own when the outcome is only known here:
 a dose that another message recorded a moment earlier, an OTP issued or checked.
+
+A dose, whichever channel reported it: flows/staff.py decides (RecordDose) -> record_dose here (the
+row, the appointment done, reminders that no longer apply withdrawn) -> runner/confirm.py (the
+beneficiary's confirmation, built by flows/confirmation.py) -> queue/outbox.py (a row, sent after
+the commit).
 """
 from __future__ import annotations
 
@@ -16,19 +21,16 @@ from sqlalchemy.orm import Session
 from tikabot import otp
 from tikabot.alerts import alert_coordinators, alert_severe_aefi, sms_count
 from tikabot.clock import local_date
-from tikabot.flows import course
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
-from tikabot.i18n.catalog import render
 from tikabot.phones import mask
-from tikabot.queue.outbox import insert_message
-from tikabot.reminders.cancel import CANCELLED, NO_PROVIDER_ID, NOT_YET_SENT, cancel_pending, withdraw_after_dose
+from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void
-from tikabot.reminders.doses import confirmation_key
-from tikabot.reminders.schedule import first_name
+from tikabot.runner import confirm
 from tikabot.runner.load import connection
+from tikabot.store.appointments import ACTIVE, BOOKED, DONE
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
 )
 
 
@@ -54,8 +56,6 @@ _DOSE_INSERT = {name: make(DOSES).on_conflict_do_nothing(index_elements=["benefi
 _DOSE_FOUND = select(DOSES.c.id, DOSES.c.voided).where(DOSES.c.beneficiary_id == bindparam("b_id"),
                                                        DOSES.c.dose_number == bindparam("number"))
 _DOSE_REVIVE = update(DOSES).where(DOSES.c.id == bindparam("dose_id"), DOSES.c.voided.is_(True))
-_BENEFICIARY = select(Beneficiary.id, Beneficiary.name, Beneficiary.phone, Beneficiary.language).where(
-    Beneficiary.id == bindparam("b_id"))
 
 
 def _insert_dose(session: Session, values: dict) -> int | None:
@@ -89,9 +89,9 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
             return dose_id, False
         if not conn.execute(_DOSE_REVIVE, {"dose_id": dose_id, **values}).rowcount:
             return dose_id, False  # another message un-voided it a moment ago
-    _set_appointment(session, effect.beneficiary_id, effect.dose_number, "done", only_from=("booked", "confirmed"))
+    _set_appointment(session, effect.beneficiary_id, effect.dose_number, DONE, only_from=ACTIVE)
     withdraw_after_dose(conn, effect.beneficiary_id, effect.dose_number)
-    _confirm_dose(session, dose_id, effect, ctx, revived)
+    confirm.send(session, dose_id, effect, today=local_date(ctx.now, ctx.tz), again_key=ctx.key if revived else None)
     return dose_id, True
 
 
@@ -106,64 +106,15 @@ def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, st
                                                       "only_from": list(only_from), "status": status})
 
 
-def _confirm_dose(session: Session, dose_id: int, effect: fx.RecordDose, ctx: Context, revived: bool) -> None:
-    """The beneficiary's confirmation. A dose recorded again after UNDO gets a confirmation of its
-    own, marked as a correction when the first one (since corrected) had reached the phone."""
-    ben = effect.confirm_to
-    if ben is None:
-        row = connection(session).execute(_BENEFICIARY, {"b_id": effect.beneficiary_id}).one()
-        ben = fx.Recipient((row.name.split() or [""])[0], row.phone, row.language)
-    params = {"name": ben.first_name, "dose": effect.dose_number, "vaccine": effect.vaccine}
-    if effect.next_due is not None:
-        template, params["next_due"] = course.CONFIRMATION, effect.next_due
-    elif effect.missing:  # never "fully vaccinated" with a dose that is not on record
-        template, params["missing"] = course.FINAL_NOT_ON_RECORD, course.numbers(effect.missing)
-    else:
-        template = course.FINAL
-    key, body = confirmation_key(dose_id), None
-    if revived:
-        key = f"{key}-{ctx.key}"
-        if _confirmation_went(session, dose_id):
-            body = render("dose.corrected", ben.language, message=render(template, ben.language, **params))
-    insert_message(session, key=key, recipient=ben.phone, template=template, language=ben.language,
-                   params=params, body=body, beneficiary_id=effect.beneficiary_id)
-
-
-_OUTBOX = OutboundMessage.__table__
-
-
-def _confirmations(dose_id: int):
-    return _OUTBOX.c.idempotency_key.like(f"{confirmation_key(dose_id)}%")
-
-
-def _confirmation_went(session: Session, dose_id: int) -> bool:
-    """Some confirmation of this dose was not withdrawn before it was sent."""
-    return connection(session).execute(select(_OUTBOX.c.id).where(
-        _confirmations(dose_id), _OUTBOX.c.status != CANCELLED).limit(1)).first() is not None
-
-
-def _withdraw_confirmation(session: Session, dose_id: int) -> bool:
-    """Withdraw the dose's confirmation if it has not left yet; False when one has gone (or is going)."""
-    conn = connection(session)
-    conn.execute(update(_OUTBOX).where(_confirmations(dose_id), _OUTBOX.c.status.in_(NOT_YET_SENT),
-                                       _OUTBOX.c.attempts == 0, NO_PROVIDER_ID).values(status=CANCELLED))
-    return not _confirmation_went(session, dose_id)
-
-
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
     dose = session.get(Dose, effect.dose_id)
     dose.voided, dose.voided_at, dose.voided_by = True, ctx.now, ctx.actor
     dose.sync_state = after_void(dose.sync_state, dose.upstream_id)  # the sync job sends the upstream correction
-    _set_appointment(session, dose.beneficiary_id, dose.dose_number, "booked", only_from=("done",))
+    _set_appointment(session, dose.beneficiary_id, dose.dose_number, BOOKED, only_from=(DONE,))
     session.add(AuditLog(at=ctx.now, actor=ctx.actor, action="dose.void",
                          detail={"dose_id": dose.id, "source": ctx.source}))
     session.flush()
-    if not _withdraw_confirmation(session, dose.id):  # the person was told: tell them it is corrected
-        person = dose.beneficiary
-        insert_message(session, key=f"dose-{dose.id}-voided-{ctx.key}", recipient=person.phone,
-                       template="dose.voided", language=person.language,
-                       params={"name": first_name(person.name), "dose": dose.dose_number},
-                       beneficiary_id=person.id)
+    confirm.withdraw(session, dose, key=ctx.key)
 
 
 def _open_session(session: Session, effect: fx.OpenSession, ctx: Context) -> None:
@@ -236,7 +187,7 @@ def _set_opt_out(session: Session, effect: fx.SetOptOut, ctx: Context) -> None:
 
 def _set_appointment_status(session: Session, effect: fx.SetAppointmentStatus, ctx: Context) -> None:
     appt = session.get(Appointment, effect.appointment_id)
-    if appt.status in ("booked", "confirmed"):
+    if appt.status in ACTIVE:
         appt.status = effect.status
         if effect.status == "cancelled":
             cancel_pending(session, appointment_id=appt.id, beneficiary_id=appt.beneficiary_id,

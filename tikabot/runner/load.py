@@ -18,9 +18,9 @@ from tikabot.flows.facts import (
     AppointmentFact, BeneficiaryFact, DoseFact, LastDoseFact, LastVoidFact, SenderFacts, SessionFact, StaffFacts,
 )
 from tikabot.i18n.places import PlaceName
+from tikabot.store.appointments import ACTIVE, DONE
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff, VaccinationSession
 
-LIVE_APPOINTMENTS = ("booked", "confirmed")
 NEEDS = {  # command -> facts it reads beyond the sender's own
     "DOSE": {"beneficiary", "session", "tally"},
     None: {"beneficiary", "session", "tally"},  # an answer in a guided DOSE
@@ -74,7 +74,7 @@ _TALLY = (select(Dose.dose_number, func.count())
           .group_by(Dose.dose_number))
 _DUE = (select(func.count()).select_from(Appointment)
         .where(Appointment.site_id == bindparam("site_id"), Appointment.date == bindparam("today"),
-               Appointment.status.in_(LIVE_APPOINTMENTS + ("done",))))
+               Appointment.status.in_(ACTIVE + (DONE,))))
 _LAST_DOSE = (select(Dose.id, Beneficiary.ref, Dose.dose_number, Dose.created_at)
               .join(Beneficiary, Beneficiary.id == Dose.beneficiary_id)
               .where(Dose.vaccinator_phone == bindparam("phone"), Dose.voided.is_(False))
@@ -96,7 +96,7 @@ _NEXT_APPOINTMENT = (
     select(Appointment.id, Appointment.dose_number, Appointment.date, Appointment.slot, Appointment.status,
            *SITE_NAMES).join(Site, Site.id == Appointment.site_id)
     .where(Appointment.beneficiary_id == bindparam("beneficiary_id"), Appointment.date >= bindparam("today"),
-           Appointment.status.in_(LIVE_APPOINTMENTS))
+           Appointment.status.in_(ACTIVE))
     .order_by(Appointment.date, Appointment.dose_number).limit(1))
 
 

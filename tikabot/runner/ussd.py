@@ -9,8 +9,9 @@ The gateway sends every input of the session so far with each request. The menu'
 tikabot:ussd:<sessionId> for SESSION_TTL seconds. Each input is handled in its own database
 transaction with an InboundMessage row keyed by session and input number, so a repeated request
 changes nothing and gets the same screen. Effects go through runner/apply.py, the code path the
-SMS runner uses (source "ussd"), under the same per-phone lock: a dose reported by SMS and by
-USSD is one record.
+SMS runner uses (source "ussd"), under the same per-phone lock, the same write gate and the same
+site lock (runner/gate.py) around the transaction that reads the site's count: a dose reported by
+SMS and by USSD is one record, and "Today: N" is exact whichever channel reports.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from tikabot.i18n.catalog import render
 from tikabot.phones import mask
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
+from tikabot.runner.gate import lock_site, write_gate
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
 from tikabot.store.models import Appointment, Beneficiary, Staff
 from tikabot.store.models import InboundMessage as InboundRow
@@ -128,7 +130,7 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
     state = saved["menu"]
     number = state["seen"] + 1 if state else 0
     provider_id = _provider_id(request.session_id, number)
-    with services.transaction() as session:
+    with write_gate(services.engine), services.transaction() as session:
         row = session.scalar(select(InboundRow).where(InboundRow.provider_id == provider_id))
         if row is not None:  # handled before, and Redis lost the progress after the commit
             return {**saved, "screen": row.reply, "end": True}
@@ -175,6 +177,8 @@ def _facts(session, config, request: UssdRequest, state: dict | None, now: datet
     names = tuple(v.name for v in vaccines.known())
     staff = active_staff(session, request.phone)
     if staff is not None:
+        if staff.site_id:  # the site's count is read and a dose may be recorded: as the SMS runner does
+            lock_site(session, staff.site_id)
         ref = ussd_menus.wanted_ref(state, request.inputs)
         found = staff_facts(session, staff, keyword="USSD", ref=ref, now=now, tz=config.tz)
         return MenuFacts(now=now, language=found.language, staff=found, vaccines=names)
