@@ -51,6 +51,9 @@ class Config:
     env: str = "development"
     vaccines_file: str | None = None
     medical_officers: tuple[str, ...] = ()  # phones that get every SEVERE side effect by SMS
+    alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
+    severe_ack_minutes: float = 5.0  # ... and a SEVERE side effect after this
+    mobiliser_full_numbers: bool = False  # /site CODE remaining shows a site's mobiliser full numbers
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +80,9 @@ class Config:
             env=_env("TIKABOT_ENV", cls.env),
             vaccines_file=_env("TIKABOT_VACCINES"),
             medical_officers=medical_officers(_env("TIKABOT_MEDICAL_OFFICERS", "")),
+            alert_ack_minutes=float(_env("TIKABOT_ALERT_ACK_MINUTES", "15")),
+            severe_ack_minutes=float(_env("TIKABOT_SEVERE_ACK_MINUTES", "5")),
+            mobiliser_full_numbers=(_env("TIKABOT_MOBILISER_FULL_NUMBERS", "") or "").lower() in ("1", "true", "yes"),
         )
         cfg.check()
         return cfg

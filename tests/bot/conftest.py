@@ -81,9 +81,9 @@ def district(bot_services):
 class BotRunner:
     """The bot's Application, long-polling the simulator from a background event loop."""
 
-    def __init__(self, services: Services, sim: SimulatorThread):
+    def __init__(self, services: Services, sim: SimulatorThread, now=clock.now):
         self.sim = sim
-        self.application = build_application(BotDeps(services), TOKEN, sim.url)
+        self.application = build_application(BotDeps(services, now=now), TOKEN, sim.url)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -142,8 +142,26 @@ class BotRunner:
         return self.wait_replies(user_id, before + 1)[before]
 
 
+class FrozenClock:
+    """The bot's clock in a test: it reads `moment`, which a test moves on (never sleeps)."""
+
+    def __init__(self, moment=None):
+        self.moment = moment or clock.now()
+
+    def now(self):
+        return self.moment
+
+    def advance(self, **delta):
+        self.moment += timedelta(**delta)
+
+
 @pytest.fixture
-def bot(bot_services, sim, district):
-    runner = BotRunner(bot_services, sim).start()
+def bot_clock():
+    return FrozenClock()
+
+
+@pytest.fixture
+def bot(bot_services, sim, district, bot_clock):
+    runner = BotRunner(bot_services, sim, now=bot_clock.now).start()
     yield runner
     runner.stop()

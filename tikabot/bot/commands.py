@@ -9,7 +9,9 @@ from datetime import date
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
+from tikabot import clock
 from tikabot.bot import queries, render
+from tikabot.bot.need import ranked
 from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
@@ -35,10 +37,13 @@ async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotD
 # --- paginated lists: each builds (text, page, pages) for a page; used by commands and buttons ---
 
 async def status_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
-    day = deps.today()
-    statuses = await deps.db(lambda s: queries.site_statuses(s, day, deps.tz))
-    return render.page_text(render.status_title(day, statuses, lang), render.status_lines(statuses, lang), page,
-                            say("bot.status_empty", lang), lang)
+    """Every site, worst first (tikabot/bot/need.py), under the district's total."""
+    now = deps.now()
+    day = clock.local_date(now, deps.tz)
+    statuses = await deps.db(lambda s: queries.site_statuses(s, day, deps.tz, now=now))
+    pairs = ranked(statuses, now)
+    return render.page_text(render.status_title(day, statuses, lang, pairs, now, deps.tz),
+                            render.ranked_lines(pairs, deps.tz, lang), page, say("bot.status_empty", lang), lang)
 
 
 async def failed_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
@@ -97,20 +102,37 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
     await query.edit_message_text(text, reply_markup=pager(kind, page, pages, lang))
 
 
-@coordinators_only
-async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    lang = render.language_of(staff)
-    if len(context.args) != 1 or not CODE.match(context.args[0]):
-        await reply(update, say("bot.site_usage", lang))
-        return
-    code, day = context.args[0].upper(), deps.today()
+async def site_reply(deps: BotDeps, code: str, lang: str, staff: Staff, remaining: bool = False) -> str:
+    """/site CODE (the in-charge's number to call), or /site CODE remaining (who is still due)."""
+    now = deps.now()
+    day = clock.local_date(now, deps.tz)
+    full_numbers = deps.services.config.mobiliser_full_numbers
 
     def work(session):
-        detail = queries.site_detail(session, code, day, deps.tz)
-        return None if detail is None else render.site_text(detail, deps.tz, lang)
+        detail = queries.site_detail(session, code, day, deps.tz, now=now)
+        if detail is None:
+            return None
+        if not remaining:
+            return render.site_text(detail, deps.tz, lang)
+        people = queries.still_due(session, code, day)
+        shown = render.sees_full_numbers(staff, detail, full_numbers)
+        return render.remaining_text(detail, people, shown, lang)
 
     text = await deps.db(work)
-    await reply(update, text or say("bot.no_site", lang, code=code))
+    return text or say("bot.no_site", lang, code=code)
+
+
+@coordinators_only
+async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+    lang, args = render.language_of(staff), context.args
+    wants_remaining = len(args) == 2 and args[1].lower() in REMAINING_WORDS
+    if not (len(args) == 1 or wants_remaining) or not CODE.match(args[0]):
+        await reply(update, say("bot.site_usage", lang))
+        return
+    await reply(update, await site_reply(deps, args[0].upper(), lang, staff, remaining=wants_remaining))
+
+
+REMAINING_WORDS = ("remaining", "due", "left")
 
 
 @coordinators_only

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from tikabot.alert_state import in_charge
 from tikabot.clock import as_utc, day_bounds
+from tikabot.plan import expected_by, first_start
 from tikabot.i18n.places import PlaceName, place_name
 from tikabot.store.models import (
     Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
@@ -28,6 +30,14 @@ class SiteStatus:
     due: int = 0
     remaining: int = 0
     failed_sends: int = 0
+    expected: float = 0.0  # doses the booked slots would have given by the moment asked (tikabot.plan)
+    opens_at: datetime | None = None  # when the earliest booked slot begins
+    last_report: datetime | None = None  # the latest dose or staff message (last_report)
+    in_charge: Staff | None = None  # whom to call (in_charge)
+
+    @property
+    def done(self) -> int:
+        return sum(self.doses.values())
 
     @property
     def session_state(self) -> str:
@@ -69,7 +79,9 @@ class OldestUnsynced:
     error: str | None
 
 
-def site_statuses(session: Session, day: date, tz: str, code: str | None = None) -> list[SiteStatus]:
+def site_statuses(session: Session, day: date, tz: str, code: str | None = None,
+                  now: datetime | None = None) -> list[SiteStatus]:
+    """Every site's day; with `now`, also its plan so far, its last report and its in-charge."""
     start, end = day_bounds(day, tz)
     query = select(Site).order_by(Site.code)
     if code:
@@ -86,9 +98,26 @@ def site_statuses(session: Session, day: date, tz: str, code: str | None = None)
         doses[site_id][number] = count
     due, remaining = _due_and_remaining(session, day, ids)
     failed = _failed_by_site(session, start, end, ids)
-    return [SiteStatus(code=s.code, name=place_name(s), manual_mode=s.manual_mode, session=sessions.get(s.id),
-                       doses=dict(sorted(doses[s.id].items())), due=due.get(s.id, 0),
-                       remaining=remaining.get(s.id, 0), failed_sends=failed.get(s.id, 0)) for s in sites]
+    statuses = [SiteStatus(code=s.code, name=place_name(s), manual_mode=s.manual_mode, session=sessions.get(s.id),
+                           doses=dict(sorted(doses[s.id].items())), due=due.get(s.id, 0),
+                           remaining=remaining.get(s.id, 0), failed_sends=failed.get(s.id, 0)) for s in sites]
+    if now is not None:
+        slots = _slots_by_site(session, day, ids)
+        for site, status in zip(sites, statuses):
+            staff = list(session.scalars(select(Staff).where(Staff.site_id == site.id).order_by(Staff.id)))
+            status.expected = expected_by(slots.get(site.id, []), now, day, tz)
+            status.opens_at = first_start(slots.get(site.id, []), day, tz)
+            status.last_report = last_report(session, site.id, [p.phone for p in staff])
+            status.in_charge = in_charge(staff, status.session)
+    return statuses
+
+
+def _slots_by_site(session: Session, day: date, site_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for site_id, slot in session.execute(select(Appointment.site_id, Appointment.slot).where(
+            Appointment.date == day, Appointment.status != "cancelled", Appointment.site_id.in_(site_ids))):
+        found[site_id].append(slot)
+    return found
 
 
 def _due_and_remaining(session: Session, day: date, site_ids: list[int]) -> tuple[dict, dict]:
@@ -111,14 +140,35 @@ def _failed_by_site(session: Session, start: datetime, end: datetime, site_ids: 
         .group_by(Beneficiary.site_id)).all())
 
 
-def site_detail(session: Session, code: str, day: date, tz: str) -> SiteDetail | None:
-    statuses = site_statuses(session, day, tz, code)
+def site_detail(session: Session, code: str, day: date, tz: str, now: datetime | None = None) -> SiteDetail | None:
+    statuses = site_statuses(session, day, tz, code, now=now)
     if not statuses:
         return None
     site = session.scalar(select(Site).where(Site.code == code.upper()))
     staff = list(session.scalars(select(Staff).where(Staff.site_id == site.id).order_by(Staff.role, Staff.name)))
     return SiteDetail(status=statuses[0], district=site.district, staff=staff,
                       last_report=last_report(session, site.id, [p.phone for p in staff]))
+
+
+@dataclass
+class DuePerson:
+    name: str
+    ref: str
+    phone: str
+    dose_number: int
+    slot: str
+
+
+def still_due(session: Session, code: str, day: date) -> list[DuePerson]:
+    """People booked at a site today (not cancelled) with no dose recorded for that appointment, by slot."""
+    given = exists().where(Dose.beneficiary_id == Appointment.beneficiary_id,
+                           Dose.dose_number == Appointment.dose_number, Dose.voided.is_(False))
+    rows = session.execute(
+        select(Beneficiary.name, Beneficiary.ref, Beneficiary.phone, Appointment.dose_number, Appointment.slot)
+        .join(Beneficiary, Appointment.beneficiary_id == Beneficiary.id).join(Site, Appointment.site_id == Site.id)
+        .where(Site.code == code.upper(), Appointment.date == day, Appointment.status != "cancelled", ~given)
+        .order_by(Appointment.slot, Beneficiary.name, Beneficiary.ref))
+    return [DuePerson(*row) for row in rows]
 
 
 def last_report(session: Session, site_id: int, staff_phones: list[str]) -> datetime | None:

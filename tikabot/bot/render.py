@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from tikabot.bot.need import Need
 from tikabot.bot.queries import FailureGroup, OldestUnsynced, PendingSite, SiteDetail, SiteStatus
 from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
-from tikabot.i18n.dates import day_text
+from tikabot.i18n.dates import Slot, day_text
 from tikabot.i18n.numbers import native_digits
 from tikabot.phones import mask
 
@@ -86,11 +87,53 @@ def status_lines(statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> li
     return [status_line(s, lang) for s in statuses]
 
 
-def status_title(day: date, statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> str:
-    total = sum(sum(s.doses.values()) for s in statuses)
+def percent(done: int, due: int) -> int:
+    return round(100 * done / due) if due else 0
+
+
+def flags_text(status: SiteStatus, need: Need, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    parts = []
+    if need.not_started:
+        parts.append(render("bot.flag_not_started", lang, time=local_time(status.opens_at, tz, lang)))
+    if need.silent_minutes is not None:
+        parts.append(render("bot.flag_silent", lang, minutes=need.silent_minutes))
+    if need.behind_by:
+        parts.append(render("bot.flag_behind", lang, count=need.behind_by, expected=round(status.expected)))
+    if need.manual:
+        parts.append(render("bot.flag_manual", lang))
+    if need.closed:
+        parts.append(render("bot.flag_closed", lang))
+    return "".join(parts)
+
+
+def ranked_line(status: SiteStatus, need: Need, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One site in /status: short enough for a phone's screen."""
+    mark = "\U0001F534 " if need.flagged else ""  # a red circle: language-free, seen at a glance
+    flags = flags_text(status, need, tz, lang)
+    if status.due == 0:
+        return render("bot.status_nothing_due", lang, mark=mark, code=status.code, name=status.name,
+                      done=status.done, flags=flags)
+    return render("bot.status_site", lang, mark=mark, code=status.code, name=status.name, done=status.done,
+                  due=status.due, share=percent(status.done, status.due),
+                  time=local_time(status.last_report, tz, lang) if status.last_report
+                  else render("bot.no_report_yet", lang), flags=flags)
+
+
+def ranked_lines(pairs: list[tuple[SiteStatus, Need]], tz: str, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    return [ranked_line(s, n, tz, lang) for s, n in pairs]
+
+
+def status_title(day: date, statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE,
+                 pairs: list[tuple[SiteStatus, Need]] | None = None, now: datetime | None = None,
+                 tz: str = "Asia/Kolkata") -> str:
+    """The district on top: done of due and its share, the plan so far, how many sites need help."""
+    pairs = pairs if pairs is not None else [(s, Need()) for s in statuses]
+    done, due = sum(s.done for s in statuses), sum(s.due for s in statuses)
     opened = sum(1 for s in statuses if s.session_state == "open")
-    return render("bot.status_title", lang, date=day.isoformat() if lang == DEFAULT_LANGUAGE else day,
-                  sites=len(statuses), open=opened, doses=total)
+    return render("bot.status_head", lang, date=day.isoformat() if lang == DEFAULT_LANGUAGE else day,
+                  time=local_time(now, tz, lang), done=done, due=due, share=percent(done, due),
+                  expected=round(sum(s.expected for s in statuses)), sites=len(statuses), open=opened,
+                  help=sum(1 for _, n in pairs if n.flagged))
 
 
 def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -108,6 +151,8 @@ def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
     lines.append(render("bot.site_today", lang, doses=doses_text(s.doses, lang), due=s.due, remaining=s.remaining,
                         failed=s.failed_sends))
     lines.append(render("bot.site_last_report", lang, time=local_time(detail.last_report, tz, lang)))
+    if s.in_charge is not None:  # the full number: Telegram makes +91... a link to call
+        lines.append(render("bot.site_call", lang, name=s.in_charge.name, phone=s.in_charge.phone))
     lines.append(render("bot.site_staff", lang, count=len(detail.staff)))
     for person in detail.staff:
         state = "" if person.active else render("bot.site_inactive", lang)
@@ -118,6 +163,26 @@ def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 ROLES = ("vaccinator", "verifier", "coordinator")
+MOBILISER = "mobiliser"
+
+
+def sees_full_numbers(staff, detail: SiteDetail, allowed: bool) -> bool:
+    """Full numbers of people still due go only to the site's own mobiliser (a coordinator of that
+    site with staff.level mobiliser), and only where the deployment allows it
+    (TIKABOT_MOBILISER_FULL_NUMBERS); every other coordinator sees them masked."""
+    return bool(allowed and getattr(staff, "level", None) == MOBILISER
+                and any(p.id == staff.id for p in detail.staff))
+
+
+def remaining_text(detail: SiteDetail, people: list, full_numbers: bool, lang: str = DEFAULT_LANGUAGE) -> str:
+    s = detail.status
+    lines = [render("bot.remaining_head", lang, code=s.code, name=s.name, count=len(people), due=s.due)]
+    for person in people:
+        lines.append(render("bot.remaining_person", lang, name=person.name, ref=person.ref, dose=person.dose_number,
+                            slot=Slot(person.slot), phone=person.phone if full_numbers else mask(person.phone)))
+    if not people:
+        lines.append(render("bot.remaining_none", lang))
+    return "\n".join(lines)[:MAX_TEXT]
 
 
 def failure_lines(groups: list[FailureGroup], lang: str = DEFAULT_LANGUAGE) -> list[str]:

@@ -103,6 +103,7 @@ class Outgoing:
     language: str
     priority: str
     expires_at: datetime | None
+    buttons: list | None = None  # Telegram only: rows of [label, callback data] under the text
 
 
 @dataclass(frozen=True)

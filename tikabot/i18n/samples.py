@@ -81,6 +81,22 @@ SAMPLE_PARAMS: dict[str, object] = {
     "role": "vaccinator",
     "segments": 2,
     "where": "KAL01",
+    # issue 18: the coordinator's view
+    "share": 46,
+    "help": 4,
+    "done": 55,
+    "expected": 90,
+    "mark": "\U0001F534 ",
+    "flags": " - SILENT 95 min",
+    "person": "Rina Vaccinator",
+    "opened": 3,
+    "who": "Asha Sen",
+    "people": "Rahima +91******4321, Mita +91******1234",
+    "delivered": 7,
+    "waiting": 2,
+    "again": 1,
+    "skipped": 4,
+    "reason": "number switched off or out of reach",
 }
 
 # Templates that must fit one SMS segment in every language.
