@@ -86,7 +86,7 @@ SAMPLE_PARAMS: dict[str, object] = {
     "help": 4,
     "done": 55,
     "expected": 90,
-    "mark": "\U0001F534 ",
+    "mark": "* ",  # a red circle in Telegram; alerts and /status are never SMS templates
     "flags": " - SILENT 95 min",
     "person": "Rina Vaccinator",
     "opened": 3,
