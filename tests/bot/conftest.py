@@ -41,9 +41,10 @@ def bot_services(config, sim):
 
 
 @pytest.fixture
-def district(bot_services):
-    """Two sites; KAL01 has an open session with two doses and staff; a coordinator on Telegram."""
-    now = clock.now()
+def district(bot_services, bot_clock):
+    """Two sites; KAL01 has an open session with two doses and staff; a coordinator on Telegram.
+    The bot's clock reads noon today (local), so no test depends on the hour it runs at."""
+    now = bot_clock.moment
     today = clock.local_date(now, bot_services.config.tz)
     with bot_services.transaction() as s:
         kal = Site(code="KAL01", name="Kalyani PHC", district="Nadia", state="WB")
@@ -146,7 +147,14 @@ class FrozenClock:
     """The bot's clock in a test: it reads `moment`, which a test moves on (never sleeps)."""
 
     def __init__(self, moment=None):
-        self.moment = moment or clock.now()
+        self.moment = moment or self.noon_today()
+
+    @staticmethod
+    def noon_today():
+        from datetime import time as wall
+
+        tz = "Asia/Kolkata"
+        return clock.local_at(clock.local_date(clock.now(), tz), wall(12, 0), tz)
 
     def now(self):
         return self.moment

@@ -83,7 +83,8 @@ def test_manual_mode_tells_the_site_staff_by_sms_and_alerts_coordinators(bot, bo
 def test_failed_groups_by_error_and_retry_queues_again(bot, bot_services):
     text = bot.send("/failed")["params"]["text"]
     assert "Failed messages, last 24 hours: 1" in text
-    assert "error 30003: 1 (appt.reminder_morning 1)" in text
+    assert "- the phone is switched off or out of reach: 1 (/retry all may reach them now)" in text
+    assert "KAL01 Kalyani PHC: 1: Person 2 +91********02 (reminder, switched off)" in text
     assert "Queued again: 1." in bot.send("/retry all")["params"]["text"]
     [message] = outbox(bot_services, "appt.reminder_morning")
     assert (message.status, message.attempts) == ("pending", 0)
@@ -101,7 +102,8 @@ def test_broadcast_is_sent_once_after_the_confirm_button(bot, bot_services):
     assert [b["text"] for b in buttons] == ["Send", "Cancel"]
     assert outbox(bot_services, "broadcast") == []
     done = bot.press(buttons[0]["callback_data"])
-    assert done["method"] == "editMessageText" and done["params"]["text"] == "Sent to 2 staff."
+    assert done["method"] == "editMessageText"
+    assert done["params"]["text"] == "Sent to 2 staff. I will tell you what happened to them."
     sent = outbox(bot_services, "broadcast")
     assert sorted(m.recipient for m in sent) == ["+919830000002", "+919830000003"]
     assert {m.body for m in sent} == {"Sessions start at 9 today."}

@@ -179,3 +179,55 @@ def test_site_remaining_lists_who_is_still_due_masked(view, bot_services, plan):
 def updates(services):
     """Corrections and reminders of the "not opened" alert to the English coordinator."""
     return [m for m in alerts_to(services, str(uneven.EN_ID), "alert.no_session") if "-u" in m.idempotency_key]
+
+
+def test_failed_says_why_in_peoples_words_and_who_by_site(view, bot_services, plan):
+    happen(bot_services, plan, at(12, 0))
+    text = view.send("/failed", user_id=uneven.EN_ID)["params"]["text"]
+    lines = text.splitlines()
+    assert lines[0] == "Failed messages, last 24 hours: 10"
+    assert lines[1:6] == [
+        "By reason:",
+        "- the phone is switched off or out of reach: 4 (/retry all may reach them now)",
+        "- not a mobile number (or no such number): 2 (sending again will not help: call or visit)",
+        "- the person sent STOP: 2 (sending again will not help: call or visit)",
+        "- our SMS provider account has a problem: 2 (tell the administrator; then /retry all)"]
+    assert lines[7].startswith("U04 Kalyani JNM: 10: Person U04-0 +91********00 (reminder, switched off), ")
+    assert lines[7].endswith(" and 5 more")
+    assert "30003" not in text and "appt." not in text and "+9197000" not in text
+    bengali = view.send("/failed", user_id=uneven.BN_ID)["params"]["text"]
+    assert "ফোন বন্ধ বা নেটওয়ার্কের বাইরে: ৪টি" in bengali
+
+
+def test_retry_sends_only_what_still_makes_sense_and_reports_back(view, bot_services, plan, monkeypatch):
+    from tikabot.bot import delivery
+
+    monkeypatch.setattr(delivery, "WATCH_EVERY_S", 0.05)
+    happen(bot_services, plan, at(12, 0))
+    reply = view.send("/retry all", user_id=uneven.EN_ID)["params"]["text"]
+    # 09:00-11:00 reminders are over by noon; not a mobile and STOP will fail again; the account ones go
+    assert reply == ("Queued again: 2. Not sent because too late now: 5. Skipped, will fail again (bad or "
+                     "blocked number): 3. I will tell you what happened to them.")
+    with bot_services.transaction() as s:
+        queued = list(s.scalars(select(OutboundMessage).where(OutboundMessage.status == "pending")
+                                .order_by(OutboundMessage.id)))
+        assert [m.template for m in queued] == ["appt.reminder_morning"] * 2
+        queued[0].status = "delivered"
+        queued[1].status, queued[1].last_error_code = "failed", "30003"
+    report = view.wait_replies(uneven.EN_ID, 2)[1]["params"]["text"].splitlines()
+    assert report[0] == "Retried messages: 1 delivered, 1 failed, 0 not sent, 0 still on the way."
+    assert re.fullmatch(r"- Person U04-\d+ \+91\*+\d\d: the phone is switched off or out of reach", report[1])
+
+
+def test_a_broadcast_reports_its_delivery(view, bot_services, plan, monkeypatch):
+    from tikabot.bot import delivery
+
+    monkeypatch.setattr(delivery, "WATCH_EVERY_S", 0.05)
+    preview = view.send("/broadcast U02 Please send a COUNT now.", user_id=uneven.EN_ID)
+    yes = preview["params"]["reply_markup"]["inline_keyboard"][0][0]
+    done = view.press(yes["callback_data"], user_id=uneven.EN_ID)
+    assert done["params"]["text"] == "Sent to 1 staff. I will tell you what happened to them."
+    with bot_services.transaction() as s:
+        s.scalar(select(OutboundMessage).where(OutboundMessage.template == "broadcast")).status = "delivered"
+    report = view.wait_replies(uneven.EN_ID, 3)[2]["params"]["text"]
+    assert report == "Broadcast: 1 delivered, 0 failed, 0 not sent, 0 still on the way."

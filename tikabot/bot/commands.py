@@ -47,10 +47,9 @@ async def status_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, in
 
 
 async def failed_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
-    groups = await deps.db(lambda s: queries.failure_groups(s, queries.recent(deps.now())))
-    total = sum(g.count for g in groups)
-    return render.page_text(say("bot.failed_title", lang, count=total), render.failure_lines(groups, lang), page,
-                            say("bot.failed_none", lang), lang)
+    messages = await deps.db(lambda s: queries.failed_messages(s, queries.recent(deps.now())))
+    return render.page_text(say("bot.failed_title", lang, count=len(messages)), render.failed_lines(messages, lang),
+                            page, say("bot.failed_none", lang), lang)
 
 
 async def pending_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:

@@ -10,6 +10,7 @@ from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from tikabot.alert_state import in_charge
+from tikabot.bot.failures import kind_of, reason_of
 from tikabot.clock import as_utc, day_bounds
 from tikabot.plan import expected_by, first_start
 from tikabot.i18n.places import PlaceName, place_name
@@ -195,6 +196,40 @@ def failure_groups(session: Session, since: datetime) -> list[FailureGroup]:
         if len(group.latest_ids) < 5:
             group.latest_ids.append(message_id)
     return sorted(groups.values(), key=lambda g: (-g.count, g.error_code))
+
+
+@dataclass
+class FailedMessage:
+    id: int
+    reason: str  # tikabot/bot/failures.py
+    kind: str
+    site_code: str | None
+    site_name: object
+    person: str
+    phone: str
+
+
+def failed_messages(session: Session, since: datetime) -> list[FailedMessage]:
+    """Messages that finally failed since a moment: why (in people's terms), to whom, at which site."""
+    rows = session.execute(
+        select(OutboundMessage.id, OutboundMessage.last_error_code, OutboundMessage.channel,
+               OutboundMessage.template, OutboundMessage.recipient, Beneficiary.name, Beneficiary.site_id)
+        .outerjoin(Beneficiary, OutboundMessage.beneficiary_id == Beneficiary.id)
+        .where(OutboundMessage.status == "failed", OutboundMessage.updated_at >= since)
+        .order_by(OutboundMessage.id)).all()
+    staff = {p.phone: p for p in session.scalars(select(Staff))}
+    by_tg = {str(p.telegram_user_id): p for p in staff.values() if p.telegram_user_id}
+    sites = {s.id: s for s in session.scalars(select(Site))}
+    found = []
+    for mid, code, channel, template, recipient, name, site_id in rows:
+        person = staff.get(recipient) or by_tg.get(recipient)
+        if name is None and person is not None:
+            name, site_id = person.name, person.site_id
+        site = sites.get(site_id)
+        found.append(FailedMessage(mid, reason_of(code, channel), kind_of(template), site.code if site else None,
+                                   place_name(site) if site else None, name or "?",
+                                   person.phone if person is not None else recipient))
+    return found
 
 
 def pending_sync(session: Session) -> list[PendingSite]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from tikabot.bot.failures import ORDER, retry_pointless
 from tikabot.bot.need import Need
 from tikabot.bot.queries import FailureGroup, OldestUnsynced, PendingSite, SiteDetail, SiteStatus
 from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
@@ -192,6 +193,41 @@ def failure_lines(groups: list[FailureGroup], lang: str = DEFAULT_LANGUAGE) -> l
         ids = ", ".join(str(i) for i in group.latest_ids)
         lines.append(render("bot.failure_line", lang, code=group.error_code, count=group.count, kinds=kinds,
                             ids=ids))
+    return lines
+
+
+PEOPLE_PER_SITE = 5
+
+
+def failed_lines(messages: list, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """/failed: by reason a person understands (with what to do), then by site with who is affected
+    (numbers masked)."""
+    if not messages:
+        return []
+    by_reason: dict[str, int] = {}
+    by_site: dict[str | None, list] = {}
+    for m in messages:
+        by_reason[m.reason] = by_reason.get(m.reason, 0) + 1
+        by_site.setdefault(m.site_code, []).append(m)
+    lines = [render("bot.failed_by_reason", lang)]
+    for reason in sorted(by_reason, key=lambda r: (-by_reason[r], ORDER.index(r))):
+        hint = "bot.hint_account" if reason == "account" else (
+            "bot.hint_no_retry" if retry_pointless(reason) or reason == "too_late" else "bot.hint_retry")
+        lines.append(render("bot.failed_reason_line", lang, reason=render(f"bot.reason_{reason}", lang),
+                            count=by_reason[reason], hint=render(hint, lang)))
+    lines.append(render("bot.failed_by_site", lang))
+    for code in sorted(by_site, key=lambda c: (-len(by_site[c]), c or "")):
+        group = by_site[code]
+        people = ", ".join(render("bot.failed_person", lang, name=m.person, phone=mask(m.phone),
+                                  kind=render(f"bot.msgkind_{m.kind}", lang),
+                                  reason=render(f"bot.reason_short_{m.reason}", lang))
+                           for m in group[:PEOPLE_PER_SITE])
+        more = len(group) - PEOPLE_PER_SITE
+        if more > 0:
+            people += render("bot.and_more", lang, count=more)
+        where = f"{code} {group[0].site_name.localize(lang) if hasattr(group[0].site_name, 'localize') else ''}" \
+            if code else render("bot.no_site_name", lang)
+        lines.append(render("bot.failed_site_line", lang, where=where.strip(), count=len(group), people=people))
     return lines
 
 

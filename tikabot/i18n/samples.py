@@ -97,6 +97,9 @@ SAMPLE_PARAMS: dict[str, object] = {
     "again": 1,
     "skipped": 4,
     "reason": "number switched off or out of reach",
+    "hint": " (/retry all may reach them now)",
+    "kind": "reminder",
+    "what": "Retried messages",
 }
 
 # Templates that must fit one SMS segment in every language.

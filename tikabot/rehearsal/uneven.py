@@ -39,6 +39,7 @@ EN_ID, BN_ID, STATE_ID = 7101, 7102, 7103
 class UnevenDay:
     day: date
     tz: str
+    prefix: str = "U"
     sites: dict[str, int] = field(default_factory=dict)
     doses: list[tuple[datetime, int, int]] = field(default_factory=list)  # (when, site id, beneficiary id)
     openings: list[tuple[datetime, int, str]] = field(default_factory=list)
@@ -51,7 +52,7 @@ class UnevenDay:
 
 def build(session: Session, day: date, tz: str, prefix: str = "U") -> UnevenDay:
     """The district, the bookings and the day's script (nothing of the day happened yet)."""
-    plan = UnevenDay(day, tz)
+    plan = UnevenDay(day, tz, prefix=prefix)
     names = ("Haringhata PHC", "Chakdaha RH", "Santipur SGH", "Kalyani JNM", "Gayeshpur UPHC", "Madanpur PHC")
     sites = [Site(code=f"{prefix}{i + 1:02d}", name=name, district="Nadia", state="WB")
              for i, name in enumerate(names)]
@@ -80,7 +81,7 @@ def build(session: Session, day: date, tz: str, prefix: str = "U") -> UnevenDay:
 
 
 def _script_site(plan: UnevenDay, site: Site, people: list[int], n: int) -> None:
-    code = site.code[-2:]
+    code = site.code[len(plan.prefix):]
     if code == "01":
         return  # never starts
     # U02 opens on time; the others a little after the 10:00 check, so its "not opened" alert goes stale
@@ -89,7 +90,7 @@ def _script_site(plan: UnevenDay, site: Site, people: list[int], n: int) -> None
     if code == "02":
         times = [plan.at(9, 10) + timedelta(minutes=15 * i) for i in range(6)]  # the last at 10:25
     else:
-        count = round(SHARES[f"U{code}"] * DUE)
+        count = round(SHARES[f"U{code}"] * DUE)  # SHARES is keyed U03..U06 whatever the prefix
         span = plan.at(NOW.hour) - opened
         times = [opened + timedelta(minutes=2) + span * (i / max(count, 1)) for i in range(count)]
     plan.doses += [(moment, site.id, person) for moment, person in zip(times, people)]
@@ -98,18 +99,17 @@ def _script_site(plan: UnevenDay, site: Site, people: list[int], n: int) -> None
 
 
 def _failing(session: Session, plan: UnevenDay) -> None:
-    people = list(session.scalars(select(Beneficiary).where(Beneficiary.site_id == plan.sites["U04"])
-                                  .order_by(Beneficiary.id)))
-    i = 0
-    for code, count in FAILING:
-        for _ in range(count):
-            person = people[i]
-            session.add(OutboundMessage(idempotency_key=f"uneven-fail-{person.id}", channel="sms",
-                                        recipient=person.phone, template="appt.reminder_morning",
-                                        body="Your vaccination is today", status="failed", last_error_code=code,
-                                        beneficiary_id=person.id, created_at=plan.at(7, 0),
-                                        updated_at=plan.at(7, 5)))
-            i += 1
+    """Ten morning reminders failed at U04: five for the 09:00 slot, five for the 11:00 one."""
+    rows = session.execute(select(Beneficiary, Appointment).join(Appointment, Appointment.beneficiary_id == Beneficiary.id)
+                           .where(Beneficiary.site_id == plan.sites[f"{plan.prefix}04"]).order_by(Beneficiary.id)).all()
+    chosen = rows[:5] + rows[DUE // 2:DUE // 2 + 5]
+    codes = [code for code, count in FAILING for _ in range(count)]
+    for (person, appointment), code in zip(chosen, codes):
+        session.add(OutboundMessage(idempotency_key=f"uneven-fail-{person.id}", channel="sms",
+                                    recipient=person.phone, template="appt.reminder_morning",
+                                    body="Your vaccination is today", status="failed", last_error_code=code,
+                                    beneficiary_id=person.id, appointment_id=appointment.id,
+                                    created_at=plan.at(7, 0), updated_at=plan.at(7, 5)))
 
 
 def happen_until(session: Session, plan: UnevenDay, since: datetime, until: datetime) -> None:
