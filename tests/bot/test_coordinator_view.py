@@ -231,3 +231,22 @@ def test_a_broadcast_reports_its_delivery(view, bot_services, plan, monkeypatch)
         s.scalar(select(OutboundMessage).where(OutboundMessage.template == "broadcast")).status = "delivered"
     report = view.wait_replies(uneven.EN_ID, 3)[2]["params"]["text"]
     assert report == "Broadcast: 1 delivered, 0 failed, 0 not sent, 0 still on the way."
+
+
+def test_chart_shows_each_site_against_plan_and_the_day_summary_after_end(view, bot_services, plan, clock_at_noon):
+    happen(bot_services, plan, at(12, 0))
+    reply = view.send("/chart", user_id=uneven.BN_ID)
+    assert reply["method"] == "sendPhoto" and reply["files"]["photo"]["filename"] == "doses-2026-03-02.png"
+    assert reply["params"]["caption"] == "ডোজ, ২ মার্চ: ৫৫টি"
+    assert reply["files"]["photo"]["size"] > 20000
+    from tikabot.store.models import VaccinationSession
+
+    with bot_services.transaction() as s:
+        for session in s.scalars(select(VaccinationSession)):
+            session.closed_at = at(12, 30)
+        s.add(VaccinationSession(site_id=plan.sites["U01"], date=DAY, vaccine="COVISHIELD", lot="L", opened_by="x",
+                                 opened_at=at(12, 0), closed_at=at(12, 30)))
+    clock_at_noon.moment = at(13, 0)
+    summary = view.send("/chart", user_id=uneven.EN_ID)
+    assert summary["files"]["photo"]["filename"] == "day-2026-03-02.png"
+    assert summary["params"]["caption"] == "Day summary 2026-03-02: 55 doses"

@@ -15,7 +15,7 @@ from tikabot.bot.need import ranked
 from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
-from tikabot.charts import doses_chart
+from tikabot.charts import day_summary_chart, plan_chart
 from tikabot.i18n.catalog import render as say
 from tikabot.export import export_doses
 from tikabot.store.models import Site, Staff
@@ -136,13 +136,20 @@ REMAINING_WORDS = ("remaining", "due", "left")
 
 @coordinators_only
 async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    lang, day = render.language_of(staff), deps.today()
-    per_site, per_hour = await deps.db(lambda s: queries.doses_by_site_and_hour(s, day, deps.tz))
-    png = await asyncio.to_thread(doses_chart, day, per_site, per_hour)  # ~0.1-0.8 s of CPU: off the loop
-    total = sum(per_site.values())
-    await update.effective_message.reply_photo(InputFile(io.BytesIO(png), filename=f"doses-{day}.png"),
-                                               caption=say("bot.chart_caption", lang, date=_day(day, lang),
-                                                           count=total))
+    """Each site against its plan; once every site has sent END (or with /chart day), the day summary."""
+    lang, now = render.language_of(staff), deps.now()
+    day = clock.local_date(now, deps.tz)
+    series, ended = await deps.db(lambda s: queries.chart_series(s, day, deps.tz, now, lang))
+    summary = ended or (context.args[:1] == ["day"])
+    if summary:
+        png = await asyncio.to_thread(day_summary_chart, day, series, deps.tz, lang)  # ~0.2-1 s of CPU
+    else:
+        png = await asyncio.to_thread(plan_chart, day, series, now, deps.tz, lang)
+    total = sum(s.done for s in series)
+    caption = say("bot.chart_summary_caption" if summary else "bot.chart_caption", lang, date=_day(day, lang),
+                  count=total)
+    name = f"{'day' if summary else 'doses'}-{day}.png"
+    await update.effective_message.reply_photo(InputFile(io.BytesIO(png), filename=name), caption=caption)
 
 
 def _day(day: date, lang: str) -> date | str:

@@ -266,3 +266,29 @@ def doses_by_site_and_hour(session: Session, day: date, tz: str) -> tuple[dict[s
 
 def recent(moment: datetime, hours: int = 24) -> datetime:
     return moment - timedelta(hours=hours)
+
+
+def chart_series(session: Session, day: date, tz: str, now: datetime, lang: str) -> tuple[list, bool]:
+    """Each site's series for the charts against plan (tikabot/charts.py), and whether every site
+    with people booked has closed its session (END): then the day summary is the chart to show."""
+    from tikabot.bot.need import need_of  # need reads SiteStatus from here
+    from tikabot.charts import SiteSeries
+
+    start, end = day_bounds(day, tz)
+    statuses = site_statuses(session, day, tz, now=now)
+    slots = _slots_by_site(session, day, [s.id for s in session.scalars(select(Site))])
+    ids = dict(session.execute(select(Site.code, Site.id)).all())
+    times: dict[int, list] = defaultdict(list)
+    for site_id, moment in session.execute(select(Dose.site_id, Dose.administered_at).where(
+            Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False))):
+        times[site_id].append(as_utc(moment))
+    def behind(status: SiteStatus) -> int:
+        need = need_of(status, now)
+        return round(status.expected) if need.not_started else need.behind_by
+
+    series = [SiteSeries(s.code, s.name.localize(lang) if hasattr(s.name, "localize") else s.name,
+                         times[ids[s.code]], slots.get(ids[s.code], []), s.due, behind(s))
+              for s in statuses if s.due or times[ids[s.code]]]
+    booked = [s for s in statuses if s.due]
+    ended = bool(booked) and all(s.session is not None and s.session.closed_at is not None for s in booked)
+    return series, ended
