@@ -250,3 +250,9 @@ def test_chart_shows_each_site_against_plan_and_the_day_summary_after_end(view, 
     summary = view.send("/chart", user_id=uneven.EN_ID)
     assert summary["files"]["photo"]["filename"] == "day-2026-03-02.png"
     assert summary["params"]["caption"] == "Day summary 2026-03-02: 55 doses"
+
+
+def test_site_remaining_in_bengali_takes_the_bengali_word_too(view, bot_services, plan):
+    happen(bot_services, plan, at(12, 0))
+    text = view.send("/site U06 বাকি", user_id=uneven.BN_ID)["params"]["text"]
+    assert text.splitlines()[0] == "U06 Madanpur PHC: ২০ জনের মধ্যে ২ জনের ডোজ এখনও বাকি:"

@@ -131,7 +131,7 @@ async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps
     await reply(update, await site_reply(deps, args[0].upper(), lang, staff, remaining=wants_remaining))
 
 
-REMAINING_WORDS = ("remaining", "due", "left")
+REMAINING_WORDS = ("remaining", "due", "left", "বাকি", "बाकी")  # what each help text says
 
 
 @coordinators_only
