@@ -245,6 +245,7 @@ def _silent_alert(session: Session, now: datetime, tz: str) -> list[OutboundMess
         if now - last >= SILENT_AFTER:
             silent[f"silent:{site.code}:{last:%Y%m%d%H%M}"] = site
             since[site.code] = last
+    _resolve_heard_from(session, set(since), now)
     fresh = _unmarked(session, silent)
     if not fresh:
         return []
@@ -257,6 +258,15 @@ def _silent_alert(session: Session, now: datetime, tz: str) -> list[OutboundMess
                        next_step="alert.next_silent",
                        headline=lambda lang: render("alert.silent_head", lang, count=len(sites), minutes=minutes,
                                                     time=_clock(first.astimezone(zone), lang)))
+
+
+def _resolve_heard_from(session: Session, still_silent: set[str], now: datetime) -> None:
+    """A silent-site alert whose sites have all been heard from since is no longer true: it is
+    closed, so it is not sent again or escalated."""
+    for alert in session.scalars(select(CoordinatorAlert).where(CoordinatorAlert.kind == "site_silent",
+                                                                CoordinatorAlert.resolved_at.is_(None))):
+        if not still_silent & set(alert.site_codes):
+            alert.resolved_at = now
 
 
 def _clock(moment: datetime, lang: str) -> str:

@@ -173,3 +173,18 @@ def bot(bot_services, sim, district, bot_clock):
     runner = BotRunner(bot_services, sim, now=bot_clock.now).start()
     yield runner
     runner.stop()
+
+
+@pytest.fixture
+def start_bot(bot_services, sim):
+    """Start the bot on a clock of the test's choosing: start_bot(now=callable) -> BotRunner."""
+    runners = []
+
+    def start(now):
+        runner = BotRunner(bot_services, sim, now=now).start()
+        runners.append(runner)
+        return runner
+
+    yield start
+    for runner in runners:
+        runner.stop()

@@ -9,7 +9,6 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from conftest import BotRunner, FrozenClock
 from test_bot_languages import assert_reads_as
 
 from tikabot.alert_state import AckTimes
@@ -46,15 +45,14 @@ def check(services, moment):
 
 
 @pytest.fixture
-def clock_at_noon():
-    return FrozenClock(at(12, 0))
+def clock_at_noon(bot_clock):
+    bot_clock.moment = at(12, 0)
+    return bot_clock
 
 
 @pytest.fixture
-def view(bot_services, sim, plan, clock_at_noon):
-    runner = BotRunner(bot_services, sim, now=clock_at_noon.now).start()
-    yield runner
-    runner.stop()
+def view(start_bot, plan, clock_at_noon):
+    return start_bot(clock_at_noon.now)
 
 
 def alerts_to(services, recipient, template=None):
@@ -256,3 +254,17 @@ def test_site_remaining_in_bengali_takes_the_bengali_word_too(view, bot_services
     happen(bot_services, plan, at(12, 0))
     text = view.send("/site U06 বাকি", user_id=uneven.BN_ID)["params"]["text"]
     assert text.splitlines()[0] == "U06 Madanpur PHC: ২০ জনের মধ্যে ২ জনের ডোজ এখনও বাকি:"
+
+
+def test_a_silent_site_heard_from_again_is_not_escalated(bot_services, plan):
+    happen(bot_services, plan, at(11, 25))
+    check(bot_services, at(11, 25))  # U02 silent since 10:25
+    [alert] = alerts_to(bot_services, str(uneven.EN_ID), "alert.site_silent")
+    assert alert.body.startswith("1 site silent: no dose or message for 60 minutes (since 10:25):")
+    from tikabot.store.models import Dose
+
+    with bot_services.transaction() as s:
+        s.add(Dose(beneficiary_id=plan.doses[-1][2] + 1, dose_number=1, vaccine="COVISHIELD", lot="4120Z025",
+                   site_id=plan.sites["U02"], administered_at=at(11, 30), created_at=at(11, 30), source="sms"))
+    check(bot_services, at(11, 45))
+    assert alerts_to(bot_services, "7103", "alert.site_silent") == []
