@@ -225,7 +225,6 @@ def _no_session_update(session: Session, now: datetime, tz: str) -> list[Outboun
         tag = f"{opened}-{int((now - as_utc(alert.raised_at)).total_seconds() // 60)}"
         sent += send_copies(session, alert, district_coordinators(session), f"alert-{alert.key}-u{tag}", text,
                             with_buttons=bool(waiting))
-        alert.site_codes = alert.site_codes  # the buttons keep every site; the text says which are still shut
         alert.detail = {**alert.detail, "opened": opened, "updated_at": now.isoformat()}
     return sent
 

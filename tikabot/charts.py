@@ -61,6 +61,8 @@ class SiteSeries:
 
 
 BEHIND_COLOUR, GIVEN_COLOUR, PLAN_COLOUR = "#c62828", "#2b7bb9", "#555555"
+MAX_PANELS = 12  # sites on one plan chart (most behind first): a phone shows no more legibly
+MAX_BARS = 40  # sites on one day summary (lowest share first)
 
 
 class Labels:
@@ -100,9 +102,9 @@ def _hours(start: datetime, end: datetime, zone) -> list[datetime]:
 
 def plan_chart(day: date, sites: list[SiteSeries], now: datetime, tz: str, lang: str = "en") -> bytes:
     """Per site: cumulative doses through the session hours against the line its booked slots
-    expect; a site behind plan is drawn red. Sites behind first."""
+    expect; a site behind plan is drawn red. Sites most behind first, MAX_PANELS of them."""
     labels, zone = Labels(lang), ZoneInfo(tz)
-    sites = sorted(sites, key=lambda s: (-s.behind_by, s.code)) or [SiteSeries("-", "-", [], [], 0)]
+    sites = sorted(sites, key=lambda s: (-s.behind_by, s.code))[:MAX_PANELS] or [SiteSeries("-", "-", [], [], 0)]
     cols = 3 if len(sites) > 4 else max(1, min(len(sites), 2))
     rows = -(-len(sites) // cols)
     figure = Figure(figsize=(4.2 * cols, 2.6 * rows + 1.3), dpi=100)
@@ -144,9 +146,11 @@ def plan_chart(day: date, sites: list[SiteSeries], now: datetime, tz: str, lang:
 
 
 def day_summary_chart(day: date, sites: list[SiteSeries], tz: str, lang: str = "en") -> bytes:
-    """After END: each site's doses against the people booked, the day's share in the title."""
+    """After END: each site's doses against the people booked, the day's share (of every site) in the title."""
     labels = Labels(lang)
-    sites = sorted(sites, key=lambda s: (s.done / s.due if s.due else 1.0, s.code)) or [SiteSeries("-", "-", [], [], 0)]
+    done, due = sum(s.done for s in sites), sum(s.due for s in sites)
+    sites = (sorted(sites, key=lambda s: (s.done / s.due if s.due else 1.0, s.code))[:MAX_BARS]
+             or [SiteSeries("-", "-", [], [], 0)])
     figure = Figure(figsize=(9, 1.2 + 0.45 * len(sites)), dpi=100)
     height = figure.get_figheight()
     figure.subplots_adjust(left=0.32, right=0.96, top=1 - 0.8 / height, bottom=0.4 / height + 0.02)
@@ -165,7 +169,6 @@ def day_summary_chart(day: date, sites: list[SiteSeries], tz: str, lang: str = "
     ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
     ax.set_xticks([v for v in ax.get_xticks() if 0 <= v <= ax.get_xlim()[1]])
     labels.ticks(ax.xaxis, [f"{int(v)}" for v in ax.get_xticks()])
-    done, due = sum(s.done for s in sites), sum(s.due for s in sites)
     labels.put(figure, 0.02, 1 - 0.45 / height, labels.say(
         "bot.chart_summary_title", date=day if labels.lang != "en" else day.isoformat(), done=done, due=due,
         share=round(100 * done / due) if due else 0), size=13)

@@ -1,10 +1,9 @@
 """Read-only queries behind the coordinator commands. They return plain data; render.py words it."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
@@ -53,14 +52,6 @@ class SiteDetail:
     district: str
     staff: list[Staff]
     last_report: datetime | None
-
-
-@dataclass
-class FailureGroup:
-    error_code: str
-    count: int
-    templates: dict[str, int]
-    latest_ids: list[int]
 
 
 @dataclass
@@ -182,22 +173,6 @@ def last_report(session: Session, site_id: int, staff_phones: list[str]) -> date
     return max(moments) if moments else None
 
 
-def failure_groups(session: Session, since: datetime) -> list[FailureGroup]:
-    """Messages that finally failed since a moment, grouped by provider error code."""
-    rows = session.execute(
-        select(OutboundMessage.id, OutboundMessage.last_error_code, OutboundMessage.template)
-        .where(OutboundMessage.status == "failed", OutboundMessage.updated_at >= since)
-        .order_by(OutboundMessage.id.desc()))
-    groups: dict[str, FailureGroup] = {}
-    for message_id, code, template in rows:
-        group = groups.setdefault(code or "unknown", FailureGroup(code or "unknown", 0, Counter(), []))
-        group.count += 1
-        group.templates[template] += 1
-        if len(group.latest_ids) < 5:
-            group.latest_ids.append(message_id)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.error_code))
-
-
 @dataclass
 class FailedMessage:
     id: int
@@ -248,20 +223,6 @@ def oldest_unsynced(session: Session) -> OldestUnsynced | None:
         .join(Beneficiary, Dose.beneficiary_id == Beneficiary.id).join(Site, Dose.site_id == Site.id)
         .where(Dose.sync_state.in_(UNSYNCED)).order_by(Dose.created_at, Dose.id).limit(1)).first()
     return OldestUnsynced(row[0], row[1], row[2], as_utc(row[3]), row[4]) if row else None
-
-
-def doses_by_site_and_hour(session: Session, day: date, tz: str) -> tuple[dict[str, int], dict[int, int]]:
-    """Doses given on a local day: per site code, and per local hour (0-23)."""
-    start, end = day_bounds(day, tz)
-    zone = ZoneInfo(tz)
-    per_site: Counter = Counter({code: 0 for code in session.scalars(select(Site.code).order_by(Site.code))})
-    per_hour: Counter = Counter()
-    rows = session.execute(select(Site.code, Dose.administered_at).join(Site, Dose.site_id == Site.id).where(
-        Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False)))
-    for code, moment in rows:
-        per_site[code] += 1
-        per_hour[as_utc(moment).astimezone(zone).hour] += 1
-    return dict(per_site), dict(sorted(per_hour.items()))
 
 
 def recent(moment: datetime, hours: int = 24) -> datetime:

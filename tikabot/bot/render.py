@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tikabot.bot.failures import ORDER, retry_pointless
 from tikabot.bot.need import Need
-from tikabot.bot.queries import FailureGroup, OldestUnsynced, PendingSite, SiteDetail, SiteStatus
+from tikabot.bot.queries import OldestUnsynced, PendingSite, SiteDetail, SiteStatus
 from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
 from tikabot.i18n.dates import Slot, day_text
 from tikabot.i18n.numbers import native_digits
@@ -75,17 +75,6 @@ def doses_text(doses: dict[int, int], lang: str = DEFAULT_LANGUAGE) -> str:
 
 def state_text(status: SiteStatus, lang: str = DEFAULT_LANGUAGE) -> str:
     return render(STATES[status.session_state], lang)
-
-
-def status_line(status: SiteStatus, lang: str = DEFAULT_LANGUAGE) -> str:
-    mode = render("bot.mode_manual" if status.manual_mode else "bot.mode_sms", lang)
-    return render("bot.status_line", lang, code=status.code, name=status.name, state=state_text(status, lang),
-                  mode=mode, doses=doses_text(status.doses, lang), due=status.due, remaining=status.remaining,
-                  failed=status.failed_sends)
-
-
-def status_lines(statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> list[str]:
-    return [status_line(s, lang) for s in statuses]
 
 
 def percent(done: int, due: int) -> int:
@@ -184,16 +173,6 @@ def remaining_text(detail: SiteDetail, people: list, full_numbers: bool, lang: s
     if not people:
         lines.append(render("bot.remaining_none", lang))
     return "\n".join(lines)[:MAX_TEXT]
-
-
-def failure_lines(groups: list[FailureGroup], lang: str = DEFAULT_LANGUAGE) -> list[str]:
-    lines = []
-    for group in groups:
-        kinds = ", ".join(f"{name} {native_digits(str(count), lang)}" for name, count in group.templates.most_common(3))
-        ids = ", ".join(str(i) for i in group.latest_ids)
-        lines.append(render("bot.failure_line", lang, code=group.error_code, count=group.count, kinds=kinds,
-                            ids=ids))
-    return lines
 
 
 PEOPLE_PER_SITE = 5
