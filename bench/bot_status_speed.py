@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tikabot import clock
 from tikabot.bot import queries, render
-from tikabot.charts import doses_chart
+from tikabot.bot.need import ranked
+from tikabot.charts import day_summary_chart, plan_chart
 from tikabot.config import Config
 from tikabot.services import Services
 from tikabot.store.migrate import upgrade
@@ -48,7 +49,7 @@ def timed(label: str, work, repeat: int = 5) -> None:
     start = time.perf_counter()
     for _ in range(repeat):
         work()
-    print(f"{label:<28} {(time.perf_counter() - start) / repeat * 1000:8.1f} ms")
+    print(f"{label:<32} {(time.perf_counter() - start) / repeat * 1000:8.1f} ms")
 
 
 def main() -> None:
@@ -65,14 +66,18 @@ def main() -> None:
         print(f"{args.sites} sites, {args.sites * args.per_site} appointments, "
               f"{args.sites * args.per_site // 2} doses today (SQLite)")
         with services.sessions() as s:
-            timed("/status (query + render)", lambda: render.status_lines(queries.site_statuses(s, today, tz)))
-            timed("/site (one site)", lambda: queries.site_detail(s, "S0007", today, tz))
-            timed("/failed", lambda: queries.failure_groups(s, queries.recent(now)))
+            timed("/status (query, rank, render)", lambda: render.ranked_lines(
+                ranked(queries.site_statuses(s, today, tz, now=now), now), tz))
+            timed("/site (one site)", lambda: queries.site_detail(s, "S0007", today, tz, now=now))
+            timed("/site CODE remaining", lambda: queries.still_due(s, "S0007", today))
+            timed("/failed", lambda: render.failed_lines(queries.failed_messages(s, queries.recent(now))))
             timed("/pending", lambda: queries.pending_sync(s))
-            per_site, per_hour = queries.doses_by_site_and_hour(s, today, tz)
-            timed("/chart query", lambda: queries.doses_by_site_and_hour(s, today, tz))
-            timed("/chart PNG render", lambda: doses_chart(today, per_site, per_hour), repeat=3)
-            print(f"chart PNG size: {len(doses_chart(today, per_site, per_hour)) // 1024} KiB")
+            series, _ = queries.chart_series(s, today, tz, now, "bn")
+            timed("/chart query", lambda: queries.chart_series(s, today, tz, now, "bn"))
+            for lang in ("en", "bn"):
+                timed(f"/chart plan PNG ({lang})", lambda: plan_chart(today, series, now, tz, lang), repeat=3)
+                timed(f"/chart day PNG ({lang})", lambda: day_summary_chart(today, series, tz, lang), repeat=3)
+            print(f"plan chart PNG size (bn): {len(plan_chart(today, series, now, tz, 'bn')) // 1024} KiB")
         services.close()
 
 

@@ -20,18 +20,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tikabot.alert_state import (
+    AckTimes, buttons as alert_buttons, district_coordinators, escalate_unacknowledged, raise_alert, send_copies,
+    site_line,
+)
 from tikabot.clock import as_utc, local_at, local_date
-from tikabot.i18n.catalog import render
+from tikabot.i18n.catalog import LANGUAGES, render
+from tikabot.i18n.numbers import native_digits
 from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, OutboundMessage, Site, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, CoordinatorAlert, OutboundMessage, Site, Staff,
+    VaccinationSession,
 )
 
 
 def coordinators(session: Session) -> list[Staff]:
-    return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True))
-                                .order_by(Staff.id)))
+    """The district's coordinators (state coordinators get only what is escalated to them)."""
+    return district_coordinators(session)
 
 
 def alert_coordinators(session: Session, *, key: str, template: str, params: dict | Callable[[str], dict],
@@ -64,8 +70,9 @@ def severe_recipients(session: Session, site_id: int | None) -> list[Staff]:
     """Who answers for a SEVERE side effect at a site: its own coordinators and the district's
     (coordinators with no site)."""
     here = Staff.site_id.is_(None) if site_id is None else or_(Staff.site_id == site_id, Staff.site_id.is_(None))
-    return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True), here)
-                                .order_by(Staff.id)))
+    district = Staff.level.is_(None) | (Staff.level != "state")  # the state level hears of it if nobody acts
+    return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True), here,
+                                                    district).order_by(Staff.id)))
 
 
 def _reporter(session: Session, phone: str, beneficiary: Beneficiary | None) -> tuple[str | None, str]:
@@ -90,11 +97,28 @@ def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers
               "time": as_utc(event.created_at).astimezone(ZoneInfo(tz)).strftime("%H:%M"),
               "note": event.note or "-"}
 
-    def message(key: str, recipient: str, language: str, channel: str = "sms") -> OutboundMessage:
+    key = f"aefi-{event.id}"
+    record = session.scalar(select(CoordinatorAlert).where(CoordinatorAlert.key == key))
+    if record is None:
+        record = CoordinatorAlert(key=key, kind="severe", severity="severe", site_codes=[site.code] if site else [],
+                                  raised_at=as_utc(event.created_at), detail={"priority": "otp", "sms_too": True, "event": event.id})
+        session.add(record)
+        session.flush()
+    site_line = _severe_site_line(session, site)
+
+    def text(language: str) -> str:
         who = reporter or render("alert.self_report", language)
+        lines = [render("alert.severe", language, **{**params, "reporter": f"{who} {reporter_phone}"})]
+        if site_line:
+            lines.append(site_line(language))
+        return "\n".join(lines + [render("alert.next_severe", language)])
+
+    record.detail = {**record.detail, "bodies": {lang: text(lang) for lang in LANGUAGES}}
+
+    def message(key: str, recipient: str, language: str, channel: str = "sms") -> OutboundMessage:
         return add_message(session, key=f"alert-aefi-{event.id}-{key}", recipient=recipient, template="alert.severe",
-                           language=language, params={**params, "reporter": f"{who} {reporter_phone}"},
-                           priority="otp", channel=channel)
+                           language=language, body=text(language), priority="otp", channel=channel,
+                           buttons=alert_buttons(record, language) if channel == "telegram" else None)
 
     sent, phones = [], set()
     for staff in severe_recipients(session, event.site_id):
@@ -110,6 +134,12 @@ def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers
     return sent
 
 
+def _severe_site_line(session: Session, site: Site | None):
+    if site is None:
+        return None
+    return lambda lang: site_line(session, site, lang)
+
+
 def sms_count(messages: list[OutboundMessage]) -> int:
     return sum(1 for m in messages if m.channel == "sms")
 
@@ -123,32 +153,80 @@ AEFI_LOOKBACK = timedelta(hours=24)
 MAX_NAMES = 8
 
 
+REMIND_EVERY = timedelta(minutes=30)
+
+
 def check_alerts(session: Session, now: datetime, tz: str, *, medical_officers: tuple[str, ...] = (),
-                 telegram: bool = True) -> list[OutboundMessage]:
-    """Every periodic check; idempotent, so running it twice (or on two workers) sends nothing new."""
+                 telegram: bool = True, ack_times: AckTimes = AckTimes()) -> list[OutboundMessage]:
+    """Every periodic check; idempotent, so running it twice (or on two workers) sends nothing new.
+    Last, alerts nobody acknowledged in time are sent again and escalated."""
     return (check_site_alerts(session, now, tz) + check_otp_alerts(session, now)
-            + check_aefi_alerts(session, now, medical_officers=medical_officers, telegram=telegram, tz=tz))
+            + check_aefi_alerts(session, now, medical_officers=medical_officers, telegram=telegram, tz=tz)
+            + escalate_unacknowledged(session, now, ack_times))
 
 
 def check_site_alerts(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
-    """Sites with no open session by 10:00 local; sites silent 60 minutes during an open session.
-    Sites in manual (paper) mode are expected to be quiet and are left out."""
-    return _no_session_alert(session, now, tz) + _silent_alert(session, now, tz)
+    """Sites with no open session by 10:00 local (corrected as they open, the rest reminded); sites
+    silent 60 minutes during an open session. Sites in manual (paper) mode are expected to be quiet
+    and are left out."""
+    return _no_session_update(session, now, tz) + _no_session_alert(session, now, tz) + _silent_alert(session, now, tz)
+
+
+def _not_opened(session: Session, day) -> list[Site]:
+    opened = select(VaccinationSession.site_id).where(VaccinationSession.date == day)
+    booked = select(Appointment.site_id).where(Appointment.date == day, Appointment.status != "cancelled")
+    return list(session.scalars(select(Site).where(Site.id.in_(booked), Site.id.not_in(opened),
+                                                   Site.manual_mode.is_(False)).order_by(Site.code)))
 
 
 def _no_session_alert(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
     day = local_date(now, tz)
     if now < local_at(day, NO_SESSION_BY, tz):
         return []
-    opened = select(VaccinationSession.site_id).where(VaccinationSession.date == day)
-    booked = select(Appointment.site_id).where(Appointment.date == day, Appointment.status != "cancelled")
-    sites = list(session.scalars(select(Site).where(Site.id.in_(booked), Site.id.not_in(opened),
-                                                    Site.manual_mode.is_(False)).order_by(Site.code)))
+    sites = _not_opened(session, day)
     fresh = _unmarked(session, {f"nosession:{s.code}:{day:%Y%m%d}": s for s in sites})
     if not fresh:
         return []
-    return alert_coordinators(session, key=f"nosession-{day:%Y%m%d}-{_digest(fresh)}",
-                              template="alert.no_session", params={"sites": _names(fresh.values())})
+    count = len(fresh)
+    return raise_alert(session, key=f"nosession-{day:%Y%m%d}-{_digest(fresh)}", kind="no_session",
+                       sites=list(fresh.values()), now=now, next_step="alert.next_no_session",
+                       headline=lambda lang: render("alert.no_session_head", lang, count=count))
+
+
+def _no_session_update(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
+    """For each open "not opened" alert of today: when some of its sites have opened since, say so
+    ("3 of the 6 sites have now opened; still not open: ..."); when none has for REMIND_EVERY,
+    remind of the ones still not open; when all have, close it."""
+    day = local_date(now, tz)
+    start = local_at(day, time(0, 0), tz)
+    sent = []
+    still = {s.code: s for s in _not_opened(session, day)}
+    for alert in session.scalars(select(CoordinatorAlert).where(
+            CoordinatorAlert.kind == "no_session", CoordinatorAlert.resolved_at.is_(None),
+            CoordinatorAlert.raised_at >= start).order_by(CoordinatorAlert.id)):
+        waiting = [still[c] for c in alert.site_codes if c in still]
+        opened = len(alert.site_codes) - len(waiting)
+        last = alert.detail.get("opened", 0)
+        since = as_utc(datetime.fromisoformat(alert.detail.get("updated_at", as_utc(alert.raised_at).isoformat())))
+        if opened == last and (not waiting or now - since < REMIND_EVERY):
+            continue
+        total = len(alert.site_codes)
+        names = {lang: "\n".join(site_line(session, s, lang) for s in waiting) for lang in LANGUAGES}
+        if not waiting:
+            def text(lang, total=total):
+                return render("alert.no_session_all_open", lang, count=total)
+            alert.resolved_at = now
+        elif opened != last:
+            def text(lang, opened=opened, total=total, names=names):
+                return render("alert.no_session_update", lang, opened=opened, count=total) + "\n" + names[lang]
+        else:
+            def text(lang, names=names, n=len(waiting)):
+                return render("alert.no_session_reminder", lang, count=n) + "\n" + names[lang]
+        tag = f"{opened}-{int((now - as_utc(alert.raised_at)).total_seconds() // 60)}"
+        sent += send_copies(session, alert, district_coordinators(session), f"alert-{alert.key}-u{tag}", text,
+                            with_buttons=bool(waiting))
+        alert.detail = {**alert.detail, "opened": opened, "updated_at": now.isoformat()}
+    return sent
 
 
 def _silent_alert(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
@@ -159,18 +237,39 @@ def _silent_alert(session: Session, now: datetime, tz: str) -> list[OutboundMess
         VaccinationSession, VaccinationSession.site_id == Site.id).where(
         VaccinationSession.date == day, VaccinationSession.closed_at.is_(None), Site.manual_mode.is_(False))
         .order_by(Site.code))
-    silent = {}
+    silent, since = {}, {}
     for site, open_session in rows:
         phones = list(session.scalars(select(Staff.phone).where(Staff.site_id == site.id)))
         last = max(filter(None, [as_utc(open_session.opened_at), last_report(session, site.id, phones)]))
         if now - last >= SILENT_AFTER:
             silent[f"silent:{site.code}:{last:%Y%m%d%H%M}"] = site
+            since[site.code] = last
+    _resolve_heard_from(session, set(since), now)
     fresh = _unmarked(session, silent)
     if not fresh:
         return []
-    minutes = int(SILENT_AFTER.total_seconds() // 60)
-    return alert_coordinators(session, key=f"silent-{_digest(fresh)}", template="alert.site_silent",
-                              params={"site": _names(fresh.values()), "minutes": minutes})
+    sites = list(fresh.values())
+    longest = max(now - since[s.code] for s in sites)
+    minutes = int(longest.total_seconds() // 60)
+    first = min(since[s.code] for s in sites)
+    zone = ZoneInfo(tz)
+    return raise_alert(session, key=f"silent-{_digest(fresh)}", kind="site_silent", sites=sites, now=now,
+                       next_step="alert.next_silent",
+                       headline=lambda lang: render("alert.silent_head", lang, count=len(sites), minutes=minutes,
+                                                    time=_clock(first.astimezone(zone), lang)))
+
+
+def _resolve_heard_from(session: Session, still_silent: set[str], now: datetime) -> None:
+    """A silent-site alert whose sites have all been heard from since is no longer true: it is
+    closed, so it is not sent again or escalated."""
+    for alert in session.scalars(select(CoordinatorAlert).where(CoordinatorAlert.kind == "site_silent",
+                                                                CoordinatorAlert.resolved_at.is_(None))):
+        if not still_silent & set(alert.site_codes):
+            alert.resolved_at = now
+
+
+def _clock(moment: datetime, lang: str) -> str:
+    return native_digits(moment.strftime("%H:%M"), lang)
 
 
 def check_otp_alerts(session: Session, now: datetime) -> list[OutboundMessage]:

@@ -118,6 +118,9 @@ class Config:
     # which provider routes carry which traffic, in order (tikabot/queue/routing.py); "" = Twilio alone
     routes: str = ""
     dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
+    alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
+    severe_ack_minutes: float = 5.0  # ... and a SEVERE side effect after this
+    mobiliser_full_numbers: bool = False  # /site CODE remaining shows a site's mobiliser full numbers
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -160,6 +163,9 @@ class Config:
             exotel_callback_password=_env("EXOTEL_CALLBACK_PASSWORD"),
             routes=_env("TIKABOT_ROUTES", ""),
             dlt_routes=_env("TIKABOT_DLT_ROUTES", cls.dlt_routes),
+            alert_ack_minutes=float(_env("TIKABOT_ALERT_ACK_MINUTES", "15")),
+            severe_ack_minutes=float(_env("TIKABOT_SEVERE_ACK_MINUTES", "5")),
+            mobiliser_full_numbers=(_env("TIKABOT_MOBILISER_FULL_NUMBERS", "") or "").lower() in ("1", "true", "yes"),
         )
         cfg.check()
         return cfg

@@ -41,9 +41,10 @@ def bot_services(config, sim):
 
 
 @pytest.fixture
-def district(bot_services):
-    """Two sites; KAL01 has an open session with two doses and staff; a coordinator on Telegram."""
-    now = clock.now()
+def district(bot_services, bot_clock):
+    """Two sites; KAL01 has an open session with two doses and staff; a coordinator on Telegram.
+    The bot's clock reads noon today (local), so no test depends on the hour it runs at."""
+    now = bot_clock.moment
     today = clock.local_date(now, bot_services.config.tz)
     with bot_services.transaction() as s:
         kal = Site(code="KAL01", name="Kalyani PHC", district="Nadia", state="WB")
@@ -81,9 +82,9 @@ def district(bot_services):
 class BotRunner:
     """The bot's Application, long-polling the simulator from a background event loop."""
 
-    def __init__(self, services: Services, sim: SimulatorThread):
+    def __init__(self, services: Services, sim: SimulatorThread, now=clock.now):
         self.sim = sim
-        self.application = build_application(BotDeps(services), TOKEN, sim.url)
+        self.application = build_application(BotDeps(services, now=now), TOKEN, sim.url)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -142,8 +143,48 @@ class BotRunner:
         return self.wait_replies(user_id, before + 1)[before]
 
 
+class FrozenClock:
+    """The bot's clock in a test: it reads `moment`, which a test moves on (never sleeps)."""
+
+    def __init__(self, moment=None):
+        self.moment = moment or self.noon_today()
+
+    @staticmethod
+    def noon_today():
+        from datetime import time as wall
+
+        tz = "Asia/Kolkata"
+        return clock.local_at(clock.local_date(clock.now(), tz), wall(12, 0), tz)
+
+    def now(self):
+        return self.moment
+
+    def advance(self, **delta):
+        self.moment += timedelta(**delta)
+
+
 @pytest.fixture
-def bot(bot_services, sim, district):
-    runner = BotRunner(bot_services, sim).start()
+def bot_clock():
+    return FrozenClock()
+
+
+@pytest.fixture
+def bot(bot_services, sim, district, bot_clock):
+    runner = BotRunner(bot_services, sim, now=bot_clock.now).start()
     yield runner
     runner.stop()
+
+
+@pytest.fixture
+def start_bot(bot_services, sim):
+    """Start the bot on a clock of the test's choosing: start_bot(now=callable) -> BotRunner."""
+    runners = []
+
+    def start(now):
+        runner = BotRunner(bot_services, sim, now=now).start()
+        runners.append(runner)
+        return runner
+
+    yield start
+    for runner in runners:
+        runner.stop()

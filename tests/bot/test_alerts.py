@@ -62,7 +62,9 @@ def test_sites_with_no_session_by_ten_get_one_grouped_alert(services, world):
     run(services, check_site_alerts, at(10, 10))
     sent = alerts(services, "alert.no_session")
     assert [(m.channel, m.recipient) for m in sent] == [("telegram", "111"), ("sms", "+919830000009")]
-    assert sent[0].body == "No session opened yet at: Barasat SDH, Ranaghat RH"
+    assert sent[0].body.splitlines()[:3] == ["No session opened yet at 2 sites where people are booked today:",
+                                             "BAR02 Barasat SDH: no staff on record",
+                                             "RAN03 Ranaghat RH: no staff on record"]
 
 
 def test_a_site_in_manual_mode_is_not_chased_for_a_session(services, world):
@@ -70,8 +72,8 @@ def test_a_site_in_manual_mode_is_not_chased_for_a_session(services, world):
         for site in s.scalars(select(Site)):
             site.manual_mode = site.code != "BAR02"
     run(services, check_site_alerts, at(10, 30))
-    bodies = {m.body for m in alerts(services, "alert.no_session")}
-    assert bodies == {"No session opened yet at: Barasat SDH", "এখনও সেশন চালু হয়নি: Barasat SDH"}  # each coordinator
+    bodies = {m.body.splitlines()[1] for m in alerts(services, "alert.no_session")}
+    assert bodies == {"BAR02 Barasat SDH: no staff on record", "BAR02 Barasat SDH: কোনো কর্মীর তথ্য নেই"}  # each coordinator
 
 
 def test_a_site_silent_for_an_hour_alerts_once_per_silence(services, world):
@@ -88,9 +90,13 @@ def test_a_site_silent_for_an_hour_alerts_once_per_silence(services, world):
     run(services, check_site_alerts, at(9, 30))
     assert len(alerts(services, "alert.site_silent")) == 2  # one message to each coordinator
     first = alerts(services, "alert.site_silent", "111")
-    assert [m.body for m in first] == ["Barasat SDH, Ranaghat RH: no messages for 60 minutes."]
+    assert [m.body.splitlines()[:3] for m in first] == [[
+        "2 sites silent: no dose or message for up to 65 minutes (since 08:00):",
+        "BAR02 Barasat SDH: no staff on record", "RAN03 Ranaghat RH: no staff on record"]]
     run(services, check_site_alerts, at(10, 1))  # now KAL01 too, alone in a new message
-    assert alerts(services, "alert.site_silent", "111")[-1].body == "Kalyani PHC: no messages for 60 minutes."
+    assert alerts(services, "alert.site_silent", "111")[-1].body.splitlines()[:2] == [
+        "1 site silent: no dose or message for 61 minutes (since 09:00):",
+        "KAL01 Kalyani PHC: in-charge Rina, call +919830000002"]
     with services.transaction() as s:
         s.scalar(select(VaccinationSession).where(VaccinationSession.site_id == kal)).closed_at = at(10, 30)
     run(services, check_site_alerts, at(12, 0))
@@ -126,14 +132,16 @@ def test_a_severe_aefi_alerts_at_once_and_the_sweep_does_not_repeat_it(services,
         s.add(event)
         s.flush()
         alert_severe_aefi(s, event, medical_officers=("+919830077777",), tz=TZ)
-    run(services, lambda s, n, tz: check_alerts(s, n, tz, medical_officers=("+919830077777",)), at(11, 5))
+    run(services, lambda s, n, tz: check_alerts(s, n, tz, medical_officers=("+919830077777",)), at(11, 4))
     sent = alerts(services, "alert.severe")
     assert sorted((m.channel, m.recipient) for m in sent) == [
         ("sms", "+919830000001"), ("sms", "+919830000009"), ("sms", "+919830077777"), ("telegram", "111")]
     assert {m.priority for m in sent} == {"otp"}
-    assert [m.body for m in alerts(services, "alert.severe", "+919830077777")] == [
+    assert [m.body.splitlines() for m in alerts(services, "alert.severe", "+919830077777")] == [[
         "SEVERE side effect at Kalyani PHC: Person, REF 100000000001, call +919830010001. 11:00. "
-        "Reported by Rina +919830000002. Note: fainted, not recovering"]
+        "Reported by Rina +919830000002. Note: fainted, not recovering",
+        "KAL01 Kalyani PHC: in-charge Rina, call +919830000002",
+        "Next: call the beneficiary now and tell the medical officer. Press Acknowledge when someone is on it."]]
 
 
 def test_a_severe_aefi_without_a_telegram_bot_still_goes_by_sms(services, world):

@@ -11,9 +11,10 @@ from bot_world import COORDINATOR_ID, STRANGER_ID, message_update
 def test_a_coordinator_gets_the_status_of_every_site(bot):
     reply = bot.send("/status")
     text = reply["params"]["text"]
-    assert "2 sites, 1 open, 2 doses" in text
-    assert "KAL01 Kalyani PHC: open, sms, doses D1:2, due 4, remaining 2, failed sends 1" in text
-    assert "BAR02 Barasat SDH: no session, sms, doses 0, due 1, remaining 1, failed sends 0" in text
+    lines = text.splitlines()
+    assert "District: 2 of 5 due (40%)" in lines[0] and "2 sites: 1 open" in lines[0]
+    assert lines[1] == "\U0001F534 BAR02 Barasat SDH: 0/1 (0%), last: no report yet - NOT STARTED (first slot 09:00)"
+    assert lines[2].startswith("\U0001F534 KAL01 Kalyani PHC: 2/4 (50%), last: ")
 
 
 def test_a_stranger_is_refused_once_and_every_attempt_is_audited(bot, bot_services):
@@ -54,7 +55,8 @@ def test_site_shows_session_staff_masked_and_last_report(bot):
     assert text.startswith("KAL01 Kalyani PHC (Nadia)")
     assert "Session: open, COVISHIELD lot 4120Z025" in text
     assert "Rina Vaccinator, vaccinator, +91********02, bn" in text
-    assert "+919830000002" not in text
+    assert "Call: Rina Vaccinator +919830000002" in text  # the in-charge, in full: Telegram makes it a link
+    assert "+919830000003" not in text
     assert "Last report: -" not in text
     assert "no site NOPE" in bot.send("/site NOPE")["params"]["text"]
     assert "Send /site CODE" in bot.send("/site")["params"]["text"]
@@ -81,7 +83,8 @@ def test_manual_mode_tells_the_site_staff_by_sms_and_alerts_coordinators(bot, bo
 def test_failed_groups_by_error_and_retry_queues_again(bot, bot_services):
     text = bot.send("/failed")["params"]["text"]
     assert "Failed messages, last 24 hours: 1" in text
-    assert "error 30003: 1 (appt.reminder_morning 1)" in text
+    assert "- the phone is switched off or out of reach: 1 (/retry all may reach them now)" in text
+    assert "KAL01 Kalyani PHC: 1: Person 2 +91********02 (reminder, switched off)" in text
     assert "Queued again: 1." in bot.send("/retry all")["params"]["text"]
     [message] = outbox(bot_services, "appt.reminder_morning")
     assert (message.status, message.attempts) == ("pending", 0)
@@ -99,7 +102,8 @@ def test_broadcast_is_sent_once_after_the_confirm_button(bot, bot_services):
     assert [b["text"] for b in buttons] == ["Send", "Cancel"]
     assert outbox(bot_services, "broadcast") == []
     done = bot.press(buttons[0]["callback_data"])
-    assert done["method"] == "editMessageText" and done["params"]["text"] == "Sent to 2 staff."
+    assert done["method"] == "editMessageText"
+    assert done["params"]["text"] == "Sent to 2 staff. I will tell you what happened to them."
     sent = outbox(bot_services, "broadcast")
     assert sorted(m.recipient for m in sent) == ["+919830000002", "+919830000003"]
     assert {m.body for m in sent} == {"Sessions start at 9 today."}

@@ -136,3 +136,13 @@ def test_the_api_base_is_taken_with_or_without_bot():
 
     assert bot_base_url("https://api.telegram.org") == "https://api.telegram.org/bot"
     assert bot_base_url("http://127.0.0.1:8900/bot/") == "http://127.0.0.1:8900/bot"
+
+
+def test_an_alert_goes_with_its_buttons(sim, bot_services):
+    """An outbox row's buttons arrive as Telegram's inline keyboard, callback data intact."""
+    rows = [[["/site KAL01", "al:site:KAL01"], ["Manual mode KAL01", "al:man:KAL01"]], [["Acknowledge", "al:ack:7"]]]
+    send(bot_services.config, replace(outgoing(), buttons=rows))
+    [call] = sim.sim.telegram_calls("sendMessage")
+    keyboard = call["params"]["reply_markup"]["inline_keyboard"]
+    assert [[(b["text"], b["callback_data"]) for b in row] for row in keyboard] == [
+        [("/site KAL01", "al:site:KAL01"), ("Manual mode KAL01", "al:man:KAL01")], [("Acknowledge", "al:ack:7")]]

@@ -121,9 +121,12 @@ def test_severe_aefi_alerts_coordinators(say, world):
         events = s.scalars(select(AdverseEvent).order_by(AdverseEvent.id)).all()
         alerts = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.severe")).all()
     assert [(e.severity, e.note) for e in events] == [("SEVERE", "fainted, fell"), ("MINOR", "")]
-    assert [(a.recipient, a.channel, a.priority, a.body) for a in alerts] == [
+    assert [(a.recipient, a.channel, a.priority, a.body.splitlines()[0]) for a in alerts] == [
         (COORDINATOR, "sms", "otp", "SEVERE side effect at Kalyani PHC: Rahima Khatun, REF 12345678, call "
                                     "+919830011111. 10:30. Reported by Mita Roy +919830000001. Note: fainted, fell")]
+    assert alerts[0].body.splitlines()[1:] == [  # the site's code, whom to call there, what to do next
+        "KAL Kalyani PHC: in-charge Mita Roy, call +919830000001",
+        "Next: call the beneficiary now and tell the medical officer. Press Acknowledge when someone is on it."]
 
 
 def test_inactive_staff_get_the_public_replies(say):

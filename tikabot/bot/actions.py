@@ -13,7 +13,8 @@ from tikabot.clock import as_utc
 from tikabot.handlers.twilio_sms import will_fail_again
 from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message, dispatch_now
-from tikabot.store.models import AuditLog, OutboundMessage, Site, Staff
+from tikabot.bot.failures import slot_passed
+from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage, Site, Staff
 
 RETRY_ALL_WINDOW = timedelta(hours=24)
 BROADCAST_MAX_CHARS = 600
@@ -64,8 +65,10 @@ def set_manual_mode(session: Session, site: Site, on: bool, by: Staff) -> Manual
     return ManualResult(site, changed=True, told=len(staff))
 
 
-def retry_failed(session: Session, which: str | int, now: datetime, by: Staff) -> RetryResult:
-    """Put failed messages back to pending for a fresh attempt; never ones past their expiry."""
+def retry_failed(session: Session, which: str | int, now: datetime, by: Staff, tz: str = "Asia/Kolkata") -> RetryResult:
+    """Put failed messages back to pending for a fresh attempt; never ones past their expiry, never a
+    reminder for a slot that has passed (or a cancelled or done appointment), never to a person who
+    sent STOP."""
     query = select(OutboundMessage).where(OutboundMessage.status == "failed")
     if which == "all":
         query = query.where(OutboundMessage.updated_at >= now - RETRY_ALL_WINDOW)
@@ -74,10 +77,17 @@ def retry_failed(session: Session, which: str | int, now: datetime, by: Staff) -
     result = RetryResult()
     chosen = []
     for message in session.scalars(query.order_by(OutboundMessage.id)):
+        appointment = session.get(Appointment, message.appointment_id) if message.appointment_id else None
+        person = session.get(Beneficiary, message.beneficiary_id) if message.beneficiary_id else None
         if message.status != "failed":
             result.not_failed += 1
         elif message.expires_at is not None and as_utc(message.expires_at) <= now:
             result.expired += 1
+        elif appointment is not None and slot_passed(message.template, appointment.date, appointment.slot,
+                                                     appointment.status, now, tz):
+            result.expired += 1
+        elif person is not None and person.opted_out:
+            result.permanent += 1
         elif which == "all" and will_fail_again(message.last_error_code):  # "/retry ID" may still insist
             result.permanent += 1
         else:
@@ -94,10 +104,13 @@ def retry_failed(session: Session, which: str | int, now: datetime, by: Staff) -
     return result
 
 
-def request_broadcast(session: Session, target: str, text: str, by: Staff) -> AuditLog:
-    """Remember a broadcast until the coordinator confirms it (the id goes in the button)."""
+def request_broadcast(session: Session, target: str, text: str, by: Staff, now: datetime | None = None) -> AuditLog:
+    """Remember a broadcast until the coordinator confirms it (the id goes in the button); `now` is
+    the bot's clock, the one the confirmation is checked against."""
     entry = AuditLog(actor=f"staff:{by.id}", action="broadcast.requested",
                      detail={"target": target, "text": text})
+    if now is not None:
+        entry.at = now
     session.add(entry)
     session.flush()
     return entry
@@ -111,8 +124,10 @@ def broadcast_recipients(session: Session, target: str) -> list[Staff] | None:
     return None if site is None else site_staff(session, site.id)
 
 
-def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetime) -> tuple[str, int]:
-    """Send a requested broadcast once. Returns (outcome, recipients): sent|expired|done|unknown."""
+def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetime,
+                      sent: list | None = None) -> tuple[str, int]:
+    """Send a requested broadcast once. Returns (outcome, recipients): sent|expired|done|unknown;
+    `sent`, when given, gets the new outbox rows (to report their delivery)."""
     entry = session.get(AuditLog, request_id)
     if entry is None or entry.action != "broadcast.requested" or entry.actor != f"staff:{by.id}":
         return "unknown", 0
@@ -123,8 +138,10 @@ def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetim
         return "done", 0
     recipients = broadcast_recipients(session, entry.detail["target"]) or []
     for person in recipients:
-        add_message(session, key=f"broadcast-{request_id}-{person.id}", recipient=person.phone,
-                    template="broadcast", language=person.language, params={"text": entry.detail["text"]})
+        row = add_message(session, key=f"broadcast-{request_id}-{person.id}", recipient=person.phone,
+                          template="broadcast", language=person.language, params={"text": entry.detail["text"]})
+        if sent is not None:
+            sent.append(row)
     session.add(AuditLog(actor=f"staff:{by.id}", action=marker, detail={"recipients": len(recipients)}))
     return "sent", len(recipients)
 

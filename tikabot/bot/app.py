@@ -7,7 +7,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, \
     MessageHandler, filters
 
-from tikabot.bot import access, changes, commands
+from tikabot.bot import access, alert_buttons, changes, commands
 from tikabot.bot.render import language_of
 from tikabot.bot.deps import BotDeps
 from tikabot.handlers.telegram import bot_base_url
@@ -42,6 +42,8 @@ def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = 
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(commands.turn_page, pattern=r"^pg:"))
     application.add_handler(CallbackQueryHandler(changes.confirm, pattern=r"^bc:"))
+    application.add_handler(CallbackQueryHandler(alert_buttons.pressed, pattern=r"^al:"))
+    application.add_handler(CallbackQueryHandler(alert_buttons.manual_confirmed, pattern=r"^mm:"))
     application.add_handler(MessageHandler(filters.ALL, commands.unknown))
     application.add_error_handler(_on_error)
     return application

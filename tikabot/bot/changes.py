@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from tikabot.bot import actions, render
+from tikabot.bot import actions, delivery, render
 from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, reply
@@ -44,7 +44,7 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDep
         await reply(update, say("bot.retry_usage", lang))
         return
     which = "all" if args[0].lower() == "all" else whole_number(args[0])
-    result = await deps.db(lambda s: actions.retry_failed(s, which, deps.now(), staff))
+    result = await deps.db(lambda s: actions.retry_failed(s, which, deps.now(), staff, deps.tz))
     parts = [say("bot.retry_queued", lang, count=len(result.requeued))]
     if result.expired:
         parts.append(say("bot.retry_expired", lang, count=result.expired))
@@ -52,9 +52,12 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDep
         parts.append(say("bot.retry_permanent", lang, count=result.permanent))
     if result.not_failed:
         parts.append(say("bot.retry_not_failed", lang, code=str(which)))
-    if which != "all" and not (result.requeued or result.expired or result.not_failed):
+    if which != "all" and not (result.requeued or result.expired or result.permanent or result.not_failed):
         parts = [say("bot.retry_no_message", lang, code=str(which))]
+    if result.requeued:
+        parts.append(say("bot.report_later", lang))
     await reply(update, " ".join(parts))
+    delivery.watch(context, update.effective_chat.id, deps, result.requeued, "bot.delivery_retry", lang)
 
 
 @coordinators_only
@@ -74,7 +77,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
         recipients = actions.broadcast_recipients(session, target)
         if recipients is None:
             return None, 0
-        return actions.request_broadcast(session, target, text, staff).id, len(recipients)
+        return actions.request_broadcast(session, target, text, staff, deps.now()).id, len(recipients)
 
     request_id, count = await deps.db(work)
     if request_id is None:
@@ -118,5 +121,13 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotD
         outcome = await deps.db(lambda s: actions.cancel_broadcast(s, request, staff))
         await query.edit_message_text(say(CANCEL_REPLIES[outcome], lang))
         return
-    outcome, count = await deps.db(lambda s: actions.confirm_broadcast(s, request, staff, deps.now()))
-    await query.edit_message_text(say(CONFIRM_REPLIES[outcome], lang, count=count))
+    def work(session):
+        rows = []
+        outcome, count = actions.confirm_broadcast(session, request, staff, deps.now(), rows)
+        session.flush()
+        return outcome, count, [row.id for row in rows]
+
+    outcome, count, ids = await deps.db(work)
+    text = say(CONFIRM_REPLIES[outcome], lang, count=count)
+    await query.edit_message_text(text + (" " + say("bot.report_later", lang) if ids else ""))
+    delivery.watch(context, update.effective_chat.id, deps, ids, "bot.delivery_broadcast", lang)

@@ -9,11 +9,13 @@ from datetime import date
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
+from tikabot import clock
 from tikabot.bot import queries, render
+from tikabot.bot.need import ranked
 from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
-from tikabot.charts import doses_chart
+from tikabot.charts import day_summary_chart, plan_chart
 from tikabot.i18n.catalog import render as say
 from tikabot.export import export_doses
 from tikabot.store.models import Site, Staff
@@ -35,17 +37,19 @@ async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotD
 # --- paginated lists: each builds (text, page, pages) for a page; used by commands and buttons ---
 
 async def status_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
-    day = deps.today()
-    statuses = await deps.db(lambda s: queries.site_statuses(s, day, deps.tz))
-    return render.page_text(render.status_title(day, statuses, lang), render.status_lines(statuses, lang), page,
-                            say("bot.status_empty", lang), lang)
+    """Every site, worst first (tikabot/bot/need.py), under the district's total."""
+    now = deps.now()
+    day = clock.local_date(now, deps.tz)
+    statuses = await deps.db(lambda s: queries.site_statuses(s, day, deps.tz, now=now))
+    pairs = ranked(statuses, now)
+    return render.page_text(render.status_title(day, statuses, lang, pairs, now, deps.tz),
+                            render.ranked_lines(pairs, deps.tz, lang), page, say("bot.status_empty", lang), lang)
 
 
 async def failed_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
-    groups = await deps.db(lambda s: queries.failure_groups(s, queries.recent(deps.now())))
-    total = sum(g.count for g in groups)
-    return render.page_text(say("bot.failed_title", lang, count=total), render.failure_lines(groups, lang), page,
-                            say("bot.failed_none", lang), lang)
+    messages = await deps.db(lambda s: queries.failed_messages(s, queries.recent(deps.now())))
+    return render.page_text(say("bot.failed_title", lang, count=len(messages)), render.failed_lines(messages, lang),
+                            page, say("bot.failed_none", lang), lang)
 
 
 async def pending_page(deps: BotDeps, page: int, lang: str) -> tuple[str, int, int]:
@@ -97,31 +101,55 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
     await query.edit_message_text(text, reply_markup=pager(kind, page, pages, lang))
 
 
-@coordinators_only
-async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    lang = render.language_of(staff)
-    if len(context.args) != 1 or not CODE.match(context.args[0]):
-        await reply(update, say("bot.site_usage", lang))
-        return
-    code, day = context.args[0].upper(), deps.today()
+async def site_reply(deps: BotDeps, code: str, lang: str, staff: Staff, remaining: bool = False) -> str:
+    """/site CODE (the in-charge's number to call), or /site CODE remaining (who is still due)."""
+    now = deps.now()
+    day = clock.local_date(now, deps.tz)
+    full_numbers = deps.services.config.mobiliser_full_numbers
 
     def work(session):
-        detail = queries.site_detail(session, code, day, deps.tz)
-        return None if detail is None else render.site_text(detail, deps.tz, lang)
+        detail = queries.site_detail(session, code, day, deps.tz, now=now)
+        if detail is None:
+            return None
+        if not remaining:
+            return render.site_text(detail, deps.tz, lang)
+        people = queries.still_due(session, code, day)
+        shown = render.sees_full_numbers(staff, detail, full_numbers)
+        return render.remaining_text(detail, people, shown, lang)
 
     text = await deps.db(work)
-    await reply(update, text or say("bot.no_site", lang, code=code))
+    return text or say("bot.no_site", lang, code=code)
+
+
+@coordinators_only
+async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+    lang, args = render.language_of(staff), context.args
+    wants_remaining = len(args) == 2 and args[1].lower() in REMAINING_WORDS
+    if not (len(args) == 1 or wants_remaining) or not CODE.match(args[0]):
+        await reply(update, say("bot.site_usage", lang))
+        return
+    await reply(update, await site_reply(deps, args[0].upper(), lang, staff, remaining=wants_remaining))
+
+
+REMAINING_WORDS = ("remaining", "due", "left", "বাকি", "बाकी")  # what each help text says
 
 
 @coordinators_only
 async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
-    lang, day = render.language_of(staff), deps.today()
-    per_site, per_hour = await deps.db(lambda s: queries.doses_by_site_and_hour(s, day, deps.tz))
-    png = await asyncio.to_thread(doses_chart, day, per_site, per_hour)  # ~0.1-0.8 s of CPU: off the loop
-    total = sum(per_site.values())
-    await update.effective_message.reply_photo(InputFile(io.BytesIO(png), filename=f"doses-{day}.png"),
-                                               caption=say("bot.chart_caption", lang, date=_day(day, lang),
-                                                           count=total))
+    """Each site against its plan; once every site has sent END (or with /chart day), the day summary."""
+    lang, now = render.language_of(staff), deps.now()
+    day = clock.local_date(now, deps.tz)
+    series, ended = await deps.db(lambda s: queries.chart_series(s, day, deps.tz, now, lang))
+    summary = ended or (context.args[:1] == ["day"])
+    if summary:
+        png = await asyncio.to_thread(day_summary_chart, day, series, deps.tz, lang)  # ~0.2-1 s of CPU
+    else:
+        png = await asyncio.to_thread(plan_chart, day, series, now, deps.tz, lang)
+    total = sum(s.done for s in series)
+    caption = say("bot.chart_summary_caption" if summary else "bot.chart_caption", lang, date=_day(day, lang),
+                  count=total)
+    name = f"{'day' if summary else 'doses'}-{day}.png"
+    await update.effective_message.reply_photo(InputFile(io.BytesIO(png), filename=name), caption=caption)
 
 
 def _day(day: date, lang: str) -> date | str:

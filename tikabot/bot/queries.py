@@ -1,15 +1,17 @@
 """Read-only queries behind the coordinator commands. They return plain data; render.py words it."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from tikabot.alert_state import in_charge
+from tikabot.bot.failures import kind_of, reason_of
 from tikabot.clock import as_utc, day_bounds
+from tikabot.plan import expected_by, first_start
 from tikabot.i18n.places import PlaceName, place_name
 from tikabot.store.models import (
     Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
@@ -28,6 +30,14 @@ class SiteStatus:
     due: int = 0
     remaining: int = 0
     failed_sends: int = 0
+    expected: float = 0.0  # doses the booked slots would have given by the moment asked (tikabot.plan)
+    opens_at: datetime | None = None  # when the earliest booked slot begins
+    last_report: datetime | None = None  # the latest dose or staff message (last_report)
+    in_charge: Staff | None = None  # whom to call (in_charge)
+
+    @property
+    def done(self) -> int:
+        return sum(self.doses.values())
 
     @property
     def session_state(self) -> str:
@@ -42,14 +52,6 @@ class SiteDetail:
     district: str
     staff: list[Staff]
     last_report: datetime | None
-
-
-@dataclass
-class FailureGroup:
-    error_code: str
-    count: int
-    templates: dict[str, int]
-    latest_ids: list[int]
 
 
 @dataclass
@@ -69,7 +71,9 @@ class OldestUnsynced:
     error: str | None
 
 
-def site_statuses(session: Session, day: date, tz: str, code: str | None = None) -> list[SiteStatus]:
+def site_statuses(session: Session, day: date, tz: str, code: str | None = None,
+                  now: datetime | None = None) -> list[SiteStatus]:
+    """Every site's day; with `now`, also its plan so far, its last report and its in-charge."""
     start, end = day_bounds(day, tz)
     query = select(Site).order_by(Site.code)
     if code:
@@ -86,9 +90,26 @@ def site_statuses(session: Session, day: date, tz: str, code: str | None = None)
         doses[site_id][number] = count
     due, remaining = _due_and_remaining(session, day, ids)
     failed = _failed_by_site(session, start, end, ids)
-    return [SiteStatus(code=s.code, name=place_name(s), manual_mode=s.manual_mode, session=sessions.get(s.id),
-                       doses=dict(sorted(doses[s.id].items())), due=due.get(s.id, 0),
-                       remaining=remaining.get(s.id, 0), failed_sends=failed.get(s.id, 0)) for s in sites]
+    statuses = [SiteStatus(code=s.code, name=place_name(s), manual_mode=s.manual_mode, session=sessions.get(s.id),
+                           doses=dict(sorted(doses[s.id].items())), due=due.get(s.id, 0),
+                           remaining=remaining.get(s.id, 0), failed_sends=failed.get(s.id, 0)) for s in sites]
+    if now is not None:
+        slots = _slots_by_site(session, day, ids)
+        for site, status in zip(sites, statuses):
+            staff = list(session.scalars(select(Staff).where(Staff.site_id == site.id).order_by(Staff.id)))
+            status.expected = expected_by(slots.get(site.id, []), now, day, tz)
+            status.opens_at = first_start(slots.get(site.id, []), day, tz)
+            status.last_report = last_report(session, site.id, [p.phone for p in staff])
+            status.in_charge = in_charge(staff, status.session)
+    return statuses
+
+
+def _slots_by_site(session: Session, day: date, site_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for site_id, slot in session.execute(select(Appointment.site_id, Appointment.slot).where(
+            Appointment.date == day, Appointment.status != "cancelled", Appointment.site_id.in_(site_ids))):
+        found[site_id].append(slot)
+    return found
 
 
 def _due_and_remaining(session: Session, day: date, site_ids: list[int]) -> tuple[dict, dict]:
@@ -111,14 +132,35 @@ def _failed_by_site(session: Session, start: datetime, end: datetime, site_ids: 
         .group_by(Beneficiary.site_id)).all())
 
 
-def site_detail(session: Session, code: str, day: date, tz: str) -> SiteDetail | None:
-    statuses = site_statuses(session, day, tz, code)
+def site_detail(session: Session, code: str, day: date, tz: str, now: datetime | None = None) -> SiteDetail | None:
+    statuses = site_statuses(session, day, tz, code, now=now)
     if not statuses:
         return None
     site = session.scalar(select(Site).where(Site.code == code.upper()))
     staff = list(session.scalars(select(Staff).where(Staff.site_id == site.id).order_by(Staff.role, Staff.name)))
     return SiteDetail(status=statuses[0], district=site.district, staff=staff,
                       last_report=last_report(session, site.id, [p.phone for p in staff]))
+
+
+@dataclass
+class DuePerson:
+    name: str
+    ref: str
+    phone: str
+    dose_number: int
+    slot: str
+
+
+def still_due(session: Session, code: str, day: date) -> list[DuePerson]:
+    """People booked at a site today (not cancelled) with no dose recorded for that appointment, by slot."""
+    given = exists().where(Dose.beneficiary_id == Appointment.beneficiary_id,
+                           Dose.dose_number == Appointment.dose_number, Dose.voided.is_(False))
+    rows = session.execute(
+        select(Beneficiary.name, Beneficiary.ref, Beneficiary.phone, Appointment.dose_number, Appointment.slot)
+        .join(Beneficiary, Appointment.beneficiary_id == Beneficiary.id).join(Site, Appointment.site_id == Site.id)
+        .where(Site.code == code.upper(), Appointment.date == day, Appointment.status != "cancelled", ~given)
+        .order_by(Appointment.slot, Beneficiary.name, Beneficiary.ref))
+    return [DuePerson(*row) for row in rows]
 
 
 def last_report(session: Session, site_id: int, staff_phones: list[str]) -> datetime | None:
@@ -131,20 +173,38 @@ def last_report(session: Session, site_id: int, staff_phones: list[str]) -> date
     return max(moments) if moments else None
 
 
-def failure_groups(session: Session, since: datetime) -> list[FailureGroup]:
-    """Messages that finally failed since a moment, grouped by provider error code."""
+@dataclass
+class FailedMessage:
+    id: int
+    reason: str  # tikabot/bot/failures.py
+    kind: str
+    site_code: str | None
+    site_name: object
+    person: str
+    phone: str
+
+
+def failed_messages(session: Session, since: datetime) -> list[FailedMessage]:
+    """Messages that finally failed since a moment: why (in people's terms), to whom, at which site."""
     rows = session.execute(
-        select(OutboundMessage.id, OutboundMessage.last_error_code, OutboundMessage.template)
+        select(OutboundMessage.id, OutboundMessage.last_error_code, OutboundMessage.channel,
+               OutboundMessage.template, OutboundMessage.recipient, Beneficiary.name, Beneficiary.site_id)
+        .outerjoin(Beneficiary, OutboundMessage.beneficiary_id == Beneficiary.id)
         .where(OutboundMessage.status == "failed", OutboundMessage.updated_at >= since)
-        .order_by(OutboundMessage.id.desc()))
-    groups: dict[str, FailureGroup] = {}
-    for message_id, code, template in rows:
-        group = groups.setdefault(code or "unknown", FailureGroup(code or "unknown", 0, Counter(), []))
-        group.count += 1
-        group.templates[template] += 1
-        if len(group.latest_ids) < 5:
-            group.latest_ids.append(message_id)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.error_code))
+        .order_by(OutboundMessage.id)).all()
+    staff = {p.phone: p for p in session.scalars(select(Staff))}
+    by_tg = {str(p.telegram_user_id): p for p in staff.values() if p.telegram_user_id}
+    sites = {s.id: s for s in session.scalars(select(Site))}
+    found = []
+    for mid, code, channel, template, recipient, name, site_id in rows:
+        person = staff.get(recipient) or by_tg.get(recipient)
+        if name is None and person is not None:
+            name, site_id = person.name, person.site_id
+        site = sites.get(site_id)
+        found.append(FailedMessage(mid, reason_of(code, channel), kind_of(template), site.code if site else None,
+                                   place_name(site) if site else None, name or "?",
+                                   person.phone if person is not None else recipient))
+    return found
 
 
 def pending_sync(session: Session) -> list[PendingSite]:
@@ -165,19 +225,31 @@ def oldest_unsynced(session: Session) -> OldestUnsynced | None:
     return OldestUnsynced(row[0], row[1], row[2], as_utc(row[3]), row[4]) if row else None
 
 
-def doses_by_site_and_hour(session: Session, day: date, tz: str) -> tuple[dict[str, int], dict[int, int]]:
-    """Doses given on a local day: per site code, and per local hour (0-23)."""
-    start, end = day_bounds(day, tz)
-    zone = ZoneInfo(tz)
-    per_site: Counter = Counter({code: 0 for code in session.scalars(select(Site.code).order_by(Site.code))})
-    per_hour: Counter = Counter()
-    rows = session.execute(select(Site.code, Dose.administered_at).join(Site, Dose.site_id == Site.id).where(
-        Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False)))
-    for code, moment in rows:
-        per_site[code] += 1
-        per_hour[as_utc(moment).astimezone(zone).hour] += 1
-    return dict(per_site), dict(sorted(per_hour.items()))
-
-
 def recent(moment: datetime, hours: int = 24) -> datetime:
     return moment - timedelta(hours=hours)
+
+
+def chart_series(session: Session, day: date, tz: str, now: datetime, lang: str) -> tuple[list, bool]:
+    """Each site's series for the charts against plan (tikabot/charts.py), and whether every site
+    with people booked has closed its session (END): then the day summary is the chart to show."""
+    from tikabot.bot.need import need_of  # need reads SiteStatus from here
+    from tikabot.charts import SiteSeries
+
+    start, end = day_bounds(day, tz)
+    statuses = site_statuses(session, day, tz, now=now)
+    slots = _slots_by_site(session, day, [s.id for s in session.scalars(select(Site))])
+    ids = dict(session.execute(select(Site.code, Site.id)).all())
+    times: dict[int, list] = defaultdict(list)
+    for site_id, moment in session.execute(select(Dose.site_id, Dose.administered_at).where(
+            Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False))):
+        times[site_id].append(as_utc(moment))
+    def behind(status: SiteStatus) -> int:
+        need = need_of(status, now)
+        return round(status.expected) if need.not_started else need.behind_by
+
+    series = [SiteSeries(s.code, s.name.localize(lang) if hasattr(s.name, "localize") else s.name,
+                         times[ids[s.code]], slots.get(ids[s.code], []), s.due, behind(s))
+              for s in statuses if s.due or times[ids[s.code]]]
+    booked = [s for s in statuses if s.due]
+    ended = bool(booked) and all(s.session is not None and s.session.closed_at is not None for s in booked)
+    return series, ended

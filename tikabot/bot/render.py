@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from tikabot.bot.queries import FailureGroup, OldestUnsynced, PendingSite, SiteDetail, SiteStatus
+from tikabot.bot.failures import ORDER, retry_pointless
+from tikabot.bot.need import Need
+from tikabot.bot.queries import OldestUnsynced, PendingSite, SiteDetail, SiteStatus
 from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
-from tikabot.i18n.dates import day_text
+from tikabot.i18n.dates import Slot, day_text
 from tikabot.i18n.numbers import native_digits
 from tikabot.phones import mask
 
@@ -75,22 +77,53 @@ def state_text(status: SiteStatus, lang: str = DEFAULT_LANGUAGE) -> str:
     return render(STATES[status.session_state], lang)
 
 
-def status_line(status: SiteStatus, lang: str = DEFAULT_LANGUAGE) -> str:
-    mode = render("bot.mode_manual" if status.manual_mode else "bot.mode_sms", lang)
-    return render("bot.status_line", lang, code=status.code, name=status.name, state=state_text(status, lang),
-                  mode=mode, doses=doses_text(status.doses, lang), due=status.due, remaining=status.remaining,
-                  failed=status.failed_sends)
+def percent(done: int, due: int) -> int:
+    return round(100 * done / due) if due else 0
 
 
-def status_lines(statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> list[str]:
-    return [status_line(s, lang) for s in statuses]
+def flags_text(status: SiteStatus, need: Need, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    parts = []
+    if need.not_started:
+        parts.append(render("bot.flag_not_started", lang, time=local_time(status.opens_at, tz, lang)))
+    if need.silent_minutes is not None:
+        parts.append(render("bot.flag_silent", lang, minutes=need.silent_minutes))
+    if need.behind_by:
+        parts.append(render("bot.flag_behind", lang, count=need.behind_by, expected=round(status.expected)))
+    if need.manual:
+        parts.append(render("bot.flag_manual", lang))
+    if need.closed:
+        parts.append(render("bot.flag_closed", lang))
+    return "".join(parts)
 
 
-def status_title(day: date, statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE) -> str:
-    total = sum(sum(s.doses.values()) for s in statuses)
+def ranked_line(status: SiteStatus, need: Need, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One site in /status: short enough for a phone's screen."""
+    mark = "\U0001F534 " if need.flagged else ""  # a red circle: language-free, seen at a glance
+    flags = flags_text(status, need, tz, lang)
+    if status.due == 0:
+        return render("bot.status_nothing_due", lang, mark=mark, code=status.code, name=status.name,
+                      done=status.done, flags=flags)
+    return render("bot.status_site", lang, mark=mark, code=status.code, name=status.name, done=status.done,
+                  due=status.due, share=percent(status.done, status.due),
+                  time=local_time(status.last_report, tz, lang) if status.last_report
+                  else render("bot.no_report_yet", lang), flags=flags)
+
+
+def ranked_lines(pairs: list[tuple[SiteStatus, Need]], tz: str, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    return [ranked_line(s, n, tz, lang) for s, n in pairs]
+
+
+def status_title(day: date, statuses: list[SiteStatus], lang: str = DEFAULT_LANGUAGE,
+                 pairs: list[tuple[SiteStatus, Need]] | None = None, now: datetime | None = None,
+                 tz: str = "Asia/Kolkata") -> str:
+    """The district on top: done of due and its share, the plan so far, how many sites need help."""
+    pairs = pairs if pairs is not None else [(s, Need()) for s in statuses]
+    done, due = sum(s.done for s in statuses), sum(s.due for s in statuses)
     opened = sum(1 for s in statuses if s.session_state == "open")
-    return render("bot.status_title", lang, date=day.isoformat() if lang == DEFAULT_LANGUAGE else day,
-                  sites=len(statuses), open=opened, doses=total)
+    return render("bot.status_head", lang, date=day.isoformat() if lang == DEFAULT_LANGUAGE else day,
+                  time=local_time(now, tz, lang), done=done, due=due, share=percent(done, due),
+                  expected=round(sum(s.expected for s in statuses)), sites=len(statuses), open=opened,
+                  help=sum(1 for _, n in pairs if n.flagged))
 
 
 def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -108,6 +141,8 @@ def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
     lines.append(render("bot.site_today", lang, doses=doses_text(s.doses, lang), due=s.due, remaining=s.remaining,
                         failed=s.failed_sends))
     lines.append(render("bot.site_last_report", lang, time=local_time(detail.last_report, tz, lang)))
+    if s.in_charge is not None:  # the full number: Telegram makes +91... a link to call
+        lines.append(render("bot.site_call", lang, name=s.in_charge.name, phone=s.in_charge.phone))
     lines.append(render("bot.site_staff", lang, count=len(detail.staff)))
     for person in detail.staff:
         state = "" if person.active else render("bot.site_inactive", lang)
@@ -118,15 +153,60 @@ def site_text(detail: SiteDetail, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 ROLES = ("vaccinator", "verifier", "coordinator")
+MOBILISER = "mobiliser"
 
 
-def failure_lines(groups: list[FailureGroup], lang: str = DEFAULT_LANGUAGE) -> list[str]:
-    lines = []
-    for group in groups:
-        kinds = ", ".join(f"{name} {native_digits(str(count), lang)}" for name, count in group.templates.most_common(3))
-        ids = ", ".join(str(i) for i in group.latest_ids)
-        lines.append(render("bot.failure_line", lang, code=group.error_code, count=group.count, kinds=kinds,
-                            ids=ids))
+def sees_full_numbers(staff, detail: SiteDetail, allowed: bool) -> bool:
+    """Full numbers of people still due go only to the site's own mobiliser (a coordinator of that
+    site with staff.level mobiliser), and only where the deployment allows it
+    (TIKABOT_MOBILISER_FULL_NUMBERS); every other coordinator sees them masked."""
+    return bool(allowed and getattr(staff, "level", None) == MOBILISER
+                and any(p.id == staff.id for p in detail.staff))
+
+
+def remaining_text(detail: SiteDetail, people: list, full_numbers: bool, lang: str = DEFAULT_LANGUAGE) -> str:
+    s = detail.status
+    lines = [render("bot.remaining_head", lang, code=s.code, name=s.name, count=len(people), due=s.due)]
+    for person in people:
+        lines.append(render("bot.remaining_person", lang, name=person.name, ref=person.ref, dose=person.dose_number,
+                            slot=Slot(person.slot), phone=person.phone if full_numbers else mask(person.phone)))
+    if not people:
+        lines.append(render("bot.remaining_none", lang))
+    return "\n".join(lines)[:MAX_TEXT]
+
+
+PEOPLE_PER_SITE = 5
+
+
+def failed_lines(messages: list, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """/failed: by reason a person understands (with what to do), then by site with who is affected
+    (numbers masked)."""
+    if not messages:
+        return []
+    by_reason: dict[str, int] = {}
+    by_site: dict[str | None, list] = {}
+    for m in messages:
+        by_reason[m.reason] = by_reason.get(m.reason, 0) + 1
+        by_site.setdefault(m.site_code, []).append(m)
+    lines = [render("bot.failed_by_reason", lang)]
+    for reason in sorted(by_reason, key=lambda r: (-by_reason[r], ORDER.index(r))):
+        hint = "bot.hint_account" if reason == "account" else (
+            "bot.hint_no_retry" if retry_pointless(reason) or reason == "too_late" else "bot.hint_retry")
+        lines.append(render("bot.failed_reason_line", lang, reason=render(f"bot.reason_{reason}", lang),
+                            count=by_reason[reason], hint=render(hint, lang)))
+    lines.append(render("bot.failed_by_site", lang))
+    for code in sorted(by_site, key=lambda c: (-len(by_site[c]), c or "")):
+        group = by_site[code]
+        people = ", ".join(render("bot.failed_person", lang, name=m.person, phone=mask(m.phone),
+                                  kind=render(f"bot.msgkind_{m.kind}", lang),
+                                  reason=render(f"bot.reason_short_{m.reason}", lang))
+                           for m in group[:PEOPLE_PER_SITE])
+        more = len(group) - PEOPLE_PER_SITE
+        if more > 0:
+            people += render("bot.and_more", lang, count=more)
+        where = f"{code} {group[0].site_name.localize(lang) if hasattr(group[0].site_name, 'localize') else ''}" \
+            if code else render("bot.no_site_name", lang)
+        lines.append(render("bot.failed_site_line", lang, where=where.strip(), count=len(group), people=people))
     return lines
 
 

@@ -13,7 +13,7 @@ import os
 from datetime import timedelta
 from typing import Awaitable, Callable
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest, ChatMigrated, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter,
     TelegramError, TimedOut,
@@ -73,6 +73,14 @@ def retry_after_s(exc: RetryAfter) -> float:
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
+def keyboard(rows: list | None) -> InlineKeyboardMarkup | None:
+    """An outbox row's buttons ([[label, callback data], ...] per row) as an inline keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                                 for row in rows])
+
+
 class TelegramSender:
     """One per worker process; keeps one Bot (and its HTTP connections) across jobs."""
 
@@ -94,7 +102,8 @@ class TelegramSender:
         for attempt in range(1, MAX_TRIES + 1):
             try:
                 await self.bot.initialize()  # once: getMe, connection pool
-                sent = await self.bot.send_message(chat_id=int(message.recipient), text=message.body[:MAX_TEXT])
+                sent = await self.bot.send_message(chat_id=int(message.recipient), text=message.body[:MAX_TEXT],
+                                                   reply_markup=keyboard(message.buttons))
             except RetryAfter as exc:
                 wait = retry_after_s(exc)
                 if wait > MAX_RETRY_WAIT or attempt == MAX_TRIES:

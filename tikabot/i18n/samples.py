@@ -86,6 +86,25 @@ SAMPLE_PARAMS: dict[str, object] = {
     "reason": "account_suspended",
     "fallback": "twilio",
     "templates": "appt.reminder_eve (bn), dose.confirmation (hi)",
+    # issue 18: the coordinator's view
+    "share": 46,
+    "help": 4,
+    "done": 55,
+    "expected": 90,
+    "mark": "* ",  # a red circle in Telegram; alerts and /status are never SMS templates
+    "flags": " - SILENT 95 min",
+    "person": "Rina Vaccinator",
+    "opened": 3,
+    "who": "Asha Sen",
+    "people": "Rahima +91******4321, Mita +91******1234",
+    "delivered": 7,
+    "waiting": 2,
+    "again": 1,
+    "skipped": 4,
+    "reason": "number switched off or out of reach",
+    "hint": " (/retry all may reach them now)",
+    "kind": "reminder",
+    "what": "Retried messages",
 }
 
 # Templates that must fit one SMS segment in every language.

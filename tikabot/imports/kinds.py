@@ -21,6 +21,7 @@ from tikabot.imports.fields import RowError
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 
 ROLES = ("vaccinator", "verifier", "coordinator")
+LEVELS = (None, "district", "state", "mobiliser")  # a coordinator's level; empty: district
 SOURCES = ("sms", "ussd", "paper", "telegram")
 IMPORTED, UPDATED, UNCHANGED = "imported", "updated", "unchanged"
 CHOSEN = {"language": "language_chosen_at"}  # field -> when its person chose it (None: the registry's)
@@ -84,7 +85,7 @@ class Sites:
 
 
 class StaffKind:
-    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id")
+    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id", "level")
     required = ("phone", "name", "role", "site_code")
 
     @staticmethod
@@ -98,10 +99,13 @@ class StaffKind:
         tg = row.get("telegram_user_id", "")
         if tg and not tg.isdigit():
             raise RowError(f"telegram_user_id {tg!r} must be a number")
+        level = (row.get("level") or "").strip().lower() or None
+        if level not in LEVELS:
+            raise RowError(f"level {row['level']!r} must be one of {', '.join(l for l in LEVELS if l)} or empty")
         return _upsert(lk.session, Staff, {"phone": f.phone(f.required(row, "phone"))}, {
             "name": f.required(row, "name"), "role": role, "site_id": site_id,
             "language": f.language(row.get("language", ""), "en"),
-            "telegram_user_id": int(tg) if tg else None, "active": True})
+            "telegram_user_id": int(tg) if tg else None, "active": True, "level": level})
 
 
 class Beneficiaries:

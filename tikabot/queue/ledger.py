@@ -60,7 +60,7 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
     past reminders). Returns the claims, how many were closed, and the bulk ids beyond
     bulk_limit, left pending for another job."""
     query = (select(T.c.id, T.c.attempts, T.c.channel, T.c.recipient, T.c.body, T.c.sealed_body, T.c.language,
-                    T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at, T.c.via,
+                    T.c.priority, T.c.template, T.c.expires_at, T.c.not_before, T.c.attempt_started_at, T.c.via, T.c.buttons,
                     Appointment.date.label("appt_date"), Appointment.status.label("appt_status"),
                     Beneficiary.opted_out)
              .select_from(T.outerjoin(Appointment, Appointment.id == T.c.appointment_id)
@@ -85,7 +85,8 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
         attempt = row.attempts + 1
         body = sealing.readable(row.body, row.sealed_body, seal)
         claims.append(Claimed(Outgoing(row.id, attempt, row.channel, row.recipient, body, row.language,
-                                       row.priority, row.expires_at), row.template, row.attempt_started_at, row.via))
+                                       row.priority, row.expires_at, buttons=row.buttons), row.template,
+                                       row.attempt_started_at, row.via))
     if claims:
         session.execute(update(T).where(T.c.id.in_([c.message.id for c in claims]), T.c.status == "pending")
                         .values(status="sending", lease_until=now + timedelta(seconds=lease_s),

@@ -36,7 +36,8 @@ Dispatch = Callable[[list[tuple[int, str]]], None]
 def _row(session: Session, *, key: str, recipient: str, template: str, language: str = "en",
          params: dict | None = None, body: str | None = None, priority: str = "default", channel: str = "sms",
          expires_at: datetime | None = None, not_before: datetime | None = None,
-         beneficiary_id: int | None = None, appointment_id: int | None = None) -> dict:
+         beneficiary_id: int | None = None, appointment_id: int | None = None,
+         buttons: list | None = None) -> dict:
     """The outbox row for a message: rendered in its language, with encoding and segments; a code
     in it is masked in `body` and the real text sealed (queue/sealing.py)."""
     if priority not in PRIORITIES:
@@ -50,13 +51,14 @@ def _row(session: Session, *, key: str, recipient: str, template: str, language:
     return dict(idempotency_key=key, channel=channel, recipient=recipient, template=template,
                 language=language, body=shown, sealed_body=sealed, encoding=info.encoding, segments=info.segments,
                 priority=priority, status="pending", expires_at=expires_at, not_before=not_before,
-                beneficiary_id=beneficiary_id, appointment_id=appointment_id)
+                beneficiary_id=beneficiary_id, appointment_id=appointment_id, buttons=buttons)
 
 
 def add_message(session: Session, **message) -> OutboundMessage:
     """Add a message unless one with the same idempotency key exists; return the stored one.
     Keyword arguments: key, recipient, template, language, params or body, priority, channel,
-    expires_at, not_before, beneficiary_id, appointment_id."""
+    expires_at, not_before, beneficiary_id, appointment_id, buttons (Telegram inline buttons:
+    rows of [label, callback data])."""
     key = message["key"]
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:

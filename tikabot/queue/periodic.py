@@ -20,6 +20,7 @@ ALERTS_EVERY_S = 60
 
 
 def run_alert_checks() -> int:
+    from tikabot.alert_state import AckTimes
     from tikabot.alerts import check_alerts
     from tikabot.config import Config
     from tikabot.services import Services
@@ -29,7 +30,8 @@ def run_alert_checks() -> int:
         with services.transaction() as session:
             config = services.config
             return len(check_alerts(session, clock.now(), config.tz, medical_officers=config.medical_officers,
-                                    telegram=bool(config.telegram_bot_token)))
+                                    telegram=bool(config.telegram_bot_token),
+                                    ack_times=AckTimes.from_config(config)))
     finally:
         services.close()
 

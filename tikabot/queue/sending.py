@@ -56,6 +56,7 @@ class Outgoing:
     # The approved DLT record (tikabot.dlt.records.DltRecord) the send path attaches for a domestic
     # Indian route; None elsewhere. A domestic sender finding None refuses (DLT_UNREGISTERED).
     dlt: object | None = None
+    buttons: list | None = None  # Telegram only: rows of [label, callback data] under the text
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from tikabot.clock import local_date, now as utcnow
 from tikabot.flows import course, vaccines
 from tikabot.handlers.twilio_sms import classify
 from tikabot.queue.statuses import TERMINAL
+from tikabot.rehearsal.coordinator_day import drill_table
 from tikabot.rehearsal.day import Expectation
 from tikabot.rehearsal.registry import registry_invariants
 from tikabot.simulator.config import DELIVERY_CODES
@@ -70,6 +71,7 @@ class Report:
     registry: dict = field(default_factory=dict)  # the day's doses in the FHIR registry (rehearsal/registry.py)
     failures: dict = field(default_factory=dict)  # {"injected": {kind: n}, "unexpected": {kind: n}}
     by_site_hour: dict = field(default_factory=dict)  # {site: {slot hour: [due, recorded]}}
+    coordinator_day: dict = field(default_factory=dict)  # the uneven day (rehearsal/coordinator_day.py)
     broken: list[str] = field(default_factory=list)
 
     def write(self, folder: Path) -> Path:
@@ -108,6 +110,8 @@ class Report:
         ]
         width = max(len(k) for k, _ in rows)
         lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+        if self.coordinator_day:
+            lines += drill_table(self.coordinator_day)
         lines += [f"  {definition}" for definition in DEFINITIONS]
         lines += [f"BROKEN: {b}" for b in self.broken] or ["all invariants hold"]
         return "\n".join(lines)

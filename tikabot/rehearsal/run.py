@@ -27,6 +27,7 @@ from tikabot.rehearsal.district import make_district
 from tikabot.rehearsal.report import Report, build_report, unsettled
 from tikabot.rehearsal.sms_client import SignedSms
 from tikabot.rehearsal.coordinator import ask_coordinator_commands
+from tikabot.rehearsal.coordinator_day import DB_NAME, drill, drill_invariants
 from tikabot.rehearsal.registry import sync_and_reconcile
 from tikabot.rehearsal.stack import REGISTRY_SYSTEM, REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
@@ -100,6 +101,10 @@ def rehearse(opts: Options) -> Report:
         registry = sync_and_reconcile(sessions, stack.sim_url, Config.from_env(dotenv=False).tz, REGISTRY_TIMEOUT_S,
                                       REGISTRY_SYSTEM)
         phases["registry"] = round(time.monotonic() - registry_started, 1)
+        _say(opts, "the uneven day: a coordinator's alerts on an injected clock")
+        drill_started = time.monotonic()
+        coordinator_day = drill(folder, Config.from_env(dotenv=False).tz)
+        phases["coordinator day"] = round(time.monotonic() - drill_started, 1)
         sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
@@ -107,6 +112,8 @@ def rehearse(opts: Options) -> Report:
                                   sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot,
                                   registry=registry)
             report.phases_s = phases
+            report.coordinator_day = coordinator_day
+            report.broken += drill_invariants(coordinator_day)
         report.write(folder)
         draw(report, expect.otp_latencies, folder / "report.png")
         engine.dispose()
@@ -134,7 +141,7 @@ def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> N
 
 
 PREVIOUS = ("tikabot.db", "tikabot.db-wal", "tikabot.db-shm", "tikabot.db.writers", "provider-messages.json",
-            "report.json", "report.png", "redis", "logs", "district")
+            "report.json", "report.png", "redis", "logs", "district", DB_NAME)
 MARKER = ".tikabot-rehearsal"  # left in the folder: what is in it is a rehearsal's to clear next time
 
 

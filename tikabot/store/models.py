@@ -60,6 +60,9 @@ class Staff(Base):
     language_chosen_at: Mapped[datetime | None] = mapped_column()  # set by LANG; a re-import keeps the choice
     telegram_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a coordinator's level (staff.csv `level`): district (the default, None) gets every alert; state
+    # gets the ones a district left unacknowledged; mobiliser is a site's own coordinator (site_id set)
+    level: Mapped[str | None] = mapped_column(String(10))
     site: Mapped[Site | None] = relationship()
 
 
@@ -183,6 +186,8 @@ class OutboundMessage(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     delivered_at: Mapped[datetime | None] = mapped_column()
+    # Telegram inline buttons under the text: [[[label, callback data], ...], ...] (alerts to act on)
+    buttons: Mapped[list | None] = mapped_column(JSON)
 
 
 class InboundMessage(Base):
@@ -237,3 +242,19 @@ class DltTemplate(Base):
     category: Mapped[str] = mapped_column(String(20), default="transactional")
     content_type: Mapped[str] = mapped_column(String(7), default="Text")
     approved_at: Mapped[datetime] = mapped_column(default=utcnow)
+class CoordinatorAlert(Base):
+    """One alert to coordinators (its messages are outbox rows keyed `alert-<key>-<staff id>`): who
+    acknowledged it and when, when it was sent again and escalated, when it stopped being true."""
+    __tablename__ = "coordinator_alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # no_session | silent | severe | ...
+    severity: Mapped[str] = mapped_column(String(10), default="normal")  # normal | severe
+    site_codes: Mapped[list] = mapped_column(JSON, default=list)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    acked_at: Mapped[datetime | None] = mapped_column()
+    acked_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    resent_at: Mapped[datetime | None] = mapped_column()
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,7 +1,7 @@
 """dlt_templates: the approved TRAI DLT template ids, one per template, language and plural form
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-02 19:00:00
 
 A domestic Indian route sends only text registered on the DLT portal; `tikabot dlt import` loads
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = '0008'
+down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
