@@ -51,6 +51,9 @@ class Config:
     env: str = "development"
     vaccines_file: str | None = None
     medical_officers: tuple[str, ...] = ()  # phones that get every SEVERE side effect by SMS
+    # where the web process keeps inbound messages the database cannot take at once (tikabot/inbox/spool.py);
+    # unset: a `spool` folder beside a SQLite database file, else instance/spool; "off": no spool
+    spool_dir: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +80,7 @@ class Config:
             env=_env("TIKABOT_ENV", cls.env),
             vaccines_file=_env("TIKABOT_VACCINES"),
             medical_officers=medical_officers(_env("TIKABOT_MEDICAL_OFFICERS", "")),
+            spool_dir=_env("TIKABOT_SPOOL_DIR"),
         )
         cfg.check()
         return cfg

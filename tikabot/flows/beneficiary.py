@@ -12,7 +12,7 @@ from datetime import datetime
 
 from tikabot.flows.effects import Reply, SetAppointmentStatus, SetLanguage, SetOptOut
 from tikabot.flows.facts import SenderFacts
-from tikabot.flows.parse import parse
+from tikabot.flows.parse import Parsed, parse
 from tikabot.i18n.dates import Day, Slot
 
 Step = tuple[dict | None, list[Reply], list]
@@ -28,8 +28,8 @@ def _help(facts: SenderFacts) -> Reply:
     return Reply("ben.help", appointment_params(appt, facts.today)) if appt else Reply("ben.help_no_appt")
 
 
-def step(state: dict | None, text: str, facts: SenderFacts, now: datetime) -> Step:
-    parsed = parse(text)
+def step(state: dict | None, text: str, facts: SenderFacts, now: datetime, parsed: Parsed | None = None) -> Step:
+    parsed = parsed or parse(text)  # the runner's parse of `text`: parsed once on its way through
     ben = facts.beneficiary
     appt = ben.next_appointment if ben else None
     keyword = parsed.keyword

@@ -50,9 +50,10 @@ def _live_state(state: dict | None, now: datetime) -> tuple[dict | None, bool]:
     return state, False
 
 
-def wanted_ref(state: dict | None, text: str, now: datetime) -> str | None:
-    """The REF whose beneficiary the runner should load before calling step."""
-    parsed = parse(text)
+def wanted_ref(state: dict | None, text: str, now: datetime, parsed: Parsed | None = None) -> str | None:
+    """The REF whose beneficiary the runner should load before calling step. `parsed`: the
+    runner's parse of `text`, so that a message is parsed once on its way through."""
+    parsed = parsed or parse(text)
     if parsed.ref:
         return parsed.ref
     state, _ = _live_state(state, now)
@@ -61,8 +62,8 @@ def wanted_ref(state: dict | None, text: str, now: datetime) -> str | None:
     return None
 
 
-def step(state: dict | None, text: str, facts: StaffFacts, now: datetime) -> Step:
-    parsed = parse(text)
+def step(state: dict | None, text: str, facts: StaffFacts, now: datetime, parsed: Parsed | None = None) -> Step:
+    parsed = parsed or parse(text)
     state, expired = _live_state(state, now)
     if parsed.keyword is None:
         if state:
