@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 from tikabot import clock
@@ -41,6 +42,8 @@ class Inbox:
 
     def __init__(self, config):
         self.engine = make_engine(config.database_url, wait_s=WAIT_S)
+        if self.engine.dialect.name == "postgresql":  # the INSERT is its own transaction: one round trip
+            event.listen(self.engine, "connect", _autocommit)
         folder = spool_folder(config)
         self.spool = Spool(folder) if folder is not None else None
         self._drainer: threading.Thread | None = None
@@ -53,10 +56,9 @@ class Inbox:
         if self.spool is not None and self.spool.backlog():
             return self._spool(message, now)
         try:
-            with self.engine.begin() as conn:
-                store.keep(conn, [store.row(message, now)])
+            store.keep_one(self.engine, message, now)
             return "inbox"
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
             if self.spool is None:
                 raise Unavailable(f"database: {type(exc).__name__}") from exc
             log.warning("database did not take the message from %s at once (%s); spooling it",
@@ -92,7 +94,7 @@ class Inbox:
         while not self._stop.wait(DRAIN_EVERY_S):
             try:
                 self.drain()
-            except SQLAlchemyError as exc:  # still unavailable: try again shortly
+            except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:  # still unavailable: try again shortly
                 log.info("spool not drained yet: %s", type(exc).__name__)
             except Exception:
                 log.exception("spool drain failed; retrying")
@@ -104,6 +106,10 @@ class Inbox:
         if self._drainer is not None:
             self._drainer.join(5)
         self.engine.dispose()
+
+
+def _autocommit(dbapi_conn, _record) -> None:
+    dbapi_conn.autocommit = True
 
 
 def inbox_of(services) -> Inbox:

@@ -9,7 +9,7 @@ run concurrently or out of order.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,6 +60,43 @@ def keep(conn: Connection, rows: list[dict]) -> None:
     fresh = [r for r in rows if r["provider_id"] not in known]
     if fresh:
         conn.execute(insert(INBOX), fresh)
+
+
+_COLUMNS = "provider_id, channel, sender, body, via, received_at, status, attempts"
+_RAW_INSERT = {
+    "sqlite": f"INSERT INTO inbound_messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'new', 0) "
+              "ON CONFLICT (provider_id) DO NOTHING",
+    "postgresql": f"INSERT INTO inbound_messages ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, 'new', 0) "
+                  "ON CONFLICT (provider_id) DO NOTHING",
+}
+
+
+def _stored_time(dialect: str, moment: datetime):
+    """A timestamp as models.UTCDateTime stores it: naive UTC (SQLite: SQLAlchemy's text form)."""
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else naive
+
+
+def keep_one(engine: Engine, message: InboundMessage, received_at: datetime) -> None:
+    """The webhook's one statement: INSERT ... ON CONFLICT DO NOTHING on a driver connection in
+    autocommit (SQLite: an implicit transaction; PostgreSQL: one round trip), no BEGIN, no COMMIT,
+    no SQLAlchemy execution machinery: it is most of what accepting a message costs."""
+    dialect = engine.dialect.name
+    sql = _RAW_INSERT.get(dialect)
+    if sql is None:
+        with engine.begin() as conn:
+            keep(conn, [row(message, received_at)])
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(sql, (message.provider_id, message.channel, message.sender, message.text,
+                             message.via or None, _stored_time(dialect, received_at)))
+        cursor.close()
+        if dialect != "sqlite" and not raw.driver_connection.autocommit:
+            raw.commit()
+    finally:
+        raw.close()
 
 
 def waiting(engine: Engine, now: datetime) -> bool:
