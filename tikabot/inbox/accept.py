@@ -24,6 +24,7 @@ from tikabot import clock
 from tikabot.inbox import store
 from tikabot.inbox.spool import Spool, record, spool_folder
 from tikabot.phones import mask
+from tikabot.runner.gate import GateTimeout
 from tikabot.runner.message import InboundMessage
 from tikabot.store.db import make_engine
 
@@ -56,9 +57,9 @@ class Inbox:
         if self.spool is not None and self.spool.backlog():
             return self._spool(message, now)
         try:
-            store.keep_one(self.engine, message, now)
+            store.keep_one(self.engine, message, now, WAIT_S)
             return "inbox"
-        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
+        except (SQLAlchemyError, GateTimeout, self.engine.dialect.loaded_dbapi.Error) as exc:
             if self.spool is None:
                 raise Unavailable(f"database: {type(exc).__name__}") from exc
             log.warning("database did not take the message from %s at once (%s); spooling it",
@@ -94,7 +95,7 @@ class Inbox:
         while not self._stop.wait(DRAIN_EVERY_S):
             try:
                 self.drain()
-            except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:  # still unavailable: try again shortly
+            except (SQLAlchemyError, GateTimeout, self.engine.dialect.loaded_dbapi.Error) as exc:  # still unavailable: try again shortly
                 log.info("spool not drained yet: %s", type(exc).__name__)
             except Exception:
                 log.exception("spool drain failed; retrying")

@@ -77,7 +77,7 @@ def _stored_time(dialect: str, moment: datetime):
     return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else naive
 
 
-def keep_one(engine: Engine, message: InboundMessage, received_at: datetime) -> None:
+def keep_one(engine: Engine, message: InboundMessage, received_at: datetime, wait_s: float = 1.0) -> None:
     """The webhook's one statement: INSERT ... ON CONFLICT DO NOTHING on a driver connection in
     autocommit (SQLite: an implicit transaction; PostgreSQL: one round trip), no BEGIN, no COMMIT,
     no SQLAlchemy execution machinery: it is most of what accepting a message costs."""
@@ -89,6 +89,13 @@ def keep_one(engine: Engine, message: InboundMessage, received_at: datetime) -> 
         return
     raw = engine.raw_connection()
     try:
+        if dialect == "sqlite":  # behind the other writers in the kernel's queue, not SQLite's sleeps
+            with write_gate(engine, timeout_s=wait_s):
+                cursor = raw.cursor()
+                cursor.execute(sql, (message.provider_id, message.channel, message.sender, message.text,
+                                     message.via or None, _stored_time(dialect, received_at)))
+                cursor.close()
+            return
         cursor = raw.cursor()
         cursor.execute(sql, (message.provider_id, message.channel, message.sender, message.text,
                              message.via or None, _stored_time(dialect, received_at)))

@@ -81,17 +81,21 @@ class Round:
     queued: list = field(default_factory=list)  # committed outbox (id, priority) pairs, for the hand-off
 
 
-def rounds(held: list[Held]) -> list[list[Held]]:
-    """Round k holds the k-th message of each sender (held is in arrival order)."""
-    out: list[list[Held]] = []
+ROUND = 50  # messages per transaction: on SQLite a round holds the write lock, and webhooks wait for it
+
+
+def rounds(held: list[Held], size: int = ROUND) -> list[list[Held]]:
+    """Round k holds the k-th message of each sender (held is in arrival order), cut into rounds
+    of at most `size`."""
+    layers: list[list[Held]] = []
     seen: dict[str, int] = {}
     for h in held:
         k = seen.get(h.message.sender, 0)
         seen[h.message.sender] = k + 1
-        if k == len(out):
-            out.append([])
-        out[k].append(h)
-    return out
+        if k == len(layers):
+            layers.append([])
+        layers[k].append(h)
+    return [layer[start:start + size] for layer in layers for start in range(0, len(layer), size)]
 
 
 def process(services, held: list[Held], now: datetime | None = None,
