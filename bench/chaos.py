@@ -125,7 +125,7 @@ def main() -> int:
 
     from tikabot.processes import free_port, wait_for_port
     from tikabot.redis_server import EmbeddedRedis
-    from tikabot.store.db import make_engine
+    from tikabot.store.db import make_engine, plain_reads
 
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="tikabot-chaos-"))
@@ -166,7 +166,7 @@ def main() -> int:
 
     def processed() -> int | None:
         try:
-            with engine.connect() as conn:
+            with plain_reads(engine) as conn:
                 return conn.execute(text("SELECT count(*) FROM inbound_messages WHERE status = 'done'")).scalar()
         except Exception:
             return None
@@ -224,7 +224,7 @@ def main() -> int:
 
         def settled() -> bool:
             try:
-                with engine.connect() as conn:
+                with plain_reads(engine) as conn:
                     waiting = conn.execute(text("SELECT count(*) FROM inbound_messages WHERE status = 'new'")).scalar()
             except Exception:
                 return False

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from tikabot import clock
 from tikabot.runner.gate import write_gate
 from tikabot.runner.message import Held, InboundMessage
+from tikabot.store.db import plain_reads
 from tikabot.store.models import InboundMessage as InboundRow
 
 INBOX = InboundRow.__table__
@@ -107,8 +108,8 @@ def keep_one(engine: Engine, message: InboundMessage, received_at: datetime, wai
 
 
 def waiting(engine: Engine, now: datetime) -> bool:
-    """Is any message waiting for a worker? A plain read, no write lock."""
-    with engine.connect() as conn:
+    """Is any message waiting for a worker? A plain read, no transaction, no write lock."""
+    with plain_reads(engine) as conn:
         return conn.execute(_WAITING, {"now": now}).first() is not None
 
 
