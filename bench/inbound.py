@@ -22,7 +22,8 @@ beneficiary. For each database it prints:
 6. a capacity table from the measured CPU per report.
 
 Status callbacks are off (the senders get no PUBLIC_BASE_URL), so the simulator's only traffic back
-is nil and the figures are the inbound path's. --quick runs a short version (about two minutes).
+is nil and the figures are the inbound path's. --quick runs a short version (about a minute and a
+half per database; `--quick --databases sqlite` for under two minutes in all).
 """
 from __future__ import annotations
 
@@ -538,7 +539,7 @@ def capacity(figures: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short version (about two minutes)")
+    parser.add_argument("--quick", action="store_true", help="a short version (about a minute and a half a database)")
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a throwaway one")
     parser.add_argument("--requests", type=int, default=3000, help="acceptance: requests per round and endpoint")
@@ -556,8 +557,8 @@ def main() -> None:
     parser.add_argument("--scale-seconds", type=float, default=20.0)
     args = parser.parse_args()
     if args.quick:
-        args.requests, args.rounds, args.seconds = 1000, 1, 10.0
-        args.latency_seconds, args.burst, args.scale_seconds = 8.0, 3000, 6.0
+        args.requests, args.rounds, args.seconds = 1000, 1, 8.0
+        args.latency_seconds, args.burst, args.scale_seconds = 5.0, 2000, 5.0
         args.scale = "2x1x1,4x4x2"
     args.scale = [tuple(int(x) for x in s.split("x")) for s in args.scale.split(",") if s]
     from tikabot.processes import free_port
