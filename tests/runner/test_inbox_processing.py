@@ -120,3 +120,13 @@ def test_handle_twice_with_one_provider_id_answers_the_stored_reply(world):
     assert again.duplicate and again.reply == first.reply
     with world.sessions() as s:
         assert s.scalar(select(func.count()).select_from(InboundRow)) == 1
+
+
+def test_the_reply_goes_back_on_the_channel_and_route_it_came_in_on_in_the_reply_lane(world):
+    message = InboundMessage(channel="sms", provider_id="SMvia", sender=VACCINATOR, text="START COVISHIELD L9",
+                             via="android:phone-1")
+    handle(world, message)
+    with world.sessions() as s:
+        row = s.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == "reply-SMvia"))
+    assert (row.channel, row.via, row.priority, row.recipient) == ("sms", "android:phone-1", "reply", VACCINATOR)
+    assert row.template.startswith("staff.")  # the reply kind, for routing
