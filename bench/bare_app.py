@@ -1,8 +1,9 @@
-"""The baseline for bench/inbound.py: a bare Flask endpoint answering a constant TwiML reply."""
+"""The baseline for bench/inbound.py: a bare Flask endpoint answering what tikabot answers once a
+message is kept, an empty TwiML <Response/>."""
 from flask import Flask, Response
 
 app = Flask(__name__)
-REPLY = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
+REPLY = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 
 @app.post("/sms/inbound")

@@ -1,11 +1,17 @@
-"""Crash test: messages through real `tikabot worker` processes while workers are SIGKILLed at
-random (and Redis once), then: lost, duplicates, and whether every message ended terminal.
+"""Crash test of the inbound path: DOSE reports stream into the webhook while inbox workers are
+SIGKILLed, Redis is restarted and the database is unavailable for a while; then, per report:
+answered 2xx or 503, recorded or lost, replied once or twice.
 
-    .venv/bin/python bench/chaos.py [--messages 3000] [--kills 50] [--no-provider-check] [--json]
+    .venv/bin/python bench/chaos.py [--kills 20] [--outage 30] [--postgres] [--no-spool] [--json]
 
-With --no-provider-check the sender neither asks Twilio nor matches our id in status callbacks
-before re-sending after a crash: the duplicates it then reports are what the check prevents.
-Exit status 0 when lost = duplicates = 0 and every message is terminal, else 1.
+The database outage is, on SQLite, another process holding an exclusive lock (no one reads or
+writes); on PostgreSQL (--postgres, a throwaway cluster) the server stopped. The load generator
+does what Twilio does with an inbound SMS: it does not retry a 503, so a report answered 503 is a
+report lost. With the spool the webhook keeps answering 2xx through the outage and nothing is
+lost; with --no-spool it answers 503 and reports are lost: the run fails, as it must.
+Exit status 0 when: every answer was 2xx or 503, no report answered 2xx is lost, no report is lost
+at all, no dose and no reply is duplicated, and every message was processed after recovery.
+The outbox's own crash test (send workers killed mid-send) is bench/chaos_outbox.py.
 """
 from __future__ import annotations
 
@@ -16,108 +22,269 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import Counter
+from pathlib import Path
 
-from harness import ROOT, Stack, wait_until
-from sqlalchemy import func, select
+import requests
 
-from tikabot.processes import free_port, wait_for_port
-from tikabot.queue.outbox import add_message
-from tikabot.queue.statuses import TERMINAL
-from tikabot.store.models import OutboundMessage
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from inbound import ACCOUNT, PUBLIC, SENDER, TOKEN, Simulator, seed  # noqa: E402
+
+LOCKER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
 
 
-def statuses(stack: Stack) -> dict[str, int]:
-    with stack.services.sessions() as session:
-        return dict(session.execute(select(OutboundMessage.status, func.count())
-                                    .group_by(OutboundMessage.status)).all())
+class Load:
+    """Reports from many vaccinators, each a distinct beneficiary, sent at about `rate` per second."""
+
+    def __init__(self, url: str, pairs: list, rate: float, threads: int = 8):
+        from twilio.request_validator import RequestValidator
+
+        self.url, self.pairs, self.rate, self.threads = url, pairs, rate, threads
+        self.validator = RequestValidator(TOKEN)
+        self.answers: dict[str, object] = {}  # ref -> HTTP status (or the exception's name)
+        self.stop = threading.Event()
+        self.next = 0
+        self.lock = threading.Lock()
+        self.workers = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def start(self) -> None:
+        for t in self.workers:
+            t.start()
+
+    def _take(self):
+        with self.lock:
+            if self.next >= len(self.pairs):
+                return None
+            n, self.next = self.next, self.next + 1
+            return n, self.pairs[n]
+
+    def _run(self) -> None:
+        http = requests.Session()
+        pause = self.threads / self.rate
+        while not self.stop.is_set():
+            taken = self._take()
+            if taken is None:
+                return
+            n, (phone, ref, _) = taken
+            params = {"MessageSid": f"SMchaos{n:027d}", "AccountSid": ACCOUNT, "From": phone, "To": SENDER,
+                      "Body": f"DOSE {ref} 1 CS 4120Z025", "NumMedia": "0"}
+            signature = self.validator.compute_signature(PUBLIC + "/sms/inbound", params)
+            started = time.monotonic()
+            try:
+                status = http.post(self.url, data=params, headers={"X-Twilio-Signature": signature},
+                                   timeout=15).status_code  # Twilio waits 15 s
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            with self.lock:
+                self.answers[ref] = status
+            time.sleep(max(0.0, pause - (time.monotonic() - started)))
+
+    def close(self) -> None:
+        self.stop.set()
+        for t in self.workers:
+            t.join(30)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=3000)
-    parser.add_argument("--kills", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-provider-check", action="store_true")
+    parser.add_argument("--kills", type=int, default=20, help="SIGKILLs of inbox workers")
+    parser.add_argument("--outage", type=float, default=30.0, help="seconds the database is unavailable")
+    parser.add_argument("--rate", type=float, default=40.0, help="reports per second offered")
+    parser.add_argument("--workers", type=int, default=2, help="inbox workers")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL, stopped for the outage")
+    parser.add_argument("--no-spool", action="store_true", help="switch the spool off: reports must be lost")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON line only")
     args = parser.parse_args()
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+
+    from redis import Redis
+    from sqlalchemy import text
+
+    from tikabot.processes import free_port, wait_for_port
+    from tikabot.redis_server import EmbeddedRedis
+    from tikabot.store.db import make_engine, plain_reads
+
     rng = random.Random(args.seed)
-    web_port = free_port()
-    env = {"TIKABOT_SEND_LEASE": "3", "TIKABOT_RELAY_INTERVAL": "0.2", "TIKABOT_STALE_AFTER": "3",
-           "TIKABOT_RETRY_BASE": "0.2", "TIKABOT_PROVIDER_CHECK": "0" if args.no_provider_check else "1",
-           "TWILIO_TIMEOUT": "1"}
-    stack = Stack(send_rate=1000.0, public_base_url=f"http://127.0.0.1:{web_port}", extra_env=env,
-                  sim_config={"latency_ms": 30, "sent_delay_s": 0.05, "delivered_delay_s": 0.1,
-                              "callback_retries": 5, "callback_retry_delay_s": 0.5})
-    stack.env.update(env)
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{web_port}",
-                            "tikabot.app:create_app()"], cwd=ROOT, env=stack.env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    kills = redis_kills = 0
+    work = Path(tempfile.mkdtemp(prefix="tikabot-chaos-"))
+    pg = None
+    if args.postgres:
+        import pg as pgmod
+
+        pg = pgmod.TempPostgres(free_port()).init()
+        database_url = pg.url
+    else:
+        database_url = f"sqlite:///{work / 'chaos.db'}"
+    redis_server = EmbeddedRedis(data_dir=work / "redis")
+    redis_server.start()
+    sim = Simulator(work)
+    seconds = args.outage + args.kills * 0.8 + 15
+    pairs = seed(database_url, int(args.rate * seconds * 1.5) + 100)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url, "TWILIO_ACCOUNT_SID": ACCOUNT,
+           "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM": SENDER, "TWILIO_API_BASE": sim.url, "OTP_SECRET": "chaos",
+           "PYTHONPATH": str(ROOT), "SEND_RATE": "1000", "TIKABOT_QUIET_HOURS": "off",
+           "TIKABOT_SPOOL_DIR": "off" if args.no_spool else str(work / "spool"), "TIKABOT_INBOX_LEASE": "2",
+           "TWILIO_TIMEOUT": "2", "TIKABOT_SEND_LEASE": "4", "TIKABOT_RELAY_INTERVAL": "0.3"}
+    web_env = {**env, "PUBLIC_BASE_URL": PUBLIC}
+    logs = open(work / "processes.log", "ab")
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                            "--timeout", "60", "tikabot.app:create_app()"], cwd=ROOT, env=web_env,
+                           stdout=logs, stderr=logs)
+    sender = subprocess.Popen([sys.executable, "-m", "tikabot", "worker"], cwd=ROOT,
+                              env={**env, "TIKABOT_INBOX_WORKERS": "0"}, stdout=logs, stderr=logs,
+                              start_new_session=True)
+    inbox: list[subprocess.Popen] = []
+
+    def start_inbox() -> None:
+        inbox.append(subprocess.Popen([sys.executable, "-m", "tikabot.inbox.worker"], cwd=ROOT, env=env,
+                                      stdout=logs, stderr=logs))
+
+    engine = make_engine(database_url, wait_s=1.0)
+
+    def processed() -> int | None:
+        try:
+            with plain_reads(engine) as conn:
+                return conn.execute(text("SELECT count(*) FROM inbound_messages WHERE status = 'done'")).scalar()
+        except Exception:
+            return None
+
+    kills = redis_restarts = 0
+    outage_s = 0.0
+    load = Load(f"http://127.0.0.1:{port}/sms/inbound", pairs, args.rate)
+    result: dict = {}
     try:
-        wait_for_port(web_port)
+        wait_for_port(port)
         for _ in range(args.workers):
-            stack.start_worker()
-        with stack.services.transaction() as session:
-            for i in range(args.messages):
-                add_message(session, key=f"c{i}", recipient=f"+9198{i:08d}", template="x",
-                            body=f"Message {i}: your appointment is confirmed.",
-                            priority=rng.choice(("otp", "default", "default", "bulk")))
-        deadline = time.monotonic() + 600
+            start_inbox()
+        load.start()
+        say(f"streaming about {args.rate:.0f} DOSE reports/s; {args.kills} SIGKILLs of inbox workers, one Redis "
+            f"restart, the database unavailable {args.outage:.0f} s ({'PostgreSQL stopped' if pg else 'SQLite locked'}), "
+            f"spool {'OFF' if args.no_spool else 'on'}")
 
-        def created() -> int:
-            return stack.sim_get("/_sim/stats")["counts"].get("messages_created", 0)
-
-        # Every kill lands while the workers are sending: after the provider has received a message
-        # since the last kill (a new worker takes a moment to import and connect).
-        while kills < args.kills and time.monotonic() < deadline and created() < args.messages:
-            before = created()
-            wait_until(lambda: created() > before, 60, 0.02)
-            time.sleep(rng.uniform(0.02, 0.1))
-            alive = [w for w in stack.workers if w.poll() is None]
-            if alive:
-                os.kill(rng.choice(alive).pid, signal.SIGKILL)
+        def kill_some(count: int) -> None:
+            nonlocal kills
+            for _ in range(count):
+                before = processed() or 0
+                wait_until(lambda: (processed() or 0) > before, 30, 0.05)  # it is working when killed
+                time.sleep(rng.uniform(0.05, 0.3))
+                alive = [p for p in inbox if p.poll() is None]
+                victim = rng.choice(alive)
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.wait()
+                inbox.remove(victim)
                 kills += 1
-            if kills == args.kills // 2 and not redis_kills:
-                stack.redis_server.kill()
-                time.sleep(0.5)
-                stack.redis_server.restart()
-                redis_kills = 1
-            stack.workers = [w for w in stack.workers if w.poll() is None]
-            while len(stack.workers) < args.workers:
-                stack.start_worker()
-        sent_during_kills = created()
-        for w in list(stack.workers):
-            if w.poll() is not None:
-                stack.workers.remove(w)
-        while len(stack.workers) < args.workers:
-            stack.start_worker()
-        wait_until(lambda: set(statuses(stack)) <= TERMINAL, 300, 0.5)
-        final = statuses(stack)
-        copies = Counter(m["to"] for m in stack.sim_get("/_sim/messages"))
-        duplicates = sum(n - 1 for n in copies.values() if n > 1)
-        terminal = sum(n for s, n in final.items() if s in TERMINAL)
-        lost = args.messages - len(copies)
-        result = {"messages": args.messages, "worker_kills": kills, "redis_kills": redis_kills,
-                  "provider_check": not args.no_provider_check, "statuses": final,
-                  "received_by_provider": sum(copies.values()), "sent_during_kills": sent_during_kills,
-                  "lost": lost, "duplicates": duplicates,
-                  "all_terminal": terminal == args.messages}
+                start_inbox()
+
+        kill_some(args.kills // 2)
+        redis_server.kill()
+        time.sleep(0.5)
+        redis_server.restart()
+        redis_restarts += 1
+        say(f"  {kills} kills, Redis restarted; the database goes away for {args.outage:.0f} s")
+        started = time.monotonic()
+        if pg is not None:
+            pg.stop("fast")
+            time.sleep(args.outage)
+            pg.start()
+        else:
+            locker = subprocess.Popen([sys.executable, "-c", LOCKER, database_url.split("///", 1)[1], str(args.outage)],
+                                      stdout=subprocess.PIPE, text=True)
+            locker.stdout.readline()
+            locker.wait()
+        outage_s = time.monotonic() - started
+        say("  the database is back")
+        kill_some(args.kills - kills)
+        load.close()
+        offered = dict(load.answers)
+        say(f"  {len(offered)} reports sent; waiting for every one to be processed and replied to")
+        accepted = [ref for ref, status in offered.items() if status == 200]
+
+        def settled() -> bool:
+            try:
+                with plain_reads(engine) as conn:
+                    waiting = conn.execute(text("SELECT count(*) FROM inbound_messages WHERE status = 'new'")).scalar()
+            except Exception:
+                return False
+            spool = work / "spool"
+            spooled = spool.exists() and any(f.stat().st_size for f in spool.glob("inbox.spool*"))
+            return not waiting and not spooled and sim.created() >= 2 * len(accepted)
+
+        all_processed = wait_until(settled, 300, 0.5)
+        with engine.connect() as conn:
+            doses = dict(conn.execute(text("SELECT b.ref, count(*) FROM doses d JOIN beneficiaries b ON "
+                                           "b.id = d.beneficiary_id GROUP BY b.ref")).all())
+            statuses_inbox = dict(conn.execute(text("SELECT status, count(*) FROM inbound_messages GROUP BY status")).all())
+        messages = sim.get("/_sim/messages")
+        replies = Counter(m["body"].split()[1] for m in messages if m["body"].startswith("Recorded: "))
+        staff_dup = sum(n - 1 for n in replies.values() if n > 1)
+        answers = Counter(str(s) for s in offered.values())
+        result = {
+            "database": "postgresql" if pg else "sqlite", "spool": not args.no_spool, "worker_kills": kills,
+            "redis_restarts": redis_restarts, "outage_s": round(outage_s, 1), "reports": len(offered),
+            "answers": dict(answers), "only_2xx_or_503": set(answers) <= {"200", "503"},
+            "lost_of_2xx": sum(1 for ref in accepted if ref not in doses),
+            "lost": sum(1 for ref in offered if ref not in doses),
+            "duplicate_doses": sum(n - 1 for n in doses.values() if n > 1), "duplicate_replies": staff_dup,
+            "replies_missing": sum(1 for ref in accepted if ref not in replies),
+            "inbox": statuses_inbox, "all_processed": all_processed,
+        }
     finally:
-        web.terminate()
-        web.wait(10)
-        stack.close()
+        load.close()
+        for proc in inbox + [web]:
+            if proc.poll() is None:
+                proc.terminate()
+        try:
+            os.killpg(sender.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        for proc in inbox + [web, sender]:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        engine.dispose()
+        sim.close()
+        redis_server.stop()
+        if pg is not None:
+            pg.close()
+    ok = (result.get("only_2xx_or_503") and result["lost_of_2xx"] == 0 and result["lost"] == 0
+          and result["duplicate_doses"] == 0 and result["duplicate_replies"] == 0 and result["all_processed"]
+          and result["replies_missing"] == 0)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{result['messages']} messages, {kills} worker SIGKILLs, {redis_kills} Redis kill, "
-              f"provider check {'on' if result['provider_check'] else 'OFF'}; "
-              f"{sent_during_kills} reached the provider while workers were being killed")
-        print(f"final statuses: {final}")
-        print(f"lost {lost}, duplicates {duplicates}, every message terminal: {result['all_terminal']}")
-    return 0 if (lost == 0 and duplicates == 0 and result["all_terminal"]) else 1
+        print(f"{result['reports']} reports, answers {result['answers']}; {kills} worker SIGKILLs, "
+              f"{redis_restarts} Redis restart, database unavailable {result['outage_s']} s; spool "
+              f"{'on' if result['spool'] else 'OFF'}")
+        print(f"lost of those answered 2xx: {result['lost_of_2xx']}; lost in all (a 503 is not retried by "
+              f"Twilio): {result['lost']}; duplicate doses {result['duplicate_doses']}, duplicate replies "
+              f"{result['duplicate_replies']}, replies missing {result['replies_missing']}; inbox {result['inbox']}; "
+              f"all processed after recovery: {result['all_processed']}")
+        print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

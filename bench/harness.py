@@ -1,4 +1,4 @@
-"""Shared set-up for bench/dispatch.py and bench/chaos.py: embedded Redis, a migrated SQLite,
+"""Shared set-up for bench/dispatch.py and bench/chaos_outbox.py: embedded Redis, a migrated SQLite,
 the provider simulator in its own process, `tikabot worker` processes, and CPU accounting."""
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The `tikabot` command line (CONTRACT §4)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -91,12 +92,18 @@ def export_doses_cmd(day, site_code, fmt, output, include_voided) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
-    """Send queued messages (queues otp > default > bulk) and run the scheduler."""
+    """Process inbound messages from the inbox (TIKABOT_INBOX_WORKERS processes, default 1), send
+    queued messages (queues otp > reply > default > bulk) and run the scheduler."""
+    from tikabot.inbox import worker as inbox_worker
     from tikabot.queue.worker import run_worker
 
     services = _services()
     if services.redis is None:
         raise click.ClickException("REDIS_URL is not set (tikabot up starts an embedded Redis)")
+    if burst:
+        inbox_worker.burst(services)
+    else:
+        inbox_worker.start_processes(int(os.environ.get("TIKABOT_INBOX_WORKERS", "1")))
     run_worker(services.redis, burst=burst)
 
 

@@ -121,6 +121,9 @@ class Config:
     alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
     severe_ack_minutes: float = 5.0  # ... and a SEVERE side effect after this
     mobiliser_full_numbers: bool = False  # /site CODE remaining shows a site's mobiliser full numbers
+    # where the web process keeps inbound messages the database cannot take at once (tikabot/inbox/spool.py);
+    # unset: a `spool` folder beside a SQLite database file, else instance/spool; "off": no spool
+    spool_dir: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -166,6 +169,7 @@ class Config:
             alert_ack_minutes=float(_env("TIKABOT_ALERT_ACK_MINUTES", "15")),
             severe_ack_minutes=float(_env("TIKABOT_SEVERE_ACK_MINUTES", "5")),
             mobiliser_full_numbers=(_env("TIKABOT_MOBILISER_FULL_NUMBERS", "") or "").lower() in ("1", "true", "yes"),
+            spool_dir=_env("TIKABOT_SPOOL_DIR"),
         )
         cfg.check()
         return cfg

@@ -2,8 +2,9 @@
 
 Each line typed is sent as an SMS from PHONE (a Twilio inbound webhook, signed with the auth token
 the running app checks) or, with --ussd, as the next input of a USSD session (the first request
-dials). The reply is printed, and so is every SMS the phone receives, read from the provider
-simulator's records while the prompt runs. It is how a district trains its vaccinators before the
+dials). The reply is printed (it comes as an SMS once a worker has processed the message: the
+first SMS to arrive after a line is its reply), and so is every SMS the phone receives, read from
+the provider simulator's records while the prompt runs. It is how a district trains its vaccinators before the
 day, and how anyone tries tikabot in a minute after `tikabot up`.
 
 Where things are: instance/up.json, written by a running `tikabot up` (web URL, simulator URL,
@@ -34,6 +35,7 @@ from tikabot.up_banner import read_state
 TIMEOUT = 15
 POLL_S = 0.3
 LINGER_S = 3.0  # after the last line, SMS still arriving are printed this long
+REPLY_WAIT_S = 10.0  # a reply comes as an SMS once a worker has processed the message
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,32 @@ class Inbox:
         except (OSError, ValueError):
             return []
 
+    awaiting = 0  # replies still expected to lines sent: the next SMS that arrive are those
+
     def check(self) -> None:
-        for message in self._fetch():
-            if message["sid"] not in self.seen:
+        with self.lock:
+            fresh = [m for m in self._fetch() if m["sid"] not in self.seen]
+            for message in fresh:
                 self.seen.add(message["sid"])
-                self.say(f"SMS received: {message['body']}")
+                label = "reply" if self.awaiting else "SMS received"
+                self.awaiting = max(0, self.awaiting - 1)
+                click.echo(f"{label}: {message['body']}", file=self.out)
+            self.out.flush()
+
+    def await_reply(self, timeout: float = REPLY_WAIT_S) -> bool:
+        """The message was kept; its reply comes as an SMS once a worker has processed it."""
+        with self.lock:
+            self.awaiting += 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check()
+            with self.lock:
+                if not self.awaiting:
+                    return True
+            time.sleep(POLL_S / 3)
+        with self.lock:
+            self.awaiting = 0
+        return False
 
     def say(self, line: str) -> None:
         with self.lock:
@@ -171,7 +194,12 @@ def run(phone_text: str, ussd: bool, url: str | None, sim: str | None, out=None)
                 inbox.say(screen + ("\n(session ended: press Enter to dial again)" if ended else ""))
             elif text.strip():
                 reply = send_sms(t, phone, text)
-                inbox.say(f"reply: {reply}" if reply else "(no reply)")
+                if reply.startswith("[HTTP"):
+                    inbox.say(reply)
+                elif reply:  # a reply in the webhook's answer
+                    inbox.say(f"reply: {reply}")
+                elif not (t.sim and inbox.await_reply()):
+                    inbox.say("(no reply)")
     except KeyboardInterrupt:
         pass
     finally:

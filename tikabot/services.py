@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
 from redis.backoff import ExponentialWithJitterBackoff
@@ -22,6 +23,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     redis: Redis | None
+    inbox: Any = None  # tikabot.inbox.accept.Inbox, made by the first accept in this process
 
     @classmethod
     def build(cls, config: Config) -> "Services":
@@ -43,6 +45,8 @@ class Services:
         return transaction(self.sessions)
 
     def close(self) -> None:
+        if self.inbox is not None:
+            self.inbox.close()
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()

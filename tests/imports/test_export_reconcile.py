@@ -22,7 +22,7 @@ from tikabot.queue.sealing import of_session, readable
 
 from tikabot.cli import main
 from tikabot.export import COLUMNS
-from tikabot.runner import InboundMessage, handle
+from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff
 
 VACCINATOR = "+919830000001"

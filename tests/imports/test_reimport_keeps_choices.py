@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tikabot import clock
 from tikabot.imports.runner import run_import
-from tikabot.runner import InboundMessage, handle
+from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Staff
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from small_district import NOW, PHONES, add_district
 from tikabot.cli import main
-from tikabot.runner import InboundMessage, handle
+from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Site
 
 

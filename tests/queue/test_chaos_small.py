@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_workers_and_redis_killed_lose_and_duplicate_nothing():
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "chaos.py"), "--messages", "300", "--kills", "8",
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "chaos_outbox.py"), "--messages", "300", "--kills", "8",
                           "--seed", "5", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=400)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["worker_kills"] == 8 and result["redis_kills"] == 1

@@ -47,8 +47,8 @@ def test_otps_become_jobs_at_once_other_messages_wait_on_their_ready_list(pipeli
     [otp] = add(services, 1, "otp", prefix="o")
     confirmations = add(services, 3, "default")
     reminders = add(services, 2, "bulk", prefix="b", first=100)
-    assert dispatch.queue_depths(services.redis) == {"otp": 1, "default": 0, "bulk": 0}
-    assert dispatch.ready_depths(services.redis) == {"default": 3, "bulk": 2}
+    assert dispatch.queue_depths(services.redis) == {"otp": 1, "reply": 0, "default": 0, "bulk": 0}
+    assert dispatch.ready_depths(services.redis) == {"reply": 0, "default": 3, "bulk": 2}
     assert waiting(services.redis, "default") == confirmations
     assert waiting(services.redis, "bulk") == reminders
     assert otp not in confirmations + reminders

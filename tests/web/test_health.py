@@ -1,6 +1,8 @@
 import socket
 from dataclasses import replace
 
+from sqlalchemy import text
+
 from tikabot.app import create_app
 from tikabot.redis_server import EmbeddedRedis
 
@@ -43,7 +45,8 @@ def test_metrics_are_prometheus_text(client):
     assert b"# TYPE" in response.data
 
 
-def test_an_inbound_sms_while_redis_is_down_gets_503_not_a_server_error(config):
+def test_an_inbound_sms_while_redis_is_down_is_kept_and_answered(config):
+    """Accepting needs only the database: the message waits in the inbox until Redis is back."""
     from twilio.request_validator import RequestValidator
 
     # A port held bound but not listening: every connection is refused, and no other Redis on the
@@ -56,7 +59,11 @@ def test_an_inbound_sms_while_redis_is_down_gets_503_not_a_server_error(config):
     target = f"{config.public_base_url}/sms/inbound"
     signature = RequestValidator(config.twilio_auth_token).compute_signature(target, params)
     response = app.test_client().post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
-    app.extensions["tikabot"].close()
+    services = app.extensions["tikabot"]
+    with services.engine.connect() as conn:
+        kept = conn.execute(text("SELECT status FROM inbound_messages WHERE provider_id = :sid"),
+                            {"sid": params["MessageSid"]}).scalars().all()
+    services.close()
     held.close()
-    assert response.status_code == 503
-    assert response.headers["Retry-After"] == "5"
+    assert response.status_code == 200
+    assert kept == ["new"]

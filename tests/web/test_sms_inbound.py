@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from inbox_world import EMPTY_TWIML, reply_to, settle
 from twilio.request_validator import RequestValidator
 
-from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage, Site, Staff
+from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio_inbound"
 TOKEN = "test-auth-token-0123456789abcdef"  # conftest's TEST_AUTH_TOKEN
@@ -47,14 +48,15 @@ def counts(services) -> tuple[int, int]:
                 s.scalar(select(func.count()).select_from(Dose)))
 
 
-# name, fixture, how it is signed, query string, status, text in the response, (inbound rows, doses) after
+# name, fixture, how it is signed, query string, status, text in the reply (2xx) or the refusal, (inbound rows,
+# doses) after: the webhook answers an empty <Response/> once the message is kept, the reply goes out after
 CASES = [
     ("valid dose", "staff_dose", "public", "", 200, "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025",
      (1, 1)),
     ("bengali body", "staff_dose_bengali", "public", "", 200, "12345678", (1, 1)),
     ("beneficiary yes in bengali", "beneficiary_yes", "public", "", 200, "৫ জানুয়ারি, সকাল ৯টা–১১টা", (1, 0)),
     ("unknown sender", "unknown_sender", "public", "", 200, "You have no upcoming appointment", (1, 0)),
-    ("mms without body gets help", "mms_without_body", "public", "", 200, "<Message>", (1, 0)),
+    ("mms without body gets help", "mms_without_body", "public", "", 200, "", (1, 0)),
     ("behind a proxy with a query", "staff_dose", "public", "site=kal&b=2", 200, "Recorded:", (1, 1)),
     ("mis-signed", "staff_dose", "wrong-token", "", 403, "X-Twilio-Signature", (0, 0)),
     ("signed over the internal URL", "staff_dose", "internal", "", 403, "X-Twilio-Signature", (0, 0)),
@@ -79,10 +81,13 @@ def test_inbound_table(client, site_world, name, fixture, signing, query, status
         params = {**params, "Body": "DOSE 87654321"}
     response = client.post(path, data=params, headers=headers)
     assert response.status_code == status
-    assert text in response.get_data(as_text=True)
     if status == 200:
         assert response.mimetype == "application/xml"
-        assert response.get_data(as_text=True).startswith('<?xml version="1.0" encoding="UTF-8"?><Response>')
+        assert response.get_data(as_text=True) == EMPTY_TWIML
+        reply = reply_to(site_world, params["MessageSid"])
+        assert reply and text in reply
+    else:
+        assert text in response.get_data(as_text=True)
     assert counts(site_world) == after
 
 
@@ -90,10 +95,14 @@ def test_replayed_message_sid_gets_the_same_reply_and_no_second_effect(client, s
     params = payload("staff_dose")
     headers = {"X-Twilio-Signature": sign(PUBLIC + "/sms/inbound", params)}
     first = client.post("/sms/inbound", data=params, headers=headers)
+    settle(site_world)
     again = client.post("/sms/inbound", data=params, headers=headers)
     assert first.status_code == again.status_code == 200
     assert again.get_data() == first.get_data()
+    assert settle(site_world) == 0  # nothing new to process
     assert counts(site_world) == (1, 1)
+    with site_world.transaction() as s:  # one reply
+        assert s.scalar(select(func.count()).select_from(OutboundMessage).where(OutboundMessage.priority == "reply")) == 1
 
 
 def test_oversized_request_is_refused_cleanly(client, site_world):
@@ -117,15 +126,16 @@ def test_fields_longer_than_twilio_sends_are_a_clear_error(client, site_world, f
     assert counts(site_world) == (0, 0)
 
 
-def test_no_reply_is_an_empty_response(client, site_world):
+def test_every_answer_is_an_empty_response_and_the_loop_guard_withholds_the_sixth_reply(client, site_world):
     params = payload("unknown_sender")
-    replies = []
+    answers, replies = [], []
     for i in range(6):
         p = {**params, "MessageSid": f"SM{i:032d}"}
-        replies.append(client.post("/sms/inbound", data=p,
+        answers.append(client.post("/sms/inbound", data=p,
                                    headers={"X-Twilio-Signature": sign(PUBLIC + "/sms/inbound", p)}).get_data(as_text=True))
-    assert "<Message>" in replies[4]
-    assert replies[5] == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+        replies.append(reply_to(site_world, p["MessageSid"]))
+    assert answers == [EMPTY_TWIML] * 6
+    assert all(replies[:5]) and replies[5] is None
 
 
 @pytest.mark.parametrize("reply", [None, "", "Recorded: 12345678 dose 1. Today: 3",

@@ -19,11 +19,14 @@ from typing import Iterable
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("otp", "default", "bulk")  # checked in this order
-BATCH = {"otp": 4, "default": 50, "bulk": 200}  # OTPs in small jobs: never wait behind a batch
+QUEUE_NAMES = ("otp", "reply", "default", "bulk")  # checked in this order
+# OTPs in small jobs: never wait behind a batch. Replies to inbound messages have a lane of their own
+# (served with the OTPs by the worker's lane process), so a bulk send never delays them.
+BATCH = {"otp": 4, "reply": 50, "default": 50, "bulk": 200}
 IN_TRANSPORT = "tikabot:outbox:in_transport"
 JOB = "tikabot.queue.send_job.send_batch"
-READY = {"default": "tikabot:outbox:ready:default", "bulk": "tikabot:outbox:ready:bulk"}  # popped in this order
+READY = {"reply": "tikabot:outbox:ready:reply", "default": "tikabot:outbox:ready:default",
+         "bulk": "tikabot:outbox:ready:bulk"}  # popped in this order
 _READY_PRIORITY = {key.encode(): priority for priority, key in READY.items()}
 
 

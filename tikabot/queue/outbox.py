@@ -22,7 +22,7 @@ from tikabot.i18n.encoding import sms_info
 from tikabot.queue import sealing
 from tikabot.store.models import OutboundMessage
 
-PRIORITIES = ("otp", "default", "bulk")
+PRIORITIES = ("otp", "reply", "default", "bulk")  # reply: the answer to an inbound message
 PENDING_KEY = "tikabot_outbox_new"
 DISPATCH_KEY = "dispatch"  # session.info entry: callable(list[(id, priority)]) run after commit
 
@@ -37,7 +37,7 @@ def _row(session: Session, *, key: str, recipient: str, template: str, language:
          params: dict | None = None, body: str | None = None, priority: str = "default", channel: str = "sms",
          expires_at: datetime | None = None, not_before: datetime | None = None,
          beneficiary_id: int | None = None, appointment_id: int | None = None,
-         buttons: list | None = None) -> dict:
+         buttons: list | None = None, via: str | None = None) -> dict:
     """The outbox row for a message: rendered in its language, with encoding and segments; a code
     in it is masked in `body` and the real text sealed (queue/sealing.py)."""
     if priority not in PRIORITIES:
@@ -51,14 +51,15 @@ def _row(session: Session, *, key: str, recipient: str, template: str, language:
     return dict(idempotency_key=key, channel=channel, recipient=recipient, template=template,
                 language=language, body=shown, sealed_body=sealed, encoding=info.encoding, segments=info.segments,
                 priority=priority, status="pending", expires_at=expires_at, not_before=not_before,
-                beneficiary_id=beneficiary_id, appointment_id=appointment_id, buttons=buttons)
+                beneficiary_id=beneficiary_id, appointment_id=appointment_id, buttons=buttons,
+                via=via or None)
 
 
 def add_message(session: Session, **message) -> OutboundMessage:
     """Add a message unless one with the same idempotency key exists; return the stored one.
     Keyword arguments: key, recipient, template, language, params or body, priority, channel,
     expires_at, not_before, beneficiary_id, appointment_id, buttons (Telegram inline buttons:
-    rows of [label, callback data])."""
+    rows of [label, callback data]), via (the provider route asked for)."""
     key = message["key"]
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:

@@ -19,7 +19,7 @@ class SendSettings:
     slow_retry_base_s: float = 60.0  # handset unreachable, queue full
     voice_after_s: float = 60.0      # an OTP not delivered by SMS within this is read out by a call
     # Before re-sending after an unknown outcome, ask the provider (and match our id in status
-    # callbacks). Off only to show, in bench/chaos.py, the duplicates it prevents.
+    # callbacks). Off only to show, in bench/chaos_outbox.py, the duplicates it prevents.
     provider_check: bool = True
     # A copy the provider check found still on its way is asked about again this soon (its
     # callbacks may have been missed; see tikabot.queue.recheck).

@@ -23,6 +23,7 @@ from tikabot.queue.dispatch import QUEUE_NAMES
 log = logging.getLogger(__name__)
 READY_WAIT_S = 1.0     # one blocking pop waits this long for an id, then checks for stop
 READY_LINGER_S = 0.1   # after a pop, ids gather this long: jobs of many ids under load
+LANE_QUEUES = ("otp", "reply")  # the lane process: codes first, then replies; never a bulk batch
 
 
 def queues(redis: Redis, names=QUEUE_NAMES) -> list[Queue]:
@@ -46,14 +47,14 @@ def _watch_parent(parent: int) -> None:
 
 
 def run_otp_lane(parent: int | None = None) -> None:
-    """A worker for the otp queue alone (its own process)."""
+    """A worker for the otp and reply queues alone (its own process)."""
     if parent is not None:
         _watch_parent(parent)
     from tikabot.queue import runtime
 
     services = _services()
     runtime.current()  # built now, not on the first code's clock
-    worker = SimpleWorker(queues(services.redis, ("otp",)), connection=services.redis)
+    worker = SimpleWorker(queues(services.redis, LANE_QUEUES), connection=services.redis)
     try:
         worker.work(logging_level="WARNING")
     finally:  # close the provider clients' HTTP sessions: a clean stop leaves nothing unclosed

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -151,10 +152,18 @@ def busiest_window(times: list[float], width: float) -> int:
     return best
 
 
+def _outbox_id(message: dict) -> str | None:
+    """Our outbox id, from the status callback URL the message was sent with (?id=...)."""
+    query = parse_qs(urlsplit(message.get("status_callback") or "").query)
+    return (query.get("id") or [None])[0]
+
+
 def duplicate_sms(sim_messages: list[dict]) -> int:
-    """The same text reaching the same phone twice. A re-send after the provider reported the first
-    copy undelivered or failed is a retry, not a duplicate: the phone never got the first one."""
-    reached = Counter((m["to"], m["body"]) for m in sim_messages
+    """One outbox message reaching the phone twice (without our id: the same text to the same phone
+    twice). Two replies of the same words to two reports (each "Already recorded") are two
+    messages, not a duplicate. A re-send after the provider reported the first copy undelivered or
+    failed is a retry, not a duplicate: the phone never got the first one."""
+    reached = Counter((m["to"], _outbox_id(m) or m["body"]) for m in sim_messages
                       if m.get("final_status", "delivered") not in ("undelivered", "failed"))
     return sum(n - 1 for n in reached.values() if n > 1)
 

@@ -31,7 +31,7 @@ from tikabot.rehearsal.coordinator_day import DB_NAME, drill, drill_invariants
 from tikabot.rehearsal.registry import sync_and_reconcile
 from tikabot.rehearsal.stack import REGISTRY_SYSTEM, REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
-from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
+from tikabot.store.models import Appointment, Beneficiary, InboundMessage, OutboundMessage
 
 DRAIN_TIMEOUT_S = 180
 
@@ -175,8 +175,9 @@ def _drain(sessions, opts: Options, label: str) -> None:
             with sessions() as session:  # the workers keep adding messages (reminders, replies)
                 total = session.scalar(select(func.count()).select_from(OutboundMessage)) or 0
                 open_count = session.scalar(select(func.count()).where(unsettled(now())))
-            bar.set(total - open_count, total)
-            if not open_count:
+                inbound = session.scalar(select(func.count()).where(InboundMessage.status == "new"))
+            bar.set(total - open_count, total + inbound)
+            if not open_count and not inbound:  # every inbound message processed, every reply settled
                 return
             time.sleep(0.5)
 

@@ -1,13 +1,12 @@
-"""The conversation runner: channel-neutral inbound message in, reply out.
+"""The conversation runner: inbox messages in, effects and replies (outbox rows) out.
 
-    from tikabot.runner import InboundMessage, handle
-    result = handle(services, InboundMessage(channel="sms", provider_id=sid, sender="+91...", text="DOSE ..."))
-    result.reply  # text to send back (None: send nothing)
+    from tikabot.runner import Held, process
+    results = process(services, held)  # messages an inbox worker claimed; replies are in the outbox
 
-A channel handler (Twilio SMS, USSD, ...) only builds the InboundMessage and renders the reply.
+A channel handler (Twilio SMS, USSD, ...) only builds the InboundMessage and renders replies.
 `apply.apply_effects` is the one place domain effects are written, for every channel.
 """
-from tikabot.runner.message import InboundMessage, RunResult
-from tikabot.runner.run import handle
+from tikabot.runner.message import Held, InboundMessage, RunResult
+from tikabot.runner.run import process
 
-__all__ = ["InboundMessage", "RunResult", "handle"]
+__all__ = ["Held", "InboundMessage", "RunResult", "process"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import text
@@ -45,10 +46,39 @@ def _flocked(path: str):
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def write_gate(engine: Engine):
-    """Context manager: hold it around a write transaction on `engine`."""
+@contextmanager
+def _flocked_within(path: str, timeout_s: float):
+    """The gate, or GateTimeout after timeout_s: tried every POLL_S (a webhook must not wait long)."""
+    fd = _descriptor(path)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise GateTimeout(path) from None
+            time.sleep(POLL_S)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+POLL_S = 0.0005
+
+
+class GateTimeout(TimeoutError):
+    """Another writer held the gate for longer than the caller would wait."""
+
+
+def write_gate(engine: Engine, timeout_s: float | None = None):
+    """Context manager: hold it around a write transaction on `engine` (with timeout_s: raise
+    GateTimeout rather than wait longer)."""
     path = _path(engine)
-    return _flocked(path) if path else nullcontext()
+    if not path:
+        return nullcontext()
+    return _flocked(path) if timeout_s is None else _flocked_within(path, timeout_s)
 
 
 SITE_LOCK_SPACE = 7201  # first key of PostgreSQL's two-key advisory locks: "a site's dose count"

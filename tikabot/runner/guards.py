@@ -138,3 +138,35 @@ def auto_reply_number(redis: Redis, phone: str) -> int:
 
 def may_auto_reply(redis: Redis, phone: str) -> bool:
     return auto_reply_number(redis, phone) <= AUTO_REPLIES[0]
+
+
+def begin_round(redis: Redis, phones: list[str]) -> list[tuple[int, dict | None]]:
+    """For a round of messages from distinct senders: count each message in its sender's rate
+    window and read each sender's conversation state, in one round trip. The inbox worker's lease
+    keeps a sender's messages apart, so no lock is taken here."""
+    with redis.pipeline(transaction=False) as pipe:
+        for phone in phones:
+            _, rate, conv = _keys(phone)
+            pipe.incr(rate)
+            pipe.expire(rate, RATE_WINDOW, nx=True)
+            pipe.get(conv)
+        found = pipe.execute()
+    return [(int(found[3 * n]), json.loads(found[3 * n + 2]) if found[3 * n + 2] else None)
+            for n in range(len(phones))]
+
+
+def end_round(redis: Redis, states: dict[str, dict | None], ready: dict[str, list[int]]) -> None:
+    """After the commit: save the senders' new conversation states (None deletes one) and push the
+    committed outbox ids onto their ready lists, in one round trip."""
+    if not states and not ready:
+        return
+    with redis.pipeline(transaction=False) as pipe:
+        for phone, state in states.items():
+            conv = _keys(phone)[2]
+            if state is None:
+                pipe.delete(conv)
+            else:
+                pipe.set(conv, json.dumps(state), ex=STATE_TTL)
+        for key, ids in ready.items():
+            pipe.rpush(key, *ids)
+        pipe.execute()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,11 @@ class InboundMessage:
 class RunResult:
     reply: str | None  # None: no reply (loop guard, rate limit for non-staff)
     duplicate: bool = False  # the same provider id was handled before; nothing was done again
+
+
+@dataclass(frozen=True)
+class Held:
+    """An inbox message a worker has claimed: its row, the message, and the claim's lease (its token)."""
+    row_id: int
+    message: InboundMessage
+    lease_until: datetime

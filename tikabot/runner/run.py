@@ -1,179 +1,207 @@
-"""One inbound message, end to end: dedupe, identify, lock, state, pure step, effects, reply.
+"""Inbox messages, processed: parse once, load facts, pure step, effects and reply in one transaction.
 
-Two phases, under the sender's Redis lock:
+The inbox worker (tikabot/inbox/worker.py) hands `process` the messages it claimed. They are
+processed in rounds: a round takes the next message of every sender in the claim, so a sender's
+messages go one after the other, in arrival order, while many senders share each transaction.
+A round:
 
-1. read: with plain reads (no transaction, no write lock), identify the sender and load the facts the
-   command needs (the sender's site and its session, the beneficiary and their doses);
-2. write: in one database transaction, count the site's doses today (it changes with every other
-   vaccinator's message, so it is read under the write lock and "Today: N" stays exact), run the
-   pure flow step, apply its effects, write the InboundMessage row with the rendered reply (for
-   replays) and the outbox rows, commit.
+1. Redis, one round trip: count each message in its sender's rate window, read each sender's
+   conversation state (guards.begin_round);
+2. reads, no transaction: parse each message once into a command and load the facts that command
+   needs (the sender and their site's session, the beneficiary and their doses);
+3. one database transaction for the round, in Mailroom's two phases:
+   - pre-commit (the work inside the transaction): the site's count of doses today read under the
+     write lock, the pure flow step, its effects, the reply as an outbox row on the message's
+     channel and route (`via`), lane "reply"; last, the caller's pre-commit hook (the inbox marks
+     the messages done, if its lease still holds them: else the round rolls back, nothing of it
+     remains);
+   - post-commit (hand-offs after the commit): the new conversation states and the committed
+     outbox ids go to Redis in one round trip (guards.end_round), OTPs as jobs at once. If Redis
+     fails here, the outbox relay re-queues the messages from the database.
 
-Only phase 2 holds the database's write lock, so web workers decide in parallel and queue only for
-the few statements that write. The guarantees do not rest on the snapshot: a replayed provider id
-is refused by the unique InboundMessage.provider_id (the whole transaction rolls back, nothing it
-did remains, and the stored reply is returned; replays are rare, so a staff message is not looked
-up first, while a beneficiary's is, before the loop guard counts a reply), a dose by the unique
-(beneficiary, dose number), and messages from one sender never overlap (the lock). Conversation state is saved to Redis only after the commit, so a failed
-transaction leaves the conversation where it was.
+Rate limits and the loop guard only withhold automatic replies: every message is stepped and its
+effects applied, so a STOP, START, LANG, YES/NO or a staff report is never dropped.
 
-Redis is asked twice per message: guards.enter (lock + rate count + state) and guards.leave (new
-state + the committed outbox ids onto their ready list + unlock). An OTP is queued as a job at
-once, after the commit, in a round trip of its own.
+The guarantees do not rest on the reads of phase 2: a dose is unique on (beneficiary, dose number),
+an outbox row on its key (the reply's is `reply-<provider id>`), and a message is marked done only
+in the transaction that applied it.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from typing import Callable
 
 from tikabot import clock
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
 from tikabot.flows.facts import SenderFacts, StaffFacts
-from tikabot.flows.parse import parse
+from tikabot.flows.parse import Parsed, parse
 from tikabot.phones import mask
-from tikabot.queue.dispatch import hand_off, split
-from tikabot.queue.outbox import DISPATCH_KEY
+from tikabot.queue.dispatch import enqueue, split
+from tikabot.queue.outbox import DISPATCH_KEY, insert_message
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import lock_site, write_gate
 from tikabot.runner.load import NEEDS, identify_staff, needs_tally, sender_facts, with_tally
-from tikabot.runner.message import InboundMessage, RunResult
+from tikabot.runner.message import Held, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.db import plain_reads
-from tikabot.store.models import InboundMessage as InboundRow
 
 log = logging.getLogger(__name__)
-INBOUND = InboundRow.__table__
-_STORED = select(INBOUND.c.reply).where(INBOUND.c.provider_id == bindparam("provider_id"))
-_RECORD = insert(INBOUND)
+REPLY_LANE = "reply"
+PreCommit = Callable[[object, list[tuple[Held, str | None]]], bool]  # (connection, [(message, reply)]) -> keep?
 
 
-def _stored(conn, provider_id: str):
-    """The row of a message handled before (its reply), or None."""
-    return conn.execute(_STORED, {"provider_id": provider_id}).first()
+class LeaseLost(RuntimeError):
+    """Another worker took over a message of this round (our lease ran out): nothing was kept."""
 
 
 @dataclass
-class Found:
-    """What phase 1 read: who sent it and what the flow may know."""
+class Work:
+    """One message on its way through a round."""
+    held: Held
+    parsed: Parsed
+    count: int = 0  # this message's number in its sender's rate window
+    state: dict | None = None  # the sender's conversation state before it
     staff: StaffFacts | None = None
     sender: SenderFacts | None = None
-    over: int = 0  # messages over the sender's rate limit
-    tally: bool = False  # the staff command needs the site's count: read it in phase 2
-    replay: RunResult | None = None  # a beneficiary's message handled before: its stored reply
+    over: int = 0  # messages over the sender's rate limit: the reply is withheld
+    tally: bool = False  # the staff command needs the site's count: read it in the transaction
     paused: int = 0  # the staff phone's checks are paused (runner/probes.py) for this many minutes
+    new_state: object = guards.KEEP
+    reply: str | None = None
 
 
-def handle(services, message: InboundMessage, now: datetime | None = None) -> RunResult:
-    """Handle one message; the same provider id again returns the stored reply and does nothing."""
+@dataclass
+class Round:
+    works: list[Work]
+    queued: list = field(default_factory=list)  # committed outbox (id, priority) pairs, for the hand-off
+
+
+ROUND = 50  # messages per transaction: on SQLite a round holds the write lock, and webhooks wait for it
+
+
+def rounds(held: list[Held], size: int = ROUND) -> list[list[Held]]:
+    """Round k holds the k-th message of each sender (held is in arrival order), cut into rounds
+    of at most `size`."""
+    layers: list[list[Held]] = []
+    seen: dict[str, int] = {}
+    for h in held:
+        k = seen.get(h.message.sender, 0)
+        seen[h.message.sender] = k + 1
+        if k == len(layers):
+            layers.append([])
+        layers[k].append(h)
+    return [layer[start:start + size] for layer in layers for start in range(0, len(layer), size)]
+
+
+def process(services, held: list[Held], now: datetime | None = None,
+            pre_commit: PreCommit | None = None) -> list[RunResult]:
+    """Process claimed messages, round after round; the results in the order of `held`.
+    Raises on the first round that fails (the rounds before it are committed)."""
     if services.redis is None:
         raise RuntimeError("the conversation runner needs Redis (REDIS_URL)")
-    now = now or clock.now()
-    entry = guards.enter(services.redis, message.sender)
-    new_state, result, ready = guards.KEEP, None, None
-    try:
-        found = _read(services, message, now, entry)
-        if found.replay is not None:
-            result = found.replay
-        else:
-            result, new_state, ready = _write_once(services, message, now, entry, found)
-    finally:  # a replay is not a new message: take back its count
-        guards.leave(services.redis, entry, new_state, uncount=result is not None and result.duplicate, ready=ready)
-    return result
+    results: dict[int, RunResult] = {}
+    for batch in rounds(held):
+        for work in process_round(services, batch, now or clock.now(), pre_commit):
+            results[work.held.row_id] = RunResult(reply=work.reply)
+    return [results[h.row_id] for h in held]
 
 
-def _write_once(services, message: InboundMessage, now: datetime, entry: guards.Entry, found: Found):
-    """Phase 2, or the stored reply when this provider id was committed before (nothing of this
-    attempt remains). Returns (result, new state or guards.KEEP, ready ids for guards.leave)."""
-    try:
-        result, new_state, queued = _write(services, message, now, entry, found)
-    except IntegrityError:
-        with services.engine.connect() as conn:
-            row = _stored(conn, message.provider_id)
-        if row is None:
-            raise
-        return RunResult(reply=row.reply, duplicate=True), guards.KEEP, None
-    return result, new_state, _hand_off(services.redis, queued)
-
-
-def _hand_off(redis, queued: list) -> tuple[str, list[int]] | None:
-    """Queue OTPs now; return the one ready list and its ids for guards.leave to push."""
-    otps, ready = split(queued)
-    if otps or len(ready) > 1:  # not the DOSE path: hand everything off the ordinary way
-        try:
-            hand_off(redis, queued)
-        except Exception:  # Redis down: the outbox relay re-queues from the database
-            log.warning("could not queue %d messages; the relay will", len(queued))
-        return None
-    return next(iter(ready.items()), None)
-
-
-def _read(services, message: InboundMessage, now: datetime, entry: guards.Entry) -> Found:
-    """Phase 1, reads only: sender, facts."""
-    tz = services.config.tz
-    with plain_reads(services.engine) as conn:
-        keyword = parse(message.text).keyword
-        ref = staff_flow.wanted_ref(entry.state, message.text, now)
-        if keyword is None and not entry.state:
-            keyword = "HELP"  # nothing to load for a message the flow will not understand
-        staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz, tally=False)
-        over = guards.over_limit(entry.count, "staff" if staff is not None else "public")
-        if over:
-            log.info("rate limit: %s sent %d over", mask(message.sender), over)
-            return Found(staff=staff, over=over)
-        if staff is not None:
-            unknown_ref = ref is not None and staff.beneficiary is None and "beneficiary" in NEEDS.get(keyword, ())
-            probing = keyword in probes.PROBING_KEYWORDS or unknown_ref
-            paused = probes.paused_minutes(services.redis, message.sender, now) if probing else 0
-            return Found(staff=staff, tally=needs_tally(keyword), paused=paused)
-        stored = _stored(conn, message.provider_id)  # before the loop guard counts a reply that was sent
-        if stored is not None:
-            return Found(replay=RunResult(reply=stored.reply, duplicate=True))
-        return Found(sender=sender_facts(conn, message.sender, message.text, now=now, tz=tz))
-
-
-def _write(services, message: InboundMessage, now: datetime, entry: guards.Entry, found: Found):
-    """Phase 2, one transaction: the pure step, effects, the inbound row with its reply, outbox rows.
-    Returns (result, new conversation state or guards.KEEP, committed outbox (id, priority) pairs)."""
-    config = services.config
-    ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
-                  tz=config.tz, otp_secret=config.otp_secret, medical_officers=config.medical_officers,
-                  telegram=bool(config.telegram_bot_token))
-    queued: list = []
-    new_state = guards.KEEP
+def process_round(services, batch: list[Held], now: datetime, pre_commit: PreCommit | None = None) -> list[Work]:
+    works = [Work(h, parse(h.message.text)) for h in batch]
+    for work, (count, state) in zip(works, guards.begin_round(services.redis, [h.message.sender for h in batch])):
+        work.count, work.state = count, state
+    _read(services, works, now)
+    step = Round(works)
     with write_gate(services.engine):
         with services.transaction() as session:
-            if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in guards.leave
-                session.info[DISPATCH_KEY] = queued.extend
-            if found.over:
-                reply = _rate_limited_reply(found.staff, found.over)
-            elif found.paused:
-                reply = render_replies([Reply("staff.probe_locked", {"minutes": found.paused})],
-                                       language(found.staff.language))
-            elif found.staff is not None:
-                if found.tally and found.staff.site_id:
-                    lock_site(session, found.staff.site_id)
-                facts = with_tally(session, found.staff, config.tz) if found.tally else found.staff
-                new_state, replies, effects = staff_flow.step(entry.state, message.text, facts, now)
-                replies = apply_effects(session, effects, ctx) or replies
-                replies = _count_guesses(services.redis, session, facts, replies, now)
-                reply = render_replies(replies, language(facts.language))
+            if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in _post_commit
+                session.info[DISPATCH_KEY] = step.queued.extend
+            _pre_commit(services, session, step, now)
+            if pre_commit is not None and not pre_commit(session.connection(),
+                                                         [(w.held, w.reply) for w in works]):
+                raise LeaseLost(f"{len(works)} messages")
+    _post_commit(services.redis, step)
+    return works
+
+
+def _read(services, works: list[Work], now: datetime) -> None:
+    """Phase 1, reads only: who sent each message and the facts its command needs."""
+    tz = services.config.tz
+    with plain_reads(services.engine) as conn:
+        for work in works:
+            message, parsed = work.held.message, work.parsed
+            keyword = parsed.keyword
+            ref = staff_flow.wanted_ref(work.state, parsed, now)
+            if keyword is None and not work.state:
+                keyword = "HELP"  # nothing to load for a message the flow will not understand
+            work.staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz, tally=False)
+            work.over = guards.over_limit(work.count, "staff" if work.staff is not None else "public")
+            if work.over:
+                log.info("rate limit: %s sent %d over; applied, reply withheld", mask(message.sender), work.over)
+            if work.staff is not None:
+                unknown_ref = ref is not None and work.staff.beneficiary is None and "beneficiary" in NEEDS.get(keyword, ())
+                probing = keyword in probes.PROBING_KEYWORDS or unknown_ref
+                work.paused = probes.paused_minutes(services.redis, message.sender, now) if probing else 0
+                work.tally = needs_tally(keyword)
             else:
-                _, replies, effects = ben_flow.step(None, message.text, found.sender, now)
-                replies = apply_effects(session, effects, ctx) or replies
-                reply = _guarded(services.redis, message.sender,
-                                 render_replies(replies, language(found.sender.language)),
-                                 language(found.sender.language))
-            session.connection().execute(_RECORD, {
-                "provider_id": message.provider_id, "channel": message.channel, "sender": message.sender,
-                "body": message.text, "reply": reply, "received_at": now})
-    return RunResult(reply=reply), new_state, queued
+                work.sender = sender_facts(conn, message.sender, message.text, now=now, tz=tz)
+
+
+def _pre_commit(services, session, step: Round, now: datetime) -> None:
+    """The work inside the transaction: each message's step, effects and reply (an outbox row)."""
+    config = services.config
+    for work in step.works:
+        message = work.held.message
+        ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
+                      tz=config.tz, otp_secret=config.otp_secret, medical_officers=config.medical_officers,
+                      telegram=bool(config.telegram_bot_token))
+        replies, lang = _step(services, session, work, ctx)
+        work.reply = render_replies(replies, lang) if replies else None
+        if work.over:
+            work.reply = _rate_limited_reply(work.staff, work.over)
+            replies = [Reply("staff.rate_limited")] if work.reply else []
+        elif work.sender is not None and work.reply is not None:
+            work.reply = _guarded(services.redis, message.sender, work.reply, lang)
+        if work.reply:
+            insert_message(session, key=f"reply-{message.provider_id}", recipient=message.sender,
+                           template=replies[0].key, language=lang, body=work.reply, priority=REPLY_LANE,
+                           channel=message.channel, via=message.via or None,
+                           beneficiary_id=work.sender.beneficiary.id if work.sender and work.sender.beneficiary else None)
+
+
+def _step(services, session, work: Work, ctx: Context) -> tuple[list[Reply], str]:
+    """The pure step for the message and its effects; (replies, their language)."""
+    message, now = work.held.message, ctx.now
+    if work.staff is not None:
+        lang = language(work.staff.language)
+        if work.paused:
+            return [Reply("staff.probe_locked", {"minutes": work.paused})], lang
+        if work.tally and work.staff.site_id:
+            lock_site(session, work.staff.site_id)
+        facts = with_tally(session, work.staff, ctx.tz) if work.tally else work.staff
+        work.new_state, replies, effects = staff_flow.step(work.state, work.parsed, facts, now)
+        replies = apply_effects(session, effects, ctx) or replies
+        return _count_guesses(services.redis, session, facts, replies, now), lang
+    lang = language(work.sender.language)
+    _, replies, effects = ben_flow.step(None, work.parsed, work.sender, now)
+    return apply_effects(session, effects, ctx) or replies, lang
+
+
+def _post_commit(redis, step: Round) -> None:
+    """Hand-offs after the commit: conversation states and outbox ids to Redis, OTPs as jobs."""
+    states = {w.held.message.sender: w.new_state for w in step.works if w.new_state is not guards.KEEP}
+    otps, ready = split(step.queued)
+    try:
+        if otps:
+            enqueue(redis, otps)
+        guards.end_round(redis, states, ready)
+    except Exception:  # Redis down: the outbox relay re-queues from the database
+        log.warning("could not hand off %d messages after the commit; the relay will", len(step.queued))
 
 
 def _guarded(redis, sender: str, reply: str | None, lang: str) -> str | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -10,26 +11,32 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, wait_s: float = 30.0) -> Engine:
+    """An engine whose statements wait at most `wait_s` for a lock (SQLite's busy timeout,
+    PostgreSQL's lock and statement timeouts when shorter than the default 30 s)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": wait_s})
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(wait_s * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if wait_s >= 30.0:
+        return create_engine(url, pool_pre_ping=True)
+    ms = int(wait_s * 1000)
+    return create_engine(url, connect_args={"connect_timeout": max(1, int(wait_s)),
+                                            "options": f"-c lock_timeout={ms} -c statement_timeout={ms}"})
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 30000) -> None:
     # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling breaks SAVEPOINT).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")  # first: setting WAL waits on a locked file too
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 

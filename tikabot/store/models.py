@@ -191,7 +191,10 @@ class OutboundMessage(Base):
 
 
 class InboundMessage(Base):
+    """The inbox: every inbound message, kept before the webhook answers, then processed by a
+    worker in order per sender (tikabot/inbox/). USSD writes its inputs here already `done`."""
     __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_status_id", "status", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(10))
@@ -200,6 +203,10 @@ class InboundMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="done", server_default="done")  # new | done | failed
+    lease_until: Mapped[datetime | None] = mapped_column()  # a worker is processing it until then
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    processed_at: Mapped[datetime | None] = mapped_column()
 
 
 class OtpRecord(Base):

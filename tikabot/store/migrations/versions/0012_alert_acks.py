@@ -1,7 +1,7 @@
 """alert acknowledgements: coordinator alerts one can act on, acknowledge and escalate
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 18:30:00
 
 coordinator_alerts keeps each alert to coordinators: who acknowledged it, when it was sent again
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: Union[str, Sequence[str], None] = '0008'
+down_revision: Union[str, Sequence[str], None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
