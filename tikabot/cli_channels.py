@@ -10,7 +10,7 @@ import time
 import click
 
 from tikabot.queue.route_health import DOWN, FORCED, HALF_OPEN, RouteHealth
-from tikabot.queue.routing import KINDS, RouteTable
+from tikabot.queue.routing import KINDS, table_for
 
 DESCRIBED = {
     "twilio": "Twilio SMS (international routes into India; no replies from Indian phones)",
@@ -37,7 +37,7 @@ def _health(health: RouteHealth | None, route: str) -> str:
 
 
 def describe(config, redis=None) -> list[str]:
-    table = RouteTable.parse(config.routes, config.dlt_routes)
+    table = table_for(config)
     health = RouteHealth(redis) if redis is not None else None
     lines = [f"{'channel':10} {'DLT':4} health", ]
     for route in table.all_routes:
@@ -51,7 +51,9 @@ def describe(config, redis=None) -> list[str]:
     for kind in KINDS:
         note = " (first: the route the message came in on, while it is up)" if kind == "reply" else ""
         lines.append(f"{kind:13} {' -> '.join(table.routes_for(kind))}{note}")
-    if not config.routes:
+    if not config.routes and config.smsgate_phones:
+        lines.append("TIKABOT_ROUTES is not set: replies go back by the gateway phone, Twilio carries the rest")
+    elif not config.routes:
         lines.append("TIKABOT_ROUTES is not set: Twilio carries every SMS")
     return lines
 
@@ -63,7 +65,7 @@ def channels() -> None:
 
     config = _config()
     try:
-        table = RouteTable.parse(config.routes, config.dlt_routes)
+        table = table_for(config)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     redis = None

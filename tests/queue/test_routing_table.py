@@ -86,3 +86,21 @@ def test_only_the_first_route_chosen_may_take_a_recovering_routes_trial():
 
     assert plan(table, "otp", None, usable) == ["twilio", "android"]
     assert asked == [("exotel", True), ("twilio", True), ("android", False)]
+
+
+def test_a_reply_to_a_gateway_phone_goes_back_by_the_gateway_route():
+    table = RouteTable.parse("reply=twilio,android")
+    # the inbound message's via names the route and the phone: the route is what routing orders by
+    assert candidates(table, "reply", "android:kalyani") == ["android", "twilio"]
+    assert candidates(table, "reminder", "android:kalyani") == ["twilio"]
+
+
+def test_with_routes_unset_a_gateway_phone_still_carries_the_replies_to_its_messages():
+    from types import SimpleNamespace
+
+    from tikabot.queue.routing import table_for
+
+    phone_only = table_for(SimpleNamespace(routes="", dlt_routes="exotel", smsgate_phones=("kalyani",)))
+    assert phone_only.routes_for("reply") == ("android", "twilio")
+    assert phone_only.routes_for("reminder") == ("twilio",)
+    assert table_for(SimpleNamespace(routes="", dlt_routes="exotel", smsgate_phones=())).single

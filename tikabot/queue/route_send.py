@@ -20,7 +20,7 @@ from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
 from tikabot.queue import ledger
 from tikabot.queue.route_health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
-from tikabot.queue.routing import ROUTED_CHANNELS, RouteTable, plan, sender_key, traffic_kind
+from tikabot.queue.routing import ROUTED_CHANNELS, RouteTable, plan, table_for, route_of, sender_key, traffic_kind
 from tikabot.queue.senders import configured
 from tikabot.queue.sending import ACCOUNT, RETRY, Outgoing, SendError
 
@@ -58,7 +58,7 @@ def build(services, senders, settings: HealthSettings | None = None) -> Router |
     """The router for this configuration; None when Twilio alone carries everything (as before
     routes existed: no health kept, no failover). ValueError for a route without a sender."""
     config = services.config
-    table = RouteTable.parse(config.routes, config.dlt_routes)
+    table = table_for(config)
     if table.single and not table.is_domestic(table.all_routes[0]):
         return None
     table.check_known(configured(config, senders))
@@ -88,6 +88,8 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
     routes = router.routes(message, template, claim.via)
     for i, route in enumerate(routes):
         prepared = router.prepare(route, message, template)
+        if prepared is not None and route_of(claim.via) == route and claim.via != route:
+            prepared = dataclasses.replace(prepared, via=claim.via)  # e.g. the gateway phone it came in on
         if prepared is None:
             _refused(batch, route, template, message.language)
             continue
@@ -121,7 +123,7 @@ async def _find_earlier(rt, router: Router, claim: ledger.Claimed, after_error) 
     the row, and the one noted in Redis when the attempt began (a worker that died mid-send
     recorded nothing). An accepted outcome when found; a retry when a provider could not say."""
     message = claim.message
-    recorded = claim.via or router.first_route(message, claim.template)
+    recorded = route_of(claim.via) or router.first_route(message, claim.template)
     noted = router.health.attempted_on(message.id)
     for earlier in dict.fromkeys(r for r in (recorded, noted) if r and r in router.table.all_routes):
         checker = rt.sender(sender_key(earlier))

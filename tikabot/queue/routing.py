@@ -104,9 +104,26 @@ class RouteTable:
                              f"{'it' if len(missing) == 1 else 'them'} (known: {', '.join(have)})")
 
 
+# With TIKABOT_ROUTES unset and a gateway phone set up, a reply still goes back on the phone its
+# message came in on (Twilio cannot carry two-way SMS in India); everything else stays on Twilio.
+PHONE_REPLIES = "reply=android,twilio"
+
+
+def table_for(config) -> "RouteTable":
+    """The routing table of a configuration (ValueError naming a bad part of TIKABOT_ROUTES)."""
+    raw = config.routes or (PHONE_REPLIES if getattr(config, "smsgate_phones", ()) else "")
+    return RouteTable.parse(raw, config.dlt_routes)
+
+
+def route_of(via: str | None) -> str | None:
+    """The route a `via` names: "android:ranaghat" (a route and the gateway phone on it) -> "android"."""
+    return via.split(":", 1)[0] if via else via
+
+
 def candidates(table: RouteTable, kind: str, via: str | None) -> list[str]:
     """The routes to try, best first: the route a reply's message came in on, then the kind's."""
     routes = list(table.routes_for(kind))
+    via = route_of(via)
     if via and via in table.all_routes and kind == "reply":
         routes = [via] + [r for r in routes if r != via]
     return routes

@@ -57,6 +57,9 @@ class Outgoing:
     # Indian route; None elsewhere. A domestic sender finding None refuses (DLT_UNREGISTERED).
     dlt: object | None = None
     buttons: list | None = None  # Telegram only: rows of [label, callback data] under the text
+    # the route (and gateway phone) asked for, e.g. "android:ranaghat" for a reply to a message
+    # that came in on that phone; a sender with several phones prefers it
+    via: str | None = None
 
 
 @dataclass(frozen=True)
