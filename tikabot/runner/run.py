@@ -41,7 +41,7 @@ from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import Parsed, parse
 from tikabot.phones import mask
 from tikabot.queue.dispatch import enqueue, split
-from tikabot.queue.outbox import DISPATCH_KEY, insert_message
+from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import lock_site, write_gate
@@ -121,7 +121,8 @@ def process_round(services, batch: list[Held], now: datetime, pre_commit: PreCom
         with services.transaction() as session:
             if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in _post_commit
                 session.info[DISPATCH_KEY] = step.queued.extend
-            _pre_commit(services, session, step, now)
+            with batched(session):  # the round's outbox rows: one INSERT
+                _pre_commit(services, session, step, now)
             if pre_commit is not None and not pre_commit(session.connection(),
                                                          [(w.held, w.reply) for w in works]):
                 raise LeaseLost(f"{len(works)} messages")
