@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import and_, bindparam, case, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -27,13 +27,16 @@ MAX_ATTEMPTS = 25  # claims of one message (each kill of a worker holding it cou
 CLAIM_LOCK = 7202  # PostgreSQL advisory lock: "claiming inbox messages"
 _INSERT = {name: make(INBOX).on_conflict_do_nothing(index_elements=["provider_id"])
            for name, make in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
-_SCAN = (select(INBOX.c.id, INBOX.c.provider_id, INBOX.c.channel, INBOX.c.sender, INBOX.c.body, INBOX.c.via,
-                INBOX.c.lease_until, INBOX.c.attempts)
+# The scan reads only what the claim decides on (no bodies, no timestamps to parse): whether a row's
+# lease still holds is asked of the database; the rows taken come back from the lease's UPDATE.
+_HELD_NOW = case((and_(INBOX.c.lease_until.is_not(None), INBOX.c.lease_until >= bindparam("now")), 1), else_=0)
+_SCAN = (select(INBOX.c.id, INBOX.c.sender, INBOX.c.attempts, _HELD_NOW)
          .where(INBOX.c.status == "new").order_by(INBOX.c.id).limit(SCAN))
 _WAITING = (select(INBOX.c.id).where(INBOX.c.status == "new")
             .where((INBOX.c.lease_until.is_(None)) | (INBOX.c.lease_until < bindparam("now"))).limit(1))
 _LEASE = (update(INBOX).where(INBOX.c.id.in_(bindparam("ids", expanding=True)))
-          .values(lease_until=bindparam("until"), attempts=INBOX.c.attempts + 1))
+          .values(lease_until=bindparam("until"), attempts=INBOX.c.attempts + 1)
+          .returning(INBOX.c.id, INBOX.c.provider_id, INBOX.c.channel, INBOX.c.sender, INBOX.c.body, INBOX.c.via))
 _GIVE_UP = update(INBOX).where(INBOX.c.id.in_(bindparam("ids", expanding=True))).values(status="failed")
 _DONE = (update(INBOX).where(INBOX.c.id.in_(bindparam("ids", expanding=True)), INBOX.c.status == "new",
                              INBOX.c.lease_until == bindparam("until"))
@@ -120,24 +123,23 @@ def claim(engine: Engine, now: datetime, lease_s: float, limit: int) -> list[Hel
     with write_gate(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
-        rows = conn.execute(_SCAN).all()
-        busy = {r.sender for r in rows if r.lease_until is not None and r.lease_until >= now}
+        rows = conn.execute(_SCAN, {"now": now}).all()
+        busy = {sender for _, sender, _, held in rows if held}
         taken, given_up = [], []
-        for r in rows:  # a sender cut off by the limit is held by this claim's lease: others skip it
+        for row_id, sender, attempts, _ in rows:  # a sender cut off by the limit is held by this claim's lease
             if len(taken) >= limit:
                 break
-            if r.sender in busy:
+            if sender in busy:
                 continue
-            if r.attempts >= MAX_ATTEMPTS:
-                given_up.append(r.id)
+            if attempts >= MAX_ATTEMPTS:
+                given_up.append(row_id)
                 continue
-            taken.append(r)
+            taken.append(row_id)
         if given_up:
             conn.execute(_GIVE_UP, {"ids": given_up})
-        if taken:
-            conn.execute(_LEASE, {"ids": [r.id for r in taken], "until": until})
+        leased = sorted(conn.execute(_LEASE, {"ids": taken, "until": until}).all()) if taken else []
     return [Held(r.id, InboundMessage(channel=r.channel, provider_id=r.provider_id, sender=r.sender, text=r.body,
-                                      via=r.via or ""), until) for r in taken]
+                                      via=r.via or ""), until) for r in leased]
 
 
 def mark_done(conn: Connection, held: list[Held], now: datetime) -> bool:

@@ -8,9 +8,10 @@ or loses them, the relay finds them again from the database: the database is the
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 _TABLE = OutboundMessage.__table__
 _INSERT = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_TABLE.c.id)
            for name, make in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
+_INSERT_MANY = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(_TABLE.c.id, _TABLE.c.priority, _TABLE.c.not_before)
+                for name, make in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
+BATCH_KEY = "outbox_batch"  # session.info entry: rows of insert_message not yet written (see `batched`)
 Dispatch = Callable[[list[tuple[int, str]]], None]
 
 
@@ -60,6 +65,7 @@ def add_message(session: Session, **message) -> OutboundMessage:
     Keyword arguments: key, recipient, template, language, params or body, priority, channel,
     expires_at, not_before, beneficiary_id, appointment_id, buttons (Telegram inline buttons:
     rows of [label, callback data]), via (the provider route asked for)."""
+    flush_batch(session)
     key = message["key"]
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:
@@ -84,16 +90,45 @@ class Queued:
 
 def insert_message(session: Session, **message) -> int | None:
     """`add_message` as one INSERT ... ON CONFLICT DO NOTHING, for hot paths (a DOSE report):
-    no SELECT, no savepoint, no unit of work. Returns the new id, or None when the key existed."""
+    no SELECT, no savepoint, no unit of work. Returns the new id, or None when the key existed;
+    inside `batched`, None: the row is written with the batch's others by `flush_batch`."""
     statement = _INSERT.get(session.get_bind().dialect.name)
     if statement is None:
         before = session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == message["key"]))
         return None if before is not None else add_message(session, **message).id
     values = _row(session, **message)
+    batch = session.info.get(BATCH_KEY)
+    if batch is not None:
+        batch.append(values)
+        return None
     new_id = session.connection().execute(statement, values).scalar()
     if new_id is not None:
         dispatch_now(session, [Queued(new_id, values["priority"], values["not_before"])])
     return new_id
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Inside: insert_message collects its rows, written as one multi-row INSERT ... ON CONFLICT DO
+    NOTHING when the block ends (or earlier, by flush_batch, before anything reads the outbox).
+    The same rows, keys and hand-offs as one INSERT each, in one statement instead of one a message."""
+    session.info[BATCH_KEY] = []
+    try:
+        yield
+        flush_batch(session)
+    finally:
+        session.info.pop(BATCH_KEY, None)
+
+
+def flush_batch(session: Session) -> None:
+    """Write the rows `batched` collected so far (a statement that reads the outbox must see them)."""
+    batch = session.info.get(BATCH_KEY)
+    if not batch:
+        return
+    rows, batch[:] = list(batch), []
+    statement = _INSERT_MANY[session.get_bind().dialect.name]
+    new = sorted(session.connection().execute(statement, rows).all())
+    dispatch_now(session, [Queued(row_id, priority, not_before) for row_id, priority, not_before in new])
 
 
 def dispatch_now(session: Session, messages: Iterable[OutboundMessage]) -> None:

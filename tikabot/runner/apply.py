@@ -24,6 +24,7 @@ from tikabot.clock import local_date
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.phones import mask
+from tikabot.queue.outbox import flush_batch
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void
 from tikabot.runner import confirm
@@ -198,6 +199,8 @@ def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:
     """Write every effect; return replies that must replace the flow's (empty: keep the flow's)."""
     replies: list[Reply] = []
     for effect in effects:
+        if not isinstance(effect, fx.RecordDose):
+            flush_batch(session)  # the outbox as it stands, for effects that read it
         if isinstance(effect, fx.RecordDose):
             _, recorded = record_dose(session, effect, ctx)
             if not recorded:

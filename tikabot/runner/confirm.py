@@ -16,7 +16,7 @@ from tikabot.flows import effects as fx
 from tikabot.flows.confirmation import confirmation_key, dose_confirmation
 from tikabot.flows.names import first_name
 from tikabot.i18n.catalog import render
-from tikabot.queue.outbox import insert_message
+from tikabot.queue.outbox import flush_batch, insert_message
 from tikabot.queue.unsent import CANCELLED, NEVER_SENT
 from tikabot.runner.load import connection
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage
@@ -66,5 +66,6 @@ def _of(dose_id: int):
 
 def _went(session: Session, dose_id: int) -> bool:
     """Some confirmation of this dose was not withdrawn before it was sent."""
+    flush_batch(session)
     return connection(session).execute(select(OUTBOX.c.id).where(
         _of(dose_id), OUTBOX.c.status != CANCELLED).limit(1)).first() is not None

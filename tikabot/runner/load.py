@@ -7,7 +7,7 @@ objects are built, so nothing here can go stale inside the caller's transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Connection
@@ -92,12 +92,47 @@ _BEN_WITH_DOSES = (select(*_BEN_COLUMNS).outerjoin(Site, Site.id == Beneficiary.
 _BEN_BY_REF = _BEN_WITH_DOSES.where(Beneficiary.ref == bindparam("ref")).order_by(Dose.dose_number)
 _BEN_BY_PHONE = (_BEN_WITH_DOSES.where(Beneficiary.phone == bindparam("phone"))
                  .order_by(Beneficiary.id, Dose.dose_number))
+# A round's senders and beneficiaries, each kind in one statement (see RoundFacts).
+_STAFF_MANY = (
+    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role, VaccinationSession.id,
+           VaccinationSession.vaccine, VaccinationSession.lot, VaccinationSession.closed_at)
+    .outerjoin(Site, Site.id == Staff.site_id)
+    .outerjoin(VaccinationSession, and_(VaccinationSession.site_id == Staff.site_id,
+                                        VaccinationSession.date == bindparam("today")))
+    .where(Staff.phone.in_(bindparam("phones", expanding=True)), Staff.active.is_(True)))
+_BEN_BY_REFS = (_BEN_WITH_DOSES.where(Beneficiary.ref.in_(bindparam("refs", expanding=True)))
+                .order_by(Beneficiary.id, Dose.dose_number))
 _NEXT_APPOINTMENT = (
     select(Appointment.id, Appointment.dose_number, Appointment.date, Appointment.slot, Appointment.status,
            *SITE_NAMES).join(Site, Site.id == Appointment.site_id)
     .where(Appointment.beneficiary_id == bindparam("beneficiary_id"), Appointment.date >= bindparam("today"),
            Appointment.status.in_(ACTIVE))
     .order_by(Appointment.date, Appointment.dose_number).limit(1))
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """What a round's messages need most, read for the whole round at once: each sender as active
+    staff with their site's session today (None: not active staff), and the beneficiaries the
+    round's reports name (rows of _BEN_WITH_DOSES by ref; a ref not there is no beneficiary).
+    A phone or ref not asked about is read on its own, as without a RoundFacts."""
+    today: date
+    staff: dict
+    beneficiaries: dict
+
+
+def round_facts(conn: Connection, phones, refs, *, now: datetime, tz: str) -> RoundFacts:
+    today = local_date(now, tz)
+    phones, refs = sorted(set(phones)), sorted(set(refs))
+    staff: dict = dict.fromkeys(phones)
+    if phones:
+        for row in conn.execute(_STAFF_MANY, {"phones": phones, "today": today}):
+            staff[row[1]] = row
+    beneficiaries: dict = {ref: [] for ref in refs}
+    if refs:
+        for row in conn.execute(_BEN_BY_REFS, {"refs": refs}):
+            beneficiaries[row[1]].append(row)
+    return RoundFacts(today, staff, beneficiaries)
 
 
 def connection(session: Session | Connection) -> Connection:
@@ -142,8 +177,13 @@ def _beneficiaries(session: Session, rows, tz: str, today, with_appointment: boo
             for ben_id, b in found.items()]
 
 
-def beneficiary_by_ref(session: Session, ref: str, tz: str, today) -> BeneficiaryFact | None:
-    found = _beneficiaries(session, _run(session, _BEN_BY_REF, ref=ref), tz, today, with_appointment=False)
+def beneficiary_by_ref(session: Session, ref: str, tz: str, today,
+                       known: RoundFacts | None = None) -> BeneficiaryFact | None:
+    if known is not None and known.today == today and ref in known.beneficiaries:
+        rows = known.beneficiaries[ref]
+    else:
+        rows = _run(session, _BEN_BY_REF, ref=ref)
+    found = _beneficiaries(session, rows, tz, today, with_appointment=False)
     return found[0] if found else None
 
 
@@ -182,12 +222,19 @@ def staff_facts(session: Session, staff: StaffRow, *, keyword: str | None, ref: 
 
 
 def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: str | None, now: datetime,
-                   tz: str, tally: bool = True) -> StaffFacts | None:
+                   tz: str, tally: bool = True, known: RoundFacts | None = None) -> StaffFacts | None:
     """The sender as active staff with the facts `keyword` needs (one query for the sender, their site
-    and its session today), or None when the phone is not active staff. tally=False leaves the
-    site's running count out, for `with_tally` to read later under the write lock."""
+    and its session today, unless `known` has them), or None when the phone is not active staff.
+    tally=False leaves the site's running count out, for `with_tally` to read later under the write lock."""
     today = local_date(now, tz)
     needs = NEEDS.get(keyword, set()) - (set() if tally else {"tally"})
+    if known is not None and known.today == today and phone in known.staff:
+        row = known.staff[phone]
+        if row is None:
+            return None
+        staff = StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8])
+        session_row = row[9:] if "session" in needs and staff.site_id else None
+        return _staff_facts(session, staff, needs, session_row, ref, today, tz, known)
     if "session" not in needs:
         staff = active_staff(session, phone)
         return _staff_facts(session, staff, needs, None, ref, today, tz) if staff else None
@@ -199,7 +246,7 @@ def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: st
 
 
 def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref: str | None, today,
-                 tz: str) -> StaffFacts:
+                 tz: str, known: RoundFacts | None = None) -> StaffFacts:
     site_id = staff.site_id
     facts: dict = {}
     if session_row is not None:
@@ -214,7 +261,7 @@ def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref
         facts["last_dose"] = _last_dose(session, staff.phone)
         facts["last_void"] = _last_void(session, staff.phone)
     if "beneficiary" in needs and ref:
-        ben = beneficiary_by_ref(session, ref, tz, today)
+        ben = beneficiary_by_ref(session, ref, tz, today, known)
         if ben is not None:
             facts["beneficiary"] = ben
     return StaffFacts(staff_id=staff.id, phone=staff.phone, language=staff.language, site_id=site_id,

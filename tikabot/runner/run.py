@@ -41,11 +41,11 @@ from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import Parsed, parse
 from tikabot.phones import mask
 from tikabot.queue.dispatch import enqueue, split
-from tikabot.queue.outbox import DISPATCH_KEY, insert_message
+from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import lock_site, write_gate
-from tikabot.runner.load import NEEDS, identify_staff, needs_tally, sender_facts, with_tally
+from tikabot.runner.load import NEEDS, identify_staff, needs_tally, round_facts, sender_facts, with_tally
 from tikabot.runner.message import Held, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.db import plain_reads
@@ -121,7 +121,8 @@ def process_round(services, batch: list[Held], now: datetime, pre_commit: PreCom
         with services.transaction() as session:
             if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in _post_commit
                 session.info[DISPATCH_KEY] = step.queued.extend
-            _pre_commit(services, session, step, now)
+            with batched(session):  # the round's outbox rows: one INSERT
+                _pre_commit(services, session, step, now)
             if pre_commit is not None and not pre_commit(session.connection(),
                                                          [(w.held, w.reply) for w in works]):
                 raise LeaseLost(f"{len(works)} messages")
@@ -132,14 +133,20 @@ def process_round(services, batch: list[Held], now: datetime, pre_commit: PreCom
 def _read(services, works: list[Work], now: datetime) -> None:
     """Phase 1, reads only: who sent each message and the facts its command needs."""
     tz = services.config.tz
+    asked = []
+    for work in works:
+        keyword, ref = work.parsed.keyword, staff_flow.wanted_ref(work.state, work.parsed, now)
+        if keyword is None and not work.state:
+            keyword = "HELP"  # nothing to load for a message the flow will not understand
+        asked.append((keyword, ref))
     with plain_reads(services.engine) as conn:
-        for work in works:
-            message, parsed = work.held.message, work.parsed
-            keyword = parsed.keyword
-            ref = staff_flow.wanted_ref(work.state, parsed, now)
-            if keyword is None and not work.state:
-                keyword = "HELP"  # nothing to load for a message the flow will not understand
-            work.staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz, tally=False)
+        known = round_facts(conn, [w.held.message.sender for w in works],
+                            [ref for keyword, ref in asked if ref and "beneficiary" in NEEDS.get(keyword, ())],
+                            now=now, tz=tz)
+        for work, (keyword, ref) in zip(works, asked):
+            message = work.held.message
+            work.staff = identify_staff(conn, message.sender, keyword=keyword, ref=ref, now=now, tz=tz, tally=False,
+                                        known=known)
             work.over = guards.over_limit(work.count, "staff" if work.staff is not None else "public")
             if work.over:
                 log.info("rate limit: %s sent %d over; applied, reply withheld", mask(message.sender), work.over)
