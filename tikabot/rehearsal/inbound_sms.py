@@ -26,11 +26,12 @@ class Sms:
 
 
 class RoutedSms:
-    def __init__(self, twilio: SignedSms, channels: Channels, sim_url: str, web_url: str, staff: set[str],
-                 phone_id: str, exophone: str, exotel_token: str):
+    def __init__(self, twilio: SignedSms, channels: Channels, sim_url: str, web_url: str, staff: dict[str, str],
+                 exophone: str, exotel_token: str):
+        """staff: each staff phone number -> the gateway phone it texts (its block's)."""
         self.twilio, self.channels, self.sim_url, self.staff = twilio, channels, sim_url, staff
         self.url = twilio.url  # the web app's address, as the day's USSD client finds it
-        self.phone_url = f"{sim_url}/_sim/smsgate/{phone_id}/receive"
+        self.first_phone = next(iter(staff.values()), "phone1")  # beneficiaries texting a gateway phone
         self.exophone = exophone
         self.exotel_url = f"{web_url}/channels/exotel/inbound?{urlencode({'token': exotel_token})}"
         self.down: set[str] = set()  # routes people cannot text now (a gateway phone switched off)
@@ -42,7 +43,8 @@ class RoutedSms:
         route = self.channels.inbound_route(sender in self.staff, self.down)
         if route == "android":
             received_at = datetime.now(IST).isoformat(timespec="milliseconds")
-            return Sms(route, {"from": sender, "text": body, "received_at": received_at})
+            phone = self.staff.get(sender, self.first_phone)
+            return Sms(route, {"phone": phone, "from": sender, "text": body, "received_at": received_at})
         if route == "exotel":
             return Sms(route, {"sid": sid or secrets.token_hex(16), "from": sender, "to": self.exophone,
                                "body": body, "url": self.exotel_url})
@@ -54,7 +56,10 @@ class RoutedSms:
         if sms.route == "twilio":
             return self.twilio.send(sms.params)
         started = time.perf_counter()
-        url = self.phone_url if sms.route == "android" else f"{self.sim_url}/_sim/exotel/receive"
+        if sms.route == "android":
+            url = f"{self.sim_url}/_sim/smsgate/{sms.params['phone']}/receive"
+        else:
+            url = f"{self.sim_url}/_sim/exotel/receive"
         answer = self.http.post(url, json=sms.params, timeout=30)
         status = answer.json().get("status") if answer.status_code == 200 else answer.status_code
         return int(status or 0), "", time.perf_counter() - started

@@ -10,7 +10,7 @@ from pathlib import Path
 from tikabot.rehearsal.channels import Channels
 from tikabot.simulator.config import india_channels
 
-PHONE_IDS = ("phone1",)
+SITES_PER_PHONE = 4  # a gateway phone per block of sites, as a district sets them up
 EXOPHONE = "08047000000"
 EXOTEL_TOKEN = "rehearsal-exotel-callback-token"
 DLT_ENTITY_ID = "1101234567890123456"  # the district's principal entity id (19 digits)
@@ -19,9 +19,20 @@ DLT_HEADER = "TIKABT"
 HEALTH = {"TIKABOT_ROUTE_COOLDOWN": "2", "TIKABOT_ROUTE_WINDOW": "10", "SMSGATE_TIMEOUT": "3"}
 
 
-def settings(channels: Channels, sim_url: str, web_url: str) -> tuple[dict, dict]:
+def phone_ids(sites: int) -> tuple[str, ...]:
+    return tuple(f"phone{n}" for n in range(1, max(1, -(-sites // SITES_PER_PHONE)) + 1))
+
+
+def phone_of_staff(district) -> dict[str, str]:
+    """Each staff phone number -> the gateway phone of its site's block."""
+    ids = phone_ids(len(district.sites))
+    block = {site["code"]: ids[i // SITES_PER_PHONE] for i, site in enumerate(district.sites)}
+    return {s["phone"]: block.get(s["site_code"], ids[0]) for s in district.staff}
+
+
+def settings(channels: Channels, sim_url: str, web_url: str, phones: tuple[str, ...]) -> tuple[dict, dict]:
     """(environment for tikabot's processes, simulator config changes)."""
-    env, sim = india_channels(sim_url, web_url, phone_ids=PHONE_IDS, callback_token=EXOTEL_TOKEN)
+    env, sim = india_channels(sim_url, web_url, phone_ids=phones, callback_token=EXOTEL_TOKEN)
     env.update(HEALTH, TIKABOT_ROUTES=channels.routes_setting(), EXOTEL_DLT_ENTITY_ID=DLT_ENTITY_ID,
                TIKABOT_DLT_ENTITY_ID=DLT_ENTITY_ID, TIKABOT_DLT_HEADER=DLT_HEADER)
     return env, sim

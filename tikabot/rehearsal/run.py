@@ -70,8 +70,9 @@ def rehearse(opts: Options) -> Report:
     chaos = {"worker kills": 0, "redis restarts": 0}
     try:
         stack.start_base()
+        phones = india.phone_ids(opts.sites)
         if channels.routed:
-            stack.extra_env, stack.sim_config = india.settings(channels, stack.sim_url, stack.web_url)
+            stack.extra_env, stack.sim_config = india.settings(channels, stack.sim_url, stack.web_url, phones)
         today = local_date(now(), Config.from_env(dotenv=False).tz)
         district = make_district(opts.sites, opts.beneficiaries, today, seed=opts.seed)
         engine = make_engine(stack.database_url)
@@ -93,11 +94,11 @@ def rehearse(opts: Options) -> Report:
         codes = _security_codes(sessions)
         sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
         if channels.routed:
-            sms = RoutedSms(sms, channels, stack.sim_url, stack.web_url, {s["phone"] for s in district.staff},
-                            india.PHONE_IDS[0], india.EXOPHONE, india.EXOTEL_TOKEN)
+            sms = RoutedSms(sms, channels, stack.sim_url, stack.web_url, india.phone_of_staff(district),
+                            india.EXOPHONE, india.EXOTEL_TOKEN)
         plans = plan_sites(district, random.Random(opts.seed))
         total = sum(len(p.attending) + len(p.absent) for p in plans)
-        driver = OutageDriver(outage, stack.sim_url, stack.redis.url, india.PHONE_IDS, sms) if outage else None
+        driver = OutageDriver(outage, stack.sim_url, stack.redis.url, phones, sms) if outage else None
         with _progress(opts, total) as bar:
             on_progress = bar.update if driver is None else (lambda n: (bar.update(n), driver.progress(n)))
             day = Day(sms, stack.sim_url, codes, opts.seed, on_progress=on_progress, ussd_token=USSD_TOKEN)
