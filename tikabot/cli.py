@@ -143,16 +143,38 @@ def up(port: int) -> None:
               help="SIGKILL this many workers during the day.")
 @click.option("--restart-redis", is_flag=True, help="Kill and restart Redis once during the day.")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for report.json, report.png and logs.")
-def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, restart_redis, out) -> None:
-    """Play a whole synthetic vaccination day end to end, with injected faults, and judge it."""
+@click.option("--channels", "channels", default=None, metavar="WHO=ROUTE[+ROUTE],...",
+              help="Which route carries what, e.g. staff=android,reminders=exotel,otp=exotel,fallback=twilio. "
+                   "WHO: staff (their SMS in, replies out), beneficiaries (their SMS in; default the first "
+                   "reminders route), otp, reminders, confirmations, alerts, fallback (tried after each, carries "
+                   "the rest; default twilio). ROUTE: twilio, android, exotel; several in order with +. "
+                   "Default: Twilio alone.")
+@click.option("--down", default=None, metavar="ROUTE:START-END",
+              help="Take a route down for a stretch of the day: exotel:30-40 (minutes of the 480-minute day, "
+                   "counted in people seen) or exotel:0.25-0.5 (shares of the day). Exotel's account refuses "
+                   "every request, a gateway phone goes silent, Twilio is taken out of rotation.")
+def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, restart_redis, out, channels,
+             down) -> None:
+    """Play a whole synthetic vaccination day end to end, with injected faults, and judge it.
+
+    \b
+    On India's channels, Exotel down for 10 minutes of the day:
+      tikabot rehearse --channels staff=android,reminders=exotel,otp=exotel,fallback=twilio \\
+                       --down exotel:30-40
+    """
+    from tikabot.rehearsal.channels import BadSpec, parse_channels, parse_down
     from tikabot.rehearsal.run import NotARehearsalFolder, Options, rehearse as run_rehearsal
 
     if sites < 1 or beneficiaries < sites:
         raise click.BadParameter("need at least one site and one beneficiary per site")
     try:
+        parse_down(down, parse_channels(channels))
+    except BadSpec as exc:
+        raise click.BadParameter(str(exc), param_hint="--channels/--down") from exc
+    try:
         report = run_rehearsal(Options(sites=sites, beneficiaries=beneficiaries, fail_rate=fail_rate, seed=seed,
                                        workers=workers, kill_workers=kill_workers, restart_redis=restart_redis,
-                                       out=out))
+                                       out=out, channels=channels, down=down))
     except NotARehearsalFolder as exc:
         raise click.BadParameter(str(exc), param_hint="--out") from exc
     except KeyboardInterrupt:

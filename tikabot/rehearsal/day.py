@@ -222,7 +222,7 @@ class Day:
         self._local.http = http
         deadline = time.time() + OTP_WAIT_S
         while time.time() < deadline:
-            found = http.get(f"{self.sim_url}/_sim/messages", params={"to": phone}, timeout=10).json()
+            found = http.get(f"{self.sim_url}/_sim/sms", params={"to": phone}, timeout=10).json()  # any route
             for message in found:
                 match = OTP_IN_BODY.search(message["body"])
                 if match and message["created"] >= since - 1:

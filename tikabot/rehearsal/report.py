@@ -15,6 +15,9 @@ from tikabot.clock import local_date, now as utcnow
 from tikabot.flows import course, vaccines
 from tikabot.handlers.twilio_sms import classify
 from tikabot.queue.statuses import TERMINAL
+from tikabot.queue.routing import RouteTable
+from tikabot.rehearsal.channel_report import (by_kind, by_route, channel_table, failed_over, failovers,
+                                              not_at_provider)
 from tikabot.rehearsal.coordinator_day import drill_table
 from tikabot.rehearsal.day import Expectation
 from tikabot.rehearsal.registry import registry_invariants
@@ -73,6 +76,7 @@ class Report:
     failures: dict = field(default_factory=dict)  # {"injected": {kind: n}, "unexpected": {kind: n}}
     by_site_hour: dict = field(default_factory=dict)  # {site: {slot hour: [due, recorded]}}
     coordinator_day: dict = field(default_factory=dict)  # the uneven day (rehearsal/coordinator_day.py)
+    channels: dict = field(default_factory=dict)  # by route, failovers, the outage (rehearsal/channel_report.py)
     broken: list[str] = field(default_factory=list)
 
     def write(self, folder: Path) -> Path:
@@ -111,6 +115,8 @@ class Report:
         ]
         width = max(len(k) for k, _ in rows)
         lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+        if self.channels:
+            lines += channel_table(self.channels)
         if self.coordinator_day:
             lines += drill_table(self.coordinator_day)
         lines += [f"  {definition}" for definition in DEFINITIONS]
@@ -142,6 +148,20 @@ def build_report(session: Session, sim_messages: list[dict], expect: Expectation
     return report
 
 
+def channel_figures(session: Session, sim_messages: list[dict], channels, outage: dict | None, day_started: float,
+                    dlt: dict | None, inbound: dict) -> dict:
+    """The report's `channels` part: traffic and failures by route, by kind, every failover."""
+    table = RouteTable.parse(channels.routes_setting() if channels.routed else "")
+    figures = {"spec": channels.spec or "twilio only", "routes": channels.routes_setting() if channels.routed else "",
+               "by_route": by_route(session), "by_kind": by_kind(session), "inbound_posted": inbound,
+               "failovers": failovers(session, day_started), "outage": outage, "dlt": dlt,
+               "not_at_provider": not_at_provider(session, sim_messages)}
+    if outage and outage.get("began_s") is not None and outage.get("ended_s") is not None:
+        figures["failed_over"] = failed_over(session, table, outage["route"], day_started + outage["began_s"],
+                                             day_started + outage["ended_s"])
+    return figures
+
+
 def busiest_window(times: list[float], width: float) -> int:
     """The most events in any `width`-second window of the sorted `times`."""
     best, start = 0, 0
@@ -153,7 +173,10 @@ def busiest_window(times: list[float], width: float) -> int:
 
 
 def _outbox_id(message: dict) -> str | None:
-    """Our outbox id, from the status callback URL the message was sent with (?id=...)."""
+    """Our outbox id: as the simulator read it (every provider), else from the status callback URL
+    the message was sent with (?id=...)."""
+    if message.get("outbox_id"):
+        return str(message["outbox_id"])
     query = parse_qs(urlsplit(message.get("status_callback") or "").query)
     return (query.get("id") or [None])[0]
 

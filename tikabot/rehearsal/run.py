@@ -20,11 +20,16 @@ from tikabot.clock import local_date, now
 from tikabot.config import Config
 from tikabot.imports.runner import run_import
 from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
+from tikabot.rehearsal import india
+from tikabot.rehearsal.channel_report import channel_invariants
+from tikabot.rehearsal.channels import parse_channels, parse_down
 from tikabot.rehearsal.chart import draw
+from tikabot.rehearsal.inbound_sms import RoutedSms
+from tikabot.rehearsal.outage import OutageDriver
 from tikabot.rehearsal.csvwrite import write_district
 from tikabot.rehearsal.day import Day, plan_sites
 from tikabot.rehearsal.district import make_district
-from tikabot.rehearsal.report import Report, build_report, unsettled
+from tikabot.rehearsal.report import Report, build_report, channel_figures, unsettled
 from tikabot.rehearsal.sms_client import SignedSms
 from tikabot.rehearsal.coordinator import ask_coordinator_commands
 from tikabot.rehearsal.coordinator_day import DB_NAME, drill, drill_invariants
@@ -48,6 +53,8 @@ class Options:
     out: Path | None = None
     threads: int = 24
     progress: bool = True
+    channels: str | None = None  # --channels, rehearsal/channels.py; None: Twilio alone
+    down: str | None = None  # --down ROUTE:START-END
 
 
 def rehearse(opts: Options) -> Report:
@@ -55,12 +62,17 @@ def rehearse(opts: Options) -> Report:
     started = time.monotonic()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+    channels = parse_channels(opts.channels)
+    outage = parse_down(opts.down, channels)  # BadSpec before anything starts
     folder = opts.out or Path(tempfile.mkdtemp(prefix="tikabot-rehearsal-"))
     clear_previous(folder)
     stack = Stack(folder, opts.fail_rate, opts.seed, opts.workers)
     chaos = {"worker kills": 0, "redis restarts": 0}
     try:
         stack.start_base()
+        phones = india.phone_ids(opts.sites)
+        if channels.routed:
+            stack.extra_env, stack.sim_config = india.settings(channels, stack.sim_url, stack.web_url, phones)
         today = local_date(now(), Config.from_env(dotenv=False).tz)
         district = make_district(opts.sites, opts.beneficiaries, today, seed=opts.seed)
         engine = make_engine(stack.database_url)
@@ -68,6 +80,10 @@ def rehearse(opts: Options) -> Report:
         _say(opts, f"district: {opts.sites} sites, {opts.beneficiaries} beneficiaries; files in {folder}")
         for kind, path in write_district(district, folder / "district").items():
             run_import(sessions, kind, path)
+        dlt = None
+        if channels.routed:  # before the first domestic SMS, as a district registers its templates
+            _say(opts, "DLT: every template exported, approved and imported")
+            dlt = india.register_templates(stack.env(), folder / "dlt")
         stack.start_services()
         # The evening before: booking messages and the morning's reminders go out (bulk, throttled)
         # before the first beneficiary arrives, as on a real day.
@@ -77,18 +93,27 @@ def rehearse(opts: Options) -> Report:
         phases = {"messages before the day": round(time.monotonic() - pre_day, 1)}
         codes = _security_codes(sessions)
         sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
+        if channels.routed:
+            sms = RoutedSms(sms, channels, stack.sim_url, stack.web_url, india.phone_of_staff(district),
+                            india.EXOPHONE, india.EXOTEL_TOKEN)
         plans = plan_sites(district, random.Random(opts.seed))
         total = sum(len(p.attending) + len(p.absent) for p in plans)
+        driver = OutageDriver(outage, stack.sim_url, stack.redis.url, phones, sms) if outage else None
         with _progress(opts, total) as bar:
-            day = Day(sms, stack.sim_url, codes, opts.seed, on_progress=bar.update, ussd_token=USSD_TOKEN)
+            on_progress = bar.update if driver is None else (lambda n: (bar.update(n), driver.progress(n)))
+            day = Day(sms, stack.sim_url, codes, opts.seed, on_progress=on_progress, ussd_token=USSD_TOKEN)
             stop = threading.Event()
             chaos_thread = threading.Thread(target=_chaos, args=(stack, opts, stop, chaos), daemon=True)
             chaos_thread.start()
-            day_started = time.monotonic()
+            day_started, day_clock = time.monotonic(), time.time()
+            if driver is not None:
+                driver.start(total)
             expect = day.run(plans, opts.threads)
             phases["the day"] = round(time.monotonic() - day_started, 1)
             stop.set()
             chaos_thread.join()
+        outage_log = driver.finish() if driver is not None else None
+        inbound_by_route = dict(getattr(sms, "received", {}))
         sms.close()
         _say(opts, "day played; the coordinator asks the bot, and every message settles")
         coordinator_id = int(next(s["telegram_user_id"] for s in district.staff if s["role"] == "coordinator"))
@@ -105,13 +130,17 @@ def rehearse(opts: Options) -> Report:
         drill_started = time.monotonic()
         coordinator_day = drill(folder, Config.from_env(dotenv=False).tz)
         phases["coordinator day"] = round(time.monotonic() - drill_started, 1)
-        sim_messages = requests.get(f"{stack.sim_url}/_sim/messages", timeout=60).json()
+        sim_messages = requests.get(f"{stack.sim_url}/_sim/sms", timeout=60).json()  # every provider's
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
             report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
                                   sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot,
                                   registry=registry)
             report.phases_s = phases
+            if channels.routed or outage:
+                report.channels = channel_figures(session, sim_messages, channels, outage_log, day_clock, dlt,
+                                                  inbound_by_route)
+                report.broken += channel_invariants(report.channels)
             report.coordinator_day = coordinator_day
             report.broken += drill_invariants(coordinator_day)
         report.write(folder)
@@ -141,7 +170,7 @@ def _chaos(stack: Stack, opts: Options, stop: threading.Event, chaos: dict) -> N
 
 
 PREVIOUS = ("tikabot.db", "tikabot.db-wal", "tikabot.db-shm", "tikabot.db.writers", "provider-messages.json",
-            "report.json", "report.png", "redis", "logs", "district", DB_NAME)
+            "report.json", "report.png", "redis", "logs", "district", "dlt", DB_NAME)
 MARKER = ".tikabot-rehearsal"  # left in the folder: what is in it is a rehearsal's to clear next time
 
 

@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+
 from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN, free_port, stop_all, wait_for_port
 from tikabot.redis_server import EmbeddedRedis
 from tikabot.store.db import make_engine
@@ -40,6 +42,8 @@ class Stack:
     web: subprocess.Popen | None = None
     worker_procs: list[subprocess.Popen] = field(default_factory=list)
     extra: list[subprocess.Popen] = field(default_factory=list)
+    extra_env: dict = field(default_factory=dict)  # e.g. the routes and Indian channels (rehearsal/india.py)
+    sim_config: dict = field(default_factory=dict)  # simulator settings no flag carries (its gateway phones)
 
     @property
     def database_url(self) -> str:
@@ -68,6 +72,7 @@ class Stack:
                    **TIME_SCALE,
                    # the workers sync the day's doses to the simulator's FHIR registry as they come
                    UPSTREAM_FHIR_BASE=f"{self.sim_url}/fhir", **REGISTRY)
+        env.update(self.extra_env)
         return env
 
     def start_base(self) -> None:
@@ -91,6 +96,8 @@ class Stack:
                                              "--telegram-token", TELEGRAM_TOKEN,
                                              "--fhir-timeout-sleep-s", str(REGISTRY_TIMEOUT_S + 1)])
         wait_for_port(self.sim_port)
+        if self.sim_config:
+            requests.post(f"{self.sim_url}/_sim/config", json=self.sim_config, timeout=30).raise_for_status()
         self.web = self._spawn("web", [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
                                        f"127.0.0.1:{self.web_port}", "--backlog", "2048",
                                        "tikabot.app:create_app()"])

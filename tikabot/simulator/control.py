@@ -5,12 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.sent import sent_sms
 
 
 def add_routes(app: web.Application) -> None:
     router = app.router
     router.add_get("/_sim/health", health)
     router.add_get("/_sim/messages", messages)
+    router.add_get("/_sim/sms", sms)
     router.add_get("/_sim/calls", calls)
     router.add_get("/_sim/telegram", telegram)
     router.add_get("/_sim/callbacks", callbacks)
@@ -36,6 +38,11 @@ async def health(request: web.Request) -> web.Response:
 
 async def messages(request: web.Request) -> web.Response:
     return web.json_response(request.app[SIM].messages(to=request.query.get("to")))
+
+
+async def sms(request: web.Request) -> web.Response:
+    """Every provider's SMS in one shape (simulator/sent.py); ?to= one phone's."""
+    return web.json_response(sent_sms(request.app[SIM], to=request.query.get("to")))
 
 
 async def calls(request: web.Request) -> web.Response:

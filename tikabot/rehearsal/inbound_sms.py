@@ -1,0 +1,69 @@
+"""People's SMS reaching tikabot by the route they text: Twilio's signed webhook, a gateway phone
+receiving it (the simulator posts sms:received, signed, to /channels/smsgate), or Exotel's inbound
+SMS app calling our URL. Same interface as SignedSms, so the day's script does not change."""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+import requests
+
+from tikabot.rehearsal.channels import Channels
+from tikabot.rehearsal.sms_client import SignedSms
+
+IST = timezone(timedelta(hours=5, minutes=30))
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One SMS as its route delivers it; posting it again is the provider retrying the same one."""
+    route: str
+    params: dict
+
+
+class RoutedSms:
+    def __init__(self, twilio: SignedSms, channels: Channels, sim_url: str, web_url: str, staff: dict[str, str],
+                 exophone: str, exotel_token: str):
+        """staff: each staff phone number -> the gateway phone it texts (its block's)."""
+        self.twilio, self.channels, self.sim_url, self.staff = twilio, channels, sim_url, staff
+        self.url = twilio.url  # the web app's address, as the day's USSD client finds it
+        self.first_phone = next(iter(staff.values()), "phone1")  # beneficiaries texting a gateway phone
+        self.exophone = exophone
+        self.exotel_url = f"{web_url}/channels/exotel/inbound?{urlencode({'token': exotel_token})}"
+        self.down: set[str] = set()  # routes people cannot text now (a gateway phone switched off)
+        self.http = requests.Session()
+        self.received: dict[str, int] = {}  # route -> SMS posted on it
+        self._lock = threading.Lock()
+
+    def payload(self, sender: str, body: str, sid: str | None = None) -> Sms:
+        route = self.channels.inbound_route(sender in self.staff, self.down)
+        if route == "android":
+            received_at = datetime.now(IST).isoformat(timespec="milliseconds")
+            phone = self.staff.get(sender, self.first_phone)
+            return Sms(route, {"phone": phone, "from": sender, "text": body, "received_at": received_at})
+        if route == "exotel":
+            return Sms(route, {"sid": sid or secrets.token_hex(16), "from": sender, "to": self.exophone,
+                               "body": body, "url": self.exotel_url})
+        return Sms("twilio", self.twilio.payload(sender, body, sid))
+
+    def send(self, sms: Sms) -> tuple[int, str, float]:
+        with self._lock:
+            self.received[sms.route] = self.received.get(sms.route, 0) + 1
+        if sms.route == "twilio":
+            return self.twilio.send(sms.params)
+        started = time.perf_counter()
+        if sms.route == "android":
+            url = f"{self.sim_url}/_sim/smsgate/{sms.params['phone']}/receive"
+        else:
+            url = f"{self.sim_url}/_sim/exotel/receive"
+        answer = self.http.post(url, json=sms.params, timeout=30)
+        status = answer.json().get("status") if answer.status_code == 200 else answer.status_code
+        return int(status or 0), "", time.perf_counter() - started
+
+    def close(self) -> None:
+        self.twilio.close()
+        self.http.close()

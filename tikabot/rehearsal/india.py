@@ -1,0 +1,64 @@
+"""A rehearsal on the Indian channels: tikabot's settings and the simulator's, in agreement, and
+the DLT registration a district does before its first domestic SMS (export, approval, import)."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from tikabot.rehearsal.channels import Channels
+from tikabot.simulator.config import india_channels
+
+SITES_PER_PHONE = 4  # a gateway phone per block of sites, as a district sets them up
+EXOPHONE = "08047000000"
+EXOTEL_TOKEN = "rehearsal-exotel-callback-token"
+DLT_ENTITY_ID = "1101234567890123456"  # the district's principal entity id (19 digits)
+DLT_HEADER = "TIKABT"
+# A day compressed into minutes: a route down is tried again after seconds, not a minute.
+HEALTH = {"TIKABOT_ROUTE_COOLDOWN": "2", "TIKABOT_ROUTE_WINDOW": "10", "SMSGATE_TIMEOUT": "3"}
+
+
+def phone_ids(sites: int) -> tuple[str, ...]:
+    return tuple(f"phone{n}" for n in range(1, max(1, -(-sites // SITES_PER_PHONE)) + 1))
+
+
+def phone_of_staff(district) -> dict[str, str]:
+    """Each staff phone number -> the gateway phone of its site's block."""
+    ids = phone_ids(len(district.sites))
+    block = {site["code"]: ids[i // SITES_PER_PHONE] for i, site in enumerate(district.sites)}
+    return {s["phone"]: block.get(s["site_code"], ids[0]) for s in district.staff}
+
+
+def settings(channels: Channels, sim_url: str, web_url: str, phones: tuple[str, ...]) -> tuple[dict, dict]:
+    """(environment for tikabot's processes, simulator config changes)."""
+    env, sim = india_channels(sim_url, web_url, phone_ids=phones, callback_token=EXOTEL_TOKEN)
+    env.update(HEALTH, TIKABOT_ROUTES=channels.routes_setting(), EXOTEL_DLT_ENTITY_ID=DLT_ENTITY_ID,
+               TIKABOT_DLT_ENTITY_ID=DLT_ENTITY_ID, TIKABOT_DLT_HEADER=DLT_HEADER)
+    return env, sim
+
+
+def approved_id(n: int) -> str:
+    """What the operator's DLT portal hands back for the n-th template: 19 digits."""
+    return f"1107{n:015d}"
+
+
+def register_templates(env: dict, folder: Path) -> dict:
+    """`tikabot dlt export`, every row approved as the portal would, `tikabot dlt import`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    exported, approved = folder / "dlt-export.csv", folder / "dlt-approved.csv"
+    tikabot = [sys.executable, "-m", "tikabot", "dlt"]
+    subprocess.run([*tikabot, "export", "-o", str(exported), "--entity-id", DLT_ENTITY_ID, "--header", DLT_HEADER],
+                   env=env, check=True, capture_output=True)
+    with exported.open(encoding="utf-8", newline="") as src:
+        reader = csv.DictReader(src)
+        rows = [dict(row, template_id=row["template_id"] or approved_id(n)) for n, row in enumerate(reader, 1)]
+        columns = reader.fieldnames
+    with approved.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    done = subprocess.run([*tikabot, "import", str(approved)], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"tikabot dlt import refused the approved templates: {done.stderr.strip()}")
+    return {"templates": len(rows), "imported": done.stdout.strip()}

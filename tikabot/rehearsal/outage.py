@@ -1,0 +1,104 @@
+"""Taking one route down for a stretch of the rehearsal's day (`--down`), the way it fails for real.
+
+Exotel: the simulator refuses every API request with 403 (an account suspended or out of balance).
+A gateway phone: the simulator's phone goes silent (no answer, no webhooks), and staff text the
+next route while it is off. Twilio: taken out of rotation in route health (force_down), since the
+simulator has no account-wide Twilio fault. The stretch is measured in the day's progress (people
+seen); it lasts at least until tikabot noticed, so the failover is exercised however small the day.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import requests
+from redis import Redis
+from redis.exceptions import RedisError
+
+from tikabot.queue.route_health import UP, RouteHealth
+from tikabot.rehearsal.channels import DAY_MINUTES, Outage
+
+DETECT_TIMEOUT_S = 90.0  # a route not noticed down by then is reported as not noticed
+FAULTS = {"exotel": ({"exotel_account_error": 403}, {"exotel_account_error": None}, "account refused (403)")}
+
+
+class OutageDriver:
+    def __init__(self, outage: Outage, sim_url: str, redis_url: str, phone_ids, inbound=None):
+        self.outage, self.sim_url, self.redis_url = outage, sim_url, redis_url
+        self.phone_ids, self.inbound = list(phone_ids), inbound
+        self.total, self.seen = 0, 0
+        self._lock = threading.Lock()
+        self.stop = threading.Event()
+        self.day_started = time.time()
+        self.log: dict = {"route": self.outage.route, "planned_minutes": outage.minutes(),
+                          "fault": self._fault()[2], "began_s": None, "noticed_s": None, "ended_s": None,
+                          "noticed": False}
+        self._thread = threading.Thread(target=self._run, daemon=True, name="outage")
+
+    def _fault(self) -> tuple[dict | None, dict | None, str]:
+        route = self.outage.route
+        if route in FAULTS:
+            return FAULTS[route]
+        if route == "android":
+            return {"smsgate_offline": self.phone_ids}, {"smsgate_offline": []}, "gateway phone switched off"
+        return None, None, "taken out of rotation (force_down)"
+
+    def start(self, total: int) -> None:
+        self.total, self.day_started = total, time.time()
+        self._thread.start()
+
+    def progress(self, n: int) -> None:
+        with self._lock:
+            self.seen += n
+
+    def _share(self) -> float:
+        with self._lock:
+            return self.seen / self.total if self.total else 1.0
+
+    def _at(self) -> float:
+        return round(time.time() - self.day_started, 1)
+
+    def _run(self) -> None:
+        while self._share() < self.outage.start and not self.stop.is_set():
+            self.stop.wait(0.05)
+        self._apply(True)
+        began = time.monotonic()
+        health = RouteHealth(Redis.from_url(self.redis_url, socket_timeout=5))
+        while True:  # until END of the day is reached and tikabot has noticed (or the day is over)
+            if not self.log["noticed"] and self._noticed(health):
+                self.log.update(noticed=True, noticed_s=self._at())
+            late = time.monotonic() - began > DETECT_TIMEOUT_S
+            if self.stop.is_set() or (self._share() >= self.outage.end and (self.log["noticed"] or late)):
+                break
+            self.stop.wait(0.05)
+        self._apply(False)
+        health.redis.close()
+
+    def _noticed(self, health: RouteHealth) -> bool:
+        try:
+            return health.state(self.outage.route) != UP
+        except RedisError:
+            return False
+
+    def _apply(self, down: bool) -> None:
+        apply, clear, _ = self._fault()
+        route = self.outage.route
+        if apply is not None:
+            requests.post(f"{self.sim_url}/_sim/config", json=apply if down else clear, timeout=30).raise_for_status()
+        else:
+            health = RouteHealth(Redis.from_url(self.redis_url, socket_timeout=5))
+            if down:
+                health.force_down(route, reason="rehearsal: taken down")
+            else:
+                health.force_up(route)
+            health.redis.close()
+        if self.inbound is not None and route == "android":
+            (self.inbound.down.add if down else self.inbound.down.discard)(route)
+        self.log["began_s" if down else "ended_s"] = self._at()
+
+    def finish(self) -> dict:
+        """End the outage if the day ended first; what happened, in seconds from the day's start."""
+        self.stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        return dict(self.log, day_minutes=DAY_MINUTES)

@@ -1,0 +1,43 @@
+"""Every SMS the simulated providers were given, in one shape: Twilio's messages, Exotel's and the
+gateway phones' sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
+judges (no message reaching a phone twice, whichever routes its attempts went by).
+
+Each entry: provider, sid (the provider's id, as tikabot stores it), to, body, created (epoch s),
+final_status (delivered, undelivered or failed: what it ends as), outbox_id (tikabot's message id
+when the provider was told it, else None).
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+
+def _query_id(url: str | None) -> str | None:
+    return (parse_qs(urlsplit(url or "").query).get("id") or [None])[0]
+
+
+def _gateway_outbox_id(send_id: str) -> str | None:
+    parts = send_id.split("-")  # tikabot names each attempt tb-<message id>-<attempt>
+    return parts[1] if len(parts) == 3 and parts[0] == "tb" else None
+
+
+def sent_sms(sim, to: str | None = None) -> list[dict]:
+    found = []
+    for m in sim.messages(to=to):
+        found.append({"provider": "twilio", "sid": m["sid"], "to": m["to"], "body": m["body"],
+                      "created": m["created"], "final_status": m.get("final_status") or "delivered",
+                      "outbox_id": _query_id(m.get("status_callback")), "status_callback": m.get("status_callback")})
+    with sim.exotel._lock:
+        exotel = [s for s in sim.exotel.sms.values() if to is None or s.to == to]
+    for s in exotel:
+        code = sim.config.exotel_delivery_errors.get(s.to)
+        found.append({"provider": "exotel", "sid": s.sid, "to": s.to, "body": s.body, "created": s.created,
+                      "final_status": "delivered" if code is None else "undelivered",
+                      "outbox_id": _query_id(s.status_callback), "status_callback": s.status_callback})
+    for g in sim.smsgate.view():
+        if to is not None and g["to"] != to:
+            continue
+        failed = g["state"] == "Failed" or g["to"] in sim.config.smsgate_failures
+        found.append({"provider": "android", "sid": g["id"], "to": g["to"], "body": g["text"],
+                      "created": g["created"], "final_status": "failed" if failed else "delivered",
+                      "outbox_id": _gateway_outbox_id(g["id"]), "status_callback": None})
+    return found
