@@ -175,7 +175,7 @@ class OutboundMessage(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_id: Mapped[str | None] = mapped_column(String(40), unique=True)
-    last_error_code: Mapped[str | None] = mapped_column(String(10))
+    last_error_code: Mapped[str | None] = mapped_column(String(40))  # Twilio codes, Android result names
     lease_until: Mapped[datetime | None] = mapped_column()
     attempt_started_at: Mapped[datetime | None] = mapped_column()
     not_before: Mapped[datetime | None] = mapped_column()
