@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 PREFIX = "tikabot:route:"
 # Error kinds that say the route itself is unusable, not just this message.
 DOWN_AT_ONCE = frozenset({"gateway_offline", "device_offline", "account_suspended", "authentication_failed",
-                          "account_forbidden", "no_balance"})
+                          "account_forbidden", "no_balance",
+                          "no_gateway_phone"})  # every gateway phone out of rotation: the android route is down
 UP, DOWN, HALF_OPEN, FORCED = "up", "down", "half-open", "forced down"
 
 

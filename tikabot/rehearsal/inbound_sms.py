@@ -23,6 +23,8 @@ class Sms:
     """One SMS as its route delivers it; posting it again is the provider retrying the same one."""
     route: str
     params: dict
+    sender: str = ""
+    body: str = ""
 
 
 class RoutedSms:
@@ -44,13 +46,15 @@ class RoutedSms:
         if route == "android":
             received_at = datetime.now(IST).isoformat(timespec="milliseconds")
             phone = self.staff.get(sender, self.first_phone)
-            return Sms(route, {"phone": phone, "from": sender, "text": body, "received_at": received_at})
+            return Sms(route, {"phone": phone, "from": sender, "text": body, "received_at": received_at}, sender, body)
         if route == "exotel":
             return Sms(route, {"sid": sid or secrets.token_hex(16), "from": sender, "to": self.exophone,
-                               "body": body, "url": self.exotel_url})
-        return Sms("twilio", self.twilio.payload(sender, body, sid))
+                               "body": body, "url": self.exotel_url}, sender, body)
+        return Sms("twilio", self.twilio.payload(sender, body, sid), sender, body)
 
     def send(self, sms: Sms) -> tuple[int, str, float]:
+        if sms.route in self.down:  # the phone went off since this SMS was written: the person texts the next
+            sms = self.payload(sms.sender, sms.body)
         with self._lock:
             self.received[sms.route] = self.received.get(sms.route, 0) + 1
         if sms.route == "twilio":

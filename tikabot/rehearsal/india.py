@@ -35,7 +35,8 @@ def settings(channels: Channels, sim_url: str, web_url: str, phones: tuple[str, 
     env, sim = india_channels(sim_url, web_url, phone_ids=phones, callback_token=EXOTEL_TOKEN)
     env.update(HEALTH, TIKABOT_ROUTES=channels.routes_setting(), EXOTEL_DLT_ENTITY_ID=DLT_ENTITY_ID,
                TIKABOT_DLT_ENTITY_ID=DLT_ENTITY_ID, TIKABOT_DLT_HEADER=DLT_HEADER)
-    return env, sim
+    # the phones ping every second, as the app does when asked to: one switched back on is heard at once
+    return env, {**sim, "smsgate_ping_interval_s": 1.0}
 
 
 def approved_id(n: int) -> str:

@@ -83,6 +83,8 @@ class OutageDriver:
     def _apply(self, down: bool) -> None:
         apply, clear, _ = self._fault()
         route = self.outage.route
+        if down and self.inbound is not None and route == "android":
+            self.inbound.down.add(route)  # nobody texts a phone being switched off
         if apply is not None:
             requests.post(f"{self.sim_url}/_sim/config", json=apply if down else clear, timeout=30).raise_for_status()
         else:
@@ -92,8 +94,8 @@ class OutageDriver:
             else:
                 health.force_up(route)
             health.redis.close()
-        if self.inbound is not None and route == "android":
-            (self.inbound.down.add if down else self.inbound.down.discard)(route)
+        if not down and self.inbound is not None and route == "android":
+            self.inbound.down.discard(route)
         self.log["began_s" if down else "ended_s"] = self._at()
 
     def finish(self) -> dict:
