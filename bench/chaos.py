@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from harness import wait_until  # noqa: E402
 from inbound import ACCOUNT, PUBLIC, SENDER, TOKEN, Simulator, seed  # noqa: E402
 
 LOCKER = """
@@ -98,15 +99,6 @@ class Load:
             t.join(30)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20, help="SIGKILLs of inbox workers")
@@ -120,7 +112,6 @@ def main() -> int:
     args = parser.parse_args()
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
 
-    from redis import Redis
     from sqlalchemy import text
 
     from tikabot.processes import free_port, wait_for_port
