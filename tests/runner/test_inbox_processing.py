@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from runner_world import AMIT_PHONE, RAHIMA_PHONE, VACCINATOR, BN_STAFF
+from runner_world import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATOR
 from sqlalchemy import func, select
 
 from tikabot import clock
@@ -130,3 +130,23 @@ def test_the_reply_goes_back_on_the_channel_and_route_it_came_in_on_in_the_reply
         row = s.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == "reply-SMvia"))
     assert (row.channel, row.via, row.priority, row.recipient) == ("sms", "android:phone-1", "reply", VACCINATOR)
     assert row.template.startswith("staff.")  # the reply kind, for routing
+
+
+def test_the_sites_count_in_one_round_includes_the_reports_before_it_and_an_undo(world):
+    """One round (one transaction) holds reports from several vaccinators of a site: each reply
+    counts the doses recorded before it in the round, and a COUNT after an UNDO leaves the voided
+    dose out."""
+    keep(world, VACCINATOR, "START COVISHIELD L9", "SMt0")
+    assert turn(world, lease=30) == 1
+    keep(world, VACCINATOR, "DOSE 12345678", "SMt1")
+    keep(world, BN_STAFF, "DOSE 23456789", "SMt2")
+    keep(world, HI_STAFF, "COUNT", "SMt3")
+    keep(world, VACCINATOR, "UNDO", "SMt4")
+    keep(world, BN_STAFF, "COUNT", "SMt5")
+    held = store.claim(world.engine, clock.now(), 30, limit=10)
+    process(world, held, pre_commit=store.finish)
+    assert replies(world, VACCINATOR)[1].endswith("Today: 1.")
+    assert replies(world, BN_STAFF)[0].endswith("আজ মোট: ২।")  # the site's second dose of the round
+    assert replies(world, HI_STAFF)[0].startswith("Kalyani PHC, आज: पहली डोज़ 2, दूसरी डोज़ 0, कुल 2।")
+    assert doses(world) == 1  # the vaccinator's dose undone, in the next round
+    assert replies(world, BN_STAFF)[1].startswith("Kalyani PHC, আজ: প্রথম ডোজ ১, দ্বিতীয় ডোজ ০, মোট ১।")

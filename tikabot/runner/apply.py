@@ -10,10 +10,12 @@ the commit).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,13 +27,15 @@ from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.phones import mask
 from tikabot.queue.outbox import flush_batch
+from tikabot.queue.unsent import NEVER_SENT
+from tikabot.reminders.schedule import DUE_TEMPLATES, MISSED
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void
 from tikabot.runner import confirm
 from tikabot.runner.load import connection
 from tikabot.store.appointments import ACTIVE, BOOKED, DONE
 from tikabot.store.models import (
-    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, Staff, VaccinationSession,
+    AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
 )
 
 
@@ -48,6 +52,9 @@ class Context:
     otp_secret: str
     medical_officers: tuple[str, ...] = ()  # TIKABOT_MEDICAL_OFFICERS: every SEVERE goes to them by SMS
     telegram: bool = True  # a Telegram bot is configured (TELEGRAM_BOT_TOKEN)
+    # The beneficiaries (of a round's reports) with appointment messages not yet sent, read once for
+    # the round inside its transaction (unsent_reminders below); None: not read, look at each dose.
+    with_unsent: frozenset | None = None
 
 
 DOSES, APPOINTMENTS = Dose.__table__, Appointment.__table__
@@ -90,8 +97,9 @@ def record_dose(session: Session, effect: fx.RecordDose, ctx: Context) -> tuple[
             return dose_id, False
         if not conn.execute(_DOSE_REVIVE, {"dose_id": dose_id, **values}).rowcount:
             return dose_id, False  # another message un-voided it a moment ago
-    _set_appointment(session, effect.beneficiary_id, effect.dose_number, DONE, only_from=ACTIVE)
-    withdraw_after_dose(conn, effect.beneficiary_id, effect.dose_number)
+    _appointment_done(session, effect.beneficiary_id, effect.dose_number)
+    if ctx.with_unsent is None or effect.beneficiary_id in ctx.with_unsent:
+        withdraw_after_dose(conn, effect.beneficiary_id, effect.dose_number)
     confirm.send(session, dose_id, effect, today=local_date(ctx.now, ctx.tz), again_key=ctx.key if revived else None)
     return dose_id, True
 
@@ -103,8 +111,60 @@ _APPOINTMENT_STATUS = (update(APPOINTMENTS)
 
 
 def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, status: str, only_from) -> None:
+    flush_appointments(session)
     connection(session).execute(_APPOINTMENT_STATUS, {"b_id": beneficiary_id, "number": dose_number,
                                                       "only_from": list(only_from), "status": status})
+
+
+# A dose's appointment done: inside `batched_appointments`, collected and written for the whole
+# round as one executemany (before any other effect, which might read appointments, and at the end).
+_APPOINTMENT_DONE = (update(APPOINTMENTS)
+                     .where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
+                            APPOINTMENTS.c.dose_number == bindparam("number"),
+                            or_(*(APPOINTMENTS.c.status == status for status in ACTIVE)))  # no IN: executemany
+                     .values(status=DONE))
+_DONE_KEY = "tikabot.appointments_done"
+
+
+def _appointment_done(session: Session, beneficiary_id: int, dose_number: int) -> None:
+    batch = session.info.get(_DONE_KEY)
+    row = {"b_id": beneficiary_id, "number": dose_number}
+    if batch is None:
+        connection(session).execute(_APPOINTMENT_DONE, row)
+    else:
+        batch.append(row)
+
+
+@contextmanager
+def batched_appointments(session: Session) -> Iterator[None]:
+    session.info[_DONE_KEY] = []
+    try:
+        yield
+        flush_appointments(session)
+    finally:
+        session.info.pop(_DONE_KEY, None)
+
+
+def flush_appointments(session: Session) -> None:
+    batch = session.info.get(_DONE_KEY)
+    if batch:
+        rows, batch[:] = list(batch), []
+        connection(session).execute(_APPOINTMENT_DONE, rows)
+
+
+_UNSENT_REMINDERS = (select(OutboundMessage.beneficiary_id).distinct()
+                     .where(OutboundMessage.beneficiary_id.in_(bindparam("ids", expanding=True)), *NEVER_SENT,
+                            or_(OutboundMessage.appointment_id.is_not(None),
+                                OutboundMessage.template.in_((MISSED.template, *DUE_TEMPLATES)))))
+
+
+def unsent_reminders(session: Session, beneficiary_ids) -> frozenset:
+    """Which of these beneficiaries have appointment messages not yet sent (the ones a dose may
+    withdraw): one statement for a round's reports instead of an UPDATE for each dose."""
+    ids = sorted(set(beneficiary_ids))
+    if not ids:
+        return frozenset()
+    return frozenset(connection(session).execute(_UNSENT_REMINDERS, {"ids": ids}).scalars())
 
 
 def _void_dose(session: Session, effect: fx.VoidDose, ctx: Context) -> None:
@@ -195,16 +255,20 @@ def _set_appointment_status(session: Session, effect: fx.SetAppointmentStatus, c
                            reason="cancelled by the beneficiary")
 
 
-def apply_effects(session: Session, effects: list, ctx: Context) -> list[Reply]:
-    """Write every effect; return replies that must replace the flow's (empty: keep the flow's)."""
+def apply_effects(session: Session, effects: list, ctx: Context, recorded: list | None = None) -> list[Reply]:
+    """Write every effect; return replies that must replace the flow's (empty: keep the flow's).
+    recorded: a list the doses newly recorded are appended to."""
     replies: list[Reply] = []
     for effect in effects:
         if not isinstance(effect, fx.RecordDose):
-            flush_batch(session)  # the outbox as it stands, for effects that read it
+            flush_batch(session)  # the outbox and appointments as they stand, for effects that read them
+            flush_appointments(session)
         if isinstance(effect, fx.RecordDose):
-            _, recorded = record_dose(session, effect, ctx)
-            if not recorded:
+            _, done = record_dose(session, effect, ctx)
+            if not done:
                 replies.append(Reply("staff.dose_duplicate", {"ref": effect.ref, "dose": effect.dose_number}))
+            elif recorded is not None:
+                recorded.append(effect)
         elif isinstance(effect, fx.IssueOtp):
             replies.append(_issue_otp(session, effect, ctx))
         elif isinstance(effect, fx.CheckOtp):

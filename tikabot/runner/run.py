@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Callable
 
 from tikabot import clock
+from tikabot.clock import local_date
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
@@ -43,9 +44,10 @@ from tikabot.phones import mask
 from tikabot.queue.dispatch import enqueue, split
 from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
 from tikabot.runner import guards, probes
-from tikabot.runner.apply import Context, apply_effects
-from tikabot.runner.gate import lock_site, write_gate
-from tikabot.runner.load import NEEDS, identify_staff, needs_tally, round_facts, sender_facts, with_tally
+from tikabot.runner.apply import Context, apply_effects, batched_appointments, unsent_reminders
+from tikabot.runner.gate import write_gate
+from tikabot.runner.load import NEEDS, identify_staff, needs_tally, round_facts, sender_facts
+from tikabot.runner.tally import RoundTally
 from tikabot.runner.message import Held, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.db import plain_reads
@@ -121,7 +123,7 @@ def process_round(services, batch: list[Held], now: datetime, pre_commit: PreCom
         with services.transaction() as session:
             if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in _post_commit
                 session.info[DISPATCH_KEY] = step.queued.extend
-            with batched(session):  # the round's outbox rows: one INSERT
+            with batched(session), batched_appointments(session):  # the round's outbox rows: one INSERT
                 _pre_commit(services, session, step, now)
             if pre_commit is not None and not pre_commit(session.connection(),
                                                          [(w.held, w.reply) for w in works]):
@@ -160,14 +162,20 @@ def _read(services, works: list[Work], now: datetime) -> None:
 
 
 def _pre_commit(services, session, step: Round, now: datetime) -> None:
-    """The work inside the transaction: each message's step, effects and reply (an outbox row)."""
+    """The work inside the transaction: each message's step, effects and reply (an outbox row).
+    First, for the whole round: the sites' counts (under their locks) and which of the reports'
+    beneficiaries have appointment messages a dose may withdraw."""
     config = services.config
+    stepped = [w for w in step.works if w.staff is not None and not w.paused]
+    tally = RoundTally(session, [w.staff.site_id for w in stepped if w.tally and w.staff.site_id],
+                       local_date(now, config.tz), config.tz)
+    with_unsent = unsent_reminders(session, [w.staff.beneficiary.id for w in stepped if w.staff.beneficiary])
     for work in step.works:
         message = work.held.message
         ctx = Context(actor=message.sender, source=message.channel, key=message.provider_id, now=now,
                       tz=config.tz, otp_secret=config.otp_secret, medical_officers=config.medical_officers,
-                      telegram=bool(config.telegram_bot_token))
-        replies, lang = _step(services, session, work, ctx)
+                      telegram=bool(config.telegram_bot_token), with_unsent=with_unsent)
+        replies, lang = _step(services, session, work, ctx, tally)
         work.reply = render_replies(replies, lang) if replies else None
         if work.over:
             work.reply = _rate_limited_reply(work.staff, work.over)
@@ -181,22 +189,24 @@ def _pre_commit(services, session, step: Round, now: datetime) -> None:
                            beneficiary_id=work.sender.beneficiary.id if work.sender and work.sender.beneficiary else None)
 
 
-def _step(services, session, work: Work, ctx: Context) -> tuple[list[Reply], str]:
+def _step(services, session, work: Work, ctx: Context, tally: RoundTally) -> tuple[list[Reply], str]:
     """The pure step for the message and its effects; (replies, their language)."""
     message, now = work.held.message, ctx.now
     if work.staff is not None:
         lang = language(work.staff.language)
         if work.paused:
             return [Reply("staff.probe_locked", {"minutes": work.paused})], lang
-        if work.tally and work.staff.site_id:
-            lock_site(session, work.staff.site_id)
-        facts = with_tally(session, work.staff, ctx.tz) if work.tally else work.staff
+        facts = tally.facts(work.staff) if work.tally else work.staff
         work.new_state, replies, effects = staff_flow.step(work.state, work.parsed, facts, now)
-        replies = apply_effects(session, effects, ctx) or replies
+        recorded: list = []
+        replies = apply_effects(session, effects, ctx, recorded) or replies
+        tally.applied(effects, recorded)
         return _count_guesses(services.redis, session, facts, replies, now), lang
     lang = language(work.sender.language)
     _, replies, effects = ben_flow.step(None, work.parsed, work.sender, now)
-    return apply_effects(session, effects, ctx) or replies, lang
+    replies = apply_effects(session, effects, ctx) or replies
+    tally.applied(effects, [])
+    return replies, lang
 
 
 def _post_commit(redis, step: Round) -> None:
