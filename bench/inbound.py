@@ -22,7 +22,11 @@ beneficiary. For each database it prints:
 6. a capacity table from the measured CPU per report.
 
 Status callbacks are off (the senders get no PUBLIC_BASE_URL), so the simulator's only traffic back
-is nil and the figures are the inbound path's. --quick runs a short version (about a minute and a
+is nil and the figures are the inbound path's. Every beneficiary is booked for dose 1 today (the
+report marks the appointment done); the reminder planner is held off, as its reminders are bulk
+sends, not the inbound path. It also prints the CPU per report of the parts around tikabot (the load
+generator, a bare Flask endpoint under the same gunicorn, Twilio's client sending the two messages, the
+simulator) and the DOSE/s ceiling they leave on this machine's cores. --quick runs a short version (about a minute and a
 half per database; `--quick --databases sqlite` for under two minutes in all).
 """
 from __future__ import annotations
@@ -51,18 +55,21 @@ PUBLIC = "https://tikabot.example.org"
 SENDER = "+15005550006"
 SITES, STAFF_PER_SITE = 400, 2
 TICKS = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
 STATE_DAY = {"sites": 5000, "doses_per_site": 200, "hours": 8, "peak_factor": 3}
 NATIONAL = {"sms_per_s": 1340, "doses_per_s": 470}
 
 
 # --- set-up -------------------------------------------------------------------------------
 def seed(database_url: str, beneficiaries: int) -> list[tuple[str, str, str]]:
-    """Sites, staff, beneficiaries (Core bulk inserts); (staff phone, ref, beneficiary phone) per DOSE."""
+    """Sites, staff, beneficiaries booked for dose 1 today (Core bulk inserts); (staff phone, ref,
+    beneficiary phone) per DOSE."""
     from sqlalchemy import insert
 
     from tikabot.store.db import make_engine
     from tikabot.store.migrate import upgrade
-    from tikabot.store.models import Beneficiary, Site, Staff
+    from tikabot.clock import local_date, now
+    from tikabot.store.models import Appointment, Beneficiary, Site, Staff
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -72,10 +79,15 @@ def seed(database_url: str, beneficiaries: int) -> list[tuple[str, str, str]]:
         conn.execute(insert(Staff), [{"phone": p, "name": f"Vaccinator {i}", "role": "vaccinator",
                                       "site_id": i % SITES + 1, "language": "en", "active": True}
                                      for i, p in enumerate(staff)])
-        rows = [{"ref": f"{10_000_000 + i}", "name": f"Person {i}", "phone": f"+9197{i:08d}", "language": "bn",
+        rows = [{"id": i + 1, "ref": f"{10_000_000 + i}", "name": f"Person {i}", "phone": f"+9197{i:08d}", "language": "bn",
                  "site_id": i % SITES + 1, "opted_out": False} for i in range(beneficiaries)]
+        # each booked for dose 1 today, as on a drive's day: the report marks the appointment done
+        today = local_date(now(), os.environ.get("TIKABOT_TZ", "Asia/Kolkata"))
+        booked = [{"beneficiary_id": i + 1, "site_id": i % SITES + 1, "dose_number": 1, "date": today,
+                   "slot": "09:00-11:00", "security_code": "1234", "status": "booked"} for i in range(beneficiaries)]
         for start in range(0, len(rows), 5000):
             conn.execute(insert(Beneficiary), rows[start:start + 5000])
+            conn.execute(insert(Appointment), booked[start:start + 5000])
     engine.dispose()
     return [(staff[i % len(staff)], f"{10_000_000 + i}", f"+9197{i:08d}") for i in range(beneficiaries)]
 
@@ -219,6 +231,7 @@ async def _fire(spec: dict) -> dict:
     index = 0
     began = time.perf_counter()
     wall0 = time.time()
+    cpu0 = time.process_time()  # the load generator's own CPU, from here (signing is Twilio's work, not ours)
 
     async def one(session, n):
         params, signature = requests[n]
@@ -258,7 +271,8 @@ async def _fire(spec: dict) -> dict:
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0  # noqa: E731
     return {"requests": len(latencies), "seconds": elapsed, "rate": len(latencies) / elapsed, "p50_ms": pick(0.5),
-            "p99_ms": pick(0.99), "statuses": statuses, "sent_at": sent_at if spec.get("keep_times") else {},
+            "p99_ms": pick(0.99), "cpu_ms_per_request": (time.process_time() - cpu0) * 1000 / max(1, len(latencies)),
+            "statuses": statuses, "sent_at": sent_at if spec.get("keep_times") else {},
             "ended_at": time.time()}
 
 
@@ -281,6 +295,10 @@ class Run:
         self.redis_server.start()
         self.redis = Redis.from_url(self.redis_server.url)
         self.redis_pid = int(self.redis.info("server")["process_id"])
+        # The reminder planner is held off: every seeded beneficiary is booked for today, and their
+        # reminders are bulk sends, not the inbound path measured here (the planner's own key, as
+        # if it had just run: tikabot/queue/periodic.py)
+        self.redis.set("tikabot:periodic:planner", "1", ex=24 * 3600)
         self.database_url = database_url
         self.sim = Simulator(self.work)
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis_server.url,
@@ -366,7 +384,9 @@ class Run:
         return {"bare_rate": statistics.median(b["rate"] for b in bare),
                 "inbox_rate": statistics.median(m["rate"] for m in mine), "ratio": ratio,
                 "inbox_p99_ms": statistics.median(m["p99_ms"] for m in mine),
-                "web_cpu_ms": statistics.median(m["web_cpu_ms"] for m in mine), "kept": kept,
+                "web_cpu_ms": statistics.median(m["web_cpu_ms"] for m in mine),
+                "bare_web_cpu_ms": statistics.median(b["web_cpu_ms"] for b in bare),
+                "loader_cpu_ms": statistics.median(b["cpu_ms_per_request"] for b in bare), "kept": kept,
                 "sent": sum(m["requests"] for m in mine) + 200 * rounds}
 
     def start_stack(self, web: int, inbox: int, send: int) -> None:
@@ -389,20 +409,56 @@ class Run:
         self.sim.reset()
         pairs = self.take(int(seconds * self.args.max_rate))
         cpu0, redis0, pg0, wall0 = self.cpu(), self.redis_commands(), self.pg_stats(), time.time()
+        sim0 = proc_cpu([self.sim.proc.pid])
         load = self.fire(pairs, tag=f"e{label}{int(seconds)}", concurrency=self.args.concurrency, duration=seconds)
         at_end = self.sim.created()
         accepted = load["statuses"].get("200", 0)
         done_at = self.wait_messages(2 * accepted, timeout=600)
         cpu1, redis1, pg1 = self.cpu(), self.redis_commands(), self.pg_stats()
+        sim_ms = (proc_cpu([self.sim.proc.pid]) - sim0) * 1000 / max(1, accepted)
         span = (done_at or time.time()) - wall0
         cpu_ms = {k: (cpu1[k] - cpu0[k]) * 1000 / max(1, accepted) for k in cpu0}
         return {"offered_rate": load["rate"], "accepted": accepted, "statuses": load["statuses"],
                 "accept_p99_ms": load["p99_ms"], "rate": accepted / span if done_at else 0.0,
                 "in_window_rate": at_end / 2 / seconds, "drained": done_at is not None, "seconds": span,
-                "cpu_ms": cpu_ms, "cpu_total_ms": sum(cpu_ms.values()),
+                "cpu_ms": cpu_ms, "cpu_total_ms": sum(cpu_ms.values()), "simulator_cpu_ms": sim_ms,
+                "loader_cpu_ms": load["cpu_ms_per_request"],
                 "redis_per_report": (redis1 - redis0) / max(1, accepted),
                 "db_commits_per_report": (pg1[0] - pg0[0]) / max(1, accepted) if self.pg else None,
                 "db_rows_per_report": (pg1[1] - pg0[1]) / max(1, accepted) if self.pg else None}
+
+    # the parts tikabot does not write: the official Twilio client's cost per message, in this process
+    def provider_client(self, count: int = 2000) -> float:
+        """CPU ms per message of TwilioSender.send (twilio's async client on aiohttp, our thin
+        translation around it) sending `count` messages to the simulator, 64 at a time."""
+        from types import SimpleNamespace
+
+        from tikabot.handlers.twilio_sms import TwilioSender
+        from tikabot.queue.sending import Outgoing
+
+        config = SimpleNamespace(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN, twilio_api_base=self.sim.url,
+                                 twilio_timeout=30.0, twilio_messaging_service_sid=None, twilio_from=SENDER,
+                                 public_base_url=None)
+
+        async def go() -> float:
+            sender = TwilioSender(config)
+            gate = asyncio.Semaphore(64)
+
+            async def one(n):
+                async with gate:
+                    await sender.send(Outgoing(id=n, attempt=1, channel="sms", recipient=f"+9196{n:08d}",
+                                               body=f"Recorded: {n} dose 1 COVISHIELD lot 4120Z025.", language="en",
+                                               priority="reply", expires_at=None))
+            try:
+                await asyncio.gather(*(one(n) for n in range(200)))  # warm: connections open
+                cpu0 = time.process_time()
+                await asyncio.gather(*(one(n) for n in range(count)))
+                return (time.process_time() - cpu0) * 1000 / count
+            finally:
+                await sender.close()
+
+        self.sim.reset()
+        return asyncio.run(go())
 
     # 3. latency at a given offered rate
     def latency(self, rate: float, seconds: float) -> dict:
@@ -446,6 +502,18 @@ class Run:
                 "messages_at_provider": self.sim.created(), "inbox_waiting": waiting,
                 "drain_s": (done_at - ended) if done_at else None, "accept_p99_ms": load["p99_ms"]}
 
+    def floor(self, acceptance: dict, e2e: dict) -> dict:
+        """What the machine can reach at best: the CPU per report of the parts around tikabot
+        (the load generator, the web server and framework, Twilio's client, the simulator)."""
+        client = 2 * self.provider_client()
+        parts = {"loader": acceptance["loader_cpu_ms"], "bare_web": acceptance["bare_web_cpu_ms"], "client": client,
+                 "simulator": e2e["simulator_cpu_ms"]}
+        parts["total"] = sum(parts.values())
+        all_ms = e2e["cpu_total_ms"] + parts["loader"] + parts["simulator"]
+        return {**parts, "all_ms": all_ms, "ceiling_parts": CORES * 1000 / parts["total"],
+                "ceiling_measured": CORES * 1000 / all_ms, "cores_for_600": 600 * all_ms / 1000,
+                "our_cores_for_600": 600 * e2e["cpu_total_ms"] / 1000}
+
     def close(self) -> None:
         self.services.stop()
         self.sim.close()
@@ -483,6 +551,14 @@ def one_database(args, url: str, label: str, pg=None) -> dict:
               + f"; total {e['cpu_total_ms']:.2f} ms (target <= 2 ms); Redis commands per report "
               f"{e['redis_per_report']:.1f}" + (f"; database commits per report {e['db_commits_per_report']:.2f}, "
                                                 f"rows written {e['db_rows_per_report']:.1f}" if pg else ""), flush=True)
+        floor = figures["floor"] = run.floor(a, e)
+        print(f"[{label}]    the parts tikabot does not write, CPU per report: load generator {floor['loader']:.2f} ms, "
+              f"bare Flask under gunicorn {floor['bare_web']:.2f} ms, Twilio's client x2 {floor['client']:.2f} ms, "
+              f"provider simulator {floor['simulator']:.2f} ms; together {floor['total']:.2f} ms", flush=True)
+        print(f"[{label}]    on {CORES} cores: at most {floor['ceiling_parts']:.0f} DOSE/s if tikabot's own work cost "
+              f"nothing; {floor['ceiling_measured']:.0f} DOSE/s with it ({floor['all_ms']:.2f} ms per report, "
+              f"everything on the machine); 600/s needs {floor['cores_for_600']:.1f} cores of this machine "
+              f"(tikabot's part: {floor['our_cores_for_600']:.1f})", flush=True)
         print(f"[{label}] 3. reply latency at {args.rate:.0f} reports/s offered for {args.latency_seconds:.0f} s", flush=True)
         lat = figures["latency"] = run.latency(args.rate, args.latency_seconds)
         print(f"[{label}]    offered {lat['offered']:.0f}/s, {lat['accepted']} accepted; staff reply p50 "
@@ -590,6 +666,9 @@ def main() -> None:
             ("acceptance, inbox / bare", lambda r: f"{r['acceptance']['ratio']:.0%}"),
             ("end to end DOSE/s", lambda r: f"{r['end_to_end']['rate']:.0f}"),
             ("CPU per report, ms", lambda r: f"{r['end_to_end']['cpu_total_ms']:.2f}"),
+            ("CPU of the parts around tikabot, ms", lambda r: f"{r['floor']['total']:.2f}"),
+            ("DOSE/s ceiling if tikabot cost nothing", lambda r: f"{r['floor']['ceiling_parts']:.0f}"),
+            ("DOSE/s ceiling with tikabot", lambda r: f"{r['floor']['ceiling_measured']:.0f}"),
             (f"reply p50 ms at {args.rate:.0f}/s", lambda r: f"{r['latency']['reply_p50_ms']:.0f}"),
             (f"reply p99 ms at {args.rate:.0f}/s", lambda r: f"{r['latency']['reply_p99_ms']:.0f}"),
             ("burst 2xx share", lambda r: f"{r['burst']['answered_2xx_share']:.1%}"),

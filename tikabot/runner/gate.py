@@ -48,9 +48,12 @@ def _flocked(path: str):
 
 @contextmanager
 def _flocked_within(path: str, timeout_s: float):
-    """The gate, or GateTimeout after timeout_s: tried every POLL_S (a webhook must not wait long)."""
+    """The gate, or GateTimeout after timeout_s: tried after POLL_S, then half as long again each
+    time up to POLL_MAX_S (a webhook must not wait long, nor spend its CPU asking while a round of
+    inbox messages holds the gate for tens of milliseconds)."""
     fd = _descriptor(path)
     deadline = time.monotonic() + timeout_s
+    pause = POLL_S
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -58,7 +61,8 @@ def _flocked_within(path: str, timeout_s: float):
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise GateTimeout(path) from None
-            time.sleep(POLL_S)
+            time.sleep(pause)
+            pause = min(pause * 1.5, POLL_MAX_S)
     try:
         yield
     finally:
@@ -66,6 +70,7 @@ def _flocked_within(path: str, timeout_s: float):
 
 
 POLL_S = 0.0005
+POLL_MAX_S = 0.004
 
 
 class GateTimeout(TimeoutError):
