@@ -7,14 +7,16 @@ or loses them, the relay finds them again from the database: the database is the
 """
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import event, select
+from sqlalchemy import JSON, DateTime, Text, bindparam, cast, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,41 @@ _INSERT = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotenc
 _INSERT_MANY = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
                 .returning(_TABLE.c.id, _TABLE.c.priority, _TABLE.c.not_before)
                 for name, make in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
+# PostgreSQL: a batch as one array a column, unnested. The statement's text is the same whatever
+# the number of rows, so psycopg prepares it once; a multi-row VALUES is a new text of thousands of
+# placeholders for each batch size, converted anew every time (most of a round's cost there).
+_COLUMNS = ("idempotency_key", "channel", "recipient", "template", "language", "body", "sealed_body", "encoding",
+            "segments", "priority", "status", "expires_at", "not_before", "beneficiary_id", "appointment_id",
+            "buttons", "via")
+_TIMES = {"expires_at", "not_before"}
+
+
+def _unnested(name: str):
+    column = _TABLE.c[name]
+    if name == "buttons":  # JSON, sent as text: a list of button rows is not a PostgreSQL array
+        return cast(func.unnest(bindparam(name, type_=ARRAY(Text))), JSON).label(name)
+    element = DateTime() if name in _TIMES else column.type
+    return func.unnest(bindparam(name, type_=ARRAY(element))).label(name)
+
+
+_UNNEST_INSERT = (postgresql.insert(_TABLE).from_select(_COLUMNS, select(*(_unnested(n) for n in _COLUMNS)))
+                  .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                  .returning(_TABLE.c.id, _TABLE.c.priority, _TABLE.c.not_before))
+
+
+def _as_arrays(rows: list[dict]) -> dict[str, list]:
+    arrays: dict[str, list] = {name: [] for name in _COLUMNS}
+    for row in rows:
+        for name in _COLUMNS:
+            value = row[name]
+            if name in _TIMES and value is not None:
+                value = value.astimezone(timezone.utc).replace(tzinfo=None)  # as UTCDateTime stores it
+            elif name == "buttons" and value is not None:
+                value = json.dumps(value)
+            arrays[name].append(value)
+    return arrays
+
+
 BATCH_KEY = "outbox_batch"  # session.info entry: rows of insert_message not yet written (see `batched`)
 Dispatch = Callable[[list[tuple[int, str]]], None]
 
@@ -126,8 +163,10 @@ def flush_batch(session: Session) -> None:
     if not batch:
         return
     rows, batch[:] = list(batch), []
-    statement = _INSERT_MANY[session.get_bind().dialect.name]
-    new = sorted(session.connection().execute(statement, rows).all())
+    if session.get_bind().dialect.name == "postgresql":
+        new = sorted(session.connection().execute(_UNNEST_INSERT, _as_arrays(rows)).all())
+    else:
+        new = sorted(session.connection().execute(_INSERT_MANY["sqlite"], rows).all())
     dispatch_now(session, [Queued(row_id, priority, not_before) for row_id, priority, not_before in new])
 
 

@@ -89,6 +89,18 @@ def write_gate(engine: Engine, timeout_s: float | None = None):
 SITE_LOCK_SPACE = 7201  # first key of PostgreSQL's two-key advisory locks: "a site's dose count"
 
 
+_LOCK_SITES = text("SELECT pg_advisory_xact_lock(:space, site) FROM "
+                   "(SELECT unnest(CAST(:sites AS integer[])) AS site ORDER BY site) AS sites")
+
+
+def lock_sites(session: Session, site_ids) -> None:
+    """lock_site for many sites in one statement, in site order (two transactions locking some of
+    the same sites never wait on each other in a circle)."""
+    sites = sorted(set(site_ids))
+    if sites and session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_SITES, {"space": SITE_LOCK_SPACE, "sites": sites})
+
+
 def lock_site(session: Session, site_id: int) -> None:
     """Serialise reports at one site until this transaction ends, so two vaccinators reporting
     at the same moment never read the same running count. SQLite is already serialised by the

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tikabot.clock import day_bounds
 from tikabot.flows import effects as fx
 from tikabot.flows.facts import StaffFacts
-from tikabot.runner.gate import lock_site
+from tikabot.runner.gate import lock_sites
 from tikabot.runner.load import connection
 from tikabot.store.models import Dose
 
@@ -30,8 +30,7 @@ class RoundTally:
     def __init__(self, session: Session, site_ids, today, tz: str):
         self.session, self.sites = session, sorted(set(site_ids))
         self.bounds = day_bounds(today, tz)
-        for site_id in self.sites:
-            lock_site(session, site_id)
+        lock_sites(session, self.sites)
         self.counts: dict[int, dict[int, int]] | None = None
 
     def _read(self) -> dict[int, dict[int, int]]:
