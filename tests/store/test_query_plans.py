@@ -14,7 +14,9 @@ from sqlalchemy import event
 from tikabot.clock import day_bounds
 from tikabot.reminders import schedule
 from tikabot.reminders.cancel import AFTER_DOSE, unsent
+from tikabot.runner.apply import _UNSENT_REMINDERS
 from tikabot.runner.load import _TALLY
+from tikabot.runner.tally import _TALLIES
 from tikabot.store.db import make_engine
 from tikabot.store.models import OutboundMessage
 
@@ -59,3 +61,14 @@ def test_cancelling_a_persons_messages_reads_only_theirs(sqlite_url, condition):
     statement = unsent(OutboundMessage.template.in_(schedule.ALL_TEMPLATES), condition)
     plan = _plan(sqlite_url, statement)
     assert "USING INDEX ix_outbound_messages_beneficiary_id (beneficiary_id=?)" in plan, plan
+
+
+def test_a_rounds_look_for_unsent_reminders_reads_only_its_peoples_messages(sqlite_url):
+    plan = _plan(sqlite_url, _UNSENT_REMINDERS, ids=[1, 2, 3])
+    assert "USING INDEX ix_outbound_messages_beneficiary_id (beneficiary_id=?)" in plan, plan
+
+
+def test_a_rounds_running_counts_read_only_today_at_its_sites(sqlite_url):
+    start, end = day_bounds(date(2026, 11, 26), "Asia/Kolkata")
+    plan = _plan(sqlite_url, _TALLIES, sites=[1, 2, 3], start=start, end=end)
+    assert "ix_doses_site_day (site_id=? AND administered_at>? AND administered_at<?)" in plan, plan

@@ -37,8 +37,8 @@ CLAIM = 200  # messages per claim
 IDLE_S = 0.02  # between looks while nothing waits
 TROUBLE_S = 0.5  # after the database or Redis failed
 DRAIN_EVERY_S = 1.0
-LINGER_BELOW = 20  # a claim of fewer messages than this is followed by LINGER_S of gathering
-LINGER_S = 0.05  # under a trickle, messages gather this long: fewer, larger claims and rounds
+LINGER_BELOW = 50  # a claim of fewer messages than this is followed by LINGER_S of gathering
+LINGER_S = 0.1  # under a trickle, messages gather this long: fewer, larger claims and rounds
 
 
 def lease_s() -> float:

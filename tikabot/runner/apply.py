@@ -27,7 +27,7 @@ from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
 from tikabot.phones import mask
 from tikabot.queue.outbox import flush_batch
-from tikabot.queue.unsent import NEVER_SENT
+from tikabot.queue.unsent import NO_PROVIDER_ID, NOT_YET_SENT
 from tikabot.reminders.schedule import DUE_TEMPLATES, MISSED
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void
@@ -152,8 +152,13 @@ def flush_appointments(session: Session) -> None:
         connection(session).execute(_APPOINTMENT_DONE, rows)
 
 
+# Never sent (queue/unsent.py's NEVER_SENT), written so that SQLite, which plans without statistics,
+# reads the people's messages by beneficiary: `status || ''` (and NO_PROVIDER_ID's COALESCE) cannot
+# use the status or provider-id indexes, which would walk every unsent message in the outbox.
 _UNSENT_REMINDERS = (select(OutboundMessage.beneficiary_id).distinct()
-                     .where(OutboundMessage.beneficiary_id.in_(bindparam("ids", expanding=True)), *NEVER_SENT,
+                     .where(OutboundMessage.beneficiary_id.in_(bindparam("ids", expanding=True)),
+                            OutboundMessage.status.concat("").in_(NOT_YET_SENT), OutboundMessage.attempts == 0,
+                            NO_PROVIDER_ID,
                             or_(OutboundMessage.appointment_id.is_not(None),
                                 OutboundMessage.template.in_((MISSED.template, *DUE_TEMPLATES)))))
 
