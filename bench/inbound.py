@@ -10,6 +10,9 @@ beneficiary. For each database it prints:
 
 1. acceptance: signed requests/s into the inbox (no worker running, so only the webhook's INSERT)
    against a bare Flask endpoint under the same gunicorn, alternating, in the same run;
+   then the messages it kept as a backlog: one inbox worker processes them, then one send worker
+   sends their replies and confirmations, each alone, with its CPU per report (full claims, rounds
+   and send jobs: the design's cost when work queues up);
 2. end to end: DOSE reports/s from the webhook to the staff reply and the beneficiary's confirmation
    handed to the simulator, offered as fast as accepted for --seconds (60), and the CPU per report
    of web + inbox workers + send workers + Redis (+ PostgreSQL's server), Redis commands and
@@ -379,7 +382,6 @@ class Run:
                   f"inbox {mine[-1]['rate']:6.0f} req/s (p99 {mine[-1]['p99_ms']:.0f} ms, web CPU "
                   f"{mine[-1]['web_cpu_ms']:.2f} ms/req, statuses {mine[-1]['statuses']})", flush=True)
         kept = self.db("SELECT count(*) FROM inbound_messages")
-        self.db("UPDATE inbound_messages SET status = 'done'")  # not processed: they only measured the webhook
         ratio = statistics.median(m["rate"] / b["rate"] for m, b in zip(mine, bare))
         return {"bare_rate": statistics.median(b["rate"] for b in bare),
                 "inbox_rate": statistics.median(m["rate"] for m in mine), "ratio": ratio,
@@ -388,6 +390,34 @@ class Run:
                 "bare_web_cpu_ms": statistics.median(b["web_cpu_ms"] for b in bare),
                 "loader_cpu_ms": statistics.median(b["cpu_ms_per_request"] for b in bare), "kept": kept,
                 "sent": sum(m["requests"] for m in mine) + 200 * rounds}
+
+    # 1b. the accepted messages as a backlog: processed, then sent, each kind of worker alone
+    def backlog(self, reports: int) -> dict:
+        """CPU per report of one inbox worker processing `reports` waiting messages (full claims and
+        rounds), then of one send worker sending their 2 x reports messages (full jobs): the design's
+        cost when work queues up, as after an outage, against the trickle of the end-to-end run."""
+        self.sim.reset()
+        out = {"reports": reports}
+        far = "'2099-01-01 00:00:00'"
+        # held back while the worker starts (a lease, a not-before far ahead), let go once it is up
+        kinds = (("inbox", f"UPDATE inbound_messages SET lease_until = {far} WHERE status = 'new'",
+                  "UPDATE inbound_messages SET lease_until = NULL WHERE status = 'new'",
+                  lambda: self.db("SELECT count(*) FROM inbound_messages WHERE status = 'new'") == 0),
+                 ("send", f"UPDATE outbound_messages SET not_before = {far} WHERE status = 'pending'",
+                  "UPDATE outbound_messages SET not_before = NULL WHERE status = 'pending'",
+                  lambda: self.sim.created() >= 2 * reports))
+        for kind, hold, release, done in kinds:
+            self.db(hold)
+            getattr(self.services, kind)(1)
+            time.sleep(3)  # imports and connections (the worker's start-up is not the figure)
+            cpu0, t0 = proc_cpu(self.services.pids(kind)), time.monotonic()
+            self.db(release)
+            while not done() and time.monotonic() - t0 < 300:
+                time.sleep(0.05)
+            out[f"{kind}_ms"] = (proc_cpu(self.services.pids(kind)) - cpu0) * 1000 / reports
+            out[f"{kind}_s"] = time.monotonic() - t0
+            self.services.stop(kind)
+        return out
 
     def start_stack(self, web: int, inbox: int, send: int) -> None:
         self.services.web(web, self.port)
@@ -539,6 +569,11 @@ def one_database(args, url: str, label: str, pg=None) -> dict:
         print(f"[{label}]    median: inbox {a['inbox_rate']:.0f} req/s, bare {a['bare_rate']:.0f} req/s, "
               f"inbox/bare {a['ratio']:.0%} (target >= 40 %), web CPU {a['web_cpu_ms']:.2f} ms per request; "
               f"{a['kept']} kept of {a['sent']} sent", flush=True)
+        k = figures["backlog"] = run.backlog(a["kept"])
+        print(f"[{label}]    the {k['reports']} kept as a backlog: one inbox worker processed them in {k['inbox_s']:.1f} s, "
+              f"{k['inbox_ms']:.2f} ms CPU per report; one send worker sent their {2 * k['reports']} messages in "
+              f"{k['send_s']:.1f} s, {k['send_ms']:.2f} ms per report (web {a['web_cpu_ms']:.2f}: "
+              f"{a['web_cpu_ms'] + k['inbox_ms'] + k['send_ms']:.2f} ms per report in all, Redis aside)", flush=True)
         run.start_stack(args.web_workers, args.inbox_workers, args.send_workers)
         print(f"[{label}] 2. end to end for {args.seconds:.0f} s, {args.concurrency} connections: web {args.web_workers}, "
               f"inbox workers {args.inbox_workers}, send workers {args.send_workers}", flush=True)
@@ -666,6 +701,7 @@ def main() -> None:
             ("acceptance, inbox / bare", lambda r: f"{r['acceptance']['ratio']:.0%}"),
             ("end to end DOSE/s", lambda r: f"{r['end_to_end']['rate']:.0f}"),
             ("CPU per report, ms", lambda r: f"{r['end_to_end']['cpu_total_ms']:.2f}"),
+            ("CPU per report from a backlog, ms", lambda r: f"{r['acceptance']['web_cpu_ms'] + r['backlog']['inbox_ms'] + r['backlog']['send_ms']:.2f}"),
             ("CPU of the parts around tikabot, ms", lambda r: f"{r['floor']['total']:.2f}"),
             ("DOSE/s ceiling if tikabot cost nothing", lambda r: f"{r['floor']['ceiling_parts']:.0f}"),
             ("DOSE/s ceiling with tikabot", lambda r: f"{r['floor']['ceiling_measured']:.0f}"),
