@@ -213,6 +213,19 @@ def main() -> int:
         say(f"  {len(offered)} reports sent; waiting for every one to be processed and replied to")
         accepted = [ref for ref, status in offered.items() if status == 200]
 
+        phone_of = {ref: phone for _, ref, phone in pairs}
+        number_of = {ref: n for n, (_, ref, _) in enumerate(pairs)}
+
+        def sent() -> tuple[Counter, Counter, list]:
+            """Staff replies a ref, confirmations a beneficiary phone, and every message, as the simulator has them."""
+            messages = sim.get("/_sim/messages")
+            replies = Counter(m["body"].split()[1] for m in messages if m["body"].startswith("Recorded: "))
+            with plain_reads(engine) as conn:  # a confirmation by its outbox key: the day's reminders go out too
+                confirming = set(conn.execute(text("SELECT provider_id FROM outbound_messages WHERE "
+                                                   "idempotency_key LIKE 'dose-%-confirmation%'")).scalars())
+            confirmations = Counter(m["to"] for m in messages if m["sid"] in confirming)
+            return replies, confirmations, messages
+
         def settled() -> bool:
             try:
                 with plain_reads(engine) as conn:
@@ -221,16 +234,28 @@ def main() -> int:
                 return False
             spool = work / "spool"
             spooled = spool.exists() and any(f.stat().st_size for f in spool.glob("inbox.spool*"))
-            return not waiting and not spooled and sim.created() >= 2 * len(accepted)
+            if waiting or spooled:
+                return False
+            try:
+                replies, confirmations, _ = sent()  # each accepted report's own reply and confirmation, not a count
+            except Exception:
+                return False
+            return all(ref in replies and phone_of[ref] in confirmations for ref in accepted)
 
         all_processed = wait_until(settled, 300, 0.5)
         with engine.connect() as conn:
             doses = dict(conn.execute(text("SELECT b.ref, count(*) FROM doses d JOIN beneficiaries b ON "
                                            "b.id = d.beneficiary_id GROUP BY b.ref")).all())
             statuses_inbox = dict(conn.execute(text("SELECT status, count(*) FROM inbound_messages GROUP BY status")).all())
-        messages = sim.get("/_sim/messages")
-        replies = Counter(m["body"].split()[1] for m in messages if m["body"].startswith("Recorded: "))
+            outbox = dict(conn.execute(text("SELECT status, count(*) FROM outbound_messages GROUP BY status")).all())
+        replies, confirmations, messages = sent()
         staff_dup = sum(n - 1 for n in replies.values() if n > 1)
+        missing = [ref for ref in accepted if ref not in replies]
+        with engine.connect() as conn:
+            unsent = [[ref, *(conn.execute(text("SELECT status, attempts, last_error_code, substr(body, 1, 40) FROM "
+                                                "outbound_messages WHERE idempotency_key = :k"),
+                                           {"k": f"reply-SMchaos{number_of[ref]:027d}"}).first() or ["no row"])]
+                      for ref in missing[:3]]
         answers = Counter(str(s) for s in offered.values())
         result = {
             "database": "postgresql" if pg else "sqlite", "spool": not args.no_spool, "worker_kills": kills,
@@ -239,8 +264,11 @@ def main() -> int:
             "lost_of_2xx": sum(1 for ref in accepted if ref not in doses),
             "lost": sum(1 for ref in offered if ref not in doses),
             "duplicate_doses": sum(n - 1 for n in doses.values() if n > 1), "duplicate_replies": staff_dup,
-            "replies_missing": sum(1 for ref in accepted if ref not in replies),
-            "inbox": statuses_inbox, "all_processed": all_processed,
+            "replies_missing": len(missing),
+            "duplicate_confirmations": sum(n - 1 for n in confirmations.values() if n > 1),
+            "confirmations_missing": sum(1 for ref in accepted if phone_of[ref] not in confirmations),
+            "inbox": statuses_inbox, "outbox": outbox, "all_processed": all_processed,
+            "unsent_replies": unsent,  # the first reports with no reply: their reply's outbox row, if any
         }
     finally:
         load.close()
@@ -263,7 +291,8 @@ def main() -> int:
             pg.close()
     ok = (result.get("only_2xx_or_503") and result["lost_of_2xx"] == 0 and result["lost"] == 0
           and result["duplicate_doses"] == 0 and result["duplicate_replies"] == 0 and result["all_processed"]
-          and result["replies_missing"] == 0)
+          and result["replies_missing"] == 0 and result["confirmations_missing"] == 0
+          and result["duplicate_confirmations"] == 0)
     if args.json:
         print(json.dumps(result))
     else:
@@ -272,7 +301,9 @@ def main() -> int:
               f"{'on' if result['spool'] else 'OFF'}")
         print(f"lost of those answered 2xx: {result['lost_of_2xx']}; lost in all (a 503 is not retried by "
               f"Twilio): {result['lost']}; duplicate doses {result['duplicate_doses']}, duplicate replies "
-              f"{result['duplicate_replies']}, replies missing {result['replies_missing']}; inbox {result['inbox']}; "
+              f"{result['duplicate_replies']}, replies missing {result['replies_missing']}; confirmations duplicated "
+              f"{result['duplicate_confirmations']}, missing {result['confirmations_missing']}; inbox {result['inbox']}; "
+              f"outbox {result['outbox']}; "
               f"all processed after recovery: {result['all_processed']}")
         print("PASS" if ok else "FAIL")
     return 0 if ok else 1
