@@ -10,7 +10,8 @@ does what Twilio does with an inbound SMS: it does not retry a 503, so a report 
 report lost. With the spool the webhook keeps answering 2xx through the outage and nothing is
 lost; with --no-spool it answers 503 and reports are lost: the run fails, as it must.
 Exit status 0 when: every answer was 2xx or 503, no report answered 2xx is lost, no report is lost
-at all, no dose and no reply is duplicated, and every message was processed after recovery.
+at all, no dose, reply or confirmation is duplicated, and every report answered 2xx was processed
+after recovery and got its own reply and its beneficiary's confirmation.
 The outbox's own crash test (send workers killed mid-send) is bench/chaos_outbox.py.
 """
 from __future__ import annotations
