@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
+from tikabot.queue.worker import Worker
 from telegram.error import BadRequest, Forbidden, TimedOut
 
 from tikabot.alerts import alert_coordinators
@@ -83,7 +83,7 @@ def test_an_alert_telegram_holds_back_is_retried_no_sooner_than_it_asked(sim, bo
     message = severe_alert_to_a_coordinator(bot_services, "aefi-2")
     try:
         dispatch.move_all_ready(bot_services.redis)
-        SimpleWorker(queues(bot_services.redis), connection=bot_services.redis).work(burst=True,
+        Worker(queues(bot_services.redis), connection=bot_services.redis).work(burst=True,
                                                                                      logging_level="ERROR")
     finally:
         runtime.uninstall()
@@ -116,7 +116,7 @@ def test_an_alert_goes_through_the_outbox_and_survives_a_429(sim, bot_services):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             relay.run_once(force=True)
-            SimpleWorker(queues(bot_services.redis), connection=bot_services.redis).work(
+            Worker(queues(bot_services.redis), connection=bot_services.redis).work(
                 burst=True, logging_level="ERROR")
             with bot_services.sessions() as s:
                 stored = s.get(OutboundMessage, message.id)

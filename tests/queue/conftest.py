@@ -8,7 +8,7 @@ import time
 
 import pytest
 from simulator_fixture import simulator_fixture
-from rq import SimpleWorker
+from job_drain import JobDrain
 from werkzeug.serving import make_server
 
 from tikabot.handlers.twilio_client import make_client
@@ -16,7 +16,6 @@ from tikabot.queue import dispatch, runtime
 from tikabot.queue.status_poll import poll_stuck
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.worker import queues
 from tikabot.services import Services
 from tikabot.simulator.config import FaultConfig
 
@@ -85,6 +84,7 @@ class Pipeline:
     def __init__(self, services, rt):
         self.services, self.runtime = services, rt
         self.relay = Relay(services, rt.settings)
+        self.jobs = JobDrain(services.redis)
         self.client = None
 
     def poll_status(self):
@@ -96,14 +96,14 @@ class Pipeline:
         return poll_stuck(self.services, self.client, settings=self.runtime.settings)
 
     def close(self):
+        self.jobs.close()
         if self.client is not None:
             self.client.http_client.close()
 
     def drain(self):
         """What `tikabot worker` does: ready ids into jobs (its ready loop), then every job."""
         dispatch.move_all_ready(self.services.redis)
-        SimpleWorker(queues(self.services.redis), connection=self.services.redis).work(
-            burst=True, logging_level="ERROR")
+        self.jobs.run()
 
     def settle(self, done, timeout=30.0, relay=True, status_poll=False):
         """Drain, relay (and with status_poll, ask the provider as the worker's periodic job does)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from rq import Queue, SimpleWorker
+from rq import Queue
+from tikabot.queue.worker import Worker
 
 from tikabot.queue.periodic import enqueue_due
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
@@ -32,7 +33,7 @@ def test_the_planner_job_turns_an_appointment_into_its_booking_message(services,
                           date=date.fromordinal(today.toordinal() + 2), slot="15:00-17:00",
                           security_code="4321"))
     enqueue_due(services.redis)
-    SimpleWorker([Queue("default", connection=services.redis)], connection=services.redis).work(
+    Worker([Queue("default", connection=services.redis)], connection=services.redis).work(
         burst=True, logging_level="WARNING")
     with services.sessions() as s:
         templates = [m.template for m in s.query(OutboundMessage).all()]

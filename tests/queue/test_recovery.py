@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
+from tikabot.queue.worker import Worker
 from sqlalchemy import func, select
 
 from tikabot.clock import now
@@ -34,7 +34,7 @@ def test_flushing_redis_mid_run_still_delivers_every_message_once(pipeline, sim)
     services = pipeline.services
     ids = add_many(services, 300)
     dispatch.move_all_ready(services.redis)  # the worker's ready loop
-    SimpleWorker(queues(services.redis), connection=services.redis).work(burst=True, max_jobs=2,
+    Worker(queues(services.redis), connection=services.redis).work(burst=True, max_jobs=2,
                                                                          logging_level="ERROR")
     services.redis.flushall()
     assert pipeline.settle(lambda: statuses(services) == {"delivered": len(ids)}, timeout=60)

@@ -1,7 +1,8 @@
 """The worker syncs on its own when UPSTREAM_FHIR_BASE is set, and not otherwise."""
 from __future__ import annotations
 
-from rq import Queue, SimpleWorker
+from rq import Queue
+from tikabot.queue.worker import Worker
 
 from registry_world import doses, immunizations
 from tikabot.queue.periodic import enqueue_due
@@ -19,7 +20,7 @@ def test_the_worker_pushes_doses_on_its_own_once_per_interval(world, upstream, s
     assert "registry-sync" in enqueue_due(world.redis)
     assert "registry-sync" not in enqueue_due(world.redis)  # another worker, the same interval
     queue = Queue("bulk", connection=world.redis)
-    SimpleWorker([queue], connection=world.redis).work(burst=True, logging_level="WARNING")
+    Worker([queue], connection=world.redis).work(burst=True, logging_level="WARNING")
     assert queue.failed_job_registry.count == 0
     assert len(immunizations(upstream)) == 2
     assert all(d.sync_state == "synced" for d in doses(world).values())

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from redis import Redis
 from reminder_world import ist
-from rq import Queue, SimpleWorker
+from rq import Queue
+from tikabot.queue.worker import Worker
 from rq.cron import CronScheduler
 
 from tikabot import clock
@@ -29,7 +30,7 @@ def test_cron_entry_runs_the_planner_in_a_worker(world, database_url, redis_url,
         assert (entry.queue_name, entry.interval) == ("default", job.INTERVAL_SECONDS)
         cron.enqueue_jobs()
         queue = Queue(job.QUEUE, connection=redis)
-        SimpleWorker([queue], connection=redis).work(burst=True, logging_level="WARNING")
+        Worker([queue], connection=redis).work(burst=True, logging_level="WARNING")
         [finished] = queue.finished_job_registry.get_job_ids()
         assert queue.fetch_job(finished).return_value() == {"booked": 1, "eve": 1, "morning": 1}
     finally:
