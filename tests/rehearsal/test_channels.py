@@ -13,6 +13,7 @@ from tikabot.rehearsal.run import Options, rehearse
 INDIA = "staff=android,reminders=exotel,otp=exotel,fallback=twilio"
 
 
+@pytest.mark.slow  # a whole rehearsed day
 def test_a_small_day_on_india_channels_fails_over_and_keeps_every_invariant(tmp_path):
     report = rehearse(Options(sites=2, beneficiaries=40, fail_rate=0.02, seed=5, workers=2, out=tmp_path,
                               progress=False, threads=4, channels=INDIA, down="exotel:0.2-0.5"))

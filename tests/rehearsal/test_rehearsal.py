@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tikabot.rehearsal.day import Expectation
 from tikabot.rehearsal.report import build_report
 from tikabot.rehearsal.run import Options, rehearse
 
 
+@pytest.mark.slow  # a whole rehearsed day
 def test_small_rehearsal_with_chaos_keeps_every_invariant(tmp_path, capfd):
     report = rehearse(Options(sites=2, beneficiaries=40, fail_rate=0.05, seed=3, workers=2, kill_workers=1,
                               restart_redis=True, out=tmp_path, progress=True, threads=4))

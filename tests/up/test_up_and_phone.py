@@ -24,6 +24,8 @@ from tikabot.processes import SIMULATOR_AUTH_TOKEN, free_port
 from tikabot.store.db import make_engine, make_sessionmaker
 from tikabot.store.migrate import upgrade
 
+pytestmark = pytest.mark.slow  # a system test: its own CI leg (./run test -m slow)
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TIKABOT = [sys.executable, "-m", "tikabot"]
 STAFF, BENEFICIARY, REF = "+916591682483", "+918499936196", "0700000002"  # examples/: S002, English
