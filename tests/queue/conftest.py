@@ -105,6 +105,21 @@ class Pipeline:
         dispatch.move_all_ready(self.services.redis)
         self.jobs.run()
 
+    def quiet(self) -> bool:
+        """Nothing more can be sent: no outbox row waits to be sent (each is final or with the
+        provider), and a relay pass (which re-queues anything lost or taken back) leaves no job. Asserted instead of waiting
+        a while to see that nothing else happens."""
+        from sqlalchemy import select
+
+        from tikabot.store.models import OutboundMessage
+
+        with self.services.sessions() as session:
+            open_rows = session.scalars(select(OutboundMessage.id).where(
+                OutboundMessage.status.in_(("pending", "sending")))).all()
+        self.relay.run_once(force=True)
+        dispatch.move_all_ready(self.services.redis)
+        return not open_rows and self.jobs.run() == 0
+
     def settle(self, done, timeout=30.0, relay=True, status_poll=False):
         """Drain, relay (and with status_poll, ask the provider as the worker's periodic job does)
         and wait for callbacks until done() holds. The timeout only bounds a failing test: a busy
