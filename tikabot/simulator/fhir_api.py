@@ -1,13 +1,13 @@
 """A FHIR R4 registry under `/fhir`: create (and conditional create), update, read, search.
 
-- `POST /fhir/{type}`: 201 with `Location`; with `If-None-Exist: identifier=SYSTEM|ID`, 200 and the
-  record already there, or 412 when several match.
+- `POST /fhir/{type}`: 201 with `Location`; with `If-None-Exist: identifier=SYSTEM|ID` (a URL query,
+  decoded as one: an unencoded `+` is a space), 200 and the record already there, or 412 when several match.
 - `PUT /fhir/{type}/{id}`: update (200), or create with that id (201).
 - `GET /fhir/{type}/{id}`: read, 404 when unknown.
 - `GET /fhir/{type}?identifier=…&patient=…&patient:identifier=…&status=…&_count=N`: a searchset
   Bundle with `next` links (`_offset`).
 - Errors are OperationOutcomes. Faults (FaultConfig.fhir_*): 5xx, 429, 422, timeouts, a slow server.
-- `GET /_sim/fhir`: counts and the Immunizations that share an identifier (duplicates).
+- `GET /_sim/fhir`: counts, the Immunizations that share an identifier (duplicates), and per type.
 """
 from __future__ import annotations
 
@@ -132,8 +132,8 @@ async def create(request: web.Request) -> web.Response:
         return outcome(400 if resource_type in TYPES else 404, "invalid", problem)
     condition = request.headers.get("If-None-Exist")
     if condition:
-        params = parse_qs(condition.split("?")[-1])
-        if set(params) != {"identifier"}:
+        params = parse_qs(condition, keep_blank_values=True)  # a search query, decoded as servers do: `+` is a space
+        if set(params) != {"identifier"} or not all(params["identifier"]):
             return outcome(400, "not-supported", "If-None-Exist supports identifier=SYSTEM|VALUE only")
         matches = sim.fhir.with_identifier(resource_type, ",".join(params["identifier"]))
         if len(matches) > 1:

@@ -123,4 +123,6 @@ class FhirStore:
         with self._lock:
             sizes = {t: len(v) for t, v in self._by_type.items()}
             counts = dict(self._counts)
-        return {"resources": sizes, "counts": counts, "duplicates": self.duplicates()}
+            by_type = {t: self.duplicates(t) for t in TYPES}
+        return {"resources": sizes, "counts": counts, "duplicates": by_type["Immunization"],
+                "duplicates_by_type": by_type}
