@@ -71,3 +71,42 @@ def test_a_conditional_create_matches_an_identifier_with_query_characters(regist
     assert (first.status, again.status) == (201, 200)
     assert again.resource["id"] == first.resource["id"]
     assert len(carrying(client, "Practitioner", system, value)) == 1
+
+
+def test_registry_duplicates_finds_what_an_earlier_version_made_and_merges_it(world, say, registry, client,
+                                                                              monkeypatch):
+    """An earlier tikabot sent If-None-Exist unencoded: a Practitioner per pass. The command lists them
+    (phone masked), merges them into the oldest with every Immunization pointing at it, and then finds none."""
+    from click.testing import CliRunner
+
+    from tikabot.cli import main
+    from tikabot.registry import client as client_module
+
+    monkeypatch.setattr(client_module, "if_none_exist_header",
+                        lambda params: "&".join(f"{k}={v}" for k, v in params.items()))  # as before the fix
+    give_rahima_her_dose(say)
+    sync_pass(world.sessions, client, registry, world.config.tz)
+    assert say(VACCINATOR, "UNDO", minutes=2).startswith("Removed from the record")
+    sync_pass(world.sessions, client, registry, world.config.tz)
+    monkeypatch.undo()
+    made = carrying(client, "Practitioner", registry.system_for("staff"), VACCINATOR)
+    assert len(made) == 2
+    monkeypatch.setenv("UPSTREAM_FHIR_BASE", registry.base_url)
+    monkeypatch.setenv("TIKABOT_FHIR_SYSTEM", registry.system)
+    run = CliRunner()
+
+    listed = run.invoke(main, ["registry", "duplicates"], catch_exceptions=False)
+    assert listed.exit_code == 1, listed.output
+    assert "1 identifiers held more than once, 1 extra records" in listed.output
+    assert "Practitioner" in listed.output and VACCINATOR not in listed.output  # masked
+
+    merged = run.invoke(main, ["registry", "duplicates", "--merge"], catch_exceptions=False)
+    assert merged.exit_code == 0, merged.output
+    kept = carrying(client, "Practitioner", registry.system_for("staff"), VACCINATOR)
+    assert len(kept) == 1
+    performers = {i["performer"][0]["actor"]["reference"]
+                  for i in client.search("Immunization", {"identifier": f"{registry.system_for('dose')}|"})
+                  if i.get("performer")}
+    assert performers == {f"Practitioner/{kept[0]['id']}"}
+    again = run.invoke(main, ["registry", "duplicates"], catch_exceptions=False)
+    assert again.exit_code == 0 and "0 identifiers held more than once" in again.output

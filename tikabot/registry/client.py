@@ -83,6 +83,9 @@ class FhirClient:
         path = f"{resource['resourceType']}/{resource['id']}"
         return self._call("PUT", path, json=resource, headers={"Content-Type": FHIR_JSON})
 
+    def delete(self, resource_type: str, resource_id: str) -> None:
+        self._call("DELETE", f"{resource_type}/{resource_id}")
+
     def read(self, resource_type: str, resource_id: str) -> Answer:
         return self._call("GET", f"{resource_type}/{resource_id}")
 
@@ -114,6 +117,8 @@ class FhirClient:
                             retryable=response.status_code in RETRYABLE_STATUS)
         if body == {} and response.headers.get("Location"):  # a registry that answers return=minimal
             body = {"id": id_from_location(response.headers["Location"])}
+        if method == "DELETE":
+            return Answer(response.status_code, body if isinstance(body, dict) else {})
         if not isinstance(body, dict) or (method in ("POST", "PUT") and not body.get("id")):
             raise FhirError(f"HTTP {response.status_code}: the answer is not a FHIR resource with an id",
                             response.status_code, retryable=False)
