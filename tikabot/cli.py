@@ -12,7 +12,7 @@ from tikabot.cli_channels import channels as _channels
 from tikabot.cli_dlt import dlt as _dlt
 from tikabot.cli_templates import templates as _templates
 from tikabot.phone import phone as _phone
-from tikabot.registry.commands import reconcile as _reconcile, sync as _sync
+from tikabot.registry.commands import reconcile as _reconcile, registry as _registry, sync as _sync
 from tikabot.reminders.command import remind as _remind
 
 
@@ -216,7 +216,7 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
                   auth_token=auth_token or SIMULATOR_AUTH_TOKEN)
 
 
-for _command in (_remind, _templates, _sync, _reconcile, _phone, _dlt, _channels):
+for _command in (_remind, _templates, _sync, _reconcile, _registry, _phone, _dlt, _channels):
     main.add_command(_command)
 
 if __name__ == "__main__":

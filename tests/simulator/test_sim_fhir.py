@@ -94,3 +94,15 @@ def test_a_timeout_keeps_the_client_waiting_past_its_timeout(sim):
         time.sleep(0.02)
     assert sim.sim.fhir.in_flight == 0
     assert requests.get(f"{sim.url}/fhir/metadata", timeout=5).json()["fhirVersion"] == "4.0.1"
+
+
+def test_if_none_exist_is_read_as_a_url_query_as_fhir_servers_read_it(sim):
+    """An unencoded `+` is a space, as on a real server: the client must encode (`%2B`)."""
+    staff = {"resourceType": "Practitioner", "identifier": [{"system": "urn:tikabot:staff", "value": "+919800000001"}]}
+    encoded = "identifier=urn%3Atikabot%3Astaff%7C%2B919800000001"
+    first = post(sim, staff, encoded, "Practitioner")
+    assert first.status_code == 201
+    assert post(sim, staff, encoded, "Practitioner").json()["id"] == first.json()["id"]
+    assert post(sim, staff, "identifier=urn:tikabot:staff|+919800000001", "Practitioner").status_code == 201
+    stats = requests.get(f"{sim.url}/_sim/fhir", timeout=5).json()
+    assert stats["duplicates_by_type"]["Practitioner"] == 1 and stats["duplicates"] == 0

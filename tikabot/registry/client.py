@@ -9,7 +9,7 @@ its own R4 models; `fhirpy` is built around its resource objects and async use. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import requests
 
@@ -51,6 +51,13 @@ def id_from_location(location: str) -> str:
     return parts[parts.index("_history") - 1] if "_history" in parts else parts[-1]
 
 
+def if_none_exist_header(params: dict[str, str]) -> str:
+    """The header's value is a search query, and a server decodes it as one: `+` reads as a space,
+    `&` splits, `%` escapes. Unencoded, `identifier=urn:tikabot:staff|+919800000001` matches nothing
+    and every sync makes the vaccinator's Practitioner again."""
+    return urlencode(params)
+
+
 class FhirClient:
     def __init__(self, base_url: str, timeout_s: float = 10.0, token: str | None = None,
                  session: requests.Session | None = None):
@@ -64,17 +71,20 @@ class FhirClient:
     def close(self) -> None:
         self.http.close()
 
-    def create(self, resource: dict, if_none_exist: str | None = None) -> Answer:
-        """POST; with `if_none_exist` (e.g. `identifier=SYSTEM|ID`) the registry answers 200 with the
-        record it already has instead of making a second one."""
+    def create(self, resource: dict, if_none_exist: dict[str, str] | None = None) -> Answer:
+        """POST; with `if_none_exist` (search parameters, e.g. `{"identifier": "SYSTEM|ID"}`) the
+        registry answers 200 with the record it already has instead of making a second one."""
         headers = {"Content-Type": FHIR_JSON}
         if if_none_exist:
-            headers["If-None-Exist"] = if_none_exist
+            headers["If-None-Exist"] = if_none_exist_header(if_none_exist)
         return self._call("POST", resource["resourceType"], json=resource, headers=headers)
 
     def update(self, resource: dict) -> Answer:
         path = f"{resource['resourceType']}/{resource['id']}"
         return self._call("PUT", path, json=resource, headers={"Content-Type": FHIR_JSON})
+
+    def delete(self, resource_type: str, resource_id: str) -> None:
+        self._call("DELETE", f"{resource_type}/{resource_id}")
 
     def read(self, resource_type: str, resource_id: str) -> Answer:
         return self._call("GET", f"{resource_type}/{resource_id}")
@@ -107,6 +117,8 @@ class FhirClient:
                             retryable=response.status_code in RETRYABLE_STATUS)
         if body == {} and response.headers.get("Location"):  # a registry that answers return=minimal
             body = {"id": id_from_location(response.headers["Location"])}
+        if method == "DELETE":
+            return Answer(response.status_code, body if isinstance(body, dict) else {})
         if not isinstance(body, dict) or (method in ("POST", "PUT") and not body.get("id")):
             raise FhirError(f"HTTP {response.status_code}: the answer is not a FHIR resource with an id",
                             response.status_code, retryable=False)

@@ -1,4 +1,4 @@
-"""`tikabot sync`, `tikabot reconcile` and the FHIR side of `tikabot export doses` (CONTRACT §4, §10)."""
+"""`tikabot sync`, `tikabot reconcile`, `tikabot registry duplicates` and the FHIR side of `tikabot export doses` (CONTRACT §4, §10)."""
 from __future__ import annotations
 
 import sys
@@ -99,3 +99,43 @@ def reconcile(output: Path | None) -> None:
         click.echo(f"differences written to {output}", err=True)
     if differences:
         sys.exit(1)
+
+
+@click.group()
+def registry() -> None:
+    """Look after the upstream FHIR registry (UPSTREAM_FHIR_BASE)."""
+
+
+@registry.command()
+@click.option("--merge", is_flag=True, help="Keep the oldest record of each identifier, point tikabot's "
+              "Immunizations at it, delete the others.")
+def duplicates(merge: bool) -> None:
+    """List the Patients, Practitioners, Locations and Immunizations of ours that the registry holds twice."""
+    from tikabot.phones import mask
+    from tikabot.registry import duplicates as dup
+    from tikabot.registry.client import FhirError
+    from tikabot.registry.job import make_client
+    from tikabot.registry.resources import Systems
+
+    settings = _settings()
+    systems = Systems.under(settings.system_for)
+    client = make_client(settings)
+    try:
+        found = dup.find(client, systems)
+        for duplicate in found:
+            click.echo(duplicate.line(mask))
+        extra = sum(len(d.extra) for d in found)
+        click.echo(f"{len(found)} identifiers held more than once, {extra} extra records")
+        if merge and found:
+            repointed, deleted = dup.merge(client, systems, found)
+            click.echo(f"merged: {repointed} Immunizations now point at the record kept, {deleted} extra records deleted")
+            left = [d for d in found if d.resource_type == "Immunization"]
+            if left:
+                click.echo(f"{len(left)} dose ids are held by several Immunizations: not merged, see tikabot reconcile")
+                sys.exit(1)
+        elif found:
+            sys.exit(1)
+    except FhirError as exc:
+        raise click.ClickException(f"the registry did not answer: {exc.reason}") from exc
+    finally:
+        client.close()

@@ -3,7 +3,7 @@ making a second record there.
 
 Each dose is sent on its own, outside any database transaction:
 - never sent and not voided: a conditional create on its identifier (`If-None-Exist:
-  identifier=SYSTEM|ID`), so a retry after a timeout, or a re-run after a crash between the
+  identifier=SYSTEM|ID`, URL-encoded), so a retry after a timeout, or a re-run after a crash between the
   registry's answer and our commit, finds the record the first attempt made (200) instead of
   making another;
 - known upstream (an UNDO after sync, or a dose recorded again after its UNDO): an update of that
@@ -84,7 +84,7 @@ class UpstreamIds:
         token = r.search_token(ident)
         if token not in self.known:
             try:
-                answer = self.client.create(resource, if_none_exist=f"identifier={token}")
+                answer = self.client.create(resource, if_none_exist={"identifier": token})
             except FhirError as error:
                 raise FhirError(f"{resource['resourceType']}: {error.reason}", error.status, error.retryable) from None
             self.known[token] = f"{resource['resourceType']}/{answer.resource['id']}"
@@ -117,7 +117,7 @@ def push(client: FhirClient, rec: DoseRecord, systems: r.Systems, tz: str, ids: 
             raise FhirError(f"{len(found)} records upstream carry identifier {token}", retryable=False)
         client.update({**resource, "id": found[0]["id"]})
         return Pushed("updated", found[0]["id"])
-    answer = client.create(resource, if_none_exist=f"identifier={token}")
+    answer = client.create(resource, if_none_exist={"identifier": token})
     upstream_id = answer.resource["id"]
     if answer.status == 200 and _differs(answer.resource, resource):  # an earlier attempt, since changed
         client.update({**resource, "id": upstream_id})

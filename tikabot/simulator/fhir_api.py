@@ -1,13 +1,13 @@
 """A FHIR R4 registry under `/fhir`: create (and conditional create), update, read, search.
 
-- `POST /fhir/{type}`: 201 with `Location`; with `If-None-Exist: identifier=SYSTEM|ID`, 200 and the
-  record already there, or 412 when several match.
+- `POST /fhir/{type}`: 201 with `Location`; with `If-None-Exist: identifier=SYSTEM|ID` (a URL query,
+  decoded as one: an unencoded `+` is a space), 200 and the record already there, or 412 when several match.
 - `PUT /fhir/{type}/{id}`: update (200), or create with that id (201).
-- `GET /fhir/{type}/{id}`: read, 404 when unknown.
+- `GET /fhir/{type}/{id}`: read, 404 when unknown. `DELETE /fhir/{type}/{id}`: 204 (also when unknown).
 - `GET /fhir/{type}?identifier=…&patient=…&patient:identifier=…&status=…&_count=N`: a searchset
   Bundle with `next` links (`_offset`).
 - Errors are OperationOutcomes. Faults (FaultConfig.fhir_*): 5xx, 429, 422, timeouts, a slow server.
-- `GET /_sim/fhir`: counts and the Immunizations that share an identifier (duplicates).
+- `GET /_sim/fhir`: counts, the Immunizations that share an identifier (duplicates), and per type.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def add_routes(app: web.Application) -> None:
     router.add_post("/fhir/{type}", _counted(create))
     router.add_put("/fhir/{type}/{id}", _counted(update))
     router.add_get("/fhir/{type}/{id}", _counted(read))
+    router.add_delete("/fhir/{type}/{id}", _counted(delete))
     router.add_get("/fhir/{type}", _counted(search))
     router.add_get("/_sim/fhir", stats)
 
@@ -132,8 +133,8 @@ async def create(request: web.Request) -> web.Response:
         return outcome(400 if resource_type in TYPES else 404, "invalid", problem)
     condition = request.headers.get("If-None-Exist")
     if condition:
-        params = parse_qs(condition.split("?")[-1])
-        if set(params) != {"identifier"}:
+        params = parse_qs(condition, keep_blank_values=True)  # a search query, decoded as servers do: `+` is a space
+        if set(params) != {"identifier"} or not all(params["identifier"]):
             return outcome(400, "not-supported", "If-None-Exist supports identifier=SYSTEM|VALUE only")
         matches = sim.fhir.with_identifier(resource_type, ",".join(params["identifier"]))
         if len(matches) > 1:
@@ -176,6 +177,19 @@ async def read(request: web.Request) -> web.Response:
     if found is None:
         return outcome(404, "not-found", f"{resource_type}/{resource_id} is not known")
     return _resource(200, found)
+
+
+async def delete(request: web.Request) -> web.Response:
+    sim = request.app[SIM]
+    resource_type, resource_id = request.match_info["type"], request.match_info["id"]
+    sim.fhir.count("requests")
+    refused, _ = await _fault(request, write=True)
+    if refused is not None:
+        return refused
+    if resource_type not in TYPES:
+        return outcome(404, "not-supported", f"resource type {resource_type} is not supported here")
+    sim.fhir.delete(resource_type, resource_id)
+    return web.Response(status=204)
 
 
 def _patient_matches(sim, reference: dict, tokens: str) -> bool:

@@ -87,6 +87,15 @@ class FhirStore:
             self._counts[f"{resource_type}_{'updated' if old else 'created'}"] += 1
             return copy.deepcopy(stored), old is None
 
+    def delete(self, resource_type: str, resource_id: str) -> bool:
+        with self._lock:
+            old = self._by_type[resource_type].pop(resource_id, None)
+            for ident in (old or {}).get("identifier") or []:
+                self._by_identifier[(resource_type, ident.get("system"), ident.get("value"))].discard(resource_id)
+            if old:
+                self._counts[f"{resource_type}_deleted"] += 1
+            return old is not None
+
     def get(self, resource_type: str, resource_id: str) -> dict | None:
         with self._lock:
             found = self._by_type[resource_type].get(resource_id)
@@ -123,4 +132,6 @@ class FhirStore:
         with self._lock:
             sizes = {t: len(v) for t, v in self._by_type.items()}
             counts = dict(self._counts)
-        return {"resources": sizes, "counts": counts, "duplicates": self.duplicates()}
+            by_type = {t: self.duplicates(t) for t in TYPES}
+        return {"resources": sizes, "counts": counts, "duplicates": by_type["Immunization"],
+                "duplicates_by_type": by_type}
