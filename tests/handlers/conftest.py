@@ -19,7 +19,7 @@ PHONES = {
 }
 
 simulator = simulator_fixture(lambda: FaultConfig(
-    seed=5, sent_delay_s=0.01, delivered_delay_s=0.02, timeout_sleep_s=1.0, callback_retries=1,
+    seed=5, sent_delay_s=0.01, delivered_delay_s=0.02, timeout_sleep_s=3.0, callback_retries=1,
     callback_retry_delay_s=0.05, smsgate_phones={k: dict(v) for k, v in PHONES.items()}))
 
 
@@ -48,7 +48,7 @@ def channel_config(config, simulator):
     phones = tuple(GatewayPhone(id=name, url=f"{simulator.url}/smsgate/{name}", per_minute=6000.0, **creds)
                    for name, creds in PHONES.items())
     return dataclasses.replace(
-        config, smsgate_phones=phones, smsgate_timeout=0.5, twilio_timeout=0.5,
+        config, smsgate_phones=phones, smsgate_timeout=2.0, twilio_timeout=2.0,  # well above a busy machine's answer; "timeout" holds 3 s
         exotel_account_sid="simexotel", exotel_api_key="simulator-exotel-key",
         exotel_api_token="simulator-exotel-token", exotel_api_base=simulator.url, exotel_sender="WBHLTH",
         exotel_exophone="08047112233", exotel_call_flow_url="http://my.exotel.com/simexotel/exoml/start_voice/42",

@@ -21,14 +21,14 @@ from tikabot.simulator.config import FaultConfig
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32  # as in tests/conftest.py's config fixture
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-FAST = SendSettings(lease_s=5.0, retry_base_s=0.05, slow_retry_base_s=0.05, retry_cap_s=0.2,
+FAST = SendSettings(lease_s=8.0, retry_base_s=0.05, slow_retry_base_s=0.05, retry_cap_s=0.2,
                     voice_after_s=0.5, relay_interval_s=0.1, stale_s=1.0, account_pause_s=1.0,
                     recheck_after_s=0.1)
 
 
 simulator = simulator_fixture(lambda: FaultConfig(
     account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, seed=3, sent_delay_s=0.01, delivered_delay_s=0.02,
-    timeout_sleep_s=1.5, callback_retries=2, callback_retry_delay_s=0.05))
+    timeout_sleep_s=4.0, callback_retries=2, callback_retry_delay_s=0.05))
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ class LiveApp:
 
 @pytest.fixture
 def live(config, simulator):
-    app = LiveApp(dataclasses.replace(config, twilio_api_base=simulator.url, twilio_timeout=1.0,
+    app = LiveApp(dataclasses.replace(config, twilio_api_base=simulator.url, twilio_timeout=2.5,
                                       send_rate=1000.0))
     yield app
     app.stop()

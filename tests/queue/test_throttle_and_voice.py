@@ -67,7 +67,7 @@ def test_bulk_whose_turn_comes_after_the_lease_window_goes_back_unsent_and_is_se
                         params={"code": "123456", "minutes": 10}, priority="bulk")
     pipeline.runtime.throttle = throttle = Throttle(services.redis, 10.0, "+15005550006")
     throttle.reserve(25)  # another worker holds the next 2.5 s of the pace
-    # The job's sending window (FAST: lease 5 s, less twice the 1 s timeout) is 3 s from its claim:
+    # The job's sending window (FAST: lease 8 s, less twice the 2.5 s timeout) is 3 s from its claim:
     # the turns from 2.5 s on that fit go out, the rest (30 turns take 3 s more) are handed back
     # and go out in the next job. However late a busy machine starts the job (up to 2.5 s), some
     # turns fall on each side of the window's end.
