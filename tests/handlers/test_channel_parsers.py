@@ -30,7 +30,7 @@ def test_received_payload_is_translated_or_refused(payload):
 @given(st.sampled_from(["sms:sent", "sms:delivered", "sms:failed"]), payloads)
 def test_status_payload_is_translated_or_refused(event, payload):
     try:
-        report = android_gateway.to_report(android_gateway.Event(event, payload))
+        report = android_gateway.to_report(android_gateway.Event(event, payload), "phone1")
     except android_gateway.BadWebhook:
         return
     assert report.status in ("sent", "delivered", "undelivered")

@@ -70,7 +70,7 @@ REQUIRED = {
     "alert.send_failures": {"count", "summary"},
     "alert.session_closed": {"site", "dose1", "dose2", "total"},
     "alert.otp_undelivered": {"ref", "site"},
-    "alert.account_failure": {"code"},
+    "alert.account_failure": {"route", "code"},
     "alert.no_session": {"sites"},
     "alert.site_silent": {"site", "minutes"},
     "alert.manual_mode": {"site", "state"},

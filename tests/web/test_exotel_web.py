@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tikabot.queue import handoffs, pause
 from tikabot.queue.outbox import add_message
-from tikabot.store.models import InboundMessage, OutboundMessage
+from tikabot.store.models import InboundMessage, OutboundMessage, Staff
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exotel"
 TOKEN = "exotel-callback-token-7f3a9c"
@@ -143,6 +144,7 @@ def test_callback_for_a_send_whose_answer_was_lost_names_the_message(client, app
                           params={"code": "482913", "minutes": 10}, language="en", channel="exotel")
         row.attempts, row.status = 1, "sending"
         message_id = row.id
+    handoffs.note(services.redis, message_id, 1, "exotel")  # as the send job does before calling Exotel
     sid = "0f0e0d0c0b0a09080706050403020100"
     client.post("/channels/exotel/status", query_string={"token": TOKEN, "id": message_id, "attempt": 1},
                 data=fixture("status_delivered", sid=sid, id=message_id))
@@ -160,3 +162,69 @@ def test_call_flow_fetches_the_code_to_read_out(client):
     assert refused.status_code == 403
     bad = client.get("/channels/exotel/voice-code", query_string={"token": TOKEN, "CustomField": "bn:<Say>"})
     assert bad.status_code == 400
+
+
+ACCOUNT_ERROR = {"SmsSid": "SID", "To": "09830012345", "Status": "failed", "DetailedStatusCode": "401"}
+
+
+def sms_row(services, key: str, *, status: str, attempts: int, via: str | None, sid: str | None = None) -> int:
+    with services.transaction() as s:
+        row = add_message(s, key=key, recipient="+919830012345", template="otp.code",
+                          params={"code": "482913", "minutes": 10}, language="en", channel="sms")
+        row.status, row.attempts, row.via, row.provider_id = status, attempts, via, sid
+        return row.id
+
+
+def exotel_report(client, message_id: int, attempt: int, form: dict, sid: str):
+    data = {k: v.replace("SID", sid).replace("MSGID", str(message_id)) for k, v in form.items()}
+    return client.post("/channels/exotel/status", query_string={"token": TOKEN, "id": message_id, "attempt": attempt},
+                       data=data)
+
+
+@pytest.mark.parametrize("form", [fixture("status_delivered"), ACCOUNT_ERROR], ids=["delivered", "account error"])
+def test_exotel_token_cannot_touch_messages_on_twilio(client, app, form):
+    """An OTP handed to Twilio (in flight, its answer not yet recorded) and one not sent yet, named by
+    id and attempt with the Exotel token: neither settled, failed nor paused."""
+    services = app.extensions["tikabot"]
+    in_flight = sms_row(services, "t1", status="sending", attempts=1, via=None)
+    handoffs.note(services.redis, in_flight, 1, "twilio")
+    unsent = sms_row(services, "t2", status="pending", attempts=0, via="twilio")
+    for message_id, attempt in ((in_flight, 1), (unsent, 0), (unsent, 1)):
+        assert exotel_report(client, message_id, attempt, form, f"forged{message_id}{attempt}").status_code == 204
+    with services.sessions() as s:
+        assert [(r.status, r.provider_id, r.last_error_code) for r in
+                (s.get(OutboundMessage, in_flight), s.get(OutboundMessage, unsent))] == \
+            [("sending", None, None), ("pending", None, None)]
+    from tikabot.clock import now
+
+    assert pause.paused_until(services.redis, "twilio", now()) is None
+    assert pause.paused_until(services.redis, "exotel", now()) is None
+
+
+def test_exotel_token_cannot_settle_twilios_message_by_its_sid(client, app):
+    services = app.extensions["tikabot"]
+    sid = "SM" + "a" * 32
+    message_id = sms_row(services, "t3", status="accepted", attempts=1, via="twilio", sid=sid)
+    assert exotel_report(client, message_id, 1, fixture("status_delivered"), sid).status_code == 204
+    with services.sessions() as s:
+        assert s.get(OutboundMessage, message_id).status == "accepted"
+
+
+def test_exotel_account_error_pauses_exotel_alone_and_the_alert_names_route_and_code(client, app):
+    from tikabot.clock import now
+
+    services = app.extensions["tikabot"]
+    with services.transaction() as s:
+        s.add(Staff(phone="+919830000001", name="Coordinator", role="coordinator", language="en",
+                    telegram_user_id=4242))
+    sid = "e" * 32
+    message_id = sms_row(services, "x1", status="accepted", attempts=1, via="exotel", sid=sid)
+    assert exotel_report(client, message_id, 1, ACCOUNT_ERROR, sid).status_code == 204
+    assert pause.paused_until(services.redis, "exotel", now()) is not None
+    assert pause.paused_until(services.redis, "twilio", now()) is None
+    with services.sessions() as s:
+        alerts = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.account_failure")).all()
+        row = s.get(OutboundMessage, message_id)
+    assert [(a.channel, a.recipient) for a in alerts] == [("telegram", "4242")]
+    assert "exotel" in alerts[0].body and "401" in alerts[0].body and "None" not in alerts[0].body
+    assert (row.status, row.last_error_code) == ("pending", "401")

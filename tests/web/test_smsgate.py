@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tikabot.config import GatewayPhone
 from tikabot.handlers import android_devices, android_gateway
+from tikabot.queue import handoffs
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import InboundMessage, OutboundMessage
 
@@ -51,14 +52,27 @@ def inbound_rows(services) -> list[InboundMessage]:
         return list(s.scalars(select(InboundMessage)))
 
 
-def outbound(services, status="accepted") -> int:
+def outbound(services, status="accepted", via="android:ranaghat", key="r1") -> int:
+    """An SMS that phone ranaghat took (as the send job records it: via names the phone)."""
     with services.transaction() as s:
-        row = add_message(s, key="r1", recipient="+919830012345", template="otp.code",
-                          params={"code": "482913", "minutes": 10}, language="en", channel="android")
+        row = add_message(s, key=key, recipient="+919830012345", template="otp.code",
+                          params={"code": "482913", "minutes": 10}, language="en", channel="sms")
         row.attempts = 1
         row.status = status
+        row.via = via
         row.provider_id = f"tb-{row.id}-1"
         return row.id
+
+
+def in_flight(services, via: str, key="f1") -> int:
+    """An SMS whose first attempt was handed to `via` and whose answer we have not recorded yet."""
+    with services.transaction() as s:
+        row = add_message(s, key=key, recipient="+919830012345", template="otp.code",
+                          params={"code": "482913", "minutes": 10}, language="en", channel="sms")
+        row.attempts, row.status = 1, "sending"
+        message_id = row.id
+    handoffs.note(services.redis, message_id, 1, via)
+    return message_id
 
 
 # name, fixture, signing, expected status, inbound rows after, via
@@ -162,3 +176,40 @@ def test_no_signal_reports_take_the_phone_out_of_rotation_and_a_ping_brings_it_b
     ping = body_of("ping")
     assert client.post("/channels/smsgate", data=ping, headers=signed(ping)).status_code == 204
     assert android_devices.healthy_phones(services.redis, ["ranaghat", "kalyani"], now, 900) == ["ranaghat", "kalyani"]
+
+
+def test_one_phones_key_cannot_report_on_another_phones_message(client, app):
+    """kalyani's key names ranaghat's message (its id is easy to guess): nothing changes."""
+    services = app.extensions["tikabot"]
+    message_id = outbound(services)
+    body = body_of("delivered", message_id)
+    assert client.post("/channels/smsgate", data=body, headers=signed(body, OTHER_KEY)).status_code == 204
+    with services.sessions() as s:
+        assert s.get(OutboundMessage, message_id).status == "accepted"
+    assert client.post("/channels/smsgate", data=body, headers=signed(body)).status_code == 204
+    with services.sessions() as s:
+        assert s.get(OutboundMessage, message_id).status == "delivered"
+
+
+@pytest.mark.parametrize("handed_to", ["twilio", "exotel", "android:kalyani"])
+def test_a_phones_key_cannot_settle_an_attempt_it_was_not_handed(client, app, handed_to):
+    """A message in flight on another route or phone, named by id and attempt: neither delivered
+    (so never sent) nor failed by ranaghat's report."""
+    services = app.extensions["tikabot"]
+    message_id = in_flight(services, handed_to)
+    for event in ("delivered", "failed_fdn"):
+        body = body_of(event, message_id)
+        assert client.post("/channels/smsgate", data=body, headers=signed(body)).status_code == 204
+    with services.sessions() as s:
+        row = s.get(OutboundMessage, message_id)
+        assert (row.status, row.provider_id, row.last_error_code) == ("sending", None, None)
+
+
+def test_the_phone_an_attempt_was_handed_to_settles_it_before_its_answer_is_recorded(client, app):
+    services = app.extensions["tikabot"]
+    message_id = in_flight(services, "android:ranaghat")
+    body = body_of("delivered", message_id)
+    assert client.post("/channels/smsgate", data=body, headers=signed(body)).status_code == 204
+    with services.sessions() as s:
+        row = s.get(OutboundMessage, message_id)
+        assert (row.status, row.provider_id) == ("delivered", f"tb-{message_id}-1")

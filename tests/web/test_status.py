@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tikabot.queue import handoffs
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import OutboundMessage
 
@@ -76,6 +77,7 @@ def test_callback_names_the_message_when_the_sid_was_never_learnt(client, app):
         message = add_message(session, key="k2", recipient="+919830012345", template="otp.code",
                               params={"code": "123456", "minutes": 10})
         message.status, message.attempts = "sending", 1
+    handoffs.note(services.redis, message.id, 1, "twilio")  # as the send job does before calling Twilio
     assert post_status(client, report("sent"), query=f"id={message.id}&attempt=1").status_code == 204
     stored = status_of(services, message.id)
     assert (stored.status, stored.provider_id) == ("sent", "SM" + "a" * 32)
@@ -116,3 +118,16 @@ def test_metrics_show_messages_waiting_on_the_ready_lists(client, app):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'tikabot_queue_ready_messages{queue="default"} 3.0' in text
     assert 'tikabot_queue_ready_messages{queue="bulk"} 0.0' in text
+
+
+def test_twilio_report_cannot_settle_an_attempt_handed_to_another_route(client, app):
+    """Our id and attempt are easy to guess: a report names an attempt only its own route was handed."""
+    services = app.extensions["tikabot"]
+    with services.transaction() as session:
+        message = add_message(session, key="k3", recipient="+919830012345", template="otp.code",
+                              params={"code": "123456", "minutes": 10})
+        message.status, message.attempts = "sending", 1
+    handoffs.note(services.redis, message.id, 1, "exotel")
+    assert post_status(client, report("delivered"), query=f"id={message.id}&attempt=1").status_code == 204
+    stored = status_of(services, message.id)
+    assert (stored.status, stored.provider_id) == ("sending", None)

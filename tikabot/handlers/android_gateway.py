@@ -36,6 +36,7 @@ from android_sms_gateway.errors import APIError
 
 from tikabot.handlers import android_devices
 from tikabot.phones import BadPhone, mask, normalise
+from tikabot.queue import handoffs
 from tikabot.queue.sending import (
     FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError, StatusReport,
 )
@@ -185,17 +186,19 @@ def reason_kind(reason) -> ErrorKind:
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "undelivered"}
 
 
-def to_report(event: Event) -> StatusReport:
-    """An sms:sent / sms:delivered / sms:failed payload -> StatusReport (provider id = our message id)."""
+def to_report(event: Event, phone_id: str) -> StatusReport:
+    """An sms:sent / sms:delivered / sms:failed payload from the phone whose key signed it ->
+    StatusReport (provider id = our message id; via = that phone)."""
     provider_id = _text_field(event.payload, "messageId")
     if not provider_id or len(provider_id) > 40:
         raise BadWebhook("messageId is missing or too long")
     message_id, attempt = ids_in(provider_id)
+    via = f"{ROUTE}:{phone_id}"
     if event.name != "sms:failed":
-        return StatusReport(provider_id, STATUS_EVENTS[event.name], None, message_id, attempt)
+        return StatusReport(provider_id, STATUS_EVENTS[event.name], None, message_id, attempt, via=via)
     reason = event.payload.get("reason")
     return StatusReport(provider_id, "undelivered", None, message_id, attempt,
-                        kind=reason_kind(reason), code=reason_code(reason))
+                        kind=reason_kind(reason), code=reason_code(reason), via=via)
 
 
 # --- sending --------------------------------------------------------------------------------------
@@ -307,12 +310,14 @@ class AndroidSender:
         request = Message(phone_numbers=[message.recipient], text_message=TextMessage(message.body),
                           id=gateway_id(message.id, message.attempt), with_delivery_report=True,
                           ttl=_validity_s(message.expires_at), sim_number=phone.sim)
+        via = f"{ROUTE}:{phone.id}"
+        handoffs.note(self.redis, message.id, message.attempt, via)  # before the phone can report on it
         try:
             state = await self._client(phone).send(request, skip_phone_validation=False)
         except APIError as exc:
             if exc.status_code == 409:  # this very attempt is already on the phone
                 android_devices.send_worked(self.redis, phone.id)
-                return Accepted(request.id, "accepted")
+                return Accepted(request.id, "accepted", via)
             kind = classify_http(exc.status_code)
             if kind.action != FAIL and exc.status_code != 429:
                 android_devices.send_failed(self.redis, phone.id, kind.name)
@@ -325,7 +330,7 @@ class AndroidSender:
             raise SendError(NETWORK_ERROR, "network", f"phone {phone.id}: {type(exc).__name__}") from exc
         android_devices.send_worked(self.redis, phone.id)
         log.info("message %s to %s handed to phone %s", message.id, mask(message.recipient), phone.id)
-        return Accepted(state.id, _created_status(state.state))
+        return Accepted(state.id, _created_status(state.state), via)
 
     async def find_existing(self, message: Outgoing, since) -> Accepted | None:
         """Ask every phone about this message's earlier attempts (their ids are ours)."""
@@ -342,7 +347,7 @@ class AndroidSender:
                     raise SendError(NETWORK_ERROR, "check", type(exc).__name__) from exc
                 status = _status_of(state.state)
                 if status != "undelivered":
-                    return Accepted(state.id, status)
+                    return Accepted(state.id, status, f"{ROUTE}:{phone.id}")
         return None
 
     async def close(self) -> None:

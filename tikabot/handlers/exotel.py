@@ -162,12 +162,12 @@ def parse_status(form: Mapping[str, str], query: Mapping[str, str]) -> StatusRep
         raise BadRequest("SmsSid is too long")
     message_id, attempt = _int(query.get("id")), _int(query.get("attempt"))
     if status != "undelivered":
-        return StatusReport(sid, status, None, message_id, attempt)
+        return StatusReport(sid, status, None, message_id, attempt, via=ROUTE)
     if detailed is None and (form.get("Status") or "").lower().replace("-", "_") == "failed_dnd":
         detailed = DND_CODE
     kind = classify(detailed) if detailed is not None else ErrorKind("unknown_delivery_error", RETRY, max_retries=2)
     return StatusReport(sid, "undelivered", None, message_id, attempt, kind=kind,
-                        code=str(detailed) if detailed is not None else "unknown")
+                        code=str(detailed) if detailed is not None else "unknown", via=ROUTE)
 
 
 def spoken_code(custom_field: str | None) -> str | None:

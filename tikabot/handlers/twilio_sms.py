@@ -19,6 +19,8 @@ from tikabot.queue.sending import (
     SendError, StatusReport,
 )
 
+ROUTE = "twilio"  # its status callbacks speak for what this route carried
+
 # CONTRACT §8 and Twilio's own wording. One table; nothing else decides retryability.
 TWILIO_ERRORS: dict[int, ErrorKind] = {
     429: ErrorKind("rate_limited", RETRY),
@@ -113,7 +115,7 @@ def parse_status(form, query) -> StatusReport:
     if len(sid) > 64:
         raise BadStatusReport("MessageSid is too long")
     return StatusReport(sid, TWILIO_STATUSES[raw], _int_or_none(form.get("ErrorCode")),
-                        _our_int(query, "id"), _our_int(query, "attempt"))
+                        _our_int(query, "id"), _our_int(query, "attempt"), via=ROUTE)
 
 
 def report_from_message(message) -> StatusReport:

@@ -160,7 +160,3 @@ def mark_opted_out(session: Session, phones) -> None:
     session.execute(update(Beneficiary).where(Beneficiary.phone.in_(list(phones))).values(opted_out=True))
 
 
-def postpone(session: Session, ids: list[int], until: datetime, now: datetime) -> None:
-    """Sending is paused: move these pending messages to `until` (the relay queues them then)."""
-    session.execute(update(T).where(T.c.id.in_(ids), T.c.status == "pending")
-                    .values(not_before=until, updated_at=now))

@@ -38,6 +38,14 @@ def alert_route_down(session: Session, outage: Outage, table: RouteTable) -> int
                                           "fallback": ", ".join(others) or "-"}, priority="otp"))
 
 
+def alert_account_failure(session: Session, route: str, code: str, now: datetime) -> int:
+    """A route paused for its account's error: once an hour per route and code, on the fastest
+    lane; it names the route and the provider's code."""
+    return len(alert_coordinators(session, key=f"account-{route}-{code}-{now:%Y%m%d%H}",
+                                  template="alert.account_failure", params={"route": route, "code": code},
+                                  priority="otp"))
+
+
 def _fresh(session: Session, markers: list[str]) -> list[str]:
     """The markers not alerted before; marks them (in this transaction)."""
     actions = {f"alerted:{m}"[:64]: m for m in markers}

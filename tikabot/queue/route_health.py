@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import RedisError
 
+from tikabot.queue import pause
 from tikabot.queue.sending import ACCOUNT, UNKNOWN, SendError
 
 log = logging.getLogger(__name__)
@@ -85,13 +86,13 @@ class RouteHealth:
     # --- reading -------------------------------------------------------------------------------
     def state(self, route: str) -> str:
         try:
-            down, forced, outage = self.redis.mget(self._key(route, "down"), self._key(route, "forced"),
-                                                   self._key(route, "outage"))
+            down, forced, outage, paused = self.redis.mget(self._key(route, "down"), self._key(route, "forced"),
+                                                           self._key(route, "outage"), pause.key(route))
         except RedisError:
             return UP
         if forced is not None:
             return FORCED
-        if down is not None:
+        if down is not None or paused is not None:  # paused: its account failed (queue/pause.py)
             return DOWN
         return HALF_OPEN if outage is not None else UP
 

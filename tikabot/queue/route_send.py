@@ -18,7 +18,7 @@ from tikabot.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
 from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
-from tikabot.queue import ledger
+from tikabot.queue import handoffs, ledger
 from tikabot.queue.route_health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
 from tikabot.queue.routing import ROUTED_CHANNELS, RouteTable, plan, table_for, route_of, sender_key, traffic_kind
 from tikabot.queue.senders import configured
@@ -95,6 +95,7 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
             continue
         sender = rt.sender(sender_key(route))
         router.health.note_attempt(message.id, route)
+        handoffs.note(rt.services.redis, message.id, message.attempt, route)
         try:
             accepted = await sender.send(prepared)
         except SendError as exc:
@@ -112,7 +113,7 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
         ended = router.health.record_ok(route)
         if ended is not None:
             batch.recovered.append(ended)
-        return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted, via=route)
+        return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted, via=accepted.via or route)
     if last is not None:
         return await _ended(rt, router, claim, *last, after_error)
     return ledger.Outcome(message.id, message.attempt, "failed", code=DLT_CODE)
@@ -130,10 +131,11 @@ async def _find_earlier(rt, router: Router, claim: ledger.Claimed, after_error) 
         try:
             found = await checker.find_existing(message, claim.earlier_attempt_at)
         except SendError as exc:  # cannot tell whether it went: not on another route either
-            return dataclasses.replace(await after_error(rt, claim, exc, checker), via=earlier)
+            return dataclasses.replace(await after_error(rt, claim, exc, checker, route=earlier), via=earlier)
         if found is not None:
             log.info("message %s already at %s as %s; not sent again", message.id, earlier, found.provider_id)
-            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True, via=earlier)
+            return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True,
+                                  via=found.via or earlier)
     return None
 
 

@@ -115,6 +115,16 @@ def table_for(config) -> "RouteTable":
     return RouteTable.parse(raw, config.dlt_routes)
 
 
+# The route a channel's messages go by when no route is recorded on the row.
+UNROUTED = {"sms": DEFAULT_ROUTE, "voice": DEFAULT_ROUTE}
+
+
+def carried_by(channel: str, via: str | None) -> str:
+    """The route (and phone) a row went by: its `via`; else its channel's own provider (an SMS
+    or a call with no route recorded went by Twilio; Telegram by itself)."""
+    return via or UNROUTED.get(channel, channel)
+
+
 def route_of(via: str | None) -> str | None:
     """The route a `via` names: "android:ranaghat" (a route and the gateway phone on it) -> "android"."""
     return via.split(":", 1)[0] if via else via

@@ -23,9 +23,9 @@ from tikabot.clock import now as utcnow
 from tikabot.handlers.twilio_sms import OPT_OUT_CODE
 from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, SendError
 from tikabot.phones import mask
-from tikabot.queue import dispatch, ledger, pause, recheck, route_alerts, route_send, runtime
+from tikabot.queue import dispatch, handoffs, ledger, pause, recheck, route_alerts, route_send, runtime
 from tikabot.queue.retry import next_attempt_at
-from tikabot.queue.routing import DEFAULT_ROUTE, ROUTED_CHANNELS
+from tikabot.queue.routing import DEFAULT_ROUTE, ROUTED_CHANNELS, carried_by
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.statuses import AT_PROVIDER
 
@@ -53,12 +53,6 @@ async def send_ids(rt, ids: list[int]) -> dict:
     services, settings = rt.services, rt.settings
     redis = services.redis
     now = utcnow()
-    until = pause.paused_until(redis, now)
-    if until is not None:
-        with services.transaction() as session:
-            ledger.postpone(session, ids, until, now)
-        dispatch.forget(redis, ids)
-        return {"postponed": len(ids)}
     with services.transaction() as session:
         claims, closed, left = ledger.claim(session, ids, now=now, lease_s=settings.lease_s,
                                             channels=SENDERS.keys(), tz=services.config.tz,
@@ -69,13 +63,15 @@ async def send_ids(rt, ids: list[int]) -> dict:
     if not claims:
         return {"closed": closed}
     batch = route_send.Batch()
-    outcomes = await _send_all(rt, claims, deadline=now + timedelta(seconds=_sending_window(rt)), batch=batch)
+    held = _paused_routes(rt, claims, now)
+    outcomes = await _send_all(rt, claims, deadline=now + timedelta(seconds=_sending_window(rt)), batch=batch,
+                               held=held)
     done = utcnow()
     with services.transaction() as session:
         ledger.record(session, outcomes, done)
-        account = [o for o in outcomes if o.kind == "released" and not o.route_alerted]
-        if account:
-            pause.alert_account_failure(session, account[0].code, done)
+        paused = {o.via: o.code for o in outcomes if o.kind == "released" and o.via and not o.route_alerted}
+        for route, code in paused.items():  # a route whose account just failed: named with its code
+            route_alerts.alert_account_failure(session, route, code, done)
         _tell_about_routes(rt, session, batch, done)
     late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
     if late:  # committed back to pending: into a new job now (the relay would find them too)
@@ -108,12 +104,13 @@ def _recheck_found_on_their_way(rt, outcomes: list[ledger.Outcome], done) -> Non
         log.warning("could not plan a status check for %d messages", len(ids))
 
 
-async def _send_all(rt, claims: list[ledger.Claimed], deadline, batch: route_send.Batch) -> list[ledger.Outcome]:
+async def _send_all(rt, claims: list[ledger.Claimed], deadline, batch: route_send.Batch,
+                    held: dict | None = None) -> list[ledger.Outcome]:
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
     turns = {c.message.id: asyncio.Event() for c in claims if c.message.priority == "bulk"}
     pacer = asyncio.create_task(_pace(rt, list(turns.values()), deadline)) if turns else None
     try:
-        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id), deadline, batch)
+        return await asyncio.gather(*(_send_one(rt, c, gate, turns.get(c.message.id), deadline, batch, held or {})
                                       for c in claims))
     finally:
         if pacer is not None:
@@ -147,13 +144,16 @@ async def _pace(rt, turns: list[asyncio.Event], deadline) -> None:
 
 
 async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: asyncio.Event | None,
-                    deadline, batch: route_send.Batch) -> ledger.Outcome:
+                    deadline, batch: route_send.Batch, held: dict) -> ledger.Outcome:
     message = claim.message
     if turn is not None:
         await turn.wait()
     router = rt.router
     async with gate:
         now = utcnow()
+        waiting = _held(rt, message, held)
+        if waiting is not None:
+            return waiting
         if message.expires_at is not None and message.expires_at <= now:
             return ledger.Outcome(message.id, message.attempt, "expired", code="expired")
         if now > deadline:
@@ -172,20 +172,52 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: as
                              found.provider_id)
                     return ledger.Outcome(message.id, message.attempt, "accepted", accepted=found, checked=True,
                                           via=via)
+            if via is not None:
+                handoffs.note(rt.services.redis, message.id, message.attempt, via)
             accepted = await sender.send(message)
         except SendError as exc:
-            return dataclasses.replace(await _after_error(rt, claim, exc, sender), via=via)
+            outcome = await _after_error(rt, claim, exc, sender)
+            return dataclasses.replace(outcome, via=via or outcome.via)
     return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted, via=via)
 
 
-async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender) -> ledger.Outcome:
+def _paused_routes(rt, claims: list[ledger.Claimed], now) -> dict:
+    """{route: paused until} for the unrouted routes these claims go by (queue/pause.py). Routed
+    SMS are left to route health, which reads a pause as down and fails over; the rest (Twilio
+    alone, calls, Telegram) wait for their own route only, so one account's error never holds
+    another route's messages (the alert about it among them)."""
+    routes = {carried_by(c.message.channel, None) for c in claims if not route_send.routed(rt.router, c.message)}
+    held = {}
+    for route in routes:
+        try:
+            until = pause.paused_until(rt.services.redis, route, now)
+        except RedisError:
+            continue
+        if until is not None:
+            held[route] = until
+    return held
+
+
+def _held(rt, message, held: dict) -> ledger.Outcome | None:
+    """Not sent, and the attempt not counted, while its route is paused."""
+    if not held or route_send.routed(rt.router, message):
+        return None
+    until = held.get(carried_by(message.channel, None))
+    if until is None:
+        return None
+    return ledger.Outcome(message.id, message.attempt, "released", code="paused", at=until, route_alerted=True)
+
+
+async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender, route: str | None = None) -> ledger.Outcome:
+    """route: the route the failed call went to (None: the channel's own, unrouted)."""
     message, kind, settings = claim.message, exc.kind, rt.settings
     now = utcnow()
     log.warning("send of message %s to %s failed: %s", message.id, mask(message.recipient), exc.kind.name)
-    if kind.action == ACCOUNT:
-        pause.pause(rt.services.redis, exc.code, settings.account_pause_s)
+    if kind.action == ACCOUNT:  # that route's account: pause it alone
+        route = route or carried_by(message.channel, None)
+        pause.pause(rt.services.redis, route, exc.code, settings.account_pause_s)
         return ledger.Outcome(message.id, message.attempt, "released", code=exc.code,
-                              at=now + timedelta(seconds=settings.account_pause_s))
+                              at=now + timedelta(seconds=settings.account_pause_s), via=route)
     if kind.action == FAIL:
         opted_out = message.recipient if exc.code == str(OPT_OUT_CODE) else None
         return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code, recipient=opted_out)

@@ -66,6 +66,7 @@ class Outgoing:
 class Accepted:
     provider_id: str
     provider_status: str
+    via: str | None = None  # more than the route, when the sender knows it: "android:<phone>"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ class StatusReport:
     # as text (stored as the message's last_error_code). None: error_code is a Twilio code.
     kind: ErrorKind | None = None
     code: str | None = None
-
+    # The route whose credential signed the report ("twilio", "exotel", "android:<phone>"): it may
+    # touch only what was handed to that route (queue/callbacks.py). None: read from the provider's
+    # API by us (a status poll), not reported to us.
+    via: str | None = None
 
 
 def spaced_digits(code: str) -> str:

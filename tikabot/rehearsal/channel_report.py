@@ -109,7 +109,8 @@ def failed_over(session: Session, table: RouteTable, route: str, began: float, e
     window = (datetime.fromtimestamp(began, timezone.utc), datetime.fromtimestamp(ended + SETTLE_S, timezone.utc))
     rows = session.execute(select(OutboundMessage.template, OutboundMessage.priority)
                            .where(OutboundMessage.channel == "sms", OutboundMessage.status.in_(SENT),
-                                  OutboundMessage.via != route, OutboundMessage.sent_at.between(*window))).all()
+                                  OutboundMessage.via != route, OutboundMessage.via.not_like(f"{route}:%"),
+                                  OutboundMessage.sent_at.between(*window))).all()
     return sum(1 for template, priority in rows if table.routes_for(traffic_kind(template, priority))[0] == route)
 
 

@@ -40,7 +40,7 @@ def webhook():
         if event.name == "sms:received":
             message = android_gateway.to_message(phone.id, event.payload)
         elif event.name in android_gateway.STATUS_EVENTS:
-            report = android_gateway.to_report(event)
+            report = android_gateway.to_report(event, phone.id)
     except android_gateway.BadWebhook as exc:
         return _text(str(exc), 400)
     radio_down = (event.name == "sms:failed" and report.kind is not None
