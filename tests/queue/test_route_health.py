@@ -16,10 +16,28 @@ from tikabot.queue.sending import SERVER_ERROR, TIMEOUT, SendError
 SETTINGS = HealthSettings(window_s=30, error_rate=0.5, min_errors=3, cooldown_s=0.2, trial_lease_s=5)
 
 
+START = 1_800_000_000.0  # a window's first second (a multiple of SETTINGS.window_s)
+
+
+class Clock:
+    """Epoch seconds that move only when the test moves them."""
+
+    def __init__(self, now: float = START):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def health(redis_url):
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def health(redis_url, clock):
     client = redis_lib.Redis.from_url(redis_url)
-    yield RouteHealth(client, SETTINGS)
+    yield RouteHealth(client, SETTINGS, clock=clock)
     client.close()
 
 
@@ -50,6 +68,20 @@ def test_errors_over_the_share_take_it_down_message_errors_do_not(health):
     began += [health.record_error("twilio", SendError(TIMEOUT, "timeout")) for _ in range(7)]
     assert health.state("twilio") == DOWN and len([b for b in began if b]) == 1
     assert health.window("twilio") == (32, 16)  # half of the sends failed
+
+
+def test_errors_are_counted_over_this_window_and_the_one_before_not_older(health, clock):
+    for _ in range(2):
+        health.record_error("twilio", SendError(SERVER_ERROR, 500))
+    clock.now += SETTINGS.window_s  # the next window: the two still count
+    assert health.window("twilio") == (2, 2)
+    clock.now += SETTINGS.window_s  # two windows on: they are forgotten
+    assert health.window("twilio") == (0, 0)
+    for _ in range(2):
+        health.record_error("twilio", SendError(SERVER_ERROR, 500))
+    assert health.state("twilio") == UP  # 2 errors in the window, under the 3 that take it down
+    health.record_error("twilio", SendError(SERVER_ERROR, 500))
+    assert health.state("twilio") == DOWN
 
 
 def test_after_the_cool_off_one_trial_at_a_time_and_success_ends_the_outage(health):

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
@@ -76,9 +77,16 @@ class Outage:
 
 
 class RouteHealth:
-    def __init__(self, redis: Redis, settings: HealthSettings | None = None):
+    def __init__(self, redis: Redis, settings: HealthSettings | None = None,
+                 clock: Callable[[], float] = time.time):
+        """`clock` gives epoch seconds: the error windows and outages are counted on it (a test
+        passes its own, so a window never turns over in the middle of what it counts)."""
         self.redis = redis
         self.settings = settings or HealthSettings()
+        self.clock = clock
+
+    def _bucket(self) -> int:
+        return int(self.clock() // self.settings.window_s)
 
     def _key(self, route: str, part: str) -> str:
         return f"{PREFIX}{route}:{part}"
@@ -118,7 +126,7 @@ class RouteHealth:
 
     def window(self, route: str) -> tuple[int, int]:
         """(sends, errors) in the current and the previous window."""
-        bucket = int(time.time() // self.settings.window_s)
+        bucket = self._bucket()
         try:
             rows = [self.redis.hgetall(self._key(route, f"w:{b}")) for b in (bucket - 1, bucket)]
         except RedisError:
@@ -151,7 +159,7 @@ class RouteHealth:
 
     # --- writing -------------------------------------------------------------------------------
     def _count(self, route: str, error: bool) -> tuple[int, int]:
-        key = self._key(route, f"w:{int(time.time() // self.settings.window_s)}")
+        key = self._key(route, f"w:{self._bucket()}")
         with self.redis.pipeline() as pipe:
             pipe.hincrby(key, "n", 1)
             pipe.hincrby(key, "err", 1 if error else 0)
@@ -170,7 +178,7 @@ class RouteHealth:
         except RedisError:
             return None
         if ended is not None:
-            log.warning("route %s is back after %.0f s (%s)", route, time.time() - ended.since, ended.reason)
+            log.warning("route %s is back after %.0f s (%s)", route, self.clock() - ended.since, ended.reason)
         return ended
 
     def record_error(self, route: str, exc: SendError) -> Outage | None:
@@ -195,7 +203,7 @@ class RouteHealth:
                   forced: bool = False) -> Outage | None:
         """Down for `seconds` (the cool-off by default). Returns the outage if this began it."""
         seconds = self.settings.cooldown_s if seconds is None else seconds
-        outage = Outage(route, reason, time.time(), forced)
+        outage = Outage(route, reason, self.clock(), forced)
         with self.redis.pipeline() as pipe:
             pipe.set(self._key(route, "outage"), json.dumps(outage.__dict__), nx=True)
             pipe.set(self._key(route, "forced" if forced else "down"), reason, px=max(1, int(seconds * 1000)))
@@ -214,6 +222,6 @@ class RouteHealth:
     def force_up(self, route: str) -> None:
         """Back in service now, counted from a clean window."""
         keys = [self._key(route, p) for p in ("forced", "down", "outage", "trial")]
-        bucket = int(time.time() // self.settings.window_s)
+        bucket = self._bucket()
         keys += [self._key(route, f"w:{b}") for b in (bucket - 1, bucket)]
         self.redis.delete(*keys)
