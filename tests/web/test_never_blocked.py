@@ -1,7 +1,6 @@
 """What a webhook or a probe costs when Redis hangs or the database cannot take a write."""
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -19,13 +18,12 @@ USSD_TOKEN = "test-ussd-token"
 def test_a_hung_redis_fails_a_command_after_the_socket_timeout_without_retrying():
     with hung_redis() as server:
         client = connect_redis(server.url)
-        started = time.monotonic()
-        with pytest.raises(RedisTimeoutError):
+        with pytest.raises(RedisTimeoutError):  # a server that never answers: only a timeout ends this
             client.ping()
-        waited = time.monotonic() - started
+        timeout = client.connection_pool.connection_kwargs["socket_timeout"]
         client.close()
         assert len(server.connections) == 1  # a timeout is not retried: one try, one socket timeout
-    assert waited < 4 * SOCKET_TIMEOUT  # not the 31 s a gunicorn worker was held before (generous bound)
+    assert timeout == SOCKET_TIMEOUT  # not the 31 s a gunicorn worker was held before
 
 
 def test_readyz_says_redis_is_not_ready_when_it_hangs(config):
