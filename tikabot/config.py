@@ -103,6 +103,7 @@ class Config:
     smsgate_phones: tuple[GatewayPhone, ...] = ()
     smsgate_stale_s: float = 900.0  # no ping or webhook for this long: out of rotation
     smsgate_timeout: float = 10.0
+    smsgate_max_wait: float = 5.0  # a reply waits this long at most for its phone's send slot, else re-queued
     # Exotel (Indian aggregator, DLT-compliant domestic route)
     exotel_account_sid: str | None = None
     exotel_api_key: str | None = field(default=None, repr=False)
@@ -153,6 +154,7 @@ class Config:
             smsgate_phones=gateway_phones(os.environ),
             smsgate_stale_s=float(_env("SMSGATE_STALE_S", "900")),
             smsgate_timeout=float(_env("SMSGATE_TIMEOUT", "10")),
+            smsgate_max_wait=float(_env("SMSGATE_MAX_WAIT", "5")),
             exotel_account_sid=_env("EXOTEL_ACCOUNT_SID"),
             exotel_api_key=_env("EXOTEL_API_KEY"),
             exotel_api_token=_env("EXOTEL_API_TOKEN"),

@@ -34,7 +34,7 @@ from android_sms_gateway.ahttp import AiohttpAsyncHttpClient
 from android_sms_gateway.enums import ProcessState
 from android_sms_gateway.errors import APIError
 
-from tikabot.handlers import android_devices
+from tikabot.handlers import android_devices, android_pace
 from tikabot.phones import BadPhone, mask, normalise
 from tikabot.queue import handoffs
 from tikabot.queue.sending import (
@@ -227,8 +227,7 @@ GATEWAY_ERRORS: dict[int, ErrorKind] = {
     500: SERVER_ERROR, 502: SERVER_ERROR, 503: SERVER_ERROR, 504: SERVER_ERROR,
 }
 NO_PHONE = ErrorKind("no_gateway_phone", RETRY, slow=True)
-PHONE_BUSY = ErrorKind("gateway_busy", RETRY)
-MAX_PACE_WAIT = 5.0  # wait this long for the phone's next send slot; longer goes back to the queue
+PHONE_BUSY = ErrorKind("gateway_busy", RETRY, paced=True)  # its slot is further off than the lane may wait
 
 
 def classify_http(status: int | None) -> ErrorKind:
@@ -290,23 +289,29 @@ class AndroidSender:
         order = healthy[turn:] + healthy[:turn]
         return [self.phones[p] for p in order]
 
-    async def _pace(self, phone) -> None:
+    def _throttle(self, phone) -> Throttle:
         throttle = self._throttles.get(phone.id)
         if throttle is None:
             throttle = self._throttles[phone.id] = Throttle(self.redis, phone.per_minute / 60.0, f"{ROUTE}:{phone.id}")
-        start, redis_now = throttle.reserve(1)
-        wait = start - redis_now
-        if wait > MAX_PACE_WAIT:
-            raise SendError(PHONE_BUSY, "busy", f"phone {phone.id} paced", wait_s=wait)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        return throttle
+
+    async def _pace(self, phone, priority: str) -> None:
+        """Wait for this message's slot on the phone, or refuse it (no slot taken): android_pace.py."""
+        interval = 60.0 / phone.per_minute
+        lane = android_pace.lane_for(priority, interval, self.config.smsgate_max_wait)
+        slot = self._throttle(phone).try_reserve(1, tolerance=lane.tolerance, max_wait=lane.max_wait)
+        if not slot.granted:
+            raise SendError(PHONE_BUSY, "busy", f"phone {phone.id} paced",
+                            wait_s=android_pace.retry_after(priority, slot.wait, interval))
+        if slot.wait > 0:
+            await asyncio.sleep(slot.wait)
 
     async def send(self, message: Outgoing) -> Accepted:
         phones = self.choose(message)
         if not phones:
             raise SendError(NO_PHONE, "no_phone", "no gateway phone in rotation")
         phone = phones[0]
-        await self._pace(phone)
+        await self._pace(phone, message.priority)
         request = Message(phone_numbers=[message.recipient], text_message=TextMessage(message.body),
                           id=gateway_id(message.id, message.attempt), with_delivery_report=True,
                           ttl=_validity_s(message.expires_at), sim_number=phone.sim)

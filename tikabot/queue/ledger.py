@@ -30,7 +30,7 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one attempt. kind: accepted | retry | failed | expired | released | late."""
+    """What became of one attempt. kind: accepted | retry | failed | expired | released | late | paced."""
     id: int
     attempt: int
     kind: str
@@ -131,9 +131,10 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
             session.execute(update(T).where(_mine()).values(
                 status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now),
                 [{"b_id": o.id, "b_attempt": o.attempt, "b_code": o.code} for o in groups[kind]])
-    # Not sent, and this attempt does not count: sending is paused (released), or the message's
-    # turn at the bulk pace came too close to the end of its lease (late).
-    returned = groups.get("released", []) + groups.get("late", [])
+    # Not sent, and this attempt does not count: sending is paused (released), the message's
+    # turn at the bulk pace came too close to the end of its lease (late), or a gateway phone's
+    # next slot was further off than the message may wait (paced).
+    returned = groups.get("released", []) + groups.get("late", []) + groups.get("paced", [])
     if returned:
         session.execute(update(T).where(_mine()).values(
             status="pending", attempts=T.c.attempts - 1, not_before=bindparam("b_at"),

@@ -76,9 +76,10 @@ def _refused(batch: Batch, route: str, template: str, language: str) -> None:
     log.warning("not sent on %s: no approved DLT template for %s (%s)", route, template, language)
 
 
-async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, after_error) -> ledger.Outcome:
+async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, after_error, paced) -> ledger.Outcome:
     """One attempt of a routed message. after_error(rt, claim, exc, sender) is the send job's
-    handling of an error that ends the attempt."""
+    handling of an error that ends the attempt; paced(message, exc) its handling of a refusal by
+    our own pace (nothing sent, no attempt spent)."""
     message, template = claim.message, claim.template
     if claim.earlier_attempt_at is not None and rt.settings.provider_check:
         found = await _find_earlier(rt, router, claim, after_error)
@@ -102,6 +103,8 @@ async def send_routed(rt, router: Router, claim: ledger.Claimed, batch: Batch, a
             if exc.kind.name == DLT_UNREGISTERED.name:  # the route's own sender refused it
                 _refused(batch, route, template, message.language)
                 continue
+            if exc.kind.paced:  # our own pace on a route that is up: wait for it, not another route
+                return dataclasses.replace(paced(message, exc), via=route)
             outage = router.health.record_error(route, exc)
             if outage is not None:
                 batch.outages.append(outage)

@@ -161,7 +161,7 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: as
             # and the relay hand the message to another worker. Give it back unsent instead.
             return ledger.Outcome(message.id, message.attempt, "late", code="late", at=now)
         if route_send.routed(router, message):
-            return await route_send.send_routed(rt, router, claim, batch, _after_error)
+            return await route_send.send_routed(rt, router, claim, batch, _after_error, paced)
         sender = rt.sender(message.channel)
         via = DEFAULT_ROUTE if message.channel in ROUTED_CHANNELS else None
         try:
@@ -176,9 +176,18 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: as
                 handoffs.note(rt.services.redis, message.id, message.attempt, via)
             accepted = await sender.send(message)
         except SendError as exc:
+            if exc.kind.paced:
+                return paced(message, exc)
             outcome = await _after_error(rt, claim, exc, sender)
             return dataclasses.replace(outcome, via=via or outcome.via)
     return ledger.Outcome(message.id, message.attempt, "accepted", accepted=accepted, via=via)
+
+
+def paced(message, exc: SendError) -> ledger.Outcome:
+    """Refused by our own pace (a gateway phone's slot too far off): back to the outbox, due when
+    its slot would have come; no attempt spent, no failure counted."""
+    at = utcnow() + timedelta(seconds=exc.wait_s or 0.0)
+    return ledger.Outcome(message.id, message.attempt, "paced", code=exc.kind.name[:20], at=at)
 
 
 def _paused_routes(rt, claims: list[ledger.Claimed], now) -> dict:

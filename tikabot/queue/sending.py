@@ -24,6 +24,9 @@ class ErrorKind:
     action: str
     max_retries: int | None = None  # None: the sender's normal limit
     slow: bool = False  # a long back-off (handset off, queue full)
+    # refused by our own pacing before anything was sent: not an attempt and no failure of the
+    # route; the message goes back to the outbox until SendError.wait_s has passed
+    paced: bool = False
 
 
 NETWORK_ERROR = ErrorKind("network_error", UNKNOWN)
