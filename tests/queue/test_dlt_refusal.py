@@ -82,8 +82,13 @@ def rows(services, ids=None, template=None):
         return list(session.scalars(query))
 
 
-def settled(services, ids, status="delivered"):
-    return lambda: all(r.status == status for r in rows(services, ids))
+def settled(services, ids, statuses=("delivered",)):
+    return lambda: all(r.status in statuses for r in rows(services, ids))
+
+
+# The test's domestic route reports through Twilio's status webhook with Twilio's credential, which
+# may settle only what Twilio carried: its own messages stay with the provider, never delivered here.
+WITH_THE_PROVIDER = ("accepted", "sent", "delivered")
 
 
 def approve(services, key, language):
@@ -123,7 +128,8 @@ def test_once_the_id_is_imported_the_domestic_route_carries_it_with_its_dlt_reco
     router.dlt.forget()  # a worker re-reads the approved ids every 30 s; the test does not wait
     english = book(services, 3, "E")
     bengali = book(services, 2, "N", language="bn")  # its Bengali template is not approved: by Twilio
-    assert pipeline.settle(settled(services, english + bengali))
+    assert pipeline.settle(settled(services, english, WITH_THE_PROVIDER))
+    assert pipeline.settle(settled(services, bengali))
     assert [r.via for r in rows(services, english + bengali)] == ["domestic"] * 3 + ["twilio"] * 2
     assert len(domestic.messages()) == 3
     record = DomesticLike.seen[0]
