@@ -104,3 +104,21 @@ def test_with_routes_unset_a_gateway_phone_still_carries_the_replies_to_its_mess
     assert phone_only.routes_for("reply") == ("android", "twilio")
     assert phone_only.routes_for("reminder") == ("twilio",)
     assert table_for(SimpleNamespace(routes="", dlt_routes="exotel", smsgate_phones=())).single
+
+
+def test_a_gateway_phone_alone_carries_everything_it_is_named_for(config, services):
+    """default=android with no other route: every SMS goes by the phone, none silently by Twilio."""
+    import dataclasses
+
+    from tikabot.config import GatewayPhone
+    from tikabot.queue import route_send
+    from tikabot.services import Services
+
+    phone = GatewayPhone(id="ranaghat", url="http://127.0.0.1:9", username="sms", password="pw", signing_key="k")
+    alone = Services.build(dataclasses.replace(config, routes="default=android", smsgate_phones=(phone,)))
+    try:
+        router = route_send.build(alone, None)
+        assert router is not None and router.table.routes_for("reminder") == ("android",)
+        assert route_send.build(services, None) is None  # Twilio alone: no routing, as before
+    finally:
+        alone.close()

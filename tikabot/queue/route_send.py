@@ -20,7 +20,7 @@ from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
 from tikabot.queue import handoffs, ledger
 from tikabot.queue.route_health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
-from tikabot.queue.routing import ROUTED_CHANNELS, RouteTable, plan, table_for, route_of, sender_key, traffic_kind
+from tikabot.queue.routing import DEFAULT_ROUTE, ROUTED_CHANNELS, RouteTable, plan, table_for, route_of, sender_key, traffic_kind
 from tikabot.queue.senders import configured
 from tikabot.queue.sending import ACCOUNT, RETRY, Outgoing, SendError
 
@@ -56,10 +56,11 @@ class Router:
 
 def build(services, senders, settings: HealthSettings | None = None) -> Router | None:
     """The router for this configuration; None when Twilio alone carries everything (as before
-    routes existed: no health kept, no failover). ValueError for a route without a sender."""
+    routes existed: no health kept, no failover). Any other single route (a gateway phone alone)
+    is routed: unrouted messages go by Twilio. ValueError for a route without a sender."""
     config = services.config
     table = table_for(config)
-    if table.single and not table.is_domestic(table.all_routes[0]):
+    if table.single and table.all_routes[0] == DEFAULT_ROUTE and not table.is_domestic(DEFAULT_ROUTE):
         return None
     table.check_known(configured(config, senders))
     return Router(table, RouteHealth(services.redis, settings or HealthSettings.from_env()),
