@@ -33,7 +33,7 @@ from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import lock_site, write_gate
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
-from tikabot.store.models import Appointment, Beneficiary, Staff
+from tikabot.store.models import Beneficiary, Staff
 from tikabot.store.models import InboundMessage as InboundRow
 
 log = logging.getLogger(__name__)
