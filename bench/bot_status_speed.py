@@ -35,7 +35,7 @@ def build(services: Services, sites: int, per_site: int) -> None:
             s.flush()
             for j, person in enumerate(people):
                 s.add(Appointment(beneficiary_id=person.id, site_id=site.id, dose_number=1, date=today,
-                                  slot="09:00-11:00", security_code="1234"))
+                                  slot="09:00-11:00", security_code_hash="0" * 64))  # a hash; no code verifies here
                 if j % 2 == 0:
                     s.add(Dose(beneficiary_id=person.id, dose_number=1, vaccine="COVISHIELD", lot="L",
                                site_id=site.id, administered_at=now - timedelta(minutes=j % 300), source="sms"))

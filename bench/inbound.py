@@ -88,7 +88,7 @@ def seed(database_url: str, beneficiaries: int) -> list[tuple[str, str, str]]:
         # each booked for dose 1 today, as on a drive's day: the report marks the appointment done
         today = local_date(now(), os.environ.get("TIKABOT_TZ", "Asia/Kolkata"))
         booked = [{"beneficiary_id": i + 1, "site_id": i % SITES + 1, "dose_number": 1, "date": today,
-                   "slot": "09:00-11:00", "security_code": "1234", "status": "booked"} for i in range(beneficiaries)]
+                   "slot": "09:00-11:00", "security_code_hash": "0" * 64, "status": "booked"} for i in range(beneficiaries)]
         for start in range(0, len(rows), 5000):
             conn.execute(insert(Beneficiary), rows[start:start + 5000])
             conn.execute(insert(Appointment), booked[start:start + 5000])

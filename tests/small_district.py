@@ -9,10 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from tikabot.security_codes import code_hash
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata
 TODAY = date(2025, 6, 12)
+TEST_OTP_SECRET = "test-otp-secret"  # the tests' config (conftest.py)
+
+
+def hashed(beneficiary_id: int, code: str) -> str:
+    """A security code as the appointments table keeps it under the tests' OTP_SECRET."""
+    return code_hash(TEST_OTP_SECRET, beneficiary_id, code)
+
+
 PHONES = {"rahima": "+919830011111", "amit": "+919830022222", "lata": "+919830033333", "jiban": "+919830044444"}
 
 
@@ -40,9 +49,9 @@ def add_district(s) -> District:
     s.flush()
     s.add_all([
         Appointment(beneficiary_id=rahima.id, site_id=kal.id, dose_number=1, date=TODAY, slot="09:00-11:00",
-                    security_code="4321"),
+                    security_code_hash=hashed(rahima.id, "4321")),
         Appointment(beneficiary_id=amit.id, site_id=bar.id, dose_number=1, date=TODAY + timedelta(days=2),
-                    slot="11:00-13:00", security_code="8765"),
+                    slot="11:00-13:00", security_code_hash=hashed(amit.id, "8765")),
         Dose(beneficiary_id=lata.id, dose_number=1, vaccine="COVISHIELD", lot="L1", site_id=kal.id,
              administered_at=NOW - timedelta(days=30), source="paper"),
         Dose(beneficiary_id=jiban.id, dose_number=1, vaccine="COVAXIN", lot="L2", site_id=kal.id,

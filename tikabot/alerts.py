@@ -28,6 +28,7 @@ from tikabot.clock import as_utc, local_at, local_date
 from tikabot.i18n.catalog import LANGUAGES, render
 from tikabot.i18n.numbers import native_digits
 from tikabot.i18n.places import place_name
+from tikabot import severe_window
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import (
     AdverseEvent, Appointment, AuditLog, Beneficiary, CoordinatorAlert, OutboundMessage, Site, Staff,
@@ -88,7 +89,14 @@ def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers
     """A SEVERE adverse event, at once and on the fastest lane (otp): by SMS to the site's and the
     district's coordinators and to every medical officer, and by Telegram to coordinators who have
     it (when a bot is configured). Keyed by the event and the person: sent once, however often this
-    runs. The SMS copies are what SEVERE relies on; Telegram is a second path, not the only one."""
+    runs. The SMS copies are what SEVERE relies on; Telegram is a second path, not the only one.
+    A report of the same beneficiary and site within severe_window.WINDOW of an alert is counted into
+    that alert instead, and the messages returned are that alert's."""
+    first = severe_window.open_alert(session, event)
+    if first is not None:
+        severe_window.count_into(first, event)
+        return list(session.scalars(select(OutboundMessage).where(
+            OutboundMessage.idempotency_key.like(f"alert-{first.key}-%")).order_by(OutboundMessage.id)))
     person = session.get(Beneficiary, event.beneficiary_id)
     site = session.get(Site, event.site_id) if event.site_id else None
     reporter, reporter_phone = _reporter(session, event.reported_by, person)
@@ -97,7 +105,7 @@ def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers
               "time": as_utc(event.created_at).astimezone(ZoneInfo(tz)).strftime("%H:%M"),
               "note": event.note or "-"}
 
-    key = f"aefi-{event.id}"
+    key = severe_window.alert_key(event.id)
     record = session.scalar(select(CoordinatorAlert).where(CoordinatorAlert.key == key))
     if record is None:
         record = CoordinatorAlert(key=key, kind="severe", severity="severe", site_codes=[site.code] if site else [],

@@ -44,6 +44,18 @@ class GatewayPhone:
     sim: int | None = None  # which SIM slot sends (1-3); None: the phone's default
 
 
+SECRET_FIELDS = frozenset({
+    "twilio_auth_token", "telegram_bot_token", "telegram_webhook_secret", "ussd_token", "otp_secret",
+    "exotel_api_key", "exotel_api_token", "exotel_callback_token", "exotel_callback_password"})
+URL_FIELDS = frozenset({"database_url", "redis_url"})  # may carry a password: user:PASSWORD@host
+URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+
+
+def hide_url_password(url: str | None) -> str | None:
+    """`postgresql+psycopg://tika:s3cret@db/tikabot` -> `postgresql+psycopg://tika:***@db/tikabot`."""
+    return URL_PASSWORD.sub(r"\1:***@", url) if url else url
+
+
 PHONE_ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 
 
@@ -71,6 +83,9 @@ def gateway_phones(environ) -> tuple[GatewayPhone, ...]:
             raise ValueError(f"SMSGATE phone id {phone.id!r}: use 1-24 letters, digits, - or _")
         if not phone.signing_key:
             raise ValueError(f"SMSGATE phone {phone.id}: a signing key is required (webhooks are refused without one)")
+        if bool(phone.username) != bool(phone.password):
+            raise ValueError(f"SMSGATE phone {phone.id}: a basic-auth username needs its password, and a password "
+                             "its username")
         if phone.per_minute <= 0:
             raise ValueError(f"SMSGATE phone {phone.id}: per_minute must be positive")
     if len({p.id for p in found}) != len(found):
@@ -78,7 +93,7 @@ def gateway_phones(environ) -> tuple[GatewayPhone, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Config:
     database_url: str = "sqlite:///instance/tikabot.db"
     redis_url: str | None = None
@@ -106,16 +121,16 @@ class Config:
     smsgate_max_wait: float = 5.0  # a reply waits this long at most for its phone's send slot, else re-queued
     # Exotel (Indian aggregator, DLT-compliant domestic route)
     exotel_account_sid: str | None = None
-    exotel_api_key: str | None = field(default=None, repr=False)
-    exotel_api_token: str | None = field(default=None, repr=False)
+    exotel_api_key: str | None = None
+    exotel_api_token: str | None = None
     exotel_api_base: str = "https://api.exotel.com"  # Mumbai cluster: https://api.in.exotel.com
     exotel_sender: str | None = None  # From: the DLT header (e.g. WBHLTH) or the ExoPhone
     exotel_exophone: str | None = None  # the ExoPhone: CallerId for voice calls, where replies arrive
     exotel_dlt_entity_id: str | None = None  # the principal entity id (19 digits), if not on each template
     exotel_call_flow_url: str | None = None  # the call flow (app) a voice OTP call is connected to
-    exotel_callback_token: str | None = field(default=None, repr=False)  # secret in our callback URLs
+    exotel_callback_token: str | None = None  # secret in our callback URLs
     exotel_callback_user: str | None = None  # optional basic auth on callbacks
-    exotel_callback_password: str | None = field(default=None, repr=False)
+    exotel_callback_password: str | None = None
     # which provider routes carry which traffic, in order (tikabot/queue/routing.py); "" = Twilio alone
     routes: str = ""
     dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
@@ -176,7 +191,27 @@ class Config:
         cfg.check()
         return cfg
 
+    def __repr__(self) -> str:
+        """Every field, secrets shown only as set or not (SECRET_FIELDS), URLs without their password:
+        a config printed in a traceback or a log line gives nothing away."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS and value:
+                value = "<redacted>"
+            elif f.name in URL_FIELDS:
+                value = hide_url_password(value)
+            elif f.name == "extra":
+                value = {k: "<redacted>" for k in value}  # overrides of unknown meaning: names only
+            shown.append(f"{f.name}={value!r}")
+        return f"Config({', '.join(shown)})"
+
     def check(self) -> None:
+        if self.exotel_callback_user and not self.exotel_callback_password:
+            raise ValueError("EXOTEL_CALLBACK_USER is set without EXOTEL_CALLBACK_PASSWORD: basic auth with an empty "
+                             "password proves nothing; set both, or neither")
+        if self.exotel_callback_password and not self.exotel_callback_user:
+            raise ValueError("EXOTEL_CALLBACK_PASSWORD is set without EXOTEL_CALLBACK_USER: set both, or neither")
         if self.env == "production" and self.otp_secret == DEV_OTP_SECRET:
             raise ValueError("OTP_SECRET must be set outside development (TIKABOT_ENV=production)")
         if self.exotel_account_sid and not self.exotel_callback_token:

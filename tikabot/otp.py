@@ -5,7 +5,8 @@
 - 5 wrong checks in 30 minutes lock the beneficiary for 30 minutes, across codes (a new VERIFY
   does not lift it); comparison is constant time;
 - at most 3 codes per beneficiary per 10 minutes, and 30 VERIFY per staff phone per hour;
-- the 4-digit security code of the beneficiary's upcoming appointment is accepted too (wrong
+- the 4-digit security code of the beneficiary's upcoming appointment is accepted too (stored as
+  an HMAC too, tikabot/security_codes.py; wrong
   security codes count toward the same lock; every wrong check and every lock is in the audit log);
 - the code goes out through the outbox on the `otp` queue with a validity equal to its expiry;
 - every success is kept in the audit log with its method (OTP or security code).
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tikabot import security_codes
 from tikabot.queue.outbox import add_message
 from tikabot.store.appointments import ACTIVE
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OtpRecord
@@ -86,12 +88,11 @@ def issue(session: Session, *, beneficiary: Beneficiary, staff_phone: str, secre
     return Issued(True, record=record)
 
 
-def _security_code_matches(session: Session, beneficiary_id: int, code: str, today) -> bool:
-    codes = session.scalars(select(Appointment.security_code).where(
+def _security_code_matches(session: Session, secret: str, beneficiary_id: int, code: str, today) -> bool:
+    hashes = session.scalars(select(Appointment.security_code_hash).where(
         Appointment.beneficiary_id == beneficiary_id, Appointment.status.in_(ACTIVE),
-        Appointment.date >= today))
-    # compare against every live code so the time taken does not depend on which one matched
-    return any([hmac.compare_digest(c.encode(), code.encode()) for c in codes])
+        Appointment.date >= today)).all()
+    return security_codes.matches(secret, beneficiary_id, code, hashes)
 
 
 WRONG = "otp.wrong_code"
@@ -159,7 +160,7 @@ def check(session: Session, *, beneficiary_id: int, code: str, secret: str, now:
     if pending and hmac.compare_digest(record.code_hash, code_hash(secret, beneficiary_id, code)):
         record.used_at = now
         return _verified(session, beneficiary_id, now, checked_by, "otp")
-    if security and _security_code_matches(session, beneficiary_id, code, today):
+    if security and _security_code_matches(session, secret, beneficiary_id, code, today):
         if pending:
             record.used_at = now
         return _verified(session, beneficiary_id, now, checked_by, "security_code")

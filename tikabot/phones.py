@@ -27,6 +27,16 @@ def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def can_receive_sms(sender: str) -> bool:
+    """A phone number, not an operator's alphanumeric sender id (`MTN`, `VM-AIRTEL`) or a short code
+    that cannot be written to: a reply to one would only take a slot of a rate-limited route."""
+    try:
+        normalise(sender)
+    except BadPhone:
+        return False
+    return True
+
+
 def mask(phone: str | None) -> str:
     """'+919830012345' -> '+91******45': enough to tell numbers apart, not to dial them."""
     if not phone:

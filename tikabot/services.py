@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tikabot.config import Config
 from tikabot.flows.vaccines import load_vaccines
 from tikabot.queue.sealing import SEALER_KEY, sealer
+from tikabot.security_codes import SECRET_KEY
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
 
 
@@ -32,7 +33,8 @@ class Services:
         engine = make_engine(config.database_url)
         redis = connect_redis(config.redis_url) if config.redis_url else None
         sessions = make_sessionmaker(engine)
-        info = {SEALER_KEY: sealer(config.otp_secret)}  # codes in the outbox are sealed with it
+        # codes in the outbox are sealed with it; security codes are hashed with OTP_SECRET
+        info = {SEALER_KEY: sealer(config.otp_secret), SECRET_KEY: config.otp_secret}
         if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
             from tikabot.queue.dispatch import make_dispatch
             from tikabot.queue.outbox import DISPATCH_KEY

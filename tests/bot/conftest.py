@@ -11,6 +11,7 @@ import pytest
 from bot_world import COORDINATOR_ID, TOKEN, message_update
 from simulator_fixture import simulator_fixture
 
+from small_district import hashed
 from tikabot import clock
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
@@ -67,9 +68,9 @@ def district(bot_services, bot_clock):
         s.flush()
         for i, person in enumerate(people):
             s.add(Appointment(beneficiary_id=person.id, site_id=kal.id, dose_number=1, date=today,
-                              slot="09:00-11:00", security_code="1234"))
+                              slot="09:00-11:00", security_code_hash=hashed(person.id, "1234")))
         s.add(Appointment(beneficiary_id=people[3].id, site_id=bar.id, dose_number=2, date=today,
-                          slot="09:00-11:00", security_code="1234"))
+                          slot="09:00-11:00", security_code_hash=hashed(people[3].id, "1234")))
         for person in people[:2]:
             s.add(Dose(beneficiary_id=person.id, dose_number=1, vaccine="COVISHIELD", lot="4120Z025",
                        site_id=kal.id, administered_at=now - timedelta(minutes=30), source="sms"))

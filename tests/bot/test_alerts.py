@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from small_district import hashed
 from sqlalchemy import select
 
 from tikabot.alerts import alert_severe_aefi, check_alerts, check_otp_alerts, check_site_alerts
@@ -35,7 +36,7 @@ def world(services):
         s.flush()
         for site in sites:
             s.add(Appointment(beneficiary_id=person.id, site_id=site.id, dose_number=1 + site.id, date=DAY,
-                              slot="09:00-11:00", security_code="1234"))
+                              slot="09:00-11:00", security_code_hash=hashed(person.id, "1234")))
         return {"sites": [x.id for x in sites], "person": person.id}
 
 

@@ -105,6 +105,7 @@ def test_phones_from_the_environment_and_no_secret_in_repr():
     ({"SMSGATE_PHONES": "not json"}, "not a JSON list"),
     ({"SMSGATE_PHONES": "[{\"id\": \"a\", \"url\": \"u\", \"signing_key\": \"k\"},"
                         " {\"id\": \"a\", \"url\": \"v\", \"signing_key\": \"l\"}]"}, "same id"),
+    ({"SMSGATE_URL": "http://x:8080", "SMSGATE_USERNAME": "sms", "SMSGATE_SIGNING_KEY": "k"}, "needs its password"),
 ])
 def test_bad_phone_settings_are_said_at_start(env, says):
     with pytest.raises(ValueError, match=says):
@@ -117,3 +118,36 @@ def test_exotel_without_a_callback_token_is_refused_at_start(monkeypatch):
     with pytest.raises(ValueError, match="EXOTEL_CALLBACK_TOKEN"):
         Config.from_env(dotenv=False)
     assert GatewayPhone(id="x", url="u").per_minute == 6.0
+
+
+def test_no_secret_of_the_config_shows_in_its_repr():
+    secrets = {"twilio_auth_token": "tw-auth-1", "telegram_bot_token": "123:tg-bot-1", "telegram_webhook_secret": "tg-hook-1",
+               "ussd_token": "ussd-tok-1", "otp_secret": "otp-key-1", "exotel_api_key": "exo-key-1",
+               "exotel_api_token": "exo-token-1", "exotel_callback_token": "cb-token-1",
+               "exotel_callback_password": "cb-pass-1"}
+    shown = repr(Config(**secrets, exotel_callback_user="exotel", database_url="postgresql+psycopg://tika:db-pass-1@db/t",
+                        redis_url="redis://:redis-pass-1@cache:6379/0"))
+    for secret in (*secrets.values(), "db-pass-1", "redis-pass-1"):
+        assert secret not in shown
+    assert "twilio_auth_token='<redacted>'" in shown and "ussd_token='<redacted>'" in shown
+    assert "postgresql+psycopg://tika:***@db/t" in shown and "exotel_callback_user='exotel'" in shown
+    assert "telegram_bot_token=None" in repr(Config())  # unset stays visible as unset
+
+
+def test_the_registry_token_stays_out_of_repr():
+    from tikabot.registry.settings import RegistrySettings
+
+    assert "fhir-token-1" not in repr(RegistrySettings(base_url="https://r/fhir", token="fhir-token-1"))
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"EXOTEL_CALLBACK_USER": "exotel"}, "EXOTEL_CALLBACK_USER is set without EXOTEL_CALLBACK_PASSWORD"),
+    ({"EXOTEL_CALLBACK_PASSWORD": "pw"}, "EXOTEL_CALLBACK_PASSWORD is set without EXOTEL_CALLBACK_USER"),
+])
+def test_basic_auth_half_set_is_refused_at_start(monkeypatch, env, says):
+    for name in ("EXOTEL_CALLBACK_USER", "EXOTEL_CALLBACK_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=says):
+        Config.from_env(dotenv=False)

@@ -58,8 +58,8 @@ REQUIRED = {
     "otp.code": {"code", "minutes"},
     "otp.voice": {"digits"},
     "appt.booked": {"name", "date", "slot", "site", "code"},
-    "appt.reminder_eve": {"name", "date", "slot", "site", "code"},
-    "appt.reminder_morning": {"slot", "site", "code"},
+    "appt.reminder_eve": {"name", "date", "slot", "site"},  # the code goes once, in appt.booked
+    "appt.reminder_morning": {"slot", "site"},
     "appt.missed": {"name", "date"},
     "dose.confirmation": {"name", "dose", "vaccine", "next_due"},
     "dose.confirmation_final": {"name", "vaccine"},

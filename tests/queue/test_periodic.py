@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from rq import Queue
 from tikabot.queue.worker import Worker
 
+from small_district import hashed
 from tikabot.queue.periodic import enqueue_due
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 
@@ -16,7 +17,7 @@ def test_each_periodic_job_is_queued_once_per_interval(services):
     assert Queue("default", connection=services.redis).count == 3
 
 
-def test_the_planner_job_turns_an_appointment_into_its_booking_message(services, monkeypatch, config):
+def test_the_planner_job_turns_an_appointment_into_its_reminders(services, monkeypatch, config):
     monkeypatch.setenv("DATABASE_URL", config.database_url)
     monkeypatch.setenv("REDIS_URL", config.redis_url)
     monkeypatch.setenv("TIKABOT_QUIET_HOURS", "off")
@@ -30,13 +31,13 @@ def test_the_planner_job_turns_an_appointment_into_its_booking_message(services,
         s.add(person)
         s.flush()
         s.add(Appointment(beneficiary_id=person.id, site_id=site.id, dose_number=1,
-                          date=date.fromordinal(today.toordinal() + 2), slot="15:00-17:00",
-                          security_code="4321"))
+                          date=date.fromordinal(today.toordinal() + 1), slot="15:00-17:00",
+                          security_code_hash=hashed(person.id, "4321")))
     enqueue_due(services.redis)
     Worker([Queue("default", connection=services.redis)], connection=services.redis).work(
         burst=True, logging_level="WARNING")
     with services.sessions() as s:
         templates = [m.template for m in s.query(OutboundMessage).all()]
-    assert "appt.booked" in templates
+    assert {"appt.reminder_eve", "appt.reminder_morning"} & set(templates)  # the booking: the import's
     failed = Queue("default", connection=services.redis).failed_job_registry
     assert failed.count == 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from small_district import hashed
 from sqlalchemy import select
 
 from tikabot.flows.effects import RecordDose
-from tikabot.reminders import plan
+from tikabot.reminders import Policy, announce_booking, plan
 from tikabot.runner.apply import Context, record_dose
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 
@@ -27,6 +28,7 @@ class World:
             s.add(site)
             s.flush()
             self.site_id = site.id
+        self.codes: dict[int, str] = {}  # appointment id -> its code, which the import alone knows
 
     def person(self, ref="0700000001", name="Rahima Khatun", phone="+919830012345", language="en") -> int:
         with self.services.transaction() as s:
@@ -38,14 +40,21 @@ class World:
     def book(self, person_id: int, day: date, dose: int = 1, slot="09:00-11:00", code="4821") -> int:
         with self.services.transaction() as s:
             a = Appointment(beneficiary_id=person_id, site_id=self.site_id, dose_number=dose, date=day,
-                            slot=slot, security_code=code, status="booked")
+                            slot=slot, security_code_hash=hashed(person_id, code), status="booked")
             s.add(a)
             s.flush()
+            self.codes[a.id] = code
             return a.id
 
     def plan(self, now: datetime) -> dict[str, int]:
+        """The planner at now, after the booking notices an import at now would add (the import is
+        the only one that knows a code: it announces a new appointment or a new date)."""
+        policy = Policy.from_config(self.config)
         with self.services.transaction() as s:
-            return plan(s, now, self.config)
+            booked = sum(announce_booking(s, s.get(Appointment, appt), code, now, policy) is not None
+                         for appt, code in self.codes.items())
+            counts = plan(s, now, self.config)
+        return {"booked": booked, **counts} if booked else counts
 
     def dose(self, person_id: int, number: int, at: datetime, vaccine="COVISHIELD") -> int:
         """A dose recorded by the DOSE command's own code (runner.apply.record_dose): the appointment

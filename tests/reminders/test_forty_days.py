@@ -13,7 +13,7 @@ from tikabot.store.models import Appointment
 def book(world, who, day, dose, now):
     appt_id = world.book(who, day, dose=dose, code="7310")
     with world.services.transaction() as s:
-        announce_booking(s, s.get(Appointment, appt_id), now, Policy.from_config(world.config))
+        announce_booking(s, s.get(Appointment, appt_id), "4821", now, Policy.from_config(world.config))
 
 
 def test_forty_days_from_booking_to_second_dose(world):

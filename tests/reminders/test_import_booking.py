@@ -91,3 +91,46 @@ def test_bad_quiet_hours_are_said_once_before_any_row_is_read(tmp_path, monkeypa
     result = CliRunner().invoke(main, ["import", "appointments", str(tmp_path / "appointments.csv"), "--dry-run"])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: quiet hours 'after dinner' must look like 21:00-08:00 (or off)"
+
+
+def _booked_code(services, message) -> str:
+    """The security code as the person reads it in their booking SMS (the outbox shows ****)."""
+    from tikabot.queue.sealing import of_session, readable
+
+    with services.sessions() as s:
+        text = readable(message.body, message.sealed_body, of_session(s))
+    return text.split("Security code ")[1][:4]
+
+
+def _verifies(services, ref: str, code: str) -> str:
+    from tikabot import otp
+    from tikabot.store.models import Beneficiary
+
+    with services.transaction() as s:
+        person = s.scalar(select(Beneficiary).where(Beneficiary.ref == ref))
+        return otp.check(s, beneficiary_id=person.id, code=code, secret=services.config.otp_secret, now=NOW,
+                         today=date(2021, 3, 1), checked_by="+919830000001").outcome
+
+
+def test_the_security_code_is_in_the_booking_sms_only_and_at_rest_only_as_a_hash(services, district):
+    from sqlalchemy import text
+
+    sent = notices(services)
+    code = _booked_code(services, sent[0])
+    assert code.isdigit() and "****" in sent[0].body  # the outbox shows it masked, as before
+    with services.sessions() as s:
+        stored = [tuple(r) for r in s.execute(text("SELECT * FROM appointments")).all()]
+    assert all(len(row[6]) == 64 for row in stored)  # security_code_hash: an HMAC
+    assert not any(code == str(v) for row in stored for v in row)  # the code itself is nowhere in the table
+    assert _verifies(services, "0700000001", code) == "ok"
+
+
+def test_a_new_date_brings_a_new_code_and_the_old_one_stops_verifying(services, district):
+    old = _booked_code(services, notices(services)[0])
+    path = district / "appointments.csv"
+    path.write_text(path.read_text().replace("0700000001,S001,1,2021-03-04", "0700000001,S001,1,2021-03-08"))
+    run_import(services.sessions, "appointments", path)
+    new = _booked_code(services, [m for m in notices(services) if m.recipient == "+919830012345"][-1])
+    assert _verifies(services, "0700000001", new) == "ok"
+    if new != old:  # one chance in 10,000 that the new code is the old one
+        assert _verifies(services, "0700000001", old) == "wrong"

@@ -16,7 +16,7 @@ def test_yes_no_stop_start(say, world):
         ("STOP", "You will get no more reminders. Codes and confirmations still come. Send START to get reminders again."),
     ])
     with world.transaction() as s:
-        assert s.scalar(select(Appointment.status).where(Appointment.security_code == "8765")) == "confirmed"
+        assert s.scalar(select(Appointment.status).join(Beneficiary).where(Beneficiary.phone == AMIT_PHONE)) == "confirmed"
         assert s.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == AMIT_PHONE)) is True
     transcript(say, AMIT_PHONE, [
         ("START", "Reminders are on again. Send STOP to turn them off."),
@@ -24,7 +24,7 @@ def test_yes_no_stop_start(say, world):
         ("YES", "You have no upcoming appointment. Please contact your health worker.\n" + PAUSE),  # 5th reply
     ])
     with world.transaction() as s:
-        assert s.scalar(select(Appointment.status).where(Appointment.security_code == "8765")) == "cancelled"
+        assert s.scalar(select(Appointment.status).join(Beneficiary).where(Beneficiary.phone == AMIT_PHONE)) == "cancelled"
         assert s.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == AMIT_PHONE)) is False
 
 

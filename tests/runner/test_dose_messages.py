@@ -22,7 +22,7 @@ def _pending_reminder(world, ref="12345678"):
         appt = s.scalar(select(Appointment).where(Appointment.beneficiary_id == person.id))
         return add_message(s, key=f"appt-{appt.id}-morning-{appt.date}", recipient=person.phone,
                            template="appt.reminder_morning", language=person.language,
-                           params={"slot": appt.slot, "site": "Kalyani PHC", "code": appt.security_code},
+                           params={"slot": appt.slot, "site": "Kalyani PHC"},
                            priority="bulk", not_before=NOW + timedelta(hours=2), appointment_id=appt.id,
                            beneficiary_id=person.id).id
 

@@ -150,3 +150,17 @@ def test_the_sites_count_in_one_round_includes_the_reports_before_it_and_an_undo
     assert replies(world, HI_STAFF)[0].startswith("Kalyani PHC, आज: पहली डोज़ 2, दूसरी डोज़ 0, कुल 2।")
     assert doses(world) == 1  # the vaccinator's dose undone, in the next round
     assert replies(world, BN_STAFF)[1].startswith("Kalyani PHC, আজ: প্রথম ডোজ ১, দ্বিতীয় ডোজ ০, মোট ১।")
+
+
+def test_no_reply_is_queued_to_an_operators_alphanumeric_sender_and_the_reason_is_kept(say, world):
+    from tikabot.store.models import AuditLog
+
+    assert say("MTN", "Your data pack expires today. Dial *121#") is None
+    assert say("VM-AIRTEL", "STOP") is None
+    with world.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)
+                        .where(OutboundMessage.recipient.in_(["MTN", "VM-AIRTEL"]))) == 0
+        why = s.scalars(select(AuditLog).where(AuditLog.action == "reply.withheld").order_by(AuditLog.id)).all()
+    assert [(a.actor, a.detail["reason"]) for a in why] == [("MTN", "sender_not_a_phone"),
+                                                          ("VM-AIRTEL", "sender_not_a_phone")]
+    assert say(RAHIMA_PHONE, "kab hai?") is not None  # a phone still gets its answer

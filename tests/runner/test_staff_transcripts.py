@@ -9,7 +9,7 @@ from runner_world import (
 from tikabot.flows import effects as fx
 from tikabot.runner.apply import Context, record_dose
 from tikabot.store.models import (
-    AdverseEvent, Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Staff, VaccinationSession,
+    AdverseEvent, Appointment, Beneficiary, CoordinatorAlert, Dose, InboundMessage, OutboundMessage, Staff, VaccinationSession,
 )
 from runner_world import NOW
 
@@ -130,6 +130,24 @@ def test_severe_aefi_alerts_coordinators(say, world):
     assert alerts[0].body.splitlines()[1:] == [  # the site's code, whom to call there, what to do next
         "KAL Kalyani PHC: in-charge Mita Roy, call +919830000001",
         "Next: call the beneficiary now and tell the medical officer. Press Acknowledge when someone is on it."]
+
+
+def test_repeated_severe_reports_of_one_person_raise_one_alert_counting_the_rest(say, world):
+    alerted = ("SEVERE side effect recorded for 12345678. Alert going by SMS to 1 people: coordinators and medical "
+               "officers. Keep the person under watch; if needed, send to hospital or call 108.")
+    for n in range(15):  # fifteen in a few seconds from one phone
+        assert say(VACCINATOR, f"AEFI 12345678 SEVERE fainted {n}", minutes=n * 0.05) == alerted
+    assert say(VACCINATOR, "AEFI 12345678 SEVERE fainted again", minutes=45) == alerted  # after the window
+    with world.transaction() as s:
+        events = s.scalar(select(func.count()).select_from(AdverseEvent).where(AdverseEvent.severity == "SEVERE"))
+        alerts = s.scalars(select(OutboundMessage).where(OutboundMessage.template == "alert.severe")
+                           .order_by(OutboundMessage.id)).all()
+        first = s.scalars(select(CoordinatorAlert).where(CoordinatorAlert.kind == "severe")
+                          .order_by(CoordinatorAlert.id)).all()
+    assert events == 16  # every report is on record
+    assert [(a.recipient, a.body.splitlines()[0].split("Note: ")[1]) for a in alerts] == [
+        (COORDINATOR, "fainted 0"), (COORDINATOR, "fainted again")]  # the first at once, then after the window
+    assert [a.detail.get("repeats", 0) for a in first] == [14, 0]
 
 
 def test_inactive_staff_get_the_public_replies(say):

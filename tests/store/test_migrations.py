@@ -62,3 +62,35 @@ def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp
     assert sync == [("pending", 0, None)]  # a dose recorded before sync existed is still to send
     assert indexes["ix_doses_site_day"] == ["site_id", "administered_at", "dose_number", "voided"]
     assert "ix_doses_site_id" not in indexes
+
+
+def test_0015_replaces_each_security_code_by_its_hash_and_the_code_still_verifies(tmp_path, monkeypatch):
+    """A database in use, its codes already sent in booking SMS: after the upgrade no code is readable
+    and each still verifies (hashed with the OTP_SECRET in the environment)."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from tikabot.security_codes import code_hash, matches
+    from tikabot.store.models import Beneficiary, Site
+
+    monkeypatch.setenv("OTP_SECRET", "district-secret")
+    engine = make_engine(f"sqlite:///{tmp_path / 'codes.db'}")
+    upgrade(engine, "0014")
+    with engine.begin() as conn:
+        conn.execute(Site.__table__.insert(), {"code": "KAL", "name": "Kalyani PHC"})
+        for n, phone in enumerate(("+919830011111", "+919830022222"), start=1):
+            conn.execute(Beneficiary.__table__.insert(), {"ref": f"1234567{n}", "name": "P", "phone": phone,
+                                                          "site_id": 1})
+            conn.execute(text("INSERT INTO appointments (beneficiary_id, site_id, dose_number, date, slot,"
+                              " security_code, status, updated_at) VALUES (:b, 1, 1, :d, '09:00-11:00', :code,"
+                              " 'booked', :d)"), {"b": n, "d": date(2025, 6, 12), "code": f"{n}{n}{n}{n}"})
+    upgrade(engine)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT beneficiary_id, security_code_hash FROM appointments ORDER BY id")).all()
+    columns = {c["name"] for c in inspect(engine).get_columns("appointments")}
+    engine.dispose()
+    assert "security_code" not in columns
+    assert [h for _, h in stored] == [code_hash("district-secret", 1, "1111"), code_hash("district-secret", 2, "2222")]
+    assert matches("district-secret", 2, "2222", [stored[1][1]]) and not matches("district-secret", 2, "1111",
+                                                                                  [h for _, h in stored])

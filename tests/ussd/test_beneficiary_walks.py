@@ -7,7 +7,7 @@ from ussd_world import BENEFICIARY, STRANGER, rows, screen
 from tikabot.phones import mask
 from tikabot.store.models import AdverseEvent, Appointment, Beneficiary, OutboundMessage
 
-# language -> (first name, appointment date, slot, site, security code), as the screens show them
+# language -> (first name, appointment date, slot, site, security code): the screens show all but the code
 BOOKED = {"en": ("Amit", "14 Jun", "11 am-1 pm", "Barasat SDH", "8765"),
           "bn": ("Rahima", "আজ", "সকাল ৯টা–১১টা", "Kalyani PHC", "4321"),
           "hi": ("Lata", "आज", "सुबह 9–11 बजे", "Kalyani PHC", "5555")}
@@ -33,6 +33,20 @@ def test_see_and_confirm_the_appointment(world, phone, lang):
     _, date, slot, site, _ = BOOKED[lang]
     assert p.press("1") == "END " + screen("ussd.confirmed", lang, date=date, slot=slot, site=site)
     assert _status(world, lang) == ["confirmed"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_appointment_screen_shows_no_security_code_and_none_is_kept_in_redis_or_the_inbox(world, phone, lang):
+    from tikabot.store.models import InboundMessage
+
+    code = BOOKED[lang][4]
+    p = phone(BENEFICIARY[lang])
+    p.dial()
+    shown = p.press("1")
+    assert shown.startswith("CON ") and code not in shown
+    kept = [m.reply or "" for m in rows(world, InboundMessage)]
+    assert kept and not any(code in reply for reply in kept)
+    assert not any(code.encode() in (world.redis.dump(key) or b"") for key in world.redis.keys("*"))
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -24,6 +24,7 @@ CASES = [  # (name, form, token, header, status, body)
     ("no phoneNumber", {k: v for k, v in FIRST.items() if k != "phoneNumber"}, TOKEN, False, 200, BAD),
     ("not a phone number", {**FIRST, "phoneNumber": "abc"}, TOKEN, False, 200, BAD),
     ("text far too long", {**FIRST, "text": "1*" * 600}, TOKEN, False, 200, BAD),
+    ("more inputs than a session can have", {**FIRST, "text": "*".join(["1"] * 41)}, TOKEN, False, 200, BAD),
     ("inputs without a session started", {**FIRST, "text": "1*12345678"}, TOKEN, False, 200, EXPIRED),
     ("empty form", {}, TOKEN, False, 200, BAD),
 ]
@@ -45,6 +46,15 @@ def test_no_token_configured_refuses_everyone(app, world, post):
     services.config = replace(services.config, ussd_token=None)
     assert post(FIRST, token="").status_code == 403
     assert post(FIRST, token="None").status_code == 403
+
+
+def test_a_session_past_the_input_cap_is_ended_without_handling_any_input(world, phone):
+    p = phone(STAFF["en"])
+    p.dial()
+    ten_doses = ["1", "12345678", "1", "1", "L1", "1"] * 10  # 60 inputs arriving in one request
+    assert p.press("*".join(ten_doses)) == BAD
+    from tikabot.store.models import Dose
+    assert rows(world, Dose, Dose.source == "ussd") == []
 
 
 def test_a_repeated_request_gets_the_same_screen_and_changes_nothing(world, phone):

@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from small_district import NOW, PHONES, TODAY, add_district
+from small_district import NOW, PHONES, TODAY, add_district, hashed
 
 from tikabot.store.models import Appointment, Staff
 
@@ -25,7 +25,7 @@ def world(services):
             s.add(Staff(phone=phone, name=f"Staff {lang}", role="vaccinator", site_id=kal.id, language=lang))
         s.add(Staff(phone=NO_SITE_STAFF, name="Nobody", role="vaccinator", site_id=None, language="en"))
         s.add(Appointment(beneficiary_id=district.lata.id, site_id=kal.id, dose_number=2, date=TODAY,
-                          slot="09:00-11:00", security_code="5555"))
+                          slot="09:00-11:00", security_code_hash=hashed(district.lata.id, "5555")))
     return services
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from small_district import hashed
 from sqlalchemy import func, select
 from inbox_world import EMPTY_TWIML, reply_to, settle
 from twilio.request_validator import RequestValidator
@@ -38,7 +39,7 @@ def site_world(app):
         s.add(ben)
         s.flush()
         s.add(Appointment(beneficiary_id=ben.id, site_id=site.id, dose_number=1, date=date(2099, 1, 5),
-                          slot="09:00-11:00", security_code="4321"))
+                          slot="09:00-11:00", security_code_hash=hashed(ben.id, "4321")))
     return services
 
 

@@ -88,7 +88,6 @@ class MenuFacts:
     language: str
     staff: StaffFacts | None = None
     sender: SenderFacts | None = None
-    security_code: str | None = None  # of the beneficiary's next appointment
     vaccines: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -223,8 +222,7 @@ def _appointment_text(data: dict, facts: MenuFacts) -> tuple[str, dict]:
     ben = facts.beneficiary
     appt = ben.next_appointment
     return "ussd.appointment", {"name": ben.first_name, "date": Day(appt.date, facts.sender.today),
-                                "slot": Slot(appt.slot),
-                                "site": appt.site_name, "code": facts.security_code or "-"}
+                                "slot": Slot(appt.slot), "site": appt.site_name}
 
 
 _SCREEN_TEXT = {

@@ -19,6 +19,7 @@ PREFIX = {False: "CON ", True: "END "}  # the session flag -> what the gateway r
 MAX_REPLY = 182  # characters, prefix included
 MAX_FIELD = 200
 MAX_TEXT = 1000
+MAX_INPUTS = 40  # a walk recording a few doses is about 20; each input is a transaction in the web worker
 REQUIRED = ("sessionId", "phoneNumber")
 
 
@@ -36,12 +37,15 @@ def parse_request(form: Mapping[str, str]) -> UssdRequest:
     text = printable(form.get("text") or "")  # PostgreSQL cannot store a NUL; controls mean nothing here
     if len(text) > MAX_TEXT:
         raise BadRequest("text is too long")
+    inputs = text.split("*") if text else []
+    if len(inputs) > MAX_INPUTS:
+        raise BadRequest(f"{len(inputs)} inputs in one session, more than {MAX_INPUTS}")
     try:
         phone = normalise(form["phoneNumber"])
     except BadPhone as exc:
         raise BadRequest(str(exc)) from exc
     return UssdRequest(session_id=form["sessionId"].strip(), phone=phone,
-                       inputs=text.split("*") if text else [], service_code=form.get("serviceCode") or "",
+                       inputs=inputs, service_code=form.get("serviceCode") or "",
                        network_code=form.get("networkCode") or "")
 
 

@@ -9,7 +9,6 @@ confirmed or cancelled (YES/NO: only they set those statuses). A re-import leave
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tikabot.imports import fields as f
 from tikabot.imports.fields import RowError
+from tikabot.security_codes import code_hash, new_code, secret_of
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 
 ROLES = ("vaccinator", "verifier", "coordinator")
@@ -136,19 +136,21 @@ class Appointments:
         existing = lk.session.scalar(select(Appointment).filter_by(beneficiary_id=person.id, dose_number=dose))
         from tikabot.reminders.booking import announce_booking
 
+        code = new_code()  # shown once, in the booking SMS; the appointment keeps its hash
         if existing is None:
             existing = Appointment(beneficiary_id=person.id, dose_number=dose, status="booked",
-                                   security_code=f"{secrets.randbelow(10_000):04d}", **values)
+                                   security_code_hash=code_hash(secret_of(lk.session), person.id, code), **values)
             lk.session.add(existing)
-            outcome = IMPORTED
-        elif existing.status == "done":
+            announce_booking(lk.session, existing, code)
+            return IMPORTED
+        if existing.status == "done":
             return UNCHANGED
-        else:
-            rescheduled = existing.date != values["date"]
-            outcome = UPDATED if _assign(existing, values) else UNCHANGED
-            if rescheduled and existing.status == "missed":
-                existing.status = "booked"
-        announce_booking(lk.session, existing)  # the booking SMS; same date again adds nothing
+        rescheduled = existing.date != values["date"]
+        outcome = UPDATED if _assign(existing, values) else UNCHANGED
+        if rescheduled and existing.status == "missed":
+            existing.status = "booked"
+        if announce_booking(lk.session, existing, code) is not None:  # a new date's notice: a new code with it
+            existing.security_code_hash = code_hash(secret_of(lk.session), person.id, code)
         return outcome
 
 

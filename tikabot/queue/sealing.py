@@ -1,7 +1,7 @@
 """Codes at rest: a message that carries a code is stored with the code masked, and its real text
 encrypted until the message is final.
 
-An OTP, the digits a voice call reads out and the 4-digit security code of an appointment message
+An OTP, the digits a voice call reads out and the 4-digit security code of the booking message
 are secrets: anyone who can read the outbox table (a backup, a coordinator's /failed, a log of a
 query) could verify a beneficiary with them. So `outbound_messages.body` holds the text with
 each code replaced by asterisks of the same length, and `sealed_body` the real text, sealed with
@@ -25,8 +25,7 @@ from tikabot.store.models import OutboundMessage
 
 SEALER_KEY = "sealer"  # session.info entry: the Sealer of the process's OTP_SECRET
 # template -> the parameters that are secrets
-SECRET_PARAMS = {"otp.code": ("code",), "otp.voice": ("digits",), "appt.booked": ("code",),
-                 "appt.reminder_eve": ("code",), "appt.reminder_morning": ("code",)}
+SECRET_PARAMS = {"otp.code": ("code",), "otp.voice": ("digits",), "appt.booked": ("code",)}
 FINAL = ("delivered", "failed", "expired", "canceled")
 # A failed OTP SMS still owes its code to the voice call that stands in for it (queue/relay.py,
 # voice_fallbacks): its sealed text goes at its expiry, 10 minutes after it was issued.

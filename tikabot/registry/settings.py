@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def _text(name: str, default: str | None = None) -> str | None:
@@ -21,7 +21,7 @@ def _num(name: str, default: float) -> float:
 @dataclass(frozen=True)
 class RegistrySettings:
     base_url: str | None = None      # unset: nothing syncs
-    token: str | None = None         # sent as "Authorization: Bearer ..." when set
+    token: str | None = field(default=None, repr=False)  # sent as "Authorization: Bearer ..." when set
     system: str = "urn:tikabot"      # identifier systems: urn:tikabot:dose, urn:tikabot:beneficiary, ...
     timeout_s: float = 10.0          # per request (connect and read)
     retry_base_s: float = 30.0       # first back-off after a retryable failure; doubles, with jitter

@@ -126,7 +126,9 @@ class Day:
                 return
             with self.expect.lock:
                 self.expect.otp_not_arrived += 1
-        self.text(verifier, f"OTP {ref} {self.codes[ref]}")  # the appointment's security code
+        code = self.codes.get(ref)  # the security code, from the booking SMS the person got
+        if code is not None:  # none when that SMS never arrived: the person has nothing to show
+            self.text(verifier, f"OTP {ref} {code}")
 
     def report_dose(self, vaccinator: str, person: dict, rng: random.Random) -> None:
         ref = person["ref"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 import shutil
 import signal
@@ -36,7 +37,7 @@ from tikabot.rehearsal.coordinator_day import DB_NAME, drill, drill_invariants
 from tikabot.rehearsal.registry import sync_and_reconcile
 from tikabot.rehearsal.stack import REGISTRY_SYSTEM, REGISTRY_TIMEOUT_S, SENDER, USSD_TOKEN, Stack
 from tikabot.store.db import make_engine, make_sessionmaker
-from tikabot.store.models import Appointment, Beneficiary, InboundMessage, OutboundMessage
+from tikabot.store.models import Beneficiary, InboundMessage, OutboundMessage
 
 DRAIN_TIMEOUT_S = 180
 
@@ -91,7 +92,7 @@ def rehearse(opts: Options) -> Report:
         pre_day = time.monotonic()
         _drain(sessions, opts, "messages before the day")
         phases = {"messages before the day": round(time.monotonic() - pre_day, 1)}
-        codes = _security_codes(sessions)
+        codes = _security_codes(sessions, stack.sim_url)
         sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
         if channels.routed:
             sms = RoutedSms(sms, channels, stack.sim_url, stack.web_url, india.phone_of_staff(district),
@@ -211,11 +212,20 @@ def _drain(sessions, opts: Options, label: str) -> None:
             time.sleep(0.5)
 
 
-def _security_codes(sessions) -> dict[str, str]:
+BOOKED_CODE = re.compile(r"(?:Security code|সুরক্ষা কোড|सुरक्षा कोड) (\d{4})")  # appt.booked, en/bn/hi
+
+
+def _security_codes(sessions, sim_url: str) -> dict[str, str]:
+    """Each beneficiary's security code as they would read it out: from the booking SMS their phone
+    got (the database keeps only its hash)."""
     with sessions() as session:
-        return dict(session.execute(select(Beneficiary.ref, Appointment.security_code)
-                                    .join(Appointment, Appointment.beneficiary_id == Beneficiary.id)
-                                    .where(Appointment.dose_number == 1)).all())
+        refs = dict(session.execute(select(Beneficiary.phone, Beneficiary.ref)).all())
+    codes = {}
+    for message in requests.get(f"{sim_url}/_sim/sms", timeout=60).json():
+        match = BOOKED_CODE.search(message["body"] or "")
+        if match and message["to"] in refs:
+            codes[refs[message["to"]]] = match.group(1)
+    return codes
 
 
 def _say(opts: Options, text: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tikabot.alert_state import AckTimes, acknowledge
 from tikabot.alerts import check_alerts
 from tikabot.clock import as_utc, local_at
+from tikabot.security_codes import code_hash, new_code, secret_of
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, CoordinatorAlert, Dose, OutboundMessage, Site, Staff,
     VaccinationSession,
@@ -74,7 +75,8 @@ def build(session: Session, day: date, tz: str, prefix: str = "U") -> UnevenDay:
         session.flush()
         for i, person in enumerate(people):
             session.add(Appointment(beneficiary_id=person.id, site_id=site.id, dose_number=1, date=day,
-                                    slot=SLOTS[i * len(SLOTS) // DUE], security_code="1234"))
+                                    slot=SLOTS[i * len(SLOTS) // DUE],
+                                    security_code_hash=code_hash(secret_of(session), person.id, new_code())))
         _script_site(plan, site, [p.id for p in people], n)
     _failing(session, plan)
     return plan

@@ -37,10 +37,11 @@ class Candidate:
         return s.timing(self.kind, self.anchor, now, policy, self.slot)
 
 
-def appointment_candidates(appointment: Appointment, has_dose: bool) -> list[Candidate]:
+def appointment_candidates(appointment: Appointment, has_dose: bool, code: str | None = None) -> list[Candidate]:
+    """code: the security code, known only to the import that made it (for the booking notice)."""
     person, site = appointment.beneficiary, appointment.site
     params = {"name": first_name(person.name), "date": appointment.date,
-              "slot": Slot(appointment.slot), "site": place_name(site), "code": appointment.security_code}
+              "slot": Slot(appointment.slot), "site": place_name(site), "code": code}
     return [Candidate(s.appointment_key(appointment.id, kind, appointment.date), kind, appointment.date,
                       appointment.slot, person.phone, person.language, params, person.id,
                       appointment.id if kind.linked else None, site.code, site.name)

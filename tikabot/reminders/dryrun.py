@@ -46,8 +46,8 @@ def day_plan(session: Session, day: date, now: datetime, config) -> list[Line]:
             at, status, segments = row.not_before or row.sent_at or row.created_at, row.status, row.segments
         else:
             timing = c.timing(seen_from, policy)
-            if timing.send_at >= timing.expires_at or (c.kind is s.BOOKED and policy.local_date(now) != day):
-                continue  # too late, or a booking notice the import sends, not this day's planner
+            if timing.send_at >= timing.expires_at or c.kind is s.BOOKED:
+                continue  # too late, or a booking notice: only the import that made its code sends one
             at, status = timing.send_at, "planned"
             segments = sms_info(render(c.kind.template, c.language, **c.params)).segments
         if start <= at < end:

@@ -40,7 +40,7 @@ from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import Parsed, parse
-from tikabot.phones import mask
+from tikabot.phones import can_receive_sms, mask
 from tikabot.queue.dispatch import enqueue, split
 from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
 from tikabot.runner import guards, probes
@@ -48,9 +48,10 @@ from tikabot.runner.apply import Context, apply_effects, batched_appointments, u
 from tikabot.runner.gate import write_gate
 from tikabot.runner.load import NEEDS, identify_staff, needs_tally, round_facts, sender_facts
 from tikabot.runner.tally import RoundTally
-from tikabot.runner.message import Held, RunResult
+from tikabot.runner.message import Held, InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.db import plain_reads
+from tikabot.store.models import AuditLog
 
 log = logging.getLogger(__name__)
 REPLY_LANE = "reply"
@@ -182,6 +183,9 @@ def _pre_commit(services, session, step: Round, now: datetime) -> None:
             replies = [Reply("staff.rate_limited")] if work.reply else []
         elif work.sender is not None and work.reply is not None:
             work.reply = _guarded(services.redis, message.sender, work.reply, lang)
+        if work.reply and not can_receive_sms(message.sender):
+            _record_withheld(session, message, replies[0].key, now)
+            work.reply = None
         if work.reply:
             insert_message(session, key=f"reply-{message.provider_id}", recipient=message.sender,
                            template=replies[0].key, language=lang, body=work.reply, priority=REPLY_LANE,
@@ -246,6 +250,15 @@ def _count_guesses(redis, session, facts: StaffFacts, replies: list[Reply], now:
     log.warning("guessing: checks from %s paused for %d minutes", mask(facts.phone), counted.paused_minutes)
     probes.alert_pause(session, phone=facts.phone, site=facts.site_name, minutes=counted.paused_minutes, now=now)
     return [Reply("staff.probe_locked", {"minutes": counted.paused_minutes})]
+
+
+def _record_withheld(session, message: InboundMessage, template: str, now: datetime) -> None:
+    """No reply to a sender that is not a phone number (an operator's `MTN`-style id cannot receive
+    an SMS); the audit log says which message went unanswered and why."""
+    log.info("no reply to %s (message %s): not a phone number", mask(message.sender), message.provider_id)
+    session.add(AuditLog(at=now, actor=message.sender[:64], action="reply.withheld",
+                         detail={"reason": "sender_not_a_phone", "message": message.provider_id,
+                                 "template": template}))
 
 
 def _rate_limited_reply(staff: StaffFacts | None, over: int) -> str | None:

@@ -33,7 +33,7 @@ from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
 from tikabot.runner.gate import lock_site, write_gate
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
-from tikabot.store.models import Appointment, Beneficiary, Staff
+from tikabot.store.models import Beneficiary, Staff
 from tikabot.store.models import InboundMessage as InboundRow
 
 log = logging.getLogger(__name__)
@@ -183,6 +183,4 @@ def _facts(session, config, request: UssdRequest, state: dict | None, now: datet
         found = staff_facts(session, staff, keyword="USSD", ref=ref, now=now, tz=config.tz)
         return MenuFacts(now=now, language=found.language, staff=found, vaccines=names)
     sender = sender_facts(session, request.phone, "", now=now, tz=config.tz)
-    appt = sender.beneficiary.next_appointment if sender.beneficiary else None
-    code = session.get(Appointment, appt.id).security_code if appt else None
-    return MenuFacts(now=now, language=sender.language, sender=sender, security_code=code, vaccines=names)
+    return MenuFacts(now=now, language=sender.language, sender=sender, vaccines=names)
