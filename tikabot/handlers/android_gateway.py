@@ -41,7 +41,7 @@ from tikabot.queue.sending import (
 )
 from tikabot.queue.throttle import Throttle
 from tikabot.runner.message import InboundMessage
-from tikabot.safe_text import printable
+from tikabot.safe_text import printable, storable_id
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +188,8 @@ STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed":
 def to_report(event: Event) -> StatusReport:
     """An sms:sent / sms:delivered / sms:failed payload -> StatusReport (provider id = our message id)."""
     provider_id = _text_field(event.payload, "messageId")
-    if not provider_id or len(provider_id) > 40:
-        raise BadWebhook("messageId is missing or too long")
+    if not provider_id or len(provider_id) > 40 or not storable_id(provider_id):
+        raise BadWebhook("messageId is missing, too long or holds a NUL")
     message_id, attempt = ids_in(provider_id)
     if event.name != "sms:failed":
         return StatusReport(provider_id, STATUS_EVENTS[event.name], None, message_id, attempt)

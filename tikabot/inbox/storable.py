@@ -11,13 +11,13 @@ and stop the spool's drain behind it. So, before the INSERT:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from tikabot.runner.message import InboundMessage
+from tikabot.safe_text import UNSTORABLE
 from tikabot.store.models import InboundMessage as InboundRow
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE = UNSTORABLE
 REPLACEMENT = "\ufffd"
 _COLUMNS = InboundRow.__table__.c
 LIMITS = {"provider_id": _COLUMNS.provider_id.type.length, "sender": _COLUMNS.sender.type.length,
