@@ -128,6 +128,15 @@ def test_a_spool_line_that_can_never_be_stored_is_set_aside_and_the_lines_behind
     assert len(alerts) == 1 and alerts[0].recipient == "+919830099999"
 
 
+@pytest.mark.parametrize("received_at", ["0001-01-01T00:00:00+05:30", "2024-06-01T10:00:00"])
+def test_a_spool_line_whose_time_the_database_refuses_is_set_aside_too(services, quiet_inbox, received_at):
+    poison = {**spooled("SM-time-1", "+919830000009"), "received_at": received_at}  # overflows UTC / has no offset
+    spool_lines(services, [poison, spooled("SM-good-4", "+919830000010")])
+    quiet_inbox.drain()
+    assert [m.provider_id for m in inbox(services)] == ["SM-good-4"]
+    assert quiet_inbox.spool.set_aside_count() == 1 and not quiet_inbox.spool.backlog()
+
+
 def test_readyz_fails_while_the_spool_is_not_draining(client, services, quiet_inbox, monkeypatch):
     monkeypatch.setenv("TIKABOT_SPOOL_STALE_S", "60")
     spool_lines(services, [spooled("SM-old-1", "+919830000008", clock.now() - timedelta(minutes=5))])

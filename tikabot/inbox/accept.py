@@ -113,8 +113,8 @@ class Inbox:
         dbapi = self.engine.dialect.loaded_dbapi
         if isinstance(exc, StatementError) and not isinstance(exc, (DataError, IntegrityError)):
             exc = exc.orig if exc.orig is not None else exc
-        return isinstance(exc, (Unstorable, ValueError, TypeError, DataError, IntegrityError, dbapi.DataError,
-                                dbapi.IntegrityError))
+        return isinstance(exc, (Unstorable, ValueError, TypeError, ArithmeticError, DataError, IntegrityError,
+                                dbapi.DataError, dbapi.IntegrityError))
 
     def _tell_set_aside(self) -> None:
         count = self.spool.set_aside_count()
