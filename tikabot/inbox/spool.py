@@ -156,9 +156,11 @@ class Spool:
     def set_aside(self, line: bytes, exc: BaseException) -> None:
         """Append a line the database can never take to the dead-letter file, with the reason
         (fsync'd: the message was answered 2xx and must stay somewhere an operator can read)."""
+        kept = line.decode("utf-8", "replace")
+        if kept in self._set_aside_lines():  # a drain cut short after setting it aside, done again
+            return
         entry = {"reason": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
-                 "set_aside_at": datetime.now().astimezone().isoformat(),
-                 "line": line.decode("utf-8", "replace")}
+                 "set_aside_at": datetime.now().astimezone().isoformat(), "line": kept}
         fd = os.open(self.dead, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             os.write(fd, (json.dumps(entry) + "\n").encode())
@@ -166,6 +168,19 @@ class Spool:
         finally:
             os.close(fd)
         log.error("spool: a message the database cannot store was set aside in %s (%s)", DEAD, entry["reason"])
+
+    def _set_aside_lines(self) -> set[str]:
+        try:
+            entries = self.dead.read_bytes().splitlines()
+        except FileNotFoundError:
+            return set()
+        lines = set()
+        for entry in entries:
+            try:
+                lines.add(json.loads(entry)["line"])
+            except (ValueError, KeyError, TypeError):  # torn by a crash mid-write
+                continue
+        return lines
 
     def set_aside_count(self) -> int:
         """How many lines were set aside so far (the dead-letter file's lines)."""
