@@ -13,8 +13,8 @@ its process); a target fails when its input raises anything but the target's own
 error. A message a target reads is also made storable (tikabot/inbox/storable.py) and must then
 encode as UTF-8, as the database needs it. Before fuzzing, each target is given its poison cases
 (POISON: a NUL, a lone surrogate, 20,000 levels of nesting, a 5,000-digit number, a superscript
-digit, the calendar's first and last days), longer than the fuzzer's inputs may grow. Prints executions and crashes per target, then the total and
-the wall time; exits 1 on any crash.
+digit, the calendar's first and last days), longer than the fuzzer's inputs may grow. Prints
+executions and crashes per target, then the total and the wall time; exits 1 on any crash.
 """
 from __future__ import annotations
 
