@@ -9,9 +9,14 @@ writes); on PostgreSQL (--postgres, a throwaway cluster) the server stopped. The
 does what Twilio does with an inbound SMS: it does not retry a 503, so a report answered 503 is a
 report lost. With the spool the webhook keeps answering 2xx through the outage and nothing is
 lost; with --no-spool it answers 503 and reports are lost: the run fails, as it must.
+Poison is mixed in: every POISON_EVERY-th report is followed by a signed SMS whose sender holds a NUL
+(PostgreSQL cannot store it; it must be refused with 400, never spooled), and once the outage has
+spooled messages, a line no database can store is put in the spool among them (as an older
+version could have left it): the drain must set it aside and go on with the lines behind it.
 Exit status 0 when: every answer was 2xx or 503, no report answered 2xx is lost, no report is lost
-at all, no dose, reply or confirmation is duplicated, and every report answered 2xx was processed
-after recovery and got its own reply and its beneficiary's confirmation.
+at all, no dose, reply or confirmation is duplicated, every report answered 2xx was processed
+after recovery and got its own reply and its beneficiary's confirmation, every poison SMS was
+answered 400, and (with the spool) the poison spool line was set aside, and counted in /metrics.
 The outbox's own crash test (send workers killed mid-send) is bench/chaos_outbox.py.
 """
 from __future__ import annotations
@@ -48,6 +53,9 @@ conn.execute("ROLLBACK")
 """
 
 
+POISON_EVERY = 40
+
+
 class Load:
     """Reports from many vaccinators, each a distinct beneficiary, sent at about `rate` per second."""
 
@@ -57,6 +65,7 @@ class Load:
         self.url, self.pairs, self.rate, self.threads = url, pairs, rate, threads
         self.validator = RequestValidator(TOKEN)
         self.answers: dict[str, object] = {}  # ref -> HTTP status (or the exception's name)
+        self.poison_answers: list[str] = []  # what each poison SMS was answered
         self.stop = threading.Event()
         self.next = 0
         self.lock = threading.Lock()
@@ -92,7 +101,21 @@ class Load:
                 status = type(exc).__name__
             with self.lock:
                 self.answers[ref] = status
+            if n % POISON_EVERY == POISON_EVERY // 2:
+                self._poison(http, n)
             time.sleep(max(0.0, pause - (time.monotonic() - started)))
+
+    def _poison(self, http, n: int) -> None:
+        params = {"MessageSid": f"SMpoison{n:026d}", "AccountSid": ACCOUNT, "From": f"+9198300\x00{n:05d}",
+                  "To": SENDER, "Body": "DOSE 0000000000", "NumMedia": "0"}
+        signature = self.validator.compute_signature(PUBLIC + "/sms/inbound", params)
+        try:
+            status = str(http.post(self.url, data=params, headers={"X-Twilio-Signature": signature},
+                                   timeout=15).status_code)
+        except requests.RequestException as exc:
+            status = type(exc).__name__
+        with self.lock:
+            self.poison_answers.append(status)
 
     def close(self) -> None:
         self.stop.set()
@@ -115,6 +138,8 @@ def main() -> int:
 
     from sqlalchemy import text
 
+    from tikabot import clock
+    from tikabot.inbox.spool import Spool, record
     from tikabot.processes import free_port, wait_for_port
     from tikabot.redis_server import EmbeddedRedis
     from tikabot.store.db import make_engine, plain_reads
@@ -163,6 +188,17 @@ def main() -> int:
         except Exception:
             return None
 
+    def poison_the_spool() -> bool:
+        """Once the outage has spooled messages, add a line no database can store among them."""
+        if args.no_spool:
+            return False
+        folder = work / "spool"
+        if not wait_until(lambda: Spool(folder).backlog(), min(10.0, args.outage), 0.05):
+            return False
+        Spool(folder).append(record("SMpoison-spooled", "sms", "+9198300\x0000000", "DOSE 0000000000",
+                                    "twilio", clock.now()))
+        return True
+
     kills = redis_restarts = 0
     outage_s = 0.0
     load = Load(f"http://127.0.0.1:{port}/sms/inbound", pairs, args.rate)
@@ -199,12 +235,14 @@ def main() -> int:
         started = time.monotonic()
         if pg is not None:
             pg.stop("fast")
-            time.sleep(args.outage)
+            poisoned = poison_the_spool()
+            time.sleep(max(0.0, args.outage - (time.monotonic() - started)))
             pg.start()
         else:
             locker = subprocess.Popen([sys.executable, "-c", LOCKER, database_url.split("///", 1)[1], str(args.outage)],
                                       stdout=subprocess.PIPE, text=True)
             locker.stdout.readline()
+            poisoned = poison_the_spool()
             locker.wait()
         outage_s = time.monotonic() - started
         say("  the database is back")
@@ -233,8 +271,7 @@ def main() -> int:
                     waiting = conn.execute(text("SELECT count(*) FROM inbound_messages WHERE status = 'new'")).scalar()
             except Exception:
                 return False
-            spool = work / "spool"
-            spooled = spool.exists() and any(f.stat().st_size for f in spool.glob("inbox.spool*"))
+            spooled = Spool(work / "spool").backlog()  # the set-aside file is not a backlog
             if waiting or spooled:
                 return False
             try:
@@ -244,6 +281,13 @@ def main() -> int:
             return all(ref in replies and phone_of[ref] in confirmations for ref in accepted)
 
         all_processed = wait_until(settled, 300, 0.5)
+        set_aside = Spool(work / "spool").set_aside_count()
+        try:
+            scraped = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            counted = next((float(line.split()[1]) for line in scraped.splitlines()
+                            if line.startswith("tikabot_spool_set_aside_total ")), None)
+        except requests.RequestException:
+            counted = None
         with engine.connect() as conn:
             doses = dict(conn.execute(text("SELECT b.ref, count(*) FROM doses d JOIN beneficiaries b ON "
                                            "b.id = d.beneficiary_id GROUP BY b.ref")).all())
@@ -270,6 +314,8 @@ def main() -> int:
             "confirmations_missing": sum(1 for ref in accepted if phone_of[ref] not in confirmations),
             "inbox": statuses_inbox, "outbox": outbox, "all_processed": all_processed,
             "unsent_replies": unsent,  # the first reports with no reply: their reply's outbox row, if any
+            "poison_sent": len(load.poison_answers), "poison_answers": dict(Counter(load.poison_answers)),
+            "poison_spooled": poisoned, "set_aside": set_aside, "set_aside_in_metrics": counted,
         }
     finally:
         load.close()
@@ -293,7 +339,10 @@ def main() -> int:
     ok = (result.get("only_2xx_or_503") and result["lost_of_2xx"] == 0 and result["lost"] == 0
           and result["duplicate_doses"] == 0 and result["duplicate_replies"] == 0 and result["all_processed"]
           and result["replies_missing"] == 0 and result["confirmations_missing"] == 0
-          and result["duplicate_confirmations"] == 0)
+          and result["duplicate_confirmations"] == 0
+          and result["poison_sent"] > 0 and result["poison_answers"] == {"400": result["poison_sent"]}
+          and result["poison_spooled"] == (not args.no_spool) and result["set_aside"] == int(result["poison_spooled"])
+          and result["set_aside_in_metrics"] == (None if args.no_spool else float(result["set_aside"])))
     if args.json:
         print(json.dumps(result))
     else:
@@ -306,6 +355,9 @@ def main() -> int:
               f"{result['duplicate_confirmations']}, missing {result['confirmations_missing']}; inbox {result['inbox']}; "
               f"outbox {result['outbox']}; "
               f"all processed after recovery: {result['all_processed']}")
+        print(f"poison: {result['poison_sent']} SMS with a NUL in the sender, answered {result['poison_answers']}; "
+              f"a poison line in the spool: {result['poison_spooled']}, set aside {result['set_aside']} "
+              f"(/metrics: {result['set_aside_in_metrics']})")
         print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -6,10 +6,15 @@
 
 Targets: the SMS parser and the staff and beneficiary flows behind it, a USSD menu walk, the
 Twilio inbound form, the Twilio status callback, the Africa's Talking USSD form, a Telegram
-webhook body, and the CSV importer (file reading and every field rule). Each target runs in a
-process of its own (libFuzzer ends its process); a target fails when its input raises anything but
-the target's own "bad input" error. Prints executions and crashes per target, then the total and
-the wall time; exits 1 on any crash.
+webhook body, the CSV importer (file reading and every field rule), the gateway phone's (SMS
+Gateway for Android) signed webhooks, Exotel's inbound SMS and delivery callbacks, and the dates
+`tikabot export doses` and /export take. Each target runs in a process of its own (libFuzzer ends
+its process); a target fails when its input raises anything but the target's own "bad input"
+error. A message a target reads is also made storable (tikabot/inbox/storable.py) and must then
+encode as UTF-8, as the database needs it. Before fuzzing, each target is given its poison cases
+(POISON: a NUL, a lone surrogate, 20,000 levels of nesting, a 5,000-digit number, a superscript
+digit, the calendar's first and last days), longer than the fuzzer's inputs may grow. Prints
+executions and crashes per target, then the total and the wall time; exits 1 on any crash.
 """
 from __future__ import annotations
 
@@ -23,7 +28,9 @@ import time
 from pathlib import Path
 
 TARGETS = ("sms_parser", "ussd_menu", "twilio_inbound", "twilio_status", "ussd_form", "telegram_update",
-           "csv_import")
+           "csv_import", "smsgate", "exotel", "export_date")
+SMSGATE_KEY = "fuzz-signing-key"
+SMSGATE_NOW = 1_700_000_000
 DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 
 
@@ -70,6 +77,19 @@ def seeds(name: str) -> list[bytes]:
         return [json.dumps(u).encode() for u in ({"update_id": 1, "message": message},
                                                  {"update_id": 2, "callback_query": callback},
                                                  {"update_id": 3, "edited_message": message})]
+    if name == "smsgate":
+        received = {"event": "sms:received", "payload": {"message": "DOSE 12345678", "phoneNumber": "+919830000001",
+                                                         "receivedAt": "2024-06-01T10:00:00.000+05:30"}}
+        sent = {"event": "sms:failed", "payload": {"messageId": "tb-12-1", "reason": "RESULT_ERROR_NO_SERVICE"}}
+        ping = {"event": "system:ping", "payload": {"health": {"status": "pass"}}}
+        return [f"{SMSGATE_NOW}\n".encode() + json.dumps(e).encode() for e in (received, sent, ping)]
+    if name == "exotel":
+        inbound = {"SmsSid": "b6cf0a3f", "From": "09830000001", "To": "08030000000", "Body": "DOSE 12345678"}
+        status = {"SmsSid": "b6cf0a3f", "Status": "failed", "DetailedStatusCode": "30003"}
+        return [urlencode(inbound).encode() + b"\n" + urlencode(status).encode() + b"\n" + q
+                for q in (b"id=12&attempt=1", b"")]
+    if name == "export_date":
+        return [b"2025-06-12", b"9999-12-30", b"0001-01-02", b"2021-02-29"]
     if name == "csv_import":
         found = []
         for index, kind in enumerate(KIND_NAMES):
@@ -80,11 +100,45 @@ def seeds(name: str) -> list[bytes]:
     return []
 
 
+DEEP = b"[" * 20000 + b"]" * 20000
+HUGE = b"9" * 5000
+
+
+def _signed(body: bytes, stamp: bytes = str(SMSGATE_NOW).encode()) -> bytes:
+    return stamp + b"\n" + body
+
+
+POISON: dict[str, list[bytes]] = {
+    "sms_parser": [b"DOSE \x00" + HUGE, "DOSE \u00b2 \u09e8".encode()],
+    "twilio_inbound": [b"MessageSid=SM%00&From=%2B9198%00&Body=x", b"MessageSid=SM1&From=" + HUGE + b"&Body=x"],
+    "twilio_status": [b"MessageSid=SM%00&MessageStatus=failed&ErrorCode=" + HUGE + b"\nid=" + HUGE],
+    "ussd_form": [b"sessionId=AT%00&phoneNumber=%2B919830000001&text=1*%00", b"sessionId=A&phoneNumber=" + HUGE],
+    "telegram_update": [DEEP, b'{"update_id": 1, "message": "\\ud800"}', b'{"update_id": ' + HUGE + b"}"],
+    "csv_import": ["\x04ref,dose,vaccine,lot,site_code,administered_at,vaccinator_phone,source\n"
+                   "0700000001,\u00b2,covaxin,L1,S001,2021-01-16T10:30:00+05:30,,paper\n".encode()],
+    "smsgate": [_signed(b"{}", HUGE), _signed(b'{"event": "sms:received", "payload": ' + DEEP + b"}"), _signed(DEEP),
+                _signed(b'{"event": "sms:received", "payload": {"message": "\\ud800\\u0000", '
+                        b'"phoneNumber": "+91\\ud800", "receivedAt": "x"}}'),
+                _signed(b'{"event": "sms:delivered", "payload": {"messageId": "tb-1\\u0000"}}'),
+                _signed(b'{"event": "sms:sent", "payload": {"messageId": "tb-' + b"9" * 30 + b'-1"}}')],
+    "exotel": [b"SmsSid=e%00&From=0983%00&Body=%00\nSmsSid=e%00&Status=failed&DetailedStatusCode=" + HUGE
+               + b"\nid=" + HUGE],
+    "export_date": [b"9999-12-31", b"0001-01-01", HUGE, "\u00b2\u00b2\u00b2\u00b2-01-01".encode()],
+}
+
+
 def _target(name: str):
     """The fuzz function for one target (imports are instrumented for coverage by the caller)."""
+    import hashlib
+    import hmac
     from datetime import date, datetime, timezone
 
+    from tikabot.bot.commands import parse_export_args
     from tikabot.bot.webhook import NotAnUpdate, read_update
+    from tikabot.config import GatewayPhone
+    from tikabot.export import BadDay, check_day, dose_filters
+    from tikabot.handlers import android_gateway, exotel
+    from tikabot.inbox.storable import Unstorable, storable
     from tikabot.flows import beneficiary as ben_flow, staff as staff_flow, ussd_menus
     from tikabot.flows.facts import SenderFacts, StaffFacts
     from tikabot.flows.parse import parse
@@ -153,6 +207,59 @@ def _target(name: str):
 
     today = now.date()  # relative appointment dates (today, today+N) count from it
 
+    def kept(message) -> None:
+        """What accept() does before the INSERT; what it lets through must encode as UTF-8."""
+        try:
+            message = storable(message)
+        except Unstorable:
+            return
+        "".join((message.provider_id, message.sender, message.text, message.via)).encode("utf-8")
+
+    phones = (GatewayPhone(id="phone1", url="http://10.0.0.7:8080", username="u", password="p",
+                           signing_key=SMSGATE_KEY),)
+
+    def smsgate(data: bytes) -> None:
+        stamp, _, body = data.partition(b"\n")
+        timestamp = stamp.decode("utf-8", "replace")
+        sig = hmac.new(SMSGATE_KEY.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
+        phone = android_gateway.verified_phone(phones, body, sig, timestamp, SMSGATE_NOW)
+        if phone is None:
+            return
+        try:
+            event = android_gateway.parse_event(body)
+            if event.name == "sms:received":
+                kept(android_gateway.to_message(phone.id, event.payload))
+            elif event.name in android_gateway.STATUS_EVENTS:
+                android_gateway.to_report(event).provider_id.encode("utf-8")
+        except android_gateway.BadWebhook:
+            return
+
+    def exotel_target(data: bytes) -> None:
+        inbound, _, rest = data.partition(b"\n")
+        status, _, query = rest.partition(b"\n")
+        try:
+            kept(exotel.to_message(_form(inbound)))
+        except exotel.BadRequest:
+            pass
+        try:
+            exotel.parse_status(_form(status), _form(query)).provider_id.encode("utf-8")
+        except exotel.BadRequest:
+            pass
+
+    def export_date(data: bytes) -> None:
+        text = data.decode("utf-8", "replace")
+        parse_export_args([text], today)  # /export: an answer, whatever the text
+        try:
+            day = datetime.strptime(text, "%Y-%m-%d").date()  # tikabot export doses --date (click.DateTime)
+        except ValueError:
+            return
+        try:
+            check_day(day)
+        except BadDay:
+            return
+        for tz in ("Asia/Kolkata", "Pacific/Kiritimati", "Etc/GMT+12"):
+            dose_filters(tz, day)
+
     def csv_import(data: bytes) -> None:
         kind = KINDS[KIND_NAMES[(data[0] if data else 0) % len(KIND_NAMES)]]
         try:
@@ -173,7 +280,7 @@ def _target(name: str):
 
     return {"sms_parser": sms_parser, "ussd_menu": ussd_menu, "twilio_inbound": twilio_inbound_target,
             "twilio_status": twilio_status, "ussd_form": ussd_form, "telegram_update": telegram_update,
-            "csv_import": csv_import}[name]
+            "csv_import": csv_import, "smsgate": smsgate, "exotel": exotel_target, "export_date": export_date}[name]
 
 
 # Where the coverage that guides each target lives: our code, and for Telegram the library that
@@ -191,6 +298,8 @@ def run_one(name: str, runs: int, corpus: Path) -> None:
         (corpus / f"seed-{i}").write_bytes(seed)
     with atheris.instrument_imports(include=INSTRUMENT.get(name, ["tikabot"])):
         fuzz = _target(name)
+    for case in POISON.get(name, []):  # raises (and so fails the target) on a poison case it cannot take
+        fuzz(case)
     atheris.Setup([sys.argv[0], f"-runs={runs}", "-max_len=2048", "-rss_limit_mb=1024", "-timeout=10",
                    str(corpus)], fuzz)
     atheris.Fuzz()

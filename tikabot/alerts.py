@@ -276,6 +276,13 @@ def _resolve_heard_from(session: Session, still_silent: set[str], now: datetime)
             alert.resolved_at = now
 
 
+def alert_spool_set_aside(session: Session, count: int, now: datetime, tz: str) -> list[OutboundMessage]:
+    """Inbound messages the database could never store were set aside from the spool (answered
+    2xx, not processed): once a day, so someone reads the dead-letter file and acts on them."""
+    return alert_coordinators(session, key=f"spool-set-aside-{local_date(now, tz):%Y%m%d}",
+                              template="alert.spool_set_aside", params={"count": count}, priority="otp")
+
+
 def _clock(moment: datetime, lang: str) -> str:
     return native_digits(moment.strftime("%H:%M"), lang)
 

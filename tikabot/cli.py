@@ -72,10 +72,15 @@ def export() -> None:
 @click.option("--include-voided", is_flag=True, help="Include doses undone with UNDO.")
 def export_doses_cmd(day, site_code, fmt, output, include_voided) -> None:
     """Dose records as CSV (formula-safe), or as a FHIR R4 Bundle of Immunizations."""
-    from tikabot.export import export_doses
+    from tikabot.export import BadDay, check_day, export_doses
     from tikabot.registry.commands import export_fhir
 
     write = export_fhir if fmt == "fhir" else export_doses
+    if day is not None:
+        try:
+            check_day(day.date())
+        except BadDay as exc:
+            raise click.BadParameter(str(exc), param_hint="--date") from None
     services = _services()
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:

@@ -81,12 +81,27 @@ class Verifications:
         return found
 
 
+# The days whose local bounds exist as datetimes in every time zone: 0001-01-01 and 9999-12-31
+# overflow when turned into UTC instants (their day would start or end outside datetime's range).
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
+
+
+class BadDay(ValueError):
+    """A day no dose can have been given on (its bounds are outside what a datetime holds)."""
+
+
+def check_day(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadDay(f"date {day.isoformat()} is out of range ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
+    return day
+
+
 def dose_filters(tz: str, day: date | None = None, site_code: str | None = None,
                  include_voided: bool = False) -> list:
     """The export's filters (CSV and FHIR alike), on a query that joins Dose and Site."""
     filters = []
     if day is not None:
-        start, end = day_bounds(day, tz)
+        start, end = day_bounds(check_day(day), tz)
         filters += [Dose.administered_at >= start, Dose.administered_at < end]
     if site_code:
         filters.append(Site.code == site_code.upper())

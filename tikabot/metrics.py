@@ -13,6 +13,7 @@ from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFam
 from sqlalchemy import func, select
 
 from tikabot.clock import now
+from tikabot.inbox import spool_metrics
 from tikabot.queue.dispatch import queue_depths, ready_depths
 from tikabot.store.models import OutboundMessage
 
@@ -63,6 +64,7 @@ class OutboxCollector:
             if waits:
                 latency.add_metric([str(q)], waits[min(len(waits) - 1, int(q * len(waits)))])
         yield latency
+        yield from spool_metrics.collect(services.config)
         if services.redis is not None:
             depth = GaugeMetricFamily("tikabot_queue_depth", "Jobs waiting per queue", labels=["queue"])
             ready = GaugeMetricFamily("tikabot_queue_ready_messages",

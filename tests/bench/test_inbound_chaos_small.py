@@ -1,5 +1,6 @@
 """The inbound crash test, small: DOSE reports stream into the webhook while inbox workers are
-SIGKILLed, Redis is restarted and another process holds the database locked. With the spool
+SIGKILLed, Redis is restarted and another process holds the database locked, with poison among
+them (SMS no database can store, and such a line in the spool). With the spool
 nothing answered 2xx is lost and nothing is lost at all; with the spool off, reports are lost (503s
 Twilio does not retry), so the crash test can tell the difference."""
 from __future__ import annotations
@@ -28,6 +29,9 @@ def test_kills_a_redis_restart_and_a_locked_database_lose_nothing_answered():
     assert result["answers"] == {"200": result["reports"]} and result["reports"] > 0
     assert (result["lost_of_2xx"], result["lost"], result["duplicate_doses"], result["duplicate_replies"],
             result["replies_missing"], result["all_processed"]) == (0, 0, 0, 0, 0, True), result
+    # the poison: refused at the door, and the one line in the spool set aside without holding up the rest
+    assert result["poison_sent"] > 0 and result["poison_answers"] == {"400": result["poison_sent"]}
+    assert (result["poison_spooled"], result["set_aside"], result["set_aside_in_metrics"]) == (True, 1, 1.0), result
     assert code == 0
 
 

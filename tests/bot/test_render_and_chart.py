@@ -37,3 +37,9 @@ def test_the_chart_is_a_png_with_both_panels():
     pixels = imread(io.BytesIO(png), format="png")
     assert pixels.shape[:2] == (700, 900)
     assert doses_chart(TODAY, {}, {}).startswith(PNG_SIGNATURE)  # an empty day still draws
+
+
+def test_export_of_a_day_at_the_end_of_the_calendar_says_the_date_is_not_usable():
+    for day in ("9999-12-31", "0001-01-01"):  # their bounds overflow a datetime
+        assert "not a real date" in parse_export_args([day], TODAY)
+    assert parse_export_args(["9999-12-30"], TODAY) == (None, date(9999, 12, 30))

@@ -239,3 +239,25 @@ def test_export_leaves_out_voided_doses_unless_asked(run, samples, services, tmp
         s.scalars(select(Dose)).first().voided = True
     assert len(list(csv.DictReader(io.StringIO(run("export", "doses").output)))) == 1
     assert len(list(csv.DictReader(io.StringIO(run("export", "doses", "--include-voided").output)))) == 2
+
+
+def test_a_dose_cell_of_superscript_two_is_a_rejects_row_not_a_crash(run, samples, services, tmp_path):
+    import_samples(run, samples)  # "²".isdigit() is true, int("²") fails
+    result = run("import", "doses", str(write(tmp_path / "doses.csv",
+                 "ref,dose,vaccine,lot,site_code,administered_at,vaccinator_phone,source\n"
+                 "0700000001,\u00b2,covaxin,L1,S001,2021-01-16T10:30:00+05:30,,paper\n"
+                 "0700000002,\u09e7,COVAXIN,B1,S002,2021-01-16T11:00:00+05:30,,paper\n")))  # Bengali 1 still reads
+    assert result.exit_code == 3 and "imported 1" in result.output and "rejected 1" in result.output
+    assert "must be 1, 2 or 3" in (tmp_path / "doses.rejects.csv").read_text(encoding="utf-8")
+    staff = run("import", "staff", str(write(tmp_path / "staff.csv", "phone,name,role,site_code,language,"
+                                               "telegram_user_id\n+919830000001,Mita,coordinator,,en,\u00b2\u00b3\n")))
+    assert staff.exit_code == 3 and "must be a number" in (tmp_path / "staff.rejects.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_export_of_a_day_at_the_end_of_the_calendar_is_a_clear_error(run, samples, day):
+    import_samples(run, samples)
+    for fmt in ("csv", "fhir"):
+        result = CliRunner().invoke(main, ["export", "doses", "--date", day, "--format", fmt])
+        assert result.exit_code == 2 and "out of range" in result.output and result.exception is not None
+        assert not isinstance(result.exception, OverflowError)

@@ -14,7 +14,7 @@ def test_healthz_answers_ok(client):
 def test_readyz_is_ready_with_database_and_redis(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "ok", "spool": "ok"}
 
 
 def test_readyz_is_503_when_redis_is_stopped(config):

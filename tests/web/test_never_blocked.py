@@ -32,7 +32,7 @@ def test_readyz_says_redis_is_not_ready_when_it_hangs(config):
         response = app.test_client().get("/readyz")
         app.extensions["tikabot"].close()
     assert response.status_code == 503
-    assert response.get_json()["checks"] == {"database": "ok", "redis": "error: TimeoutError"}
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "error: TimeoutError", "spool": "ok"}
 
 
 def test_a_ussd_request_while_redis_hangs_gets_a_screen_not_a_hung_worker(config):

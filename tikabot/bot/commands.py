@@ -17,7 +17,7 @@ from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
 from tikabot.charts import day_summary_chart, plan_chart
 from tikabot.i18n.catalog import render as say
-from tikabot.export import export_doses
+from tikabot.export import check_day, export_doses
 from tikabot.store.models import Site, Staff
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -164,7 +164,7 @@ def parse_export_args(args: list[str], today: date, lang: str = "en") -> tuple[s
     for arg in args:
         if DATE.match(arg):
             try:
-                day = date.fromisoformat(arg)
+                day = check_day(date.fromisoformat(arg))
             except ValueError:
                 return say("bot.export_bad_date", lang, arg=arg, example=today.isoformat())
         elif CODE.match(arg) and code is None:

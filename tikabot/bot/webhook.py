@@ -43,8 +43,8 @@ def read_update(raw: bytes, bot) -> Update:
 
 
 async def receive(request: web.Request) -> web.Response:
-    given = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode(), request.app[SECRET].encode()):
+    given = request.headers.get(SECRET_HEADER, "")  # bytes that are not UTF-8 come as lone surrogates
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), request.app[SECRET].encode()):
         log.warning("webhook call without the right secret token refused")
         return web.Response(status=403, text="forbidden")
     try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from android_sms_gateway.ahttp import AiohttpAsyncHttpClient
 from android_sms_gateway.enums import ProcessState
 from android_sms_gateway.errors import APIError
 
+from tikabot import safe_json
 from tikabot.handlers import android_devices, android_pace
 from tikabot.phones import BadPhone, mask, normalise
 from tikabot.queue import handoffs
@@ -42,7 +42,7 @@ from tikabot.queue.sending import (
 )
 from tikabot.queue.throttle import Throttle
 from tikabot.runner.message import InboundMessage
-from tikabot.safe_text import printable
+from tikabot.safe_text import printable, storable_id
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ def signature(key: str, body: bytes, timestamp: str) -> str:
 
 def verified_phone(phones, body: bytes, sig: str | None, timestamp: str | None, now: float):
     """The configured phone whose signing key signed this request, or None (missing, wrong or stale)."""
-    if not sig or not timestamp or not timestamp.isascii() or not timestamp.isdigit():
-        return None
+    if not sig or not timestamp or len(timestamp) > 12 or not timestamp.isascii() or not timestamp.isdigit():
+        return None  # a 5,000-digit timestamp is refused before int() is asked to read it
     if abs(now - int(timestamp)) > FRESH_S:
         return None
     sig = sig.strip().lower()
@@ -88,7 +88,7 @@ class Event:
 
 def parse_event(body: bytes) -> Event:
     try:
-        envelope = json.loads(body)
+        envelope = safe_json.loads(body)
     except ValueError:
         raise BadWebhook("body is not JSON") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
@@ -190,8 +190,8 @@ def to_report(event: Event, phone_id: str) -> StatusReport:
     """An sms:sent / sms:delivered / sms:failed payload from the phone whose key signed it ->
     StatusReport (provider id = our message id; via = that phone)."""
     provider_id = _text_field(event.payload, "messageId")
-    if not provider_id or len(provider_id) > 40:
-        raise BadWebhook("messageId is missing or too long")
+    if not provider_id or len(provider_id) > 40 or not storable_id(provider_id):
+        raise BadWebhook("messageId is missing, too long or holds a NUL")
     message_id, attempt = ids_in(provider_id)
     via = f"{ROUTE}:{phone_id}"
     if event.name != "sms:failed":

@@ -27,7 +27,7 @@ from tikabot.queue.sending import (
     StatusReport, code_in, spaced_digits,
 )
 from tikabot.runner.message import InboundMessage
-from tikabot.safe_text import printable
+from tikabot.safe_text import printable, storable_id
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,8 @@ def parse_status(form: Mapping[str, str], query: Mapping[str, str]) -> StatusRep
     status = status_of(form.get("Status"), detailed)
     if not sid or status is None:
         raise BadRequest("SmsSid and a known Status are required")
-    if len(sid) > MAX_SID:
-        raise BadRequest("SmsSid is too long")
+    if len(sid) > MAX_SID or not storable_id(sid):
+        raise BadRequest("SmsSid is too long or holds a NUL")
     message_id, attempt = _int(query.get("id")), _int(query.get("attempt"))
     if status != "undelivered":
         return StatusReport(sid, status, None, message_id, attempt, via=ROUTE)

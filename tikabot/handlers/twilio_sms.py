@@ -18,6 +18,7 @@ from tikabot.queue.sending import (
     ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, UNKNOWN, Accepted, ErrorKind, Outgoing,
     SendError, StatusReport,
 )
+from tikabot.safe_text import storable_id
 
 ROUTE = "twilio"  # its status callbacks speak for what this route carried
 
@@ -112,8 +113,8 @@ def parse_status(form, query) -> StatusReport:
     raw = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or raw not in TWILIO_STATUSES:
         raise BadStatusReport("MessageSid and a known MessageStatus are required")
-    if len(sid) > 64:
-        raise BadStatusReport("MessageSid is too long")
+    if len(sid) > 64 or not storable_id(sid):
+        raise BadStatusReport("MessageSid is too long or holds a NUL")
     return StatusReport(sid, TWILIO_STATUSES[raw], _int_or_none(form.get("ErrorCode")),
                         _our_int(query, "id"), _our_int(query, "attempt"), via=ROUTE)
 

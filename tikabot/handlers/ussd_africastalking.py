@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from tikabot.phones import BadPhone, normalise
-from tikabot.safe_text import printable
+from tikabot.safe_text import printable, storable_id
 from tikabot.runner.ussd import UssdReply, UssdRequest
 
 CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -34,6 +34,8 @@ def parse_request(form: Mapping[str, str]) -> UssdRequest:
     for name in ("sessionId", "serviceCode", "phoneNumber", "networkCode"):
         if len(form.get(name) or "") > MAX_FIELD:
             raise BadRequest(f"{name} is too long")
+        if not storable_id(form.get(name) or ""):
+            raise BadRequest(f"{name} holds a NUL or an unpaired surrogate")
     text = printable(form.get("text") or "")  # PostgreSQL cannot store a NUL; controls mean nothing here
     if len(text) > MAX_TEXT:
         raise BadRequest("text is too long")

@@ -70,7 +70,7 @@ def site_names(row: dict) -> dict:
 
 
 def dose_number(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 3:
+    if not (value.isdecimal() and len(value) <= 2) or not 1 <= int(value) <= 3:  # isdigit() takes "²", int() not
         raise RowError(f"dose {value!r} must be 1, 2 or 3")
     return int(value)
 

@@ -97,7 +97,7 @@ class StaffKind:
         if row.get("site_code") or role != "coordinator":
             site_id = lk.site(f.required(row, "site_code")).id
         tg = row.get("telegram_user_id", "")
-        if tg and not tg.isdigit():
+        if tg and not (tg.isdecimal() and len(tg) <= 18):  # isdigit() takes "²", which int() refuses
             raise RowError(f"telegram_user_id {tg!r} must be a number")
         level = (row.get("level") or "").strip().lower() or None
         if level not in LEVELS:

@@ -11,17 +11,26 @@ accept raise Unavailable, and the webhook answers 503 so the provider tries agai
 
 While the spool holds messages, new ones are spooled too, behind them: a sender's messages reach
 the inbox in the order they came.
+
+What the database could never hold is dealt with before the INSERT (storable.py): a NUL or a lone
+surrogate in the text is replaced, an id or sender it cannot keep is refused (Unstorable: the
+webhook answers 400). A spool line the database still refuses on its own is set aside
+(spool.py's dead-letter file), counted in /metrics, and coordinators are alerted once a day; the
+lines behind it go on into the inbox.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 
 from tikabot import clock
+from tikabot.alerts import alert_spool_set_aside
 from tikabot.inbox import store
+from tikabot.inbox.storable import Unstorable, storable, storable_row
 from tikabot.inbox.spool import Spool, record, spool_folder
 from tikabot.phones import mask
 from tikabot.runner.gate import GateTimeout
@@ -31,6 +40,7 @@ from tikabot.store.db import make_engine
 log = logging.getLogger(__name__)
 WAIT_S = 1.0  # how long the INSERT may wait for the database before the spool takes the message
 DRAIN_EVERY_S = 0.5
+STUCK_AFTER = 5  # drains failing in a row before readiness says the spool is not draining
 
 
 class Unavailable(RuntimeError):
@@ -50,9 +60,14 @@ class Inbox:
         self._drainer: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self.failed_drains = 0  # in a row, in this process
+        self.on_set_aside: Callable[[int], None] | None = None  # told how many lines are set aside in all
+        self._alerted = 0
 
     def keep(self, message: InboundMessage) -> str:
-        """Make the message durable; returns where ("inbox" or "spool"). Raises Unavailable."""
+        """Make the message durable; returns where ("inbox" or "spool"). Raises Unavailable, or
+        Unstorable for a message no database could keep as it is."""
+        message = storable(message)
         now = clock.now()
         if self.spool is not None and self.spool.backlog():
             return self._spool(message, now)
@@ -79,11 +94,48 @@ class Inbox:
         """Move the spool into the inbox now (raises while the database still cannot take it)."""
         if self.spool is None:
             return 0
-        return self.spool.drain(self._insert)
+        try:
+            moved = self.spool.drain(self._insert, self._refused)
+        except Exception:
+            self.failed_drains += 1
+            raise
+        self.failed_drains = 0
+        self._tell_set_aside()
+        return moved
 
     def _insert(self, rows: list[dict]) -> None:
+        rows = [storable_row(row) for row in rows]
         with self.engine.begin() as conn:
             store.keep(conn, rows)
+
+    def _refused(self, exc: BaseException) -> bool:
+        """The database (or storable) refuses this line's content, not for want of being up."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(exc, StatementError) and not isinstance(exc, (DataError, IntegrityError)):
+            exc = exc.orig if exc.orig is not None else exc
+        return isinstance(exc, (Unstorable, ValueError, TypeError, ArithmeticError, DataError, IntegrityError,
+                                dbapi.DataError, dbapi.IntegrityError))
+
+    def _tell_set_aside(self) -> None:
+        count = self.spool.set_aside_count()
+        if count > self._alerted and self.on_set_aside is not None:
+            try:
+                self.on_set_aside(count)
+                self._alerted = count
+            except Exception:
+                log.exception("spool: coordinators not yet alerted about set-aside messages; trying again")
+
+    def not_draining(self, now, stale_s: float) -> str | None:
+        """Why the spool is not draining (its oldest message waited longer than stale_s, or the
+        drain keeps failing), or None."""
+        if self.spool is None:
+            return None
+        age = self.spool.oldest_age_s(now)
+        if age is not None and age > stale_s:
+            return f"oldest spooled message waiting {age:.0f} s"
+        if self.failed_drains >= STUCK_AFTER:
+            return f"spool drain failed {self.failed_drains} times in a row"
+        return None
 
     def start_drainer(self) -> None:
         with self._lock:
@@ -96,7 +148,8 @@ class Inbox:
             try:
                 self.drain()
             except (SQLAlchemyError, GateTimeout, self.engine.dialect.loaded_dbapi.Error) as exc:  # still unavailable: try again shortly
-                log.info("spool not drained yet: %s", type(exc).__name__)
+                level = logging.WARNING if self.failed_drains % 20 == 1 else logging.DEBUG
+                log.log(level, "spool not drained yet (%d tries): %s", self.failed_drains, type(exc).__name__)
             except Exception:
                 log.exception("spool drain failed; retrying")
             if self.spool is not None and not self.spool.backlog():
@@ -117,10 +170,22 @@ def inbox_of(services) -> Inbox:
     """The process's Inbox for these services, made on first use."""
     inbox = services.inbox
     if inbox is None:
-        inbox = services.inbox = Inbox(services.config)
+        inbox = services.inbox = new_inbox(services)
         if inbox.spool is not None and inbox.spool.backlog():  # left by an earlier process
             inbox.start_drainer()
     return inbox
+
+
+def new_inbox(services) -> Inbox:
+    """An Inbox for these services whose set-aside lines alert the coordinators (no drainer yet)."""
+    inbox = Inbox(services.config)
+    inbox.on_set_aside = lambda count: _alert_set_aside(services, count)
+    return inbox
+
+
+def _alert_set_aside(services, count: int) -> None:
+    with services.transaction() as session:
+        alert_spool_set_aside(session, count, clock.now(), services.config.tz)
 
 
 def accept(services, message: InboundMessage) -> None:

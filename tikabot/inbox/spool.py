@@ -10,6 +10,12 @@ that came before them.
 
 An appender that opened the file just before the drainer renamed it finds, once it holds the
 lock, that its descriptor no longer names `inbox.spool`, and opens the new one.
+
+A line the database can never take (the drain's `insert` raises one of the `refused` errors for
+it alone) is set aside: appended, with the reason, to `inbox.spool.dead` beside the spool, and the
+drain goes on with the lines behind it. One poison line must not stop every later message from
+every channel. Anything else `insert` raises (the database is still down) keeps the files for the
+next try, as before.
 """
 from __future__ import annotations
 
@@ -17,14 +23,14 @@ import fcntl
 import json
 import logging
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
-NAME, DRAINING, DRAIN_LOCK = "inbox.spool", "inbox.spool.draining", "inbox.spool.lock"
+NAME, DRAINING, DRAIN_LOCK, DEAD = "inbox.spool", "inbox.spool.draining", "inbox.spool.lock", "inbox.spool.dead"
 CHUNK = 500  # lines inserted per transaction while draining
 
 
@@ -59,6 +65,7 @@ class Spool:
         self.folder = Path(folder)
         self.path = self.folder / NAME
         self.draining = self.folder / DRAINING
+        self.dead = self.folder / DEAD
 
     def backlog(self) -> bool:
         """Messages are waiting in the spool (new ones must queue behind them)."""
@@ -103,10 +110,12 @@ class Spool:
         finally:
             os.close(fd)
 
-    def drain(self, insert: Callable[[list[dict]], None]) -> int:
+    def drain(self, insert: Callable[[list[dict]], None], refused: Callable[[BaseException], bool] = lambda _: False) -> int:
         """Insert what the spool holds, in order, CHUNK lines per call of `insert` (which must skip
-        provider ids already kept). Returns how many lines went in; raises what `insert` raises
-        (the database still cannot take them: the files stay for the next try)."""
+        provider ids already kept). A chunk that `insert` refuses (`refused(exc)`) is tried line by
+        line and the lines refused alone are set aside (set_aside). Returns how many lines went in;
+        raises anything else `insert` raises (the database still cannot take them: the files stay
+        for the next try)."""
         if not self.folder.exists():
             return 0
         lock = os.open(self.folder / DRAIN_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -117,15 +126,87 @@ class Spool:
                 return 0
             total = 0
             while self._take():
-                rows = [row for row in map(_parsed, self.draining.read_bytes().splitlines()) if row]
+                lines = self.draining.read_bytes().splitlines()
+                rows = [(line, row) for line, row in zip(lines, map(_parsed, lines)) if row]
                 for start in range(0, len(rows), CHUNK):
-                    insert(rows[start:start + CHUNK])
+                    self._insert_chunk(insert, refused, rows[start:start + CHUNK])
                 total += len(rows)
                 self.draining.unlink()
                 log.warning("spool: %d inbound messages moved into the inbox", len(rows))
             return total
         finally:
             os.close(lock)
+
+
+    def _insert_chunk(self, insert, refused, chunk: list[tuple[bytes, dict]]) -> None:
+        try:
+            insert([row for _, row in chunk])
+            return
+        except Exception as exc:
+            if not refused(exc):
+                raise
+        for line, row in chunk:  # one of them is poison: find it, keep the others
+            try:
+                insert([row])
+            except Exception as exc:
+                if not refused(exc):
+                    raise
+                self.set_aside(line, exc)
+
+    def set_aside(self, line: bytes, exc: BaseException) -> None:
+        """Append a line the database can never take to the dead-letter file, with the reason
+        (fsync'd: the message was answered 2xx and must stay somewhere an operator can read)."""
+        kept = line.decode("utf-8", "replace")
+        if kept in self._set_aside_lines():  # a drain cut short after setting it aside, done again
+            return
+        entry = {"reason": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
+                 "set_aside_at": datetime.now().astimezone().isoformat(), "line": kept}
+        fd = os.open(self.dead, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, (json.dumps(entry) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        log.error("spool: a message the database cannot store was set aside in %s (%s)", DEAD, entry["reason"])
+
+    def _set_aside_lines(self) -> set[str]:
+        try:
+            entries = self.dead.read_bytes().splitlines()
+        except FileNotFoundError:
+            return set()
+        lines = set()
+        for entry in entries:
+            try:
+                lines.add(json.loads(entry)["line"])
+            except (ValueError, KeyError, TypeError):  # torn by a crash mid-write
+                continue
+        return lines
+
+    def set_aside_count(self) -> int:
+        """How many lines were set aside so far (the dead-letter file's lines)."""
+        try:
+            return self.dead.read_bytes().count(b"\n")
+        except FileNotFoundError:
+            return 0
+
+    def oldest_age_s(self, now: datetime) -> float | None:
+        """Seconds since the oldest message still waiting in the spool was received; None when empty."""
+        for path in (self.draining, self.path):
+            try:
+                with open(path, "rb") as f:
+                    for line in f:
+                        row = _parsed(line)
+                        if row is not None:
+                            return _age_s(now, row["received_at"])
+            except FileNotFoundError:
+                continue
+        return None
+
+
+def _age_s(now: datetime, then: datetime) -> float:
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    return max(0.0, (now - then).total_seconds())
 
 
 def _inode(path: Path) -> int | None:

@@ -12,7 +12,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import exotel
-from tikabot.inbox import Unavailable, accept
+from tikabot.inbox import Unavailable, Unstorable, accept
 from tikabot.phones import mask
 from tikabot.web import reports
 
@@ -41,6 +41,8 @@ def inbound():
         return _text(str(exc), 400)
     try:
         accept(services, message)
+    except Unstorable as exc:
+        return _text(str(exc), 400)
     except Unavailable:
         log.warning("message from %s via Exotel not kept", mask(message.sender))
         return _text("busy, retry", 503)

@@ -1,11 +1,16 @@
 """Liveness, readiness and Prometheus metrics."""
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from tikabot import clock
+from tikabot.inbox.accept import inbox_of
 
 bp = Blueprint("health", __name__)
 
@@ -18,7 +23,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     services = current_app.extensions["tikabot"]
-    checks = {"database": _check_database(services), "redis": _check_redis(services)}
+    checks = {"database": _check_database(services), "redis": _check_redis(services), "spool": _check_spool(services)}
     ready = all(v == "ok" for v in checks.values())
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
 
@@ -69,6 +74,21 @@ def _sqlite_write_rolled_back(cursor) -> None:
             cursor.execute("ROLLBACK")
     finally:
         cursor.execute(f"PRAGMA busy_timeout={wait}")
+
+
+SPOOL_STALE_S = 60.0  # TIKABOT_SPOOL_STALE_S: a spooled message waiting longer means the spool is not draining
+
+
+def _check_spool(services) -> str:
+    """The spool drains: its oldest message has not waited longer than TIKABOT_SPOOL_STALE_S and
+    the drain is not failing again and again. A spool that stopped draining answers 2xx to every
+    message and processes none of them: that must not look ready."""
+    stale_s = float(os.environ.get("TIKABOT_SPOOL_STALE_S") or SPOOL_STALE_S)
+    try:
+        problem = inbox_of(services).not_draining(clock.now(), stale_s)
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return f"error: {problem}" if problem else "ok"
 
 
 def _check_redis(services) -> str:

@@ -6,7 +6,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import twilio_inbound
-from tikabot.inbox import Unavailable, accept
+from tikabot.inbox import Unavailable, Unstorable, accept
 from tikabot.phones import mask
 
 bp = Blueprint("sms", __name__)
@@ -34,6 +34,8 @@ def inbound():
         return _text(str(exc), 400)
     try:
         reply = accept(services, message)
+    except Unstorable as exc:
+        return _text(str(exc), 400)
     except Unavailable:
         log.warning("message from %s not kept; Twilio will retry", mask(message.sender))
         return _text("busy, retry", 503)

@@ -13,7 +13,7 @@ import time
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import android_devices, android_gateway
-from tikabot.inbox import Unavailable, accept
+from tikabot.inbox import Unavailable, Unstorable, accept
 from tikabot.phones import mask
 from tikabot.web import reports
 
@@ -52,6 +52,8 @@ def webhook():
     if event.name == "sms:received":
         try:
             accept(services, message)
+        except Unstorable as exc:
+            return _text(str(exc), 400)
         except Unavailable:
             log.warning("message from %s via phone %s not kept; the app will retry", mask(message.sender), phone.id)
             return _text("busy, retry", 503)
