@@ -46,7 +46,7 @@ def test_report_via_is_imported_in_its_canonical_form(run, sites, services, tmp_
                       "9830000001,Mita,vaccinator,S001,en,,,android:ranaghat",
                       '9830000002,Sima,vaccinator,S001,bn,,,"Android:ranaghat, android:Kalyani android:ranaghat"',
                       "9830000003,Ravi,verifier,S001,hi,,,TWILIO exotel",
-                      "9830000004,Asha,vaccinator,S001,bn,,,android",
+                      "9830000004,Asha,vaccinator,S001,bn,,,android USSD",
                       "9830000005,Nila,vaccinator,S001,bn,,,")
     result = run("import", "staff", str(path))
     assert result.exit_code == 0, result.output
@@ -55,7 +55,7 @@ def test_report_via_is_imported_in_its_canonical_form(run, sites, services, tmp_
         "+919830000001": "android:ranaghat",
         "+919830000002": "android:ranaghat android:Kalyani",  # the route in lower case, a phone id as it is
         "+919830000003": "twilio exotel",
-        "+919830000004": "android",  # any gateway phone
+        "+919830000004": "android ussd",  # any gateway phone, and the USSD menus
         "+919830000005": None,  # empty: any route
     }
     assert "unchanged 5" in run("import", "staff", str(path)).output

@@ -6,14 +6,16 @@ Exotel's callback token can speak as any number. Binding a vaccinator to the gat
 routes) their SMS really come through limits what one leaked key can do to the staff of those phones.
 
 A binding is a list of routes, separated by spaces or commas: `twilio`, `exotel`, `android` (any
-gateway phone) or `android:<phone id>` (one phone, its `SMSGATE_ID` / `SMSGATE_PHONES` id). Empty:
+gateway phone) or `android:<phone id>` (one phone, its `SMSGATE_ID` / `SMSGATE_PHONES` id), and
+`ussd` (the USSD menus, whose gateway reports the caller as a provider reports an SMS sender). Empty:
 any route, as before bindings existed. Stored on the staff row as its canonical text (None: any).
 """
 from __future__ import annotations
 
 import re
 
-ROUTES = ("twilio", "exotel", "android")
+ROUTES = ("twilio", "exotel", "android", "ussd")
+USSD = "ussd"  # the route of a USSD session
 PHONED = ("android",)  # routes that name a phone after a colon
 PHONE_ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")  # as config.PHONE_ID
 SEPARATORS = re.compile(r"[\s,;]+")
@@ -34,8 +36,8 @@ def parse(text: str | None) -> str | None:
         route, colon, phone = token.partition(":")
         route = route.lower()
         if route not in ROUTES or (colon and (route not in PHONED or not PHONE_ID.match(phone))):
-            raise BadBinding(f"report_via {token!r} is not a route: write twilio, exotel, android or "
-                             "android:<phone id> (letters, digits, - and _), separated by spaces")
+            raise BadBinding(f"report_via {token!r} is not a route: write twilio, exotel, android, "
+                             "android:<phone id> or ussd (letters, digits, - and _), separated by spaces")
         canonical = f"{route}:{phone}" if colon else route
         if canonical not in found:
             found.append(canonical)
