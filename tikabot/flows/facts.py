@@ -107,6 +107,7 @@ class StaffFacts:
     last_void: LastVoidFact | None = None
     role: str = "vaccinator"  # vaccinator | verifier | coordinator
     beneficiary: BeneficiaryFact | None = None  # the REF in the message or the conversation
+    report_via: str | None = None  # the routes this member may report through (the runner checks); None: any
 
     @property
     def total_today(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from tikabot.flows import report_via as bindings
 from tikabot.i18n.encoding import GSM7, encoding_of
 from tikabot.phones import BadPhone, normalise
 
@@ -67,6 +68,18 @@ def site_names(row: dict) -> dict:
         raise RowError(f"name_en {english!r} has {bad!r}, which SMS cannot carry in plain text; "
                        "use Latin letters, digits and plain punctuation")
     return names
+
+
+def report_via(row: dict) -> dict:
+    """The optional report_via cell: the routes a staff member may report through (None when empty:
+    any route). A file without the column leaves a stored binding alone, so an older file imported
+    again does not unbind anyone."""
+    if "report_via" not in row:
+        return {}
+    try:
+        return {"report_via": bindings.parse(row["report_via"])}
+    except bindings.BadBinding as exc:
+        raise RowError(str(exc)) from exc
 
 
 def dose_number(value: str) -> int:

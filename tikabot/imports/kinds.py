@@ -85,7 +85,7 @@ class Sites:
 
 
 class StaffKind:
-    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id", "level")
+    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id", "level", "report_via")
     required = ("phone", "name", "role", "site_code")
 
     @staticmethod
@@ -105,7 +105,8 @@ class StaffKind:
         return _upsert(lk.session, Staff, {"phone": f.phone(f.required(row, "phone"))}, {
             "name": f.required(row, "name"), "role": role, "site_id": site_id,
             "language": f.language(row.get("language", ""), "en"),
-            "telegram_user_id": int(tg) if tg else None, "active": True, "level": level})
+            "telegram_user_id": int(tg) if tg else None, "active": True, "level": level,
+            **f.report_via(row)})
 
 
 class Beneficiaries:

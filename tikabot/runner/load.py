@@ -45,6 +45,7 @@ class StaffRow:
     site_id: int | None
     site_name: PlaceName
     role: str = "vaccinator"
+    report_via: str | None = None  # the routes their SMS may come through (flows/report_via.py); None: any
 
 
 SITE_NAMES = (Site.name, Site.name_en, Site.name_bn, Site.name_hi)  # four columns -> one PlaceName
@@ -54,13 +55,21 @@ def _place(names) -> PlaceName:
     return PlaceName(names[0] or "", names[1] or None, names[2] or None, names[3] or None)
 
 
+STAFF_COLUMNS = (Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role, Staff.report_via)
+_AFTER_STAFF = len(STAFF_COLUMNS)  # where the session's columns start in a row of _STAFF_WITH_SESSION
+
+
+def _staff_row(row) -> StaffRow:
+    return StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8], row[9])
+
+
 # Statements are built once; only their parameters change from message to message.
-_STAFF = (select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role)
+_STAFF = (select(*STAFF_COLUMNS)
           .outerjoin(Site, Site.id == Staff.site_id)
           .where(Staff.phone == bindparam("phone"), Staff.active.is_(True)))
 _STAFF_WITH_SESSION = (
-    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role, VaccinationSession.id,
-           VaccinationSession.vaccine, VaccinationSession.lot, VaccinationSession.closed_at)
+    select(*STAFF_COLUMNS, VaccinationSession.id, VaccinationSession.vaccine, VaccinationSession.lot,
+           VaccinationSession.closed_at)
     .outerjoin(Site, Site.id == Staff.site_id)
     .outerjoin(VaccinationSession, and_(VaccinationSession.site_id == Staff.site_id,
                                         VaccinationSession.date == bindparam("today")))
@@ -94,8 +103,8 @@ _BEN_BY_PHONE = (_BEN_WITH_DOSES.where(Beneficiary.phone == bindparam("phone"))
                  .order_by(Beneficiary.id, Dose.dose_number))
 # A round's senders and beneficiaries, each kind in one statement (see RoundFacts).
 _STAFF_MANY = (
-    select(Staff.id, Staff.phone, Staff.language, Staff.site_id, *SITE_NAMES, Staff.role, VaccinationSession.id,
-           VaccinationSession.vaccine, VaccinationSession.lot, VaccinationSession.closed_at)
+    select(*STAFF_COLUMNS, VaccinationSession.id, VaccinationSession.vaccine, VaccinationSession.lot,
+           VaccinationSession.closed_at)
     .outerjoin(Site, Site.id == Staff.site_id)
     .outerjoin(VaccinationSession, and_(VaccinationSession.site_id == Staff.site_id,
                                         VaccinationSession.date == bindparam("today")))
@@ -151,7 +160,7 @@ def _run(session: Session, statement, **params):
 
 def active_staff(session: Session, phone: str) -> StaffRow | None:
     row = _run(session, _STAFF, phone=phone).first()
-    return StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8]) if row else None
+    return _staff_row(row) if row else None
 
 
 def _next_appointment(session: Session, beneficiary_id: int, today) -> AppointmentFact | None:
@@ -232,8 +241,8 @@ def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: st
         row = known.staff[phone]
         if row is None:
             return None
-        staff = StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8])
-        session_row = row[9:] if "session" in needs and staff.site_id else None
+        staff = _staff_row(row)
+        session_row = row[_AFTER_STAFF:] if "session" in needs and staff.site_id else None
         return _staff_facts(session, staff, needs, session_row, ref, today, tz, known)
     if "session" not in needs:
         staff = active_staff(session, phone)
@@ -241,8 +250,8 @@ def identify_staff(session: Session, phone: str, *, keyword: str | None, ref: st
     row = _run(session, _STAFF_WITH_SESSION, phone=phone, today=today).first()
     if row is None:
         return None
-    staff = StaffRow(row[0], row[1], row[2], row[3], _place(row[4:8]), row[8])
-    return _staff_facts(session, staff, needs, row[9:] if staff.site_id else None, ref, today, tz)
+    staff = _staff_row(row)
+    return _staff_facts(session, staff, needs, row[_AFTER_STAFF:] if staff.site_id else None, ref, today, tz)
 
 
 def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref: str | None, today,
@@ -265,7 +274,8 @@ def _staff_facts(session: Session, staff: StaffRow, needs: set, session_row, ref
         if ben is not None:
             facts["beneficiary"] = ben
     return StaffFacts(staff_id=staff.id, phone=staff.phone, language=staff.language, site_id=site_id,
-                      site_name=staff.site_name if site_id else "", today=today, role=staff.role, **facts)
+                      site_name=staff.site_name if site_id else "", today=today, role=staff.role,
+                      report_via=staff.report_via, **facts)
 
 
 def needs_tally(keyword: str | None) -> bool:

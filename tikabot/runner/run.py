@@ -40,6 +40,7 @@ from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import Parsed, parse
+from tikabot.flows.report_via import allows
 from tikabot.phones import can_receive_sms, mask
 from tikabot.queue.dispatch import enqueue, split
 from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
@@ -74,6 +75,7 @@ class Work:
     over: int = 0  # messages over the sender's rate limit: the reply is withheld
     tally: bool = False  # the staff command needs the site's count: read it in the transaction
     paused: int = 0  # the staff phone's checks are paused (runner/probes.py) for this many minutes
+    wrong_route: bool = False  # staff, through a route they are not bound to (report_via): refused
     new_state: object = guards.KEEP
     reply: str | None = None
 
@@ -153,7 +155,11 @@ def _read(services, works: list[Work], now: datetime) -> None:
             work.over = guards.over_limit(work.count, "staff" if work.staff is not None else "public")
             if work.over:
                 log.info("rate limit: %s sent %d over; applied, reply withheld", mask(message.sender), work.over)
-            if work.staff is not None:
+            if work.staff is not None and not allows(work.staff.report_via, message.via):
+                work.wrong_route = True
+                log.warning("refused: staff %s through %s, bound to %s; nothing recorded",
+                            mask(message.sender), message.via or "an unnamed route", work.staff.report_via)
+            elif work.staff is not None:
                 unknown_ref = ref is not None and work.staff.beneficiary is None and "beneficiary" in NEEDS.get(keyword, ())
                 probing = keyword in probes.PROBING_KEYWORDS or unknown_ref
                 work.paused = probes.paused_minutes(services.redis, message.sender, now) if probing else 0
@@ -167,7 +173,7 @@ def _pre_commit(services, session, step: Round, now: datetime) -> None:
     First, for the whole round: the sites' counts (under their locks) and which of the reports'
     beneficiaries have appointment messages a dose may withdraw."""
     config = services.config
-    stepped = [w for w in step.works if w.staff is not None and not w.paused]
+    stepped = [w for w in step.works if w.staff is not None and not w.paused and not w.wrong_route]
     tally = RoundTally(session, [w.staff.site_id for w in stepped if w.tally and w.staff.site_id],
                        local_date(now, config.tz), config.tz)
     with_unsent = unsent_reminders(session, [w.staff.beneficiary.id for w in stepped if w.staff.beneficiary])
@@ -198,6 +204,8 @@ def _step(services, session, work: Work, ctx: Context, tally: RoundTally) -> tup
     message, now = work.held.message, ctx.now
     if work.staff is not None:
         lang = language(work.staff.language)
+        if work.wrong_route:  # a key that speaks for another phone: nothing is stepped or applied
+            return [Reply("staff.wrong_route")], lang
         if work.paused:
             return [Reply("staff.probe_locked", {"minutes": work.paused})], lang
         facts = tally.facts(work.staff) if work.tally else work.staff

@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from tikabot import clock
-from tikabot.flows import ussd_menus, vaccines
+from tikabot.flows import report_via, ussd_menus, vaccines
 from tikabot.flows.effects import CheckOtp, IssueOtp
 from tikabot.flows.ussd_menus import MenuFacts
 from tikabot.i18n.catalog import render
@@ -140,6 +140,11 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
         session.add(inbound)
         session.flush()
         facts = _facts(session, config, request, state, now)
+        if facts.staff is not None and not report_via.allows(facts.staff.report_via, report_via.USSD):
+            log.warning("refused: staff %s by USSD, bound to %s; nothing recorded",
+                        mask(request.phone), facts.staff.report_via)
+            inbound.reply = render("staff.wrong_route", facts.language)
+            return {**saved, "screen": inbound.reply, "end": True}
         step = ussd_menus.step(state, request.inputs, facts)
         guessing = facts.staff is not None and _guessing(state, request.inputs, facts, step.effects)
         paused = probes.paused_minutes(services.redis, request.phone, now) if guessing else 0

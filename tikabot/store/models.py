@@ -63,6 +63,9 @@ class Staff(Base):
     # a coordinator's level (staff.csv `level`): district (the default, None) gets every alert; state
     # gets the ones a district left unacknowledged; mobiliser is a site's own coordinator (site_id set)
     level: Mapped[str | None] = mapped_column(String(10))
+    # the routes this member's SMS may come through (staff.csv `report_via`, flows/report_via.py):
+    # "android:ranaghat exotel"; None: any route
+    report_via: Mapped[str | None] = mapped_column(String(200))
     site: Mapped[Site | None] = relationship()
 
 
