@@ -11,7 +11,8 @@ import urllib.request
 from datetime import datetime
 
 import pytest
-from rq import Queue
+from job_drain import JobDrain
+from small_district import hashed
 from sqlalchemy import select
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,6 @@ from tikabot.queue.outbox import add_message
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
 from tikabot.queue.throttle import Throttle
-from tikabot.queue.worker import queues
 from tikabot.services import Services
 from tikabot.store.models import Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff
 
@@ -50,16 +50,17 @@ class Worker:
         self.services = Services.build(config)
         self.runtime = runtime.install(self.services, FAST)
         self.relay = Relay(self.services, FAST)
+        self.jobs = JobDrain(self.services.redis)
 
     def step(self):
         burst(self.services)
         redis = self.services.redis
         dispatch.move_all_ready(redis)
-        while found := Queue.dequeue_any(queues(redis), None, connection=redis):  # the worker's job loop
-            found[0].perform()
+        self.jobs.run()
         self.relay.run_once(force=True)
 
     def close(self):
+        self.jobs.close()
         runtime.uninstall()
         self.services.close()
 
@@ -98,7 +99,7 @@ def add_site_day(services) -> None:
         s.add(person)
         s.flush()
         s.add(Appointment(beneficiary_id=person.id, site_id=site.id, dose_number=1, date=today,
-                          slot="09:00-11:00", security_code="4321"))
+                          slot="09:00-11:00", security_code_hash=hashed(person.id, "4321")))
 
 
 def add_rows(services, n, priority, template, prefix, via=None) -> list[int]:
