@@ -277,20 +277,25 @@ def _clock(moment: datetime, lang: str) -> str:
 
 
 def check_otp_alerts(session: Session, now: datetime) -> list[OutboundMessage]:
-    """OTPs whose voice-call fallback failed too: one grouped alert for those not yet reported."""
-    rows = session.execute(select(OutboundMessage.id, Beneficiary.ref, Site.name)
+    """OTPs whose voice-call fallback failed too: one grouped alert per site for those not yet
+    reported, to the coordinators whose scope covers the site."""
+    rows = session.execute(select(OutboundMessage.id, Beneficiary.ref, Site.name, Beneficiary.site_id)
                            .join(Beneficiary, OutboundMessage.beneficiary_id == Beneficiary.id)
                            .outerjoin(Site, Beneficiary.site_id == Site.id)
                            .where(OutboundMessage.channel == "voice", OutboundMessage.status == "failed",
                                   OutboundMessage.updated_at >= now - OTP_LOOKBACK)
                            .order_by(OutboundMessage.id)).all()
-    fresh = _unmarked(session, {f"otp:{mid}": (ref, site or "?") for mid, ref, site in rows})
-    if not fresh:
-        return []
-    refs = _names(dict.fromkeys(ref for ref, _ in fresh.values()))
-    sites = _names(sorted({site for _, site in fresh.values()}))
-    return alert_coordinators(session, key=f"otp-{_digest(fresh)}", template="alert.otp_undelivered",
-                              params={"ref": refs, "site": sites}, priority="otp")
+    fresh = _unmarked(session, {f"otp:{mid}": (ref, site or "?", site_id) for mid, ref, site, site_id in rows})
+    by_site: dict[int | None, dict] = {}
+    for marker, found in fresh.items():
+        by_site.setdefault(found[2], {})[marker] = found
+    sent = []
+    for site_id, group in by_site.items():
+        refs = _names(dict.fromkeys(ref for ref, _, _ in group.values()))
+        sites = _names(sorted({site for _, site, _ in group.values()}))
+        sent += alert_coordinators(session, key=f"otp-{_digest(group)}", template="alert.otp_undelivered",
+                                   params={"ref": refs, "site": sites}, priority="otp", site_id=site_id)
+    return sent
 
 
 def check_aefi_alerts(session: Session, now: datetime, *, medical_officers: tuple[str, ...] = (),

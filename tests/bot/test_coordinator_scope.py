@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot_world import COORDINATOR_ID
-from tikabot.alerts import alert_severe_aefi, check_site_alerts
+from tikabot.alerts import alert_severe_aefi, check_otp_alerts, check_site_alerts
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,
 )
@@ -252,3 +252,19 @@ def test_a_not_opened_alert_names_to_each_coordinator_only_the_sites_of_their_sc
     assert len(wb) == 1 and "BAR02" in wb[0] and "SIL03" not in wb[0]  # nobody below the state covers BAR02
     assert all(to not in (str(SITE_ID), "+919830000101") for _, to, _ in sent)  # KAL01 is open
     assert not any("SIL03" in body for _, to, body in sent if to != str(DARJ_ID) and to != "+919830000102")
+
+
+def test_codes_lost_even_by_voice_are_told_to_each_sites_own_coordinators(bot_services, scoped):
+    with bot_services.transaction() as s:
+        for ref in ("100000000002", "200000000001"):
+            person = s.scalar(select(Beneficiary).where(Beneficiary.ref == ref))
+            s.add(OutboundMessage(idempotency_key=f"voice-{ref}", channel="voice", recipient=person.phone,
+                                  template="otp.voice", body="x", status="failed", last_error_code="no-answer",
+                                  updated_at=scoped["now"] - timedelta(minutes=5), beneficiary_id=person.id))
+    with bot_services.transaction() as s:
+        check_otp_alerts(s, scoped["now"])
+    sent = outbox_to(bot_services, "alert.otp_undelivered")
+    assert [body for _, to, body in sent if to == str(DARJ_ID)] == [
+        "Code for REF 200000000001 at Siliguri DH could not be delivered."]
+    assert [body for _, to, body in sent if to == str(SITE_ID)] == [
+        "Code for REF 100000000002 at Kalyani PHC could not be delivered."]
