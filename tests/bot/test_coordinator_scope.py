@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot_world import COORDINATOR_ID
 from tikabot.alerts import alert_severe_aefi, check_otp_alerts, check_site_alerts
 from tikabot.store.models import (
-    AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,
+    AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff,
 )
 
 SITE_ID, DARJ_ID, WB_ID, ALL_ID = 701, 702, 703, 704

@@ -39,10 +39,6 @@ class RetryResult:
     not_failed: int = 0
 
 
-def find_site(session: Session, code: str) -> Site | None:
-    return session.scalar(select(Site).where(Site.code == code.strip().upper()))
-
-
 def site_staff(session: Session, site_id: int | None = None) -> list[Staff]:
     query = select(Staff).where(Staff.active.is_(True), Staff.role.in_(SITE_STAFF_ROLES)).order_by(Staff.id)
     if site_id is not None:

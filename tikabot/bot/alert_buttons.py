@@ -4,10 +4,9 @@ Callback data: `al:ack:ID`, `al:site:CODE`, `al:man:CODE` (asks first), `mm:yes:
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
-
-from sqlalchemy import select
 
 from tikabot.alert_state import Ack, acknowledge
 from tikabot.bot import actions, render
@@ -66,8 +65,8 @@ async def _acknowledge(query, deps: BotDeps, staff: Staff, scope: Scope, alert_i
 
 
 def _alert_in_scope(session, alert_id: int, scope: Scope) -> bool:
-    """An alert a coordinator may acknowledge: one about a site in their scope (one of no site:
-    a scope over everything, or any coordinator it went to: route and account alerts)."""
+    """Whether a coordinator may acknowledge an alert: one about a site in their scope, or one about
+    no site (a route down, an account problem), which went to every district coordinator."""
     alert = session.get(CoordinatorAlert, alert_id)
     if alert is None:
         return True  # acknowledge() answers "unknown"
@@ -79,7 +78,7 @@ def _alert_in_scope(session, alert_id: int, scope: Scope) -> bool:
 
 @coordinators_only
 async def manual_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                  scope: Scope) -> None:
+                           scope: Scope) -> None:
     query = update.callback_query
     _, answer, value = (query.data.split(":", 2) + ["", ""])[:3]
     await query.answer()

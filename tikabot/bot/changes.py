@@ -42,7 +42,7 @@ async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
 
 @coordinators_only
 async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                 scope: Scope) -> None:
+                scope: Scope) -> None:
     args, lang = context.args, render.language_of(staff)
     if len(args) != 1 or not (args[0].lower() == "all" or whole_number(args[0]) is not None):
         await reply(update, say("bot.retry_usage", lang))
@@ -66,7 +66,7 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDep
 
 @coordinators_only
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                 scope: Scope) -> None:
+                    scope: Scope) -> None:
     message_text, lang = update.effective_message.text or "", render.language_of(staff)
     parts = message_text.split(None, 2)
     if len(parts) < 3:
@@ -115,7 +115,7 @@ CONFIRM_REPLIES = {
 
 @coordinators_only
 async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                 scope: Scope) -> None:
+                  scope: Scope) -> None:
     query = update.callback_query
     _, answer, request_id = (query.data.split(":") + ["", ""])[:3]
     await query.answer()

@@ -34,7 +34,7 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDep
 
 @coordinators_only(needs_sites=False)
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+                  scope: Scope) -> None:
     await reply(update, say("bot.unknown", render.language_of(staff)))
 
 
@@ -79,25 +79,25 @@ async def _send_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: B
 
 @coordinators_only
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+                 scope: Scope) -> None:
     await _send_page(update, context, deps, "status", render.language_of(staff), scope)
 
 
 @coordinators_only
 async def failed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+                 scope: Scope) -> None:
     await _send_page(update, context, deps, "failed", render.language_of(staff), scope)
 
 
 @coordinators_only
 async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+                  scope: Scope) -> None:
     await _send_page(update, context, deps, "pending", render.language_of(staff), scope)
 
 
 @coordinators_only
 async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+                    scope: Scope) -> None:
     query = update.callback_query
     _, kind, number = (query.data.split(":") + ["", ""])[:3]
     await query.answer()
@@ -135,7 +135,7 @@ async def site_reply(deps: BotDeps, code: str, lang: str, staff: Staff, scope: S
 
 @coordinators_only
 async def site(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+               scope: Scope) -> None:
     lang, args = render.language_of(staff), context.args
     wants_remaining = len(args) == 2 and args[1].lower() in REMAINING_WORDS
     if not (len(args) == 1 or wants_remaining) or not CODE.match(args[0]):
@@ -190,7 +190,7 @@ def parse_export_args(args: list[str], today: date, lang: str = "en") -> tuple[s
 
 @coordinators_only
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
-                scope: Scope) -> None:
+                 scope: Scope) -> None:
     lang = render.language_of(staff)
     parsed = parse_export_args(context.args, deps.today(), lang)
     if isinstance(parsed, str):
