@@ -26,7 +26,7 @@ from tikabot.i18n.catalog import LANGUAGES, render
 from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import CoordinatorAlert, OutboundMessage, Site, Staff, VaccinationSession
-from tikabot.store.scope import level_of, scope_of
+from tikabot.store.scope import all_sites, level_of, scope_of
 
 ACK_WITHIN = timedelta(minutes=15)
 SEVERE_ACK_WITHIN = timedelta(minutes=5)
@@ -67,7 +67,16 @@ def site_ids_of(session: Session, codes) -> list[int]:
     return list(session.scalars(select(Site.id).where(Site.code.in_(list(codes))))) if codes else []
 
 
-def alert_recipients(session: Session, site_ids, *, escalated: bool = False) -> list[Staff]:
+def _audience(session: Session) -> tuple[list[Staff], dict[int, object]]:
+    """Every active coordinator and their scope, read once for an alert."""
+    people = list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True))
+                                  .order_by(Staff.id)))
+    sites = all_sites(session)
+    return people, {p.id: scope_of(session, p, sites) for p in people}
+
+
+def alert_recipients(session: Session, site_ids, *, escalated: bool = False,
+                     audience: tuple | None = None) -> list[Staff]:
     """Who gets an alert about these sites: the site and district coordinators whose scope covers
     one of them (tikabot/store/scope.py); escalated, the state coordinators whose scope does. An
     alert of no site (a route down, an account problem) goes to every district coordinator, as before.
@@ -78,9 +87,7 @@ def alert_recipients(session: Session, site_ids, *, escalated: bool = False) -> 
     ids = [i for i in site_ids if i is not None]
     if not ids:
         return state_coordinators(session) if escalated else district_coordinators(session)
-    people = list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True))
-                                  .order_by(Staff.id)))
-    scopes = {p.id: scope_of(session, p) for p in people}
+    people, scopes = audience or _audience(session)
     state = [p for p in people if level_of(p) == STATE]
     if escalated:
         return [p for p in state if scopes[p.id].covers_any(ids)]
@@ -172,8 +179,9 @@ def _by_audience(session: Session, sites: list[Site]) -> list[tuple[list[Staff],
     """Sites grouped by who is to read about them: one alert per group, so that nobody is shown
     another district's (or another site's) in-charge and phone."""
     groups: dict[tuple[int, ...], tuple[list[Staff], list[Site]]] = {}
+    audience = _audience(session)
     for site in sites:
-        people = alert_recipients(session, [site.id])
+        people = alert_recipients(session, [site.id], audience=audience)
         groups.setdefault(tuple(p.id for p in people), (people, []))[1].append(site)
     return list(groups.values())
 

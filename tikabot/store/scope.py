@@ -3,7 +3,8 @@
 - `site` or `mobiliser`: their own site (staff.site_id) and nothing else.
 - `district`, or no level (the default): the sites of the district named in `scope`; with no
   scope, the district of their own site; with neither, the one district when every site is in
-  the same district (a single-district deployment keeps working as it did), else nothing.
+  the same district, named or not (a single-district deployment keeps working as it did), else
+  nothing.
 - `state`: the sites of the state named in `scope`; with no scope, every site. Only a coordinator
   explicitly marked `state` sees everything.
 
@@ -52,14 +53,16 @@ def level_of(staff: Staff) -> str:
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    return (a or "").strip().casefold() == (b or "").strip().casefold() and bool((a or "").strip())
+    return (a or "").strip().casefold() == (b or "").strip().casefold()
 
 
-def scope_of(session: Session, staff: Staff) -> Scope:
+def scope_of(session: Session, staff: Staff, sites: list | None = None) -> Scope:
+    """`sites`: every site's (id, district, state), when the caller has them already."""
     level = level_of(staff)
     if level == "site":
         return Scope("site", frozenset([staff.site_id]) if staff.site_id else frozenset())
-    sites = session.execute(select(Site.id, Site.district, Site.state)).all()
+    if sites is None:
+        sites = all_sites(session)
     if level == STATE:
         if not (staff.scope or "").strip():
             return Scope(STATE, frozenset(i for i, _, _ in sites), everything=True)
@@ -68,31 +71,17 @@ def scope_of(session: Session, staff: Staff) -> Scope:
     return Scope(DISTRICT, frozenset(i for i, d, _ in sites if district is not None and _same(d, district)))
 
 
+def all_sites(session: Session) -> list:
+    return session.execute(select(Site.id, Site.district, Site.state)).all()
+
+
 def _district_of(session: Session, staff: Staff, districts: set[str]) -> str | None:
     if (staff.scope or "").strip():
         return staff.scope
     if staff.site_id is not None:
         return session.scalar(select(Site.district).where(Site.id == staff.site_id))
     named = {(d or "").strip().casefold() for d in districts}
-    return next(iter(districts)) if len(named) == 1 and "" not in named else None
-
-
-def site_codes(session: Session, scope: Scope) -> set[str]:
-    """The codes of the sites in a scope."""
-    query = select(Site.code)
-    if not scope.everything:
-        query = query.where(Site.id.in_(scope.site_ids))
-    return set(session.scalars(query))
-
-
-def coordinators_covering(session: Session, site_ids, *, state: bool | None = False) -> list[Staff]:
-    """Active coordinators whose scope covers at least one of these sites; `state` False leaves
-    the state level out (it hears of an alert only when escalated), True takes only it, None both."""
-    people = session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True))
-                             .order_by(Staff.id))
-    wanted = [p for p in people if state is None or (level_of(p) == STATE) == state]
-    ids = [i for i in site_ids if i is not None]
-    return [p for p in wanted if scope_of(session, p).covers_any(ids)]
+    return next(iter(districts)) if len(named) == 1 else None  # one district (named or not): it
 
 
 def site_in_scope(session: Session, code: str, scope: Scope) -> Site | None:
