@@ -9,10 +9,11 @@ be sent again word for word.
 Not acknowledged within the set time (TIKABOT_ALERT_ACK_MINUTES, 15; SEVERE within
 TIKABOT_SEVERE_ACK_MINUTES, 5) it is sent again to the district's coordinators and escalated to
 the state coordinators (staff.level = "state"), once. Acknowledging says by whom to everyone who
-got it.
+got it. Every copy goes only to coordinators whose scope covers the alert's sites (alert_recipients).
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
@@ -25,6 +26,7 @@ from tikabot.i18n.catalog import LANGUAGES, render
 from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message
 from tikabot.store.models import CoordinatorAlert, OutboundMessage, Site, Staff, VaccinationSession
+from tikabot.store.scope import all_sites, level_of, scope_of
 
 ACK_WITHIN = timedelta(minutes=15)
 SEVERE_ACK_WITHIN = timedelta(minutes=5)
@@ -59,6 +61,43 @@ def district_coordinators(session: Session) -> list[Staff]:
 def state_coordinators(session: Session) -> list[Staff]:
     return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True),
                                                     Staff.level == STATE).order_by(Staff.id)))
+
+
+def site_ids_of(session: Session, codes) -> list[int]:
+    return list(session.scalars(select(Site.id).where(Site.code.in_(list(codes))))) if codes else []
+
+
+def _audience(session: Session) -> tuple[list[Staff], dict[int, object]]:
+    """Every active coordinator and their scope, read once for an alert."""
+    people = list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True))
+                                  .order_by(Staff.id)))
+    sites = all_sites(session)
+    return people, {p.id: scope_of(session, p, sites) for p in people}
+
+
+def alert_recipients(session: Session, site_ids, *, escalated: bool = False,
+                     audience: tuple | None = None) -> list[Staff]:
+    """Who gets an alert about these sites: the site and district coordinators whose scope covers
+    one of them (tikabot/store/scope.py); escalated, the state coordinators whose scope does. An
+    alert of no site (a route down, an account problem) goes to every district coordinator, as before.
+
+    No alert is lost to a missing scope: a site no site or district coordinator answers for is
+    alerted at once to the state coordinators covering it and to coordinators whose scope is not set
+    yet (no level, site or district named in a deployment of several districts)."""
+    ids = [i for i in site_ids if i is not None]
+    if not ids:
+        return state_coordinators(session) if escalated else district_coordinators(session)
+    people, scopes = audience or _audience(session)
+    state = [p for p in people if level_of(p) == STATE]
+    if escalated:
+        return [p for p in state if scopes[p.id].covers_any(ids)]
+    local = [p for p in people if level_of(p) != STATE]
+    chosen = [p for p in local if scopes[p.id].covers_any(ids)]
+    uncovered = [i for i in ids if not any(scopes[p.id].covers(i) for p in local)]
+    if uncovered:
+        chosen += [p for p in state if scopes[p.id].covers_any(uncovered)]
+        chosen += [p for p in local if scopes[p.id].empty]
+    return sorted({p.id: p for p in chosen}.values(), key=lambda p: p.id)
 
 
 def in_charge(staff: list[Staff], opened: VaccinationSession | None = None) -> Staff | None:
@@ -115,6 +154,16 @@ def raise_alert(session: Session, *, key: str, kind: str, sites: list[Site], hea
                 recipients: list[Staff] | None = None, sms_too: bool = False) -> list[OutboundMessage]:
     """One actionable alert, once per key: to the district's coordinators (Telegram when they have
     it, else SMS; sms_too: SMS as well) in their language, with buttons in Telegram."""
+    if recipients is None and len(sites) > 1:
+        groups = _by_audience(session, sites)
+        if len(groups) > 1:  # each coordinator reads only the sites of their scope
+            sent = []
+            for people, group in groups:
+                codes = ",".join(s.code for s in group)
+                sent += raise_alert(session, key=f"{key}-{zlib.crc32(codes.encode()):08x}", kind=kind, sites=group,
+                                    headline=headline, next_step=next_step, now=now, severity=severity,
+                                    priority=priority, recipients=people, sms_too=sms_too)
+            return sent
     if session.scalar(select(CoordinatorAlert.id).where(CoordinatorAlert.key == key)) is not None:
         return []
     bodies = {lang: compose(session, headline, sites, next_step, lang) for lang in LANGUAGES}
@@ -122,8 +171,19 @@ def raise_alert(session: Session, *, key: str, kind: str, sites: list[Site], hea
                              raised_at=now, detail={"bodies": bodies, "priority": priority, "sms_too": sms_too})
     session.add(alert)
     session.flush()
-    people = district_coordinators(session) if recipients is None else recipients
+    people = alert_recipients(session, [s.id for s in sites]) if recipients is None else recipients
     return send_copies(session, alert, people, f"alert-{key}", lambda lang: bodies[lang])
+
+
+def _by_audience(session: Session, sites: list[Site]) -> list[tuple[list[Staff], list[Site]]]:
+    """Sites grouped by who is to read about them: one alert per group, so that nobody is shown
+    another district's (or another site's) in-charge and phone."""
+    groups: dict[tuple[int, ...], tuple[list[Staff], list[Site]]] = {}
+    audience = _audience(session)
+    for site in sites:
+        people = alert_recipients(session, [site.id], audience=audience)
+        groups.setdefault(tuple(p.id for p in people), (people, []))[1].append(site)
+    return list(groups.values())
 
 
 def send_copies(session: Session, alert: CoordinatorAlert, people: list[Staff], key: str,
@@ -163,8 +223,10 @@ def escalate_unacknowledged(session: Session, now: datetime, times: AckTimes = A
         def escalated(lang: str, minutes: int = minutes, bodies: dict = bodies) -> str:
             return render("alert.escalated", lang, minutes=minutes) + "\n" + bodies[lang]
 
-        sent += send_copies(session, alert, district_coordinators(session), f"alert-{alert.key}-again", again)
-        sent += send_copies(session, alert, state_coordinators(session), f"alert-{alert.key}-state", escalated)
+        ids = site_ids_of(session, alert.site_codes)
+        sent += send_copies(session, alert, alert_recipients(session, ids), f"alert-{alert.key}-again", again)
+        sent += send_copies(session, alert, alert_recipients(session, ids, escalated=True), f"alert-{alert.key}-state",
+                            escalated)
         alert.resent_at = alert.escalated_at = now
     return sent
 
@@ -188,8 +250,10 @@ def acknowledge(session: Session, alert_id: int, by: Staff, now: datetime) -> Ac
         first = session.get(Staff, alert.acked_by) if alert.acked_by else None
         return Ack("already", first.name if first else "?", as_utc(alert.acked_at), alert)
     alert.acked_at, alert.acked_by = now, by.id
-    others = [p for p in district_coordinators(session) + (state_coordinators(session) if alert.escalated_at
-                                                            else []) if p.id != by.id]
+    ids = site_ids_of(session, alert.site_codes)
+    told = alert_recipients(session, ids) + (alert_recipients(session, ids, escalated=True) if alert.escalated_at
+                                             else [])
+    others = list({p.id: p for p in told if p.id != by.id}.values())
     codes = ", ".join(alert.site_codes) or "-"
     send_copies(session, alert, others, f"alert-{alert.key}-ack",
                 lambda lang: render("alert.acknowledged", lang, who=by.name, code=codes), with_buttons=False)

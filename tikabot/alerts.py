@@ -17,12 +17,12 @@ from typing import Callable
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tikabot.alert_state import (
-    AckTimes, buttons as alert_buttons, district_coordinators, escalate_unacknowledged, raise_alert, send_copies,
-    site_line,
+    AckTimes, alert_recipients, buttons as alert_buttons, district_coordinators, escalate_unacknowledged, raise_alert,
+    send_copies, site_ids_of, site_line,
 )
 from tikabot.clock import as_utc, local_at, local_date
 from tikabot.i18n.catalog import LANGUAGES, render
@@ -42,10 +42,11 @@ def coordinators(session: Session) -> list[Staff]:
 
 
 def alert_coordinators(session: Session, *, key: str, template: str, params: dict | Callable[[str], dict],
-                       priority: str = "default") -> list[OutboundMessage]:
-    """params, or params(language) when a param is a word the reader reads in their language."""
+                       priority: str = "default", site_id: int | None = None) -> list[OutboundMessage]:
+    """params, or params(language) when a param is a word the reader reads in their language. An
+    alert about a site goes to the coordinators whose scope covers it (alert_state.alert_recipients)."""
     sent = []
-    for person in coordinators(session):
+    for person in coordinators(session) if site_id is None else alert_recipients(session, [site_id]):
         if person.telegram_user_id:
             channel, recipient = "telegram", str(person.telegram_user_id)
         else:
@@ -64,16 +65,18 @@ def alert_manual_mode(session: Session, site: Site, on: bool, *, key: str) -> li
         return {"site": f"{place_name(site).localize(lang)} ({site.code})",
                 "state": render("alert.manual_on" if on else "alert.manual_off", lang)}
 
-    return alert_coordinators(session, key=key, template="alert.manual_mode", params=params)
+    return alert_coordinators(session, key=key, template="alert.manual_mode", params=params, site_id=site.id)
 
 
 def severe_recipients(session: Session, site_id: int | None) -> list[Staff]:
-    """Who answers for a SEVERE side effect at a site: its own coordinators and the district's
-    (coordinators with no site)."""
-    here = Staff.site_id.is_(None) if site_id is None else or_(Staff.site_id == site_id, Staff.site_id.is_(None))
-    district = Staff.level.is_(None) | (Staff.level != "state")  # the state level hears of it if nobody acts
-    return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True), here,
-                                                    district).order_by(Staff.id)))
+    """Who answers for a SEVERE side effect at a site: the site and district coordinators whose scope
+    covers it (the state level hears of it if nobody acts; at once when nobody else covers the site);
+    for an event of no site, the district coordinators of no site."""
+    if site_id is not None:
+        return alert_recipients(session, [site_id])
+    district = Staff.level.is_(None) | (Staff.level != "state")
+    return list(session.scalars(select(Staff).where(Staff.role == "coordinator", Staff.active.is_(True),
+                                                    Staff.site_id.is_(None), district).order_by(Staff.id)))
 
 
 def _reporter(session: Session, phone: str, beneficiary: Beneficiary | None) -> tuple[str | None, str]:
@@ -231,7 +234,8 @@ def _no_session_update(session: Session, now: datetime, tz: str) -> list[Outboun
             def text(lang, names=names, n=len(waiting)):
                 return render("alert.no_session_reminder", lang, count=n) + "\n" + names[lang]
         tag = f"{opened}-{int((now - as_utc(alert.raised_at)).total_seconds() // 60)}"
-        sent += send_copies(session, alert, district_coordinators(session), f"alert-{alert.key}-u{tag}", text,
+        sent += send_copies(session, alert, alert_recipients(session, site_ids_of(session, alert.site_codes)),
+                            f"alert-{alert.key}-u{tag}", text,
                             with_buttons=bool(waiting))
         alert.detail = {**alert.detail, "opened": opened, "updated_at": now.isoformat()}
     return sent
@@ -288,20 +292,25 @@ def _clock(moment: datetime, lang: str) -> str:
 
 
 def check_otp_alerts(session: Session, now: datetime) -> list[OutboundMessage]:
-    """OTPs whose voice-call fallback failed too: one grouped alert for those not yet reported."""
-    rows = session.execute(select(OutboundMessage.id, Beneficiary.ref, Site.name)
+    """OTPs whose voice-call fallback failed too: one grouped alert per site for those not yet
+    reported, to the coordinators whose scope covers the site."""
+    rows = session.execute(select(OutboundMessage.id, Beneficiary.ref, Site.name, Beneficiary.site_id)
                            .join(Beneficiary, OutboundMessage.beneficiary_id == Beneficiary.id)
                            .outerjoin(Site, Beneficiary.site_id == Site.id)
                            .where(OutboundMessage.channel == "voice", OutboundMessage.status == "failed",
                                   OutboundMessage.updated_at >= now - OTP_LOOKBACK)
                            .order_by(OutboundMessage.id)).all()
-    fresh = _unmarked(session, {f"otp:{mid}": (ref, site or "?") for mid, ref, site in rows})
-    if not fresh:
-        return []
-    refs = _names(dict.fromkeys(ref for ref, _ in fresh.values()))
-    sites = _names(sorted({site for _, site in fresh.values()}))
-    return alert_coordinators(session, key=f"otp-{_digest(fresh)}", template="alert.otp_undelivered",
-                              params={"ref": refs, "site": sites}, priority="otp")
+    fresh = _unmarked(session, {f"otp:{mid}": (ref, site or "?", site_id) for mid, ref, site, site_id in rows})
+    by_site: dict[int | None, dict] = {}
+    for marker, found in fresh.items():
+        by_site.setdefault(found[2], {})[marker] = found
+    sent = []
+    for site_id, group in by_site.items():
+        refs = _names(dict.fromkeys(ref for ref, _, _ in group.values()))
+        sites = _names(sorted({site for _, site, _ in group.values()}))
+        sent += alert_coordinators(session, key=f"otp-{_digest(group)}", template="alert.otp_undelivered",
+                                   params={"ref": refs, "site": sites}, priority="otp", site_id=site_id)
+    return sent
 
 
 def check_aefi_alerts(session: Session, now: datetime, *, medical_officers: tuple[str, ...] = (),

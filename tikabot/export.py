@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from datetime import date, datetime
-from typing import IO
+from typing import IO, Collection
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,13 +26,17 @@ COLUMNS = ("ref", "dose", "vaccine", "lot", "site_code", "administered_at", "vac
 
 
 def export_doses(session: Session, out: IO[str], tz: str, day: date | None = None,
-                 site_code: str | None = None, include_voided: bool = False) -> int:
+                 site_code: str | None = None, include_voided: bool = False,
+                 site_ids: Collection[int] | None = None) -> int:
+    """Doses as CSV; `site_ids`, when given, keeps only those sites' (a coordinator's scope)."""
     query = (select(Dose, Beneficiary.ref, Site.code, Beneficiary.name, Beneficiary.category)
              .join(Beneficiary, Dose.beneficiary_id == Beneficiary.id)
              .join(Site, Dose.site_id == Site.id)
              .order_by(Dose.administered_at, Dose.id))
     bounds = day_bounds(day, tz) if day is not None else None
     query = query.where(*dose_filters(tz, day, site_code, include_voided))
+    if site_ids is not None:
+        query = query.where(Dose.site_id.in_(list(site_ids)))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     zone = ZoneInfo(tz)

@@ -43,13 +43,13 @@ def bot_services(config, sim):
 
 @pytest.fixture
 def district(bot_services, bot_clock):
-    """Two sites; KAL01 has an open session with two doses and staff; a coordinator on Telegram.
-    The bot's clock reads noon today (local), so no test depends on the hour it runs at."""
+    """Two sites of one district (Nadia); KAL01 has an open session with two doses and staff; a district
+    coordinator on Telegram (no scope named: the only district). The bot's clock reads noon today (local), so no test depends on the hour it runs at."""
     now = bot_clock.moment
     today = clock.local_date(now, bot_services.config.tz)
     with bot_services.transaction() as s:
         kal = Site(code="KAL01", name="Kalyani PHC", district="Nadia", state="WB")
-        bar = Site(code="BAR02", name="Barasat SDH", district="North 24 Parganas", state="WB")
+        bar = Site(code="BAR02", name="Barasat SDH", district="Nadia", state="WB")
         s.add_all([kal, bar])
         s.flush()
         s.add_all([

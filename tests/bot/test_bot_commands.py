@@ -58,7 +58,7 @@ def test_site_shows_session_staff_masked_and_last_report(bot):
     assert "Call: Rina Vaccinator +919830000002" in text  # the in-charge, in full: Telegram makes it a link
     assert "+919830000003" not in text
     assert "Last report: -" not in text
-    assert "no site NOPE" in bot.send("/site NOPE")["params"]["text"]
+    assert "NOPE is not one of your sites" in bot.send("/site NOPE")["params"]["text"]
     assert "Send /site CODE" in bot.send("/site")["params"]["text"]
 
 
@@ -121,7 +121,7 @@ def test_a_cancelled_broadcast_sends_nothing(bot, bot_services):
     assert "cancelled" in bot.press(no["callback_data"])["params"]["text"]
     assert bot.press(yes["callback_data"])["params"]["text"] == "This broadcast was already sent."
     assert outbox(bot_services, "broadcast") == []
-    assert "no site NOPE" in bot.send("/broadcast NOPE hi")["params"]["text"]
+    assert "NOPE is not one of your sites" in bot.send("/broadcast NOPE hi")["params"]["text"]
 
 
 def test_chart_is_a_png_photo(bot):
@@ -157,12 +157,12 @@ def test_export_sends_the_csv_as_a_document(bot, district):
     assert reply["params"]["caption"] == f"2 dose records, {day}, KAL01"
     assert bot.send(f"/export {day}")["params"]["caption"] == f"2 dose records, {day}, all sites"
     assert "not a real date" in bot.send("/export 2024-02-30")["params"]["text"]
-    assert "no site NOPE" in bot.send("/export NOPE")["params"]["text"]
+    assert "NOPE is not one of your sites" in bot.send("/export NOPE")["params"]["text"]
 
 
 def test_long_status_paginates_with_buttons(bot, bot_services):
     with bot_services.transaction() as s:
-        s.add_all([Site(code=f"S{i:02d}", name=f"Site {i}") for i in range(20)])
+        s.add_all([Site(code=f"S{i:02d}", name=f"Site {i}", district="Nadia") for i in range(20)])
     first = bot.send("/status")
     assert "(page 1 of 3)" in first["params"]["text"]
     [[next_button]] = first["params"]["reply_markup"]["inline_keyboard"]

@@ -1,5 +1,6 @@
 """What coordinators change: manual mode, retries, broadcasts. Each runs inside the caller's
-transaction and sends only through the outbox, so nothing is sent unless the change is saved."""
+transaction and sends only through the outbox, so nothing is sent unless the change is saved, and
+each keeps to the sites of the coordinator's scope (tikabot/store/scope.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from tikabot.i18n.places import place_name
 from tikabot.queue.outbox import add_message, dispatch_now
 from tikabot.bot.failures import slot_passed
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage, Site, Staff
+from tikabot.store.scope import Scope, scope_of, site_in_scope
 
 RETRY_ALL_WINDOW = timedelta(hours=24)
 BROADCAST_MAX_CHARS = 600
@@ -35,10 +37,6 @@ class RetryResult:
     expired: int = 0
     permanent: int = 0
     not_failed: int = 0
-
-
-def find_site(session: Session, code: str) -> Site | None:
-    return session.scalar(select(Site).where(Site.code == code.strip().upper()))
 
 
 def site_staff(session: Session, site_id: int | None = None) -> list[Staff]:
@@ -65,10 +63,14 @@ def set_manual_mode(session: Session, site: Site, on: bool, by: Staff) -> Manual
     return ManualResult(site, changed=True, told=len(staff))
 
 
-def retry_failed(session: Session, which: str | int, now: datetime, by: Staff, tz: str = "Asia/Kolkata") -> RetryResult:
+def retry_failed(session: Session, which: str | int, now: datetime, by: Staff, tz: str = "Asia/Kolkata",
+                 scope: Scope | None = None) -> RetryResult:
     """Put failed messages back to pending for a fresh attempt; never ones past their expiry, never a
     reminder for a slot that has passed (or a cancelled or done appointment), never to a person who
-    sent STOP."""
+    sent STOP. Only messages of the sites in `scope` (the coordinator's, by default): one outside it
+    is treated as no message at all."""
+    scope = scope_of(session, by) if scope is None else scope
+    site_of = message_sites(session)
     query = select(OutboundMessage).where(OutboundMessage.status == "failed")
     if which == "all":
         query = query.where(OutboundMessage.updated_at >= now - RETRY_ALL_WINDOW)
@@ -77,6 +79,8 @@ def retry_failed(session: Session, which: str | int, now: datetime, by: Staff, t
     result = RetryResult()
     chosen = []
     for message in session.scalars(query.order_by(OutboundMessage.id)):
+        if not scope.covers(site_of(message)):
+            continue
         appointment = session.get(Appointment, message.appointment_id) if message.appointment_id else None
         person = session.get(Beneficiary, message.beneficiary_id) if message.beneficiary_id else None
         if message.status != "failed":
@@ -116,12 +120,31 @@ def request_broadcast(session: Session, target: str, text: str, by: Staff, now: 
     return entry
 
 
-def broadcast_recipients(session: Session, target: str) -> list[Staff] | None:
-    """Site staff for a site code or ALL; None for an unknown site."""
+def broadcast_recipients(session: Session, target: str, scope: Scope) -> list[Staff] | None:
+    """Site staff for a site code or ALL (every site in the scope); None for a site that is not
+    in the scope or does not exist."""
     if target == "ALL":
-        return site_staff(session)
-    site = find_site(session, target)
+        return [p for p in site_staff(session) if scope.covers(p.site_id)]
+    site = site_in_scope(session, target, scope)
     return None if site is None else site_staff(session, site.id)
+
+
+def message_sites(session: Session):
+    """site_of(message): the site a message is about, the beneficiary's or the staff member's it
+    went to (None when neither), for keeping a coordinator to their scope."""
+    staff = {}
+    for person in session.scalars(select(Staff)):
+        staff[person.phone] = person.site_id
+        if person.telegram_user_id:
+            staff[str(person.telegram_user_id)] = person.site_id
+
+    def site_of(message: OutboundMessage) -> int | None:
+        if message.beneficiary_id is not None:
+            person = session.get(Beneficiary, message.beneficiary_id)
+            if person is not None:
+                return person.site_id
+        return staff.get(message.recipient)
+    return site_of
 
 
 def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetime,
@@ -136,7 +159,7 @@ def confirm_broadcast(session: Session, request_id: int, by: Staff, now: datetim
     marker = f"broadcast.sent:{request_id}"
     if session.scalar(select(AuditLog.id).where(AuditLog.action == marker)) is not None:
         return "done", 0
-    recipients = broadcast_recipients(session, entry.detail["target"]) or []
+    recipients = broadcast_recipients(session, entry.detail["target"], scope_of(session, by)) or []
     for person in recipients:
         row = add_message(session, key=f"broadcast-{request_id}-{person.id}", recipient=person.phone,
                           template="broadcast", language=person.language, params={"text": entry.detail["text"]})

@@ -4,17 +4,19 @@ Callback data: `al:ack:ID`, `al:site:CODE`, `al:man:CODE` (asks first), `mm:yes:
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from tikabot.alert_state import acknowledge
+from tikabot.alert_state import Ack, acknowledge
 from tikabot.bot import actions, render
 from tikabot.bot.args import whole_number
 from tikabot.bot.commands import CODE, site_reply
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only
 from tikabot.i18n.catalog import render as say
-from tikabot.store.models import Staff
+from tikabot.store.models import CoordinatorAlert, Site, Staff
+from tikabot.store.scope import Scope, in_scope, site_in_scope
 
 
 def _without_ack(markup) -> InlineKeyboardMarkup | None:
@@ -27,26 +29,31 @@ def _without_ack(markup) -> InlineKeyboardMarkup | None:
 
 
 @coordinators_only
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                  scope: Scope) -> None:
     query = update.callback_query
     _, action, value = (query.data.split(":", 2) + ["", ""])[:3]
     await query.answer()
     lang = render.language_of(staff)
     if action == "ack" and whole_number(value) is not None:
-        await _acknowledge(query, deps, staff, whole_number(value), lang)
+        await _acknowledge(query, deps, staff, scope, whole_number(value), lang)
     elif action == "site" and CODE.match(value):
-        await query.message.reply_text(await site_reply(deps, value.upper(), lang, staff))
+        await query.message.reply_text(await site_reply(deps, value.upper(), lang, staff, scope))
     elif action == "man" and CODE.match(value):
         code = value.upper()
+        if not await deps.db(lambda s: in_scope(s, code, scope)):
+            await query.message.reply_text(say("bot.no_site", lang, code=code))
+            return
         buttons = InlineKeyboardMarkup([[
             InlineKeyboardButton(say("bot.button_manual_yes", lang, code=code), callback_data=f"mm:yes:{code}"),
             InlineKeyboardButton(say("bot.button_cancel", lang), callback_data=f"mm:no:{code}")]])
         await query.message.reply_text(say("bot.manual_confirm", lang, code=code), reply_markup=buttons)
 
 
-async def _acknowledge(query, deps: BotDeps, staff: Staff, alert_id: int, lang: str) -> None:
+async def _acknowledge(query, deps: BotDeps, staff: Staff, scope: Scope, alert_id: int, lang: str) -> None:
     now = deps.now()
-    ack = await deps.db(lambda s: acknowledge(s, alert_id, staff, now))
+    ack = await deps.db(lambda s: acknowledge(s, alert_id, staff, now) if _alert_in_scope(s, alert_id, scope)
+                        else Ack("unknown"))
     if ack.outcome == "unknown":
         await query.message.reply_text(say("bot.ack_unknown", lang))
         return
@@ -57,8 +64,21 @@ async def _acknowledge(query, deps: BotDeps, staff: Staff, alert_id: int, lang: 
                                   reply_markup=_without_ack(query.message.reply_markup))
 
 
+def _alert_in_scope(session, alert_id: int, scope: Scope) -> bool:
+    """Whether a coordinator may acknowledge an alert: one about a site in their scope, or one about
+    no site (a route down, an account problem), which went to every district coordinator."""
+    alert = session.get(CoordinatorAlert, alert_id)
+    if alert is None:
+        return True  # acknowledge() answers "unknown"
+    if not alert.site_codes:
+        return True
+    ids = session.scalars(select(Site.id).where(Site.code.in_(alert.site_codes)))
+    return scope.covers_any(ids)
+
+
 @coordinators_only
-async def manual_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+async def manual_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                           scope: Scope) -> None:
     query = update.callback_query
     _, answer, value = (query.data.split(":", 2) + ["", ""])[:3]
     await query.answer()
@@ -71,7 +91,7 @@ async def manual_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE, d
         return
 
     def work(session):
-        site = actions.find_site(session, code)
+        site = site_in_scope(session, code, scope)
         return None if site is None else actions.set_manual_mode(session, site, True, staff)
 
     result = await deps.db(work)

@@ -1,4 +1,5 @@
-"""Coordinator commands that change something: /manual, /retry, /broadcast (with a confirm button)."""
+"""Coordinator commands that change something: /manual, /retry, /broadcast (with a confirm button),
+each only over the sites in the coordinator's scope."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -11,12 +12,14 @@ from tikabot.bot.guard import coordinators_only, reply
 from tikabot.i18n.catalog import render as say
 from tikabot.i18n.encoding import sms_info
 from tikabot.store.models import Staff
+from tikabot.store.scope import Scope, site_in_scope
 
 SWITCH = {"on": True, "off": False}
 
 
 @coordinators_only
-async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                 scope: Scope) -> None:
     args, lang = context.args, render.language_of(staff)
     if len(args) != 2 or args[1].lower() not in SWITCH:
         await reply(update, say("bot.manual_usage", lang))
@@ -24,7 +27,7 @@ async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
     code, on = args[0].upper(), SWITCH[args[1].lower()]
 
     def work(session):
-        site = actions.find_site(session, code)
+        site = site_in_scope(session, code, scope)
         return None if site is None else actions.set_manual_mode(session, site, on, staff)
 
     result = await deps.db(work)
@@ -38,13 +41,14 @@ async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
 
 
 @coordinators_only
-async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                scope: Scope) -> None:
     args, lang = context.args, render.language_of(staff)
     if len(args) != 1 or not (args[0].lower() == "all" or whole_number(args[0]) is not None):
         await reply(update, say("bot.retry_usage", lang))
         return
     which = "all" if args[0].lower() == "all" else whole_number(args[0])
-    result = await deps.db(lambda s: actions.retry_failed(s, which, deps.now(), staff, deps.tz))
+    result = await deps.db(lambda s: actions.retry_failed(s, which, deps.now(), staff, deps.tz, scope))
     parts = [say("bot.retry_queued", lang, count=len(result.requeued))]
     if result.expired:
         parts.append(say("bot.retry_expired", lang, count=result.expired))
@@ -61,7 +65,8 @@ async def retry(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDep
 
 
 @coordinators_only
-async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                    scope: Scope) -> None:
     message_text, lang = update.effective_message.text or "", render.language_of(staff)
     parts = message_text.split(None, 2)
     if len(parts) < 3:
@@ -74,7 +79,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: Bo
         return
 
     def work(session):
-        recipients = actions.broadcast_recipients(session, target)
+        recipients = actions.broadcast_recipients(session, target, scope)
         if recipients is None:
             return None, 0
         return actions.request_broadcast(session, target, text, staff, deps.now()).id, len(recipients)
@@ -109,7 +114,8 @@ CONFIRM_REPLIES = {
 
 
 @coordinators_only
-async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff) -> None:
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                  scope: Scope) -> None:
     query = update.callback_query
     _, answer, request_id = (query.data.split(":") + ["", ""])[:3]
     await query.answer()

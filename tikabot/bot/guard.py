@@ -1,4 +1,5 @@
-"""The access check every handler goes through, and the reply helpers they share."""
+"""The access check every handler goes through (who, in which chat, over which sites), and the
+reply helpers they share."""
 from __future__ import annotations
 
 import functools
@@ -11,6 +12,7 @@ from tikabot.bot import access
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.render import DEFAULT_LANGUAGE, LANGUAGES, language_of, refusal
 from tikabot.i18n.catalog import render
+from tikabot.store.scope import scope_of
 
 log = logging.getLogger(__name__)
 
@@ -19,16 +21,38 @@ def deps_of(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
     return context.application.bot_data["deps"]
 
 
-def coordinators_only(handler):
-    """Run handler(update, context, deps, staff) for coordinators; refuse and audit everyone else."""
+PRIVATE = "private"
+
+
+def coordinators_only(handler=None, *, needs_sites: bool = True):
+    """Run handler(update, context, deps, staff, scope) for coordinators in a private chat with the
+    bot; refuse and audit everyone else. A channel post is ignored; in a group a command is answered
+    only with "send it in a private chat" (a group's members are not all coordinators, and replies
+    name people, refs and phone numbers). A coordinator whose scope holds no site is told so, except
+    for handlers marked needs_sites=False (help)."""
+    if handler is None:
+        return functools.partial(coordinators_only, needs_sites=needs_sites)
+
     @functools.wraps(handler)
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if update.channel_post or update.edited_channel_post or (chat and chat.type == "channel"):
+            return
+        if chat is not None and chat.type != PRIVATE:
+            await _private_only(update)
+            return
         deps = deps_of(context)
         user = update.effective_user
         user_id = user.id if user else None
-        staff = await deps.db(lambda s: access.coordinator(s, user_id))
-        if staff is not None:
-            await handler(update, context, deps, staff)
+        found = await deps.db(lambda s: _coordinator_and_scope(s, user_id))
+        if found is not None:
+            staff, where = found
+            if where.empty and needs_sites:
+                if update.callback_query:
+                    await update.callback_query.answer()
+                await context.bot.send_message(chat.id, render("bot.no_scope", language_of(staff)))
+                return
+            await handler(update, context, deps, staff, where)
             return
         text = update.effective_message.text if update.effective_message else ""
         first = await deps.db(lambda s: access.record_refusal(s, user_id, text or ""))
@@ -39,6 +63,23 @@ def coordinators_only(handler):
         if first and update.effective_chat:
             await context.bot.send_message(update.effective_chat.id, refusal(lang))
     return guarded
+
+
+def _coordinator_and_scope(session, user_id):
+    staff = access.coordinator(session, user_id)
+    return None if staff is None else (staff, scope_of(session, staff))
+
+
+async def _private_only(update: Update) -> None:
+    """A command (or a button) in a group: point to the private chat, with no data and no lookup;
+    anything else said in the group is none of the bot's business."""
+    lang = refusal_language(None, update.effective_user)
+    if update.callback_query:
+        await update.callback_query.answer(render("bot.private_only", lang), show_alert=True)
+        return
+    message = update.effective_message
+    if message is not None and (message.text or "").startswith("/"):
+        await message.reply_text(render("bot.private_only", lang))
 
 
 def refusal_language(known, user) -> str:

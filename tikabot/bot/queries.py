@@ -16,6 +16,7 @@ from tikabot.i18n.places import PlaceName, place_name
 from tikabot.store.models import (
     Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
 )
+from tikabot.store.scope import Scope
 
 UNSYNCED = ("pending", "correction_pending", "failed")  # failed: the registry refused it (sync_error says why)
 
@@ -72,12 +73,15 @@ class OldestUnsynced:
 
 
 def site_statuses(session: Session, day: date, tz: str, code: str | None = None,
-                  now: datetime | None = None) -> list[SiteStatus]:
-    """Every site's day; with `now`, also its plan so far, its last report and its in-charge."""
+                  now: datetime | None = None, scope: Scope | None = None) -> list[SiteStatus]:
+    """Every site's day (with a scope, those it covers); with `now`, also its plan so far, its last
+    report and its in-charge."""
     start, end = day_bounds(day, tz)
     query = select(Site).order_by(Site.code)
     if code:
         query = query.where(Site.code == code.upper())
+    if scope is not None and not scope.everything:
+        query = query.where(Site.id.in_(scope.site_ids))
     sites = list(session.scalars(query))
     ids = [s.id for s in sites]
     sessions = {s.site_id: s for s in session.scalars(
@@ -184,8 +188,9 @@ class FailedMessage:
     phone: str
 
 
-def failed_messages(session: Session, since: datetime) -> list[FailedMessage]:
-    """Messages that finally failed since a moment: why (in people's terms), to whom, at which site."""
+def failed_messages(session: Session, since: datetime, scope: Scope | None = None) -> list[FailedMessage]:
+    """Messages that finally failed since a moment: why (in people's terms), to whom, at which site;
+    with a scope, only its sites' (a message of no site only for a scope over everything)."""
     rows = session.execute(
         select(OutboundMessage.id, OutboundMessage.last_error_code, OutboundMessage.channel,
                OutboundMessage.template, OutboundMessage.recipient, Beneficiary.name, Beneficiary.site_id)
@@ -200,6 +205,8 @@ def failed_messages(session: Session, since: datetime) -> list[FailedMessage]:
         person = staff.get(recipient) or by_tg.get(recipient)
         if name is None and person is not None:
             name, site_id = person.name, person.site_id
+        if scope is not None and not scope.covers(site_id):
+            continue
         site = sites.get(site_id)
         found.append(FailedMessage(mid, reason_of(code, channel), kind_of(template), site.code if site else None,
                                    place_name(site) if site else None, name or "?",
@@ -207,21 +214,26 @@ def failed_messages(session: Session, since: datetime) -> list[FailedMessage]:
     return found
 
 
-def pending_sync(session: Session) -> list[PendingSite]:
+def _in(scope: Scope | None) -> list:
+    """Filters keeping a query (over Site) to a scope's sites."""
+    return [] if scope is None or scope.everything else [Site.id.in_(scope.site_ids)]
+
+
+def pending_sync(session: Session, scope: Scope | None = None) -> list[PendingSite]:
     """Dose records not yet synced upstream (new, corrected or refused), by site, oldest first."""
     refused = func.sum(case((Dose.sync_state == "failed", 1), else_=0))
     rows = session.execute(
         select(Site.code, func.count(), func.min(Dose.created_at), refused).join(Site, Dose.site_id == Site.id)
-        .where(Dose.sync_state.in_(UNSYNCED)).group_by(Site.code))
+        .where(Dose.sync_state.in_(UNSYNCED), *_in(scope)).group_by(Site.code))
     sites = [PendingSite(code, count, as_utc(oldest), int(failed or 0)) for code, count, oldest, failed in rows]
     return sorted(sites, key=lambda p: p.oldest)
 
 
-def oldest_unsynced(session: Session) -> OldestUnsynced | None:
+def oldest_unsynced(session: Session, scope: Scope | None = None) -> OldestUnsynced | None:
     row = session.execute(
         select(Beneficiary.ref, Dose.dose_number, Site.code, Dose.created_at, Dose.sync_error)
         .join(Beneficiary, Dose.beneficiary_id == Beneficiary.id).join(Site, Dose.site_id == Site.id)
-        .where(Dose.sync_state.in_(UNSYNCED)).order_by(Dose.created_at, Dose.id).limit(1)).first()
+        .where(Dose.sync_state.in_(UNSYNCED), *_in(scope)).order_by(Dose.created_at, Dose.id).limit(1)).first()
     return OldestUnsynced(row[0], row[1], row[2], as_utc(row[3]), row[4]) if row else None
 
 
@@ -229,19 +241,21 @@ def recent(moment: datetime, hours: int = 24) -> datetime:
     return moment - timedelta(hours=hours)
 
 
-def chart_series(session: Session, day: date, tz: str, now: datetime, lang: str) -> tuple[list, bool]:
+def chart_series(session: Session, day: date, tz: str, now: datetime, lang: str,
+                 scope: Scope | None = None) -> tuple[list, bool]:
     """Each site's series for the charts against plan (tikabot/charts.py), and whether every site
     with people booked has closed its session (END): then the day summary is the chart to show."""
     from tikabot.bot.need import need_of  # need reads SiteStatus from here
     from tikabot.charts import SiteSeries
 
     start, end = day_bounds(day, tz)
-    statuses = site_statuses(session, day, tz, now=now)
-    slots = _slots_by_site(session, day, [s.id for s in session.scalars(select(Site))])
+    statuses = site_statuses(session, day, tz, now=now, scope=scope)
+    slots = _slots_by_site(session, day, [s.id for s in session.scalars(select(Site).where(*_in(scope)))])
     ids = dict(session.execute(select(Site.code, Site.id)).all())
     times: dict[int, list] = defaultdict(list)
     for site_id, moment in session.execute(select(Dose.site_id, Dose.administered_at).where(
-            Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False))):
+            Dose.administered_at >= start, Dose.administered_at < end, Dose.voided.is_(False),
+            *([] if scope is None or scope.everything else [Dose.site_id.in_(scope.site_ids)]))):
         times[site_id].append(as_utc(moment))
     def behind(status: SiteStatus) -> int:
         need = need_of(status, now)

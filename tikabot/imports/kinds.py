@@ -19,9 +19,9 @@ from tikabot.imports import fields as f
 from tikabot.imports.fields import RowError
 from tikabot.security_codes import code_hash, new_code, secret_of
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
+from tikabot.store.scope import LEVELS, SITE_LEVELS, STATE
 
 ROLES = ("vaccinator", "verifier", "coordinator")
-LEVELS = (None, "district", "state", "mobiliser")  # a coordinator's level; empty: district
 SOURCES = ("sms", "ussd", "paper", "telegram")
 IMPORTED, UPDATED, UNCHANGED = "imported", "updated", "unchanged"
 CHOSEN = {"language": "language_chosen_at"}  # field -> when its person chose it (None: the registry's)
@@ -85,7 +85,8 @@ class Sites:
 
 
 class StaffKind:
-    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id", "level", "report_via")
+    columns = ("phone", "name", "role", "site_code", "language", "telegram_user_id", "level", "scope",
+               "report_via")
     required = ("phone", "name", "role", "site_code")
 
     @staticmethod
@@ -102,11 +103,29 @@ class StaffKind:
         level = (row.get("level") or "").strip().lower() or None
         if level not in LEVELS:
             raise RowError(f"level {row['level']!r} must be one of {', '.join(l for l in LEVELS if l)} or empty")
+        if level in SITE_LEVELS and site_id is None:
+            raise RowError(f"level {level} needs the coordinator's site_code")
+        scope = _scope(lk.session, level, (row.get("scope") or "").strip())
         return _upsert(lk.session, Staff, {"phone": f.phone(f.required(row, "phone"))}, {
             "name": f.required(row, "name"), "role": role, "site_id": site_id,
             "language": f.language(row.get("language", ""), "en"),
-            "telegram_user_id": int(tg) if tg else None, "active": True, "level": level,
+            "telegram_user_id": int(tg) if tg else None, "active": True, "level": level, "scope": scope,
             **f.report_via(row)})
+
+
+def _scope(session: Session, level: str | None, scope: str) -> str | None:
+    """A coordinator's `scope`: a district of sites.csv (level district or empty) or a state (level
+    state), as sites.csv writes it; a name no site has is refused, so a typo never hides every site."""
+    if not scope:
+        return None
+    if level in SITE_LEVELS:
+        raise RowError(f"scope is for the district and state levels; a {level} has its site_code")
+    column = Site.state if level == STATE else Site.district
+    names = {(n or "").strip().casefold(): n for n in session.scalars(select(column).distinct())}
+    if scope.casefold() not in names:
+        what = "state" if level == STATE else "district"
+        raise RowError(f"scope {scope!r} is no {what} of the imported sites (sites.csv `{what}`)")
+    return scope
 
 
 class Beneficiaries:

@@ -200,7 +200,7 @@ def _close_session(session: Session, effect: fx.CloseSession, ctx: Context) -> N
     row.closed_at = ctx.now
     alert_coordinators(session, key=f"session-closed-{row.id}-{ctx.key}", template="alert.session_closed",
                        params={"site": effect.site_name, "dose1": effect.dose1, "dose2": effect.dose2,
-                               "total": effect.total})
+                               "total": effect.total}, site_id=row.site_id)
 
 
 def _record_aefi(session: Session, effect: fx.RecordAefi, ctx: Context) -> Reply | None:

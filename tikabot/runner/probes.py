@@ -87,7 +87,8 @@ def failures_in(replies) -> int:
 
 def alert_pause(session, *, phone: str, site: str, minutes: int, now: datetime) -> None:
     """Tell coordinators, once per pause, that a staff phone's checks were paused."""
-    name = session.scalar(select(Staff.name).where(Staff.phone == phone)) or "?"
+    person = session.scalar(select(Staff).where(Staff.phone == phone))
     alert_coordinators(session, key=f"probing-{phone}-{int(now.timestamp()) // 60}", template="alert.staff_probing",
-                       params={"phone": mask(phone), "name": name, "site": site or "-", "count": LIMIT,
-                               "minutes": minutes}, priority="otp")
+                       params={"phone": mask(phone), "name": person.name if person else "?", "site": site or "-",
+                               "count": LIMIT, "minutes": minutes}, priority="otp",
+                       site_id=person.site_id if person else None)

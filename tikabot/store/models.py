@@ -60,9 +60,12 @@ class Staff(Base):
     language_chosen_at: Mapped[datetime | None] = mapped_column()  # set by LANG; a re-import keeps the choice
     telegram_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # a coordinator's level (staff.csv `level`): district (the default, None) gets every alert; state
-    # gets the ones a district left unacknowledged; mobiliser is a site's own coordinator (site_id set)
+    # a coordinator's level (staff.csv `level`): site or mobiliser (their site_id), district (the
+    # default, None) or state; state gets the alerts a district left unacknowledged. What each level
+    # sees and acts on: tikabot/store/scope.py
     level: Mapped[str | None] = mapped_column(String(10))
+    # the district (level district) or state (level state) a coordinator answers for (staff.csv `scope`)
+    scope: Mapped[str | None] = mapped_column(String(100))
     # the routes this member's SMS may come through (staff.csv `report_via`, flows/report_via.py):
     # "android:ranaghat exotel"; None: any route
     report_via: Mapped[str | None] = mapped_column(String(200))
