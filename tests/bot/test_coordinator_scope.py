@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot_world import COORDINATOR_ID
+from small_district import hashed
 from tikabot.alerts import alert_severe_aefi, check_otp_alerts, check_site_alerts
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff,
@@ -51,7 +52,7 @@ def scoped(bot_services, district):
         s.add_all([sila, pia])
         s.flush()
         s.add(Appointment(beneficiary_id=sila.id, site_id=sil.id, dose_number=1, date=district["today"],
-                          slot="09:00-11:00", security_code="1234"))
+                          slot="09:00-11:00", security_code_hash=hashed(sila.id, "1234")))
         s.add_all([Dose(beneficiary_id=person.id, dose_number=1, vaccine="COVISHIELD", lot="L9", site_id=person.site_id,
                         administered_at=now - timedelta(minutes=10), source="sms") for person in (sila, pia)])
         s.add(OutboundMessage(idempotency_key="k-failed-sil", channel="sms", recipient=SIL_FAILED,
