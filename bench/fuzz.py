@@ -230,7 +230,7 @@ def _target(name: str):
             if event.name == "sms:received":
                 kept(android_gateway.to_message(phone.id, event.payload))
             elif event.name in android_gateway.STATUS_EVENTS:
-                android_gateway.to_report(event).provider_id.encode("utf-8")
+                android_gateway.to_report(event, "fuzz").provider_id.encode("utf-8")
         except android_gateway.BadWebhook:
             return
 
