@@ -37,12 +37,11 @@ def reported_by_carrier(redis, message: OutboundMessage, report: StatusReport) -
     ourselves (via None) speaks for the row whose provider id it names."""
     if report.via is None:
         return True
-    carried = carried_by(message.channel, message.via)
-    if carried == report.via:
+    if carried_by(message.channel, message.via) == report.via:
         return True
-    if route_of(carried) != route_of(report.via) or ":" in carried:
-        return False
-    # The row names the route but not the phone (sent before phones were recorded): the note names it.
+    # The row may not name its carrier yet: until the send is recorded, a reply's via is the route
+    # its message came in on (a hint for routing), and a phone's reports can outrun that record.
+    # The hand-off note says where this attempt went.
     return handoffs.handed(redis, message.id, message.attempts, report.via)
 
 
