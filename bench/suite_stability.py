@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 SLOWEST = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)$", re.M)
-SUMMARY = re.compile(r"^=+ (.*(passed|failed|error).*) =+$", re.M)
+SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|error).* in [\d.]+s.*?)\s*=*$", re.M)
 
 
 def _spin(stop) -> None:
@@ -54,7 +54,9 @@ class CpuHog:
 
 def clone(repo: Path, branch: str, into: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", "--branch", branch, str(repo), str(into)], check=True)
-    subprocess.run(["./run", "setup"], cwd=into, check=True, stdout=subprocess.DEVNULL)
+    setup = subprocess.run(["./run", "setup"], cwd=into, capture_output=True, text=True)
+    if setup.returncode != 0:
+        raise SystemExit(f"./run setup failed in a fresh clone:\n{setup.stdout[-2000:]}{setup.stderr[-2000:]}")
     return into
 
 
@@ -76,7 +78,7 @@ def one_run(repo: Path, branch: str, hog: bool, pytest_args: list[str], keep: bo
     summary = SUMMARY.findall(run.stdout)
     failed = [line for line in run.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     return {"passed": run.returncode == 0, "wall_s": wall, "hog": hog,
-            "summary": summary[-1][0] if summary else f"exit {run.returncode}",
+            "summary": summary[-1] if summary else f"exit {run.returncode}",
             "slowest": SLOWEST.findall(run.stdout)[:10], "failed": failed,
             "tail": run.stdout[-3000:] + run.stderr[-2000:]}
 
