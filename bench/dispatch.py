@@ -20,10 +20,10 @@ from datetime import timedelta
 from harness import SENDER, Stack, cpu_seconds, wait_until
 from sqlalchemy import func, select, update
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.handlers.twilio_client import close_async_client, make_async_client
 from tikabot.queue import dispatch
-from tikabot.queue.outbox import add_message
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage
 
 IN_FLIGHT = 64

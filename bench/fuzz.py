@@ -136,7 +136,7 @@ def _target(name: str):
     from tikabot.bot.commands import parse_export_args
     from tikabot.bot.webhook import NotAnUpdate, read_update
     from tikabot.config import GatewayPhone
-    from tikabot.export import BadDay, check_day, dose_filters
+    from tikabot.registry.doses_csv import BadDay, check_day, dose_filters
     from tikabot.handlers import android_gateway, exotel
     from tikabot.inbox.storable import Unstorable, storable
     from tikabot.flows import beneficiary as ben_flow, staff as staff_flow, ussd_menus

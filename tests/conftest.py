@@ -13,7 +13,7 @@ import redis as redis_lib
 from sqlalchemy import text
 
 from tikabot.config import Config
-from tikabot.redis_server import EmbeddedRedis
+from tikabot.stack.redis_server import EmbeddedRedis
 from tikabot.services import Services
 from tikabot.store.db import make_engine
 from tikabot.store.migrate import upgrade

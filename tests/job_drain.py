@@ -4,7 +4,7 @@ A burst worker per pass registers, subscribes and tears down every time; this ke
 (the product's class) and performs whatever is queued, in the product worker's queue order."""
 from __future__ import annotations
 
-from tikabot.queue.worker import Worker, queues
+from tikabot.stack.worker import Worker, queues
 
 
 class JobDrain:

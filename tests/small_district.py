@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from tikabot.security_codes import code_hash
+from tikabot.codes.appointment import code_hash
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from tikabot.phones import BadPhone, normalise
+from tikabot.core.phones import BadPhone, normalise
 
 DEV_OTP_SECRET = "dev-only-otp-secret-change-me"
 
@@ -131,7 +131,7 @@ class Config:
     exotel_callback_token: str | None = None  # secret in our callback URLs
     exotel_callback_user: str | None = None  # optional basic auth on callbacks
     exotel_callback_password: str | None = None
-    # which provider routes carry which traffic, in order (tikabot/queue/routing.py); "" = Twilio alone
+    # which provider routes carry which traffic, in order (tikabot/queue/routes/table.py); "" = Twilio alone
     routes: str = ""
     dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
     alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this

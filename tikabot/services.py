@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tikabot.config import Config
 from tikabot.flows.vaccines import load_vaccines
-from tikabot.queue.sealing import SEALER_KEY, sealer
-from tikabot.security_codes import SECRET_KEY
+from tikabot.outbox.sealing import SEALER_KEY, sealer
+from tikabot.codes.appointment import SECRET_KEY
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
 
 
@@ -37,7 +37,7 @@ class Services:
         info = {SEALER_KEY: sealer(config.otp_secret), SECRET_KEY: config.otp_secret}
         if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
             from tikabot.queue.dispatch import make_dispatch
-            from tikabot.queue.outbox import DISPATCH_KEY
+            from tikabot.outbox.messages import DISPATCH_KEY
 
             info[DISPATCH_KEY] = make_dispatch(redis)
         sessions.configure(info=info)

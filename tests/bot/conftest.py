@@ -12,7 +12,7 @@ from bot_world import COORDINATOR_ID, TOKEN, message_update
 from simulator_fixture import simulator_fixture
 
 from small_district import hashed
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
 from tikabot.services import Services

@@ -12,8 +12,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tikabot.bot.run import serve_webhook
-from tikabot.cli import main
-from tikabot.processes import free_port
+from tikabot.cli.main import main
+from tikabot.stack.processes import free_port
 
 from bot_world import COORDINATOR_ID, TOKEN, message_update
 

@@ -10,14 +10,14 @@ import pytest
 from job_drain import JobDrain
 from telegram.error import BadRequest, Forbidden, TimedOut
 
-from tikabot.alerts import alert_coordinators
-from tikabot.clock import as_utc, now
+from tikabot.alerts.coordinators import alert_coordinators
+from tikabot.core.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of
-from tikabot.queue.sending import FAIL, RETRY, Outgoing, SendError
+from tikabot.core.sending import FAIL, RETRY, Outgoing, SendError
 from tikabot.queue import dispatch, runtime
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.worker import Worker, queues
+from tikabot.stack.worker import Worker, queues
 from tikabot.store.models import OutboundMessage, Staff
 
 TEXT = "SEVERE AEFI at Kalyani PHC: REF 100000000001. Note: fainted"

@@ -7,7 +7,7 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from tikabot.cli import main
+from tikabot.cli.main import main
 
 ENTITY = "1101234567890123456"
 

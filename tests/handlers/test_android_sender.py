@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from tikabot.handlers import android_devices
 from tikabot.handlers.android_gateway import AndroidSender
-from tikabot.queue.outbox import add_message
-from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, UNKNOWN, Outgoing, SendError
+from tikabot.outbox.messages import add_message
+from tikabot.core.sending import ACCOUNT, FAIL, RETRY, UNKNOWN, Outgoing, SendError
 from tikabot.store.models import InboundMessage, OutboundMessage
 
 PHONE = "+919830012345"

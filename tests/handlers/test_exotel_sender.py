@@ -11,8 +11,8 @@ import pytest
 
 from tikabot.handlers.android_gateway import AndroidSender
 from tikabot.handlers.exotel import EXOTEL_ERRORS, DltRecord, ExotelSender, classify
-from tikabot.queue.outbox import add_message
-from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, UNKNOWN, Outgoing, SendError
+from tikabot.outbox.messages import add_message
+from tikabot.core.sending import ACCOUNT, FAIL, RETRY, UNKNOWN, Outgoing, SendError
 from tikabot.store.models import OutboundMessage
 
 PHONE = "+919830012345"

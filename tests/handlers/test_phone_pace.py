@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from tikabot.handlers import android_devices
 from tikabot.inbox.worker import burst
 from tikabot.queue import dispatch, runtime
-from tikabot.queue.outbox import add_message
+from tikabot.outbox.messages import add_message
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.throttle import Throttle
+from tikabot.core.throttle import Throttle
 from tikabot.services import Services
 from tikabot.store.models import Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff
 

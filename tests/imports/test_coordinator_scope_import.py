@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tikabot.cli import main
+from tikabot.cli.main import main
 from tikabot.store.models import Staff
 
 HEADER = "phone,name,role,site_code,language,telegram_user_id,level,scope\n"

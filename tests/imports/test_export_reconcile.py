@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from small_district import NOW, PHONES, add_district
 from sqlalchemy import select
 
-from tikabot.queue.sealing import of_session, readable
+from tikabot.outbox.sealing import of_session, readable
 
-from tikabot.cli import main
-from tikabot.export import COLUMNS
+from tikabot.cli.main import main
+from tikabot.registry.doses_csv import COLUMNS
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff
 

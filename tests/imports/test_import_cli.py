@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tikabot.cli import main
+from tikabot.cli.main import main
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 
 KINDS = ("sites", "staff", "beneficiaries", "appointments")

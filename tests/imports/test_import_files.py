@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
-from tikabot import clock
-from tikabot.cli import main
+from tikabot.core import clock
+from tikabot.cli.main import main
 from tikabot.imports.csvfile import read_rows
 from tikabot.imports.fields import RowError, booking_date
-from tikabot.spreadsheet import unprefixed
+from tikabot.core.spreadsheet import unprefixed
 from tikabot.store.models import Appointment, Beneficiary
 
 NOW = datetime(2025, 6, 12, 20, 0, tzinfo=timezone.utc)  # 01:30 on 13 June in Kolkata

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.imports.runner import run_import
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Staff

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from small_district import NOW, PHONES, add_district
-from tikabot.cli import main
+from tikabot.cli.main import main
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Site
 

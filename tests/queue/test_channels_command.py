@@ -4,10 +4,10 @@ from __future__ import annotations
 import redis as redis_lib
 from click.testing import CliRunner
 
-from tikabot.cli import main
+from tikabot.cli.main import main
 from tikabot.handlers.twilio_sms import TWILIO_ERRORS
-from tikabot.queue.route_health import RouteHealth
-from tikabot.queue.sending import SendError
+from tikabot.queue.routes.health import RouteHealth
+from tikabot.core.sending import SendError
 
 ROUTES = "otp=exotel,twilio;reply=android,twilio;reminder=exotel,twilio;alert=twilio"
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from tikabot.clock import now
-from tikabot.queue.outbox import add_message
-from tikabot.queue.sealing import Sealer, masked_params, of_session, readable
+from tikabot.core.clock import now
+from tikabot.outbox.messages import add_message
+from tikabot.outbox.sealing import Sealer, masked_params, of_session, readable
 from tikabot.store.models import OutboundMessage
 
 PHONE = "+919830012345"

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from rq import Queue
-from tikabot.queue.worker import Worker
+from tikabot.stack.worker import Worker
 
 from small_district import hashed
-from tikabot.queue.periodic import enqueue_due
+from tikabot.tasks.schedule import enqueue_due
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 
 

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.queue import dispatch
-from tikabot.queue.outbox import add_message
+from tikabot.outbox.messages import add_message
 from tikabot.queue.relay import GRACE_S
-from tikabot.queue.worker import start_ready_loop
+from tikabot.stack.worker import start_ready_loop
 from tikabot.store.models import OutboundMessage
 
 

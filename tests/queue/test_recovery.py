@@ -6,15 +6,15 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from tikabot.queue.worker import Worker
+from tikabot.stack.worker import Worker
 from sqlalchemy import func, select
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.handlers.twilio_sms import TwilioSender
 from tikabot.queue import dispatch, ledger
-from tikabot.queue.outbox import add_message
+from tikabot.outbox.messages import add_message
 from tikabot.queue.senders import SENDERS
-from tikabot.queue.worker import queues
+from tikabot.stack.worker import queues
 from tikabot.store.models import OutboundMessage
 
 

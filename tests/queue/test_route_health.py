@@ -10,8 +10,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tikabot.handlers.twilio_sms import TWILIO_ERRORS
-from tikabot.queue.route_health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
-from tikabot.queue.sending import SERVER_ERROR, TIMEOUT, SendError
+from tikabot.queue.routes.health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
+from tikabot.core.sending import SERVER_ERROR, TIMEOUT, SendError
 
 SETTINGS = HealthSettings(window_s=30, error_rate=0.5, min_errors=3, cooldown_s=0.2, trial_lease_s=5)
 

@@ -8,9 +8,10 @@ import pytest
 from conftest import FAST, LiveApp, Pipeline
 from sqlalchemy import select
 
-from tikabot.clock import now
-from tikabot.queue import pause, runtime
-from tikabot.queue.outbox import add_message
+from tikabot.core.clock import now
+from tikabot.queue.routes import pause
+from tikabot.queue import runtime
+from tikabot.outbox.messages import add_message
 from tikabot.services import Services
 from tikabot.store.models import OutboundMessage, Staff
 

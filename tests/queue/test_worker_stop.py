@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis as redis_lib
 
-from tikabot.queue.worker import PUBSUB_POLL_S, Worker, queues
+from tikabot.stack.worker import PUBSUB_POLL_S, Worker, queues
 
 
 def test_the_command_listener_polls_briefly_so_stopping_never_waits_long(redis_url):

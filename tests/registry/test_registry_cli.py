@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
 from registry_world import VACCINATOR, doses, give_rahima_her_dose
-from tikabot.cli import main
+from tikabot.cli.main import main
 
 
 @pytest.fixture

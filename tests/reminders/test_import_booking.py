@@ -7,7 +7,7 @@ import pytest
 from reminder_world import ist
 from sqlalchemy import select
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.imports.runner import run_import
 from tikabot.reminders import plan
 from tikabot.store.models import OutboundMessage
@@ -83,7 +83,7 @@ def test_bad_quiet_hours_are_said_once_before_any_row_is_read(tmp_path, monkeypa
     """Not a stack trace halfway through importing appointments."""
     from click.testing import CliRunner
 
-    from tikabot.cli import main
+    from tikabot.cli.main import main
 
     monkeypatch.setenv("TIKABOT_QUIET_HOURS", "after dinner")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
@@ -95,7 +95,7 @@ def test_bad_quiet_hours_are_said_once_before_any_row_is_read(tmp_path, monkeypa
 
 def _booked_code(services, message) -> str:
     """The security code as the person reads it in their booking SMS (the outbox shows ****)."""
-    from tikabot.queue.sealing import of_session, readable
+    from tikabot.outbox.sealing import of_session, readable
 
     with services.sessions() as s:
         text = readable(message.body, message.sealed_body, of_session(s))
@@ -103,7 +103,7 @@ def _booked_code(services, message) -> str:
 
 
 def _verifies(services, ref: str, code: str) -> str:
-    from tikabot import otp
+    from tikabot.codes import otp
     from tikabot.store.models import Beneficiary
 
     with services.transaction() as s:

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from redis import Redis
 from reminder_world import ist
 from rq import Queue
-from tikabot.queue.worker import Worker
+from tikabot.stack.worker import Worker
 from rq.cron import CronScheduler
 
-from tikabot import clock
-from tikabot.reminders import job
+from tikabot.core import clock
+from tikabot.tasks import reminders as job
 
 DAY = date(2021, 3, 10)
 

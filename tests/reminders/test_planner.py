@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from tikabot.queue.sealing import of_session, readable
+from tikabot.outbox.sealing import of_session, readable
 from tikabot.reminders import cancel_pending
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tikabot.clock import short_date
+from tikabot.core.clock import short_date
 from tikabot.reminders import schedule as s
 from tikabot.reminders.policy import Policy, parse_quiet_hours
 

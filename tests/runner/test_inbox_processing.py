@@ -5,7 +5,7 @@ import time
 from runner_world import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATOR
 from sqlalchemy import func, select
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.inbox import InboundMessage, handle, store
 from tikabot.inbox.worker import turn
 from tikabot.runner import process

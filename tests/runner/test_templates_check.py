@@ -5,7 +5,7 @@ import shutil
 
 from click.testing import CliRunner
 
-from tikabot.cli import main
+from tikabot.cli.main import main
 from tikabot.i18n import catalog
 
 

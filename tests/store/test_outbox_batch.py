@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from tikabot.queue.outbox import add_message, batched, insert_message
+from tikabot.outbox.messages import add_message, batched, insert_message
 from tikabot.store.models import OutboundMessage
 
 AT = datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc)

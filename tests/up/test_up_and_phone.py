@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tikabot.imports.runner import run_import
-from tikabot.processes import SIMULATOR_AUTH_TOKEN, free_port
+from tikabot.stack.processes import SIMULATOR_AUTH_TOKEN, free_port
 from tikabot.store.db import make_engine, make_sessionmaker
 from tikabot.store.migrate import upgrade
 

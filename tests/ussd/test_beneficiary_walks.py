@@ -4,7 +4,7 @@ import pytest
 from tikabot.flows.ussd_menus import nav
 from ussd_world import BENEFICIARY, STRANGER, rows, screen
 
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.store.models import AdverseEvent, Appointment, Beneficiary, OutboundMessage
 
 # language -> (first name, appointment date, slot, site, security code): the screens show all but the code

@@ -32,7 +32,7 @@ def world(services):
 @pytest.fixture
 def at_now(monkeypatch):
     """Freeze the clock the runners read at NOW (+ minutes)."""
-    from tikabot import clock
+    from tikabot.core import clock
 
     moment = {"now": NOW}
     monkeypatch.setattr(clock, "now", lambda: moment["now"])

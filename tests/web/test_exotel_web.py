@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tikabot.queue import handoffs, pause
-from tikabot.queue.outbox import add_message
+from tikabot.queue.routes import handoffs, pause
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import InboundMessage, OutboundMessage, Staff
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exotel"
@@ -195,7 +195,7 @@ def test_exotel_token_cannot_touch_messages_on_twilio(client, app, form):
         assert [(r.status, r.provider_id, r.last_error_code) for r in
                 (s.get(OutboundMessage, in_flight), s.get(OutboundMessage, unsent))] == \
             [("sending", None, None), ("pending", None, None)]
-    from tikabot.clock import now
+    from tikabot.core.clock import now
 
     assert pause.paused_until(services.redis, "twilio", now()) is None
     assert pause.paused_until(services.redis, "exotel", now()) is None
@@ -211,7 +211,7 @@ def test_exotel_token_cannot_settle_twilios_message_by_its_sid(client, app):
 
 
 def test_exotel_account_error_pauses_exotel_alone_and_the_alert_names_route_and_code(client, app):
-    from tikabot.clock import now
+    from tikabot.core.clock import now
 
     services = app.extensions["tikabot"]
     with services.transaction() as s:

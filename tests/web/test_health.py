@@ -4,7 +4,7 @@ from dataclasses import replace
 from sqlalchemy import text
 
 from tikabot.app import create_app
-from tikabot.redis_server import EmbeddedRedis
+from tikabot.stack.redis_server import EmbeddedRedis
 
 
 def test_healthz_answers_ok(client):

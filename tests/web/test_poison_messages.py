@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.config import GatewayPhone
 from tikabot.inbox.accept import new_inbox
 from tikabot.inbox.spool import record

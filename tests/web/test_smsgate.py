@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tikabot.config import GatewayPhone
 from tikabot.handlers import android_devices, android_gateway
-from tikabot.queue import handoffs
-from tikabot.queue.outbox import add_message
+from tikabot.queue.routes import handoffs
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import InboundMessage, OutboundMessage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "smsgate"

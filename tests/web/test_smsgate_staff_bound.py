@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from inbox_world import settle
 from small_district import NOW, add_district
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.config import GatewayPhone
 from tikabot.store.models import Dose, OutboundMessage, Staff
 

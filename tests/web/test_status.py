@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tikabot.queue import handoffs
-from tikabot.queue.outbox import add_message
+from tikabot.queue.routes import handoffs
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage
 
 TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from tikabot.alert_state import in_charge
+from tikabot.alerts.state import in_charge
 from tikabot.bot.failures import kind_of, reason_of
-from tikabot.clock import as_utc, day_bounds
-from tikabot.plan import expected_by, first_start
+from tikabot.core.clock import as_utc, day_bounds
+from tikabot.bot.plan import expected_by, first_start
 from tikabot.i18n.places import PlaceName, place_name
 from tikabot.store.models import (
     Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
@@ -31,7 +31,7 @@ class SiteStatus:
     due: int = 0
     remaining: int = 0
     failed_sends: int = 0
-    expected: float = 0.0  # doses the booked slots would have given by the moment asked (tikabot.plan)
+    expected: float = 0.0  # doses the booked slots would have given by the moment asked (tikabot.bot.plan)
     opens_at: datetime | None = None  # when the earliest booked slot begins
     last_report: datetime | None = None  # the latest dose or staff message (last_report)
     in_charge: Staff | None = None  # whom to call (in_charge)
@@ -243,10 +243,10 @@ def recent(moment: datetime, hours: int = 24) -> datetime:
 
 def chart_series(session: Session, day: date, tz: str, now: datetime, lang: str,
                  scope: Scope | None = None) -> tuple[list, bool]:
-    """Each site's series for the charts against plan (tikabot/charts.py), and whether every site
+    """Each site's series for the charts against plan (tikabot/bot/charts.py), and whether every site
     with people booked has closed its session (END): then the day summary is the chart to show."""
     from tikabot.bot.need import need_of  # need reads SiteStatus from here
-    from tikabot.charts import SiteSeries
+    from tikabot.bot.charts import SiteSeries
 
     start, end = day_bounds(day, tz)
     statuses = site_statuses(session, day, tz, now=now, scope=scope)

@@ -14,11 +14,11 @@ import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from tikabot.handlers.twilio_client import close_async_client, make_async_client
-from tikabot.queue.sending import (
+from tikabot.core.sending import (
     ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, UNKNOWN, Accepted, ErrorKind, Outgoing,
     SendError, StatusReport,
 )
-from tikabot.safe_text import storable_id
+from tikabot.core.safe_text import storable_id
 
 ROUTE = "twilio"  # its status callbacks speak for what this route carried
 
@@ -69,7 +69,7 @@ def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
     return ErrorKind(f"error_{code}", FAIL)
 
 
-# Twilio message statuses -> ours. Ours only move forward (see tikabot/queue/statuses.py).
+# Twilio message statuses -> ours. Ours only move forward (see tikabot/core/statuses.py).
 TWILIO_STATUSES = {
     "accepted": "accepted", "scheduled": "accepted", "queued": "accepted", "sending": "accepted",
     "sent": "sent", "delivered": "delivered", "read": "delivered",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from tikabot.phones import BadPhone, normalise
-from tikabot.safe_text import printable, storable_id
+from tikabot.core.phones import BadPhone, normalise
+from tikabot.core.safe_text import printable, storable_id
 from tikabot.runner.ussd import UssdReply, UssdRequest
 
 CONTENT_TYPE = "text/plain; charset=utf-8"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tikabot.imports import fields as f
 from tikabot.imports.fields import RowError
-from tikabot.security_codes import code_hash, new_code, secret_of
+from tikabot.codes.appointment import code_hash, new_code, secret_of
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 from tikabot.store.scope import LEVELS, SITE_LEVELS, STATE
 

@@ -18,7 +18,7 @@ import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.config import Config
 from tikabot.imports.csvfile import read_rows, write_rejects
 from tikabot.imports.fields import RowError

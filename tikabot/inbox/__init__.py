@@ -3,6 +3,6 @@ the inbox worker processes what was kept, in order per sender (worker.py)."""
 from tikabot.inbox.accept import Unavailable, accept
 from tikabot.inbox.now import handle
 from tikabot.inbox.storable import Unstorable
-from tikabot.runner.message import InboundMessage
+from tikabot.core.message import InboundMessage
 
 __all__ = ["InboundMessage", "Unavailable", "Unstorable", "accept", "handle"]

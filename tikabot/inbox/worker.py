@@ -26,7 +26,7 @@ import time
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.inbox import store
 from tikabot.inbox.accept import inbox_of
 from tikabot.runner import Held, process

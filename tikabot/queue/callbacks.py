@@ -21,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tikabot.handlers.twilio_sms import OPT_OUT_CODE, classify
-from tikabot.queue.sending import ACCOUNT, FAIL, StatusReport
-from tikabot.queue import handoffs, ledger, pause, route_alerts, sealing
+from tikabot.core.sending import ACCOUNT, FAIL, StatusReport
+from tikabot.queue.routes import handoffs, pause, alerts as route_alerts
+from tikabot.queue import ledger
+from tikabot.outbox import sealing
 from tikabot.queue.retry import next_attempt_at
-from tikabot.queue.routing import carried_by, route_of
+from tikabot.queue.routes.table import carried_by, route_of
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.statuses import TERMINAL, moves_forward
+from tikabot.core.statuses import TERMINAL, moves_forward
 from tikabot.store.models import OutboundMessage
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
-from tikabot.clock import local_date
-from tikabot.queue.sending import Accepted, Outgoing
-from tikabot.queue import sealing
+from tikabot.core.clock import local_date
+from tikabot.core.sending import Accepted, Outgoing
+from tikabot.outbox import sealing
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 
 T = OutboundMessage.__table__

@@ -23,12 +23,14 @@ from rq.job import Job
 from rq.exceptions import NoSuchJobError
 from sqlalchemy import func, or_, select, update
 
-from tikabot.alerts import alert_coordinators
-from tikabot.clock import now as utcnow
+from tikabot.alerts.coordinators import alert_coordinators
+from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE
-from tikabot.queue.sending import code_in, spaced_digits
-from tikabot.queue import dispatch, periodic, sealing
-from tikabot.queue.outbox import add_message
+from tikabot.core.sending import code_in, spaced_digits
+from tikabot.queue import dispatch
+from tikabot.tasks import schedule as periodic
+from tikabot.outbox import sealing
+from tikabot.outbox.messages import add_message
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.settings import SendSettings
 from tikabot.store.models import OutboundMessage

@@ -10,7 +10,7 @@ import asyncio
 
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.throttle import Throttle
+from tikabot.core.throttle import Throttle
 
 
 class Runtime:
@@ -30,7 +30,7 @@ class Runtime:
     def router(self):
         """The SMS router (queue/route_send.py), or None when Twilio alone carries everything."""
         if not self._router_built:
-            from tikabot.queue import route_send
+            from tikabot.queue.routes import send as route_send
 
             self._router = route_send.build(self.services, SENDERS)
             self._router_built = True
@@ -41,7 +41,7 @@ class Runtime:
         route_health.HealthSettings. Returns the router (None for Twilio alone)."""
         import dataclasses
 
-        from tikabot.queue import route_send
+        from tikabot.queue.routes import send as route_send
 
         config = dataclasses.replace(self.services.config, routes=routes,
                                      dlt_routes=self.services.config.dlt_routes if dlt_routes is None else dlt_routes)

@@ -19,15 +19,16 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 
-from tikabot.clock import now as utcnow
+from tikabot.core.clock import now as utcnow
 from tikabot.handlers.twilio_sms import OPT_OUT_CODE
-from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, SendError
-from tikabot.phones import mask
-from tikabot.queue import dispatch, handoffs, ledger, pause, recheck, route_alerts, route_send, runtime
+from tikabot.core.sending import ACCOUNT, FAIL, RETRY, SendError
+from tikabot.core.phones import mask
+from tikabot.queue import dispatch, ledger, recheck, runtime
+from tikabot.queue.routes import handoffs, pause, alerts as route_alerts, send as route_send
 from tikabot.queue.retry import next_attempt_at
-from tikabot.queue.routing import DEFAULT_ROUTE, ROUTED_CHANNELS, carried_by
+from tikabot.queue.routes.table import DEFAULT_ROUTE, ROUTED_CHANNELS, carried_by
 from tikabot.queue.senders import SENDERS
-from tikabot.queue.statuses import AT_PROVIDER
+from tikabot.core.statuses import AT_PROVIDER
 
 log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 64

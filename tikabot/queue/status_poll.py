@@ -16,14 +16,14 @@ from redis.exceptions import RedisError
 from sqlalchemy import or_, select
 from twilio.base.exceptions import TwilioException
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.handlers.twilio_client import make_client
 from tikabot.handlers.twilio_sms import report_from_message
 from tikabot.queue import recheck
 from tikabot.queue.callbacks import apply_report
-from tikabot.queue.routing import DEFAULT_ROUTE
+from tikabot.queue.routes.table import DEFAULT_ROUTE
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.statuses import AT_PROVIDER
+from tikabot.core.statuses import AT_PROVIDER
 from tikabot.store.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def poll_stuck(services, client, now=None, settings: SendSettings | None = None)
 
 
 def run_status_poll() -> int:
-    """The periodic job (tikabot.queue.periodic)."""
+    """The periodic job (tikabot.tasks.schedule)."""
     from tikabot.config import Config
     from tikabot.services import Services
 

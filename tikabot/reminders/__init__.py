@@ -4,7 +4,7 @@
     cancel_pending(session, appointment_id=, beneficiary_id=, reason=)   on NO / STOP
     withdraw_after_dose(conn, beneficiary_id, dose_number)                in the dose's transaction
     announce_booking(session, appointment, code) the booking notice with its new security code (called by the appointments import)
-    tikabot.reminders.job.run_planner           the RQ job
+    tikabot.tasks.reminders.run_planner           the RQ job
 """
 from tikabot.reminders.booking import announce_booking
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose

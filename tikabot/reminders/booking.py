@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot import clock
-from tikabot.queue.outbox import add_message
+from tikabot.core import clock
+from tikabot.outbox.messages import add_message
 from tikabot.reminders import schedule as s
 from tikabot.reminders.candidates import appointment_candidates
 from tikabot.reminders.policy import Policy

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tikabot.clock import as_utc, local_at
+from tikabot.core.clock import as_utc, local_at
 
 DEFAULT_QUIET_HOURS = "21:00-08:00"
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")

@@ -6,7 +6,7 @@
 A channel handler (Twilio SMS, USSD, ...) only builds the InboundMessage and renders replies.
 `apply.apply_effects` is the one place domain effects are written, for every channel.
 """
-from tikabot.runner.message import Held, InboundMessage, RunResult
+from tikabot.core.message import Held, InboundMessage, RunResult
 from tikabot.runner.run import process
 
 __all__ = ["Held", "InboundMessage", "RunResult", "process"]

@@ -20,14 +20,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tikabot import otp
-from tikabot.alerts import alert_coordinators, alert_severe_aefi, sms_count
-from tikabot.clock import local_date
+from tikabot.codes import otp
+from tikabot.alerts.coordinators import alert_coordinators, alert_severe_aefi, sms_count
+from tikabot.core.clock import local_date
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
-from tikabot.phones import mask
-from tikabot.queue.outbox import flush_batch
-from tikabot.queue.unsent import NO_PROVIDER_ID, NOT_YET_SENT
+from tikabot.core.phones import mask
+from tikabot.outbox.messages import flush_batch
+from tikabot.outbox.unsent import NO_PROVIDER_ID, NOT_YET_SENT
 from tikabot.reminders.schedule import DUE_TEMPLATES, MISSED
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void

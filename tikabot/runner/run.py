@@ -33,23 +33,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from tikabot import clock
-from tikabot.clock import local_date
+from tikabot.core import clock
+from tikabot.core.clock import local_date
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import Parsed, parse
 from tikabot.flows.report_via import allows
-from tikabot.phones import can_receive_sms, mask
+from tikabot.core.phones import can_receive_sms, mask
 from tikabot.queue.dispatch import enqueue, split
-from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
+from tikabot.outbox.messages import DISPATCH_KEY, batched, insert_message
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects, batched_appointments, unsent_reminders
-from tikabot.runner.gate import write_gate
+from tikabot.store.gate import write_gate
 from tikabot.runner.load import NEEDS, identify_staff, needs_tally, round_facts, sender_facts
 from tikabot.runner.tally import RoundTally
-from tikabot.runner.message import Held, InboundMessage, RunResult
+from tikabot.core.message import Held, InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
 from tikabot.store.db import plain_reads
 from tikabot.store.models import AuditLog

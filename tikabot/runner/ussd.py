@@ -23,15 +23,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.flows import report_via, ussd_menus, vaccines
 from tikabot.flows.effects import CheckOtp, IssueOtp
 from tikabot.flows.ussd_menus import MenuFacts
 from tikabot.i18n.catalog import render
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
-from tikabot.runner.gate import lock_site, write_gate
+from tikabot.store.gate import lock_site, write_gate
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
 from tikabot.store.models import Beneficiary, Staff
 from tikabot.store.models import InboundMessage as InboundRow

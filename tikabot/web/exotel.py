@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import exotel
 from tikabot.inbox import Unavailable, Unstorable, accept
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.web import reports
 
 bp = Blueprint("exotel", __name__)

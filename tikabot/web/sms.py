@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import twilio_inbound
 from tikabot.inbox import Unavailable, Unstorable, accept
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 
 bp = Blueprint("sms", __name__)
 log = logging.getLogger(__name__)

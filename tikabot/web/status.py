@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @bp.record_once
 def _metrics(state) -> None:
-    from tikabot import metrics
+    from tikabot.web import metrics
 
     metrics.install(state.app.extensions["tikabot"])
 
