@@ -147,7 +147,7 @@ def _target(name: str):
     from tikabot.imports import fields
     from tikabot.imports.csvfile import MalformedFile, rows_from_bytes
     from tikabot.imports.kinds import KINDS
-    from tikabot.runner.ussd import UssdReply
+    from tikabot.core.ussd import UssdReply
 
     now = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
     today = date(2025, 6, 12)

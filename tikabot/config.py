@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from tikabot.core.quiet_hours import parse_quiet_hours, quiet_hours_text
 from tikabot.core.phones import BadPhone, normalise
 
 DEV_OTP_SECRET = "dev-only-otp-secret-change-me"
@@ -219,9 +220,7 @@ class Config:
                              "its callbacks, the token in their URL is what proves them")
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
-        from tikabot.reminders.policy import Policy  # here, not at import: reminders import config users
-
-        Policy.from_config(self)  # a bad TIKABOT_QUIET_HOURS is said at start, not in the middle of an import
+        parse_quiet_hours(quiet_hours_text(self.extra))  # said at start, not in the middle of an import
 
     def with_overrides(self, overrides: dict | None) -> "Config":
         if not overrides:

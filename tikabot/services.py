@@ -54,6 +54,34 @@ class Services:
         self.engine.dispose()
 
 
+_process: Services | None = None
+
+
+def of_process() -> Services:
+    """This process's services: built once, from the environment, on first use (a worker's jobs, the
+    bot, a command), or installed by the process's entry point. Jobs never build their own: a fresh
+    engine and Redis client per run cost connections and hid which configuration a job ran with."""
+    global _process
+    if _process is None:
+        _process = Services.build(Config.from_env())
+    return _process
+
+
+def install(services: Services) -> Services:
+    """Make `services` this process's (tests, the rehearsal's in-process parts)."""
+    global _process
+    _process = services
+    return services
+
+
+def release() -> None:
+    """Close this process's services (the process is stopping, or a test is done with them)."""
+    global _process
+    if _process is not None:
+        _process.close()
+        _process = None
+
+
 SOCKET_TIMEOUT = 2.0  # seconds a Redis command (or a connection) may take before it fails
 
 

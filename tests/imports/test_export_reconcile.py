@@ -22,7 +22,8 @@ from tikabot.outbox.sealing import of_session, readable
 
 from tikabot.cli.main import main
 from tikabot.registry.doses_csv import COLUMNS
-from tikabot.inbox import InboundMessage, handle
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff
 
 VACCINATOR = "+919830000001"

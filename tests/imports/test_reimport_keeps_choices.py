@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tikabot.core import clock
 from tikabot.imports.runner import run_import
-from tikabot.inbox import InboundMessage, handle
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Staff
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from small_district import NOW, PHONES, add_district
 from tikabot.cli.main import main
-from tikabot.inbox import InboundMessage, handle
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
 from tikabot.store.models import Site
 
 

@@ -1,4 +1,4 @@
-"""Codes at rest (queue/sealing.py): the outbox never shows a code, the phone gets it, and once the
+"""Codes at rest (outbox/sealing.py): the outbox never shows a code, the phone gets it, and once the
 message is final nothing in the database can give it back."""
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ a reply's via still names the route its message came in on."""
 from __future__ import annotations
 
 from tikabot.core.clock import now
-from tikabot.queue.routes import handoffs
+from tikabot.core import handoffs
 from tikabot.queue.callbacks import apply_report
 from tikabot.outbox.messages import add_message
 from tikabot.core.sending import StatusReport

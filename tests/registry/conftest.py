@@ -14,7 +14,8 @@ from simulator_fixture import simulator_fixture
 from tikabot.registry.client import FhirClient
 from tikabot.registry.settings import RegistrySettings
 from tikabot.registry.sync import sync_pass
-from tikabot.inbox import InboundMessage, handle
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
 from tikabot.simulator.config import FaultConfig
 from tikabot.store.models import Staff
 

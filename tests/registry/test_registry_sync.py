@@ -173,7 +173,7 @@ def test_sync_with_wait_retries_until_everything_is_there(world, upstream, fhir,
 
 
 def test_unsynced_for_over_a_day_alerts_coordinators_once_a_day(world, upstream):
-    from tikabot.tasks.registry import check_stale
+    from tikabot.registry.stale import check_stale
     from tikabot.registry.settings import RegistrySettings
     from tikabot.store.models import OutboundMessage
 

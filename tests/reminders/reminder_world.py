@@ -8,7 +8,9 @@ from small_district import hashed
 from sqlalchemy import select
 
 from tikabot.flows.effects import RecordDose
-from tikabot.reminders import Policy, announce_booking, plan
+from tikabot.reminders.policy import Policy
+from tikabot.reminders.booking import announce_booking
+from tikabot.reminders.planner import plan
 from tikabot.runner.apply import Context, record_dose
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 

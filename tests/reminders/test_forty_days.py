@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 from reminder_world import IST, ist
 
-from tikabot.reminders import Policy, announce_booking
+from tikabot.reminders.policy import Policy
+
+from tikabot.reminders.booking import announce_booking
 from tikabot.store.models import Appointment
 
 

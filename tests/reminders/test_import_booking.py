@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tikabot.core import clock
 from tikabot.imports.runner import run_import
-from tikabot.reminders import plan
+from tikabot.reminders.planner import plan
 from tikabot.store.models import OutboundMessage
 
 NOW = ist(date(2021, 3, 1), 11)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from tikabot.outbox.sealing import of_session, readable
-from tikabot.reminders import cancel_pending
+from tikabot.reminders.cancel import cancel_pending
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage
 
 from reminder_world import IST, ist

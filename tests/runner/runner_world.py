@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from small_district import NOW, PHONES, add_district
 
-from tikabot.inbox import InboundMessage, handle
+from tikabot.core.message import InboundMessage
+
+from tikabot.inbox.now import handle
 from tikabot.store.models import Staff
 
 VACCINATOR, BN_STAFF, HI_STAFF, NO_SITE_STAFF = "+919830000001", "+919830000002", "+919830000003", "+919830000004"

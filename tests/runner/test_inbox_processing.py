@@ -6,9 +6,11 @@ from runner_world import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATO
 from sqlalchemy import func, select
 
 from tikabot.core import clock
-from tikabot.inbox import InboundMessage, handle, store
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
+from tikabot.inbox import store
 from tikabot.inbox.worker import turn
-from tikabot.runner import process
+from tikabot.runner.run import process
 from tikabot.runner.run import LeaseLost
 from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage as InboundRow, OutboundMessage
 

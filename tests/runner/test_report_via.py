@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from runner_world import BN_STAFF, HI_STAFF, NOW, VACCINATOR
-from tikabot.inbox import InboundMessage, handle
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
 from tikabot.store.models import Dose, OutboundMessage, Staff, VaccinationSession
 
 REFUSED = {

@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from tikabot.handlers.twilio_inbound import twiml
 from tikabot.handlers.ussd_africastalking import render_reply
-from tikabot.runner.ussd import UssdReply
+from tikabot.core.ussd import UssdReply
 from tikabot.store.models import Site, Staff
 
 TOKEN = "test-auth-token-0123456789abcdef"  # conftest's TEST_AUTH_TOKEN

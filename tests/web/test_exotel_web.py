@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tikabot.queue.routes import handoffs, pause
+from tikabot.core import handoffs
+
+from tikabot.queue.routes import pause
 from tikabot.outbox.messages import add_message
 from tikabot.store.models import InboundMessage, OutboundMessage, Staff
 

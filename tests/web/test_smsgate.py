@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from tikabot.config import GatewayPhone
 from tikabot.handlers import android_devices, android_gateway
-from tikabot.queue.routes import handoffs
+from tikabot.core import handoffs
 from tikabot.outbox.messages import add_message
 from tikabot.store.models import InboundMessage, OutboundMessage
 

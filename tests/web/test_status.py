@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tikabot.queue.routes import handoffs
+from tikabot.core import handoffs
 from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage
 

@@ -30,6 +30,7 @@ from tikabot.i18n.numbers import native_digits
 from tikabot.i18n.places import place_name
 from tikabot.alerts import severe_window
 from tikabot.outbox.messages import add_message
+from tikabot.store.activity import last_report  # the same "last sign of life" /site shows
 from tikabot.store.models import (
     AdverseEvent, Appointment, AuditLog, Beneficiary, CoordinatorAlert, OutboundMessage, Site, Staff,
     VaccinationSession,
@@ -242,8 +243,6 @@ def _no_session_update(session: Session, now: datetime, tz: str) -> list[Outboun
 
 
 def _silent_alert(session: Session, now: datetime, tz: str) -> list[OutboundMessage]:
-    from tikabot.bot.queries import last_report  # the same "last sign of life" /site shows
-
     day = local_date(now, tz)
     rows = session.execute(select(Site, VaccinationSession).join(
         VaccinationSession, VaccinationSession.site_id == Site.id).where(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tikabot.bot.queries import SiteStatus
+from tikabot.bot.site_status import SiteStatus
 from tikabot.core.clock import as_utc
 
 SILENT_FLAG = timedelta(minutes=30)  # /status says "silent" this early; the alert waits for 60

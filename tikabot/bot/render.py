@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from tikabot.bot.failures import ORDER, retry_pointless
 from tikabot.bot.need import Need
-from tikabot.bot.queries import OldestUnsynced, PendingSite, SiteDetail, SiteStatus
+from tikabot.bot.queries import OldestUnsynced, PendingSite, SiteDetail
+from tikabot.bot.site_status import SiteStatus
 from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
 from tikabot.i18n.dates import Slot, day_text
 from tikabot.i18n.numbers import native_digits

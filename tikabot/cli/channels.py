@@ -1,6 +1,6 @@
 """`tikabot channels`: each channel, its health, and which traffic it carries (routes in order).
 
-Health is read from Redis (REDIS_URL), where every worker keeps it (queue/route_health.py); with
+Health is read from Redis (REDIS_URL), where every worker keeps it (queue/routes/health.py); with
 no Redis configured it shows as unknown.
 """
 from __future__ import annotations

@@ -1,14 +1,17 @@
 """What every `tikabot` command starts from: the config read from the environment (a bad value is
-a one-line click error, not a traceback) and the services built from it.
+a one-line click error, not a traceback) and the services built from it, once: they become the
+process's services (tikabot/services.py `of_process`), which the worker's jobs then use too.
 
-Commands defined in other modules (reminders/command.py, cli_templates.py) import this module,
-never cli.py, so cli.py can import them at its top: no import cycle, nothing hidden in a function.
+Commands in the other cli/ modules import this module, never cli/main.py, so cli/main.py imports
+them at its top.
 """
 from __future__ import annotations
 
 import click
 
+from tikabot import services as process
 from tikabot.config import Config
+from tikabot.services import Services
 
 
 def config() -> Config:
@@ -18,7 +21,5 @@ def config() -> Config:
         raise click.ClickException(str(exc)) from exc
 
 
-def services(config_: Config | None = None):
-    from tikabot.services import Services  # the database and Redis clients: only for commands that use them
-
-    return Services.build(config_ or config())
+def services(config_: Config | None = None) -> Services:
+    return process.install(Services.build(config_ or config()))

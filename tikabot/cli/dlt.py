@@ -64,7 +64,7 @@ def export_cmd(output: Path | None, entity_id: str | None, header: str | None, c
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 def import_cmd(file: Path) -> None:
     """Load the approved template ids; nothing is loaded unless every line is right."""
-    from tikabot.cli.main import _services
+    from tikabot.cli.context import services as _services
     from tikabot.core.clock import now
     from tikabot.dlt.csvfile import BadFile, read_csv
     from tikabot.dlt.store import save

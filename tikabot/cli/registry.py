@@ -47,7 +47,7 @@ def export_fhir(session, out, tz: str, day=None, site_code=None, include_voided=
 @click.option("--retry-failed", is_flag=True, help="Send again the records the registry refused before.")
 def sync(wait_s: float, retry_failed: bool) -> None:
     """Push dose records not yet synced to the upstream FHIR registry (UPSTREAM_FHIR_BASE)."""
-    from tikabot.tasks.registry import make_client
+    from tikabot.registry.stale import make_client
     from tikabot.registry.sync import sync as run_sync
 
     settings = _settings()
@@ -72,7 +72,7 @@ def sync(wait_s: float, retry_failed: bool) -> None:
 def reconcile(output: Path | None) -> None:
     """List what differs between tikabot's dose records and the upstream registry's."""
     from tikabot.registry.client import FhirError
-    from tikabot.tasks.registry import make_client
+    from tikabot.registry.stale import make_client
     from tikabot.registry.reconcile import reconcile as run_reconcile, write_differences
     from tikabot.registry.resources import Systems
 
@@ -114,7 +114,7 @@ def duplicates(merge: bool) -> None:
     from tikabot.core.phones import mask
     from tikabot.registry import duplicates as dup
     from tikabot.registry.client import FhirError
-    from tikabot.tasks.registry import make_client
+    from tikabot.registry.stale import make_client
     from tikabot.registry.resources import Systems
 
     settings = _settings()

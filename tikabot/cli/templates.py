@@ -116,7 +116,7 @@ def _registered() -> dict | None:
     """The approved DLT texts in the database ((key, lang) -> [text]), or None without them."""
     from sqlalchemy import inspect
 
-    from tikabot.cli.main import _config
+    from tikabot.cli.context import config as _config
     from tikabot.dlt.store import load
     from tikabot.store.db import make_engine, make_sessionmaker
     from tikabot.dlt.values import database_exists

@@ -27,11 +27,14 @@ class ErrorKind:
     # refused by our own pacing before anything was sent: not an attempt and no failure of the
     # route; the message goes back to the outbox until SendError.wait_s has passed
     paced: bool = False
+    # the recipient told the provider to stop (Twilio's 21610): they are marked opted out
+    opted_out: bool = False
 
 
 NETWORK_ERROR = ErrorKind("network_error", UNKNOWN)
 TIMEOUT = ErrorKind("timeout", UNKNOWN)
 SERVER_ERROR = ErrorKind("provider_error", UNKNOWN)
+UNDELIVERED = ErrorKind("undelivered", FAIL)  # a report of failure that names no cause
 
 
 class SendError(Exception):
@@ -80,8 +83,8 @@ class StatusReport:
     error_code: int | None
     message_id: int | None  # ours, from the callback URL
     attempt: int | None
-    # Channels whose error codes are not Twilio's name the error's kind themselves, with their code
-    # as text (stored as the message's last_error_code). None: error_code is a Twilio code.
+    # The error's kind, named by the channel that read the report (its code as text in `code`, or
+    # the number in error_code). None: the report names no cause (UNDELIVERED).
     kind: ErrorKind | None = None
     code: str | None = None
     # The route whose credential signed the report ("twilio", "exotel", "android:<phone>"): it may

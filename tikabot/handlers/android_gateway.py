@@ -36,7 +36,7 @@ from android_sms_gateway.errors import APIError
 from tikabot.core import safe_json
 from tikabot.handlers import android_devices, android_pace
 from tikabot.core.phones import BadPhone, mask, normalise
-from tikabot.queue.routes import handoffs
+from tikabot.core import handoffs
 from tikabot.core.sending import (
     FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError, StatusReport,
 )

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from tikabot.core import clock
 from tikabot.inbox import store
-from tikabot.runner import Held, InboundMessage, RunResult, process
+from tikabot.core.message import Held, InboundMessage, RunResult
+from tikabot.runner.run import process
 from tikabot.store.gate import write_gate
 
 LEASE_S = 60

@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from tikabot.core import clock
 from tikabot.inbox import store
 from tikabot.inbox.accept import inbox_of
-from tikabot.runner import Held, process
+from tikabot.core.message import Held
+from tikabot.runner.run import process
 from tikabot.runner.run import LeaseLost
 
 log = logging.getLogger(__name__)

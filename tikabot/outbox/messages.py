@@ -81,7 +81,7 @@ def _row(session: Session, *, key: str, recipient: str, template: str, language:
          beneficiary_id: int | None = None, appointment_id: int | None = None,
          buttons: list | None = None, via: str | None = None) -> dict:
     """The outbox row for a message: rendered in its language, with encoding and segments; a code
-    in it is masked in `body` and the real text sealed (queue/sealing.py)."""
+    in it is masked in `body` and the real text sealed (outbox/sealing.py)."""
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {PRIORITIES}")
     text = body if body is not None else render(template, language, **(params or {}))

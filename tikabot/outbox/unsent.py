@@ -2,7 +2,7 @@
 provider. Reminders (reminders/cancel.py) and dose confirmations (runner/confirm.py) withdraw by it.
 
 A withdrawn row stays in the outbox with status `canceled` (the outbox's terminal word, spelt as
-Twilio does: queue/statuses.py)."""
+Twilio does: core/statuses.py)."""
 from __future__ import annotations
 
 from sqlalchemy import func

@@ -18,6 +18,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from rq.job import Job
 from rq.exceptions import NoSuchJobError
@@ -28,7 +29,6 @@ from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE
 from tikabot.core.sending import code_in, spaced_digits
 from tikabot.queue import dispatch
-from tikabot.tasks import schedule as periodic
 from tikabot.outbox import sealing
 from tikabot.outbox.messages import add_message
 from tikabot.queue.senders import SENDERS
@@ -154,7 +154,7 @@ def alert_failures(session, now: datetime, bucket_s: float) -> int:
         select(T.c.template, func.count()).where(
             T.c.status == "failed", T.c.updated_at >= start, T.c.updated_at < end,
             ~T.c.template.like("alert.%"),
-            # DLT refusals have their own grouped alert (queue/route_alerts.py)
+            # DLT refusals have their own grouped alert (queue/routes/alerts.py)
             or_(T.c.last_error_code.is_(None), T.c.last_error_code != DLT_CODE)).group_by(T.c.template).order_by(func.count().desc())).all()
     total = sum(n for _, n in rows)
     if not total:
@@ -202,12 +202,15 @@ class Relay:
                         result.stale_requeued)
         return result
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def run_forever(self, stop: threading.Event, after_pass: Callable[[], object] | None = None) -> None:
+        """A pass every relay_interval_s, by one worker at a time; then `after_pass` (the worker
+        enqueues the periodic jobs that are due, tikabot/tasks/schedule.py)."""
         redis = self.services.redis
         while not stop.wait(self.settings.relay_interval_s):
             try:
                 if redis.set(LOCK_KEY, "1", nx=True, px=int(self.settings.relay_interval_s * 900)):
                     self.run_once()
-                    periodic.enqueue_due(redis)
+                    if after_pass is not None:
+                        after_pass()
             except Exception:  # Redis restarting, database busy: try again next tick
                 log.exception("relay pass failed; retrying")

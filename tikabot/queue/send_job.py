@@ -5,7 +5,7 @@ messages concurrently through the channel's sender (bulk paced by the Redis thro
 record every outcome (one transaction). A message whose earlier attempt may have reached the
 provider is first looked up there, so a crash or a timeout never turns into a second SMS.
 
-SMS go by their routes when TIKABOT_ROUTES names more than Twilio (queue/route_send.py): the
+SMS go by their routes when TIKABOT_ROUTES names more than Twilio (queue/routes/send.py): the
 route that carried each is recorded (`via`), and what the batch learnt about routes (an outage
 begun, DLT refusals) is told to coordinators in the same record transaction.
 """
@@ -20,11 +20,11 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 
 from tikabot.core.clock import now as utcnow
-from tikabot.handlers.twilio_sms import OPT_OUT_CODE
 from tikabot.core.sending import ACCOUNT, FAIL, RETRY, SendError
 from tikabot.core.phones import mask
 from tikabot.queue import dispatch, ledger, recheck, runtime
-from tikabot.queue.routes import handoffs, pause, alerts as route_alerts, send as route_send
+from tikabot.core import handoffs
+from tikabot.queue.routes import pause, alerts as route_alerts, send as route_send
 from tikabot.queue.retry import next_attempt_at
 from tikabot.queue.routes.table import DEFAULT_ROUTE, ROUTED_CHANNELS, carried_by
 from tikabot.queue.senders import SENDERS
@@ -192,7 +192,7 @@ def paced(message, exc: SendError) -> ledger.Outcome:
 
 
 def _paused_routes(rt, claims: list[ledger.Claimed], now) -> dict:
-    """{route: paused until} for the unrouted routes these claims go by (queue/pause.py). Routed
+    """{route: paused until} for the unrouted routes these claims go by (queue/routes/pause.py). Routed
     SMS are left to route health, which reads a pause as down and fails over; the rest (Twilio
     alone, calls, Telegram) wait for their own route only, so one account's error never holds
     another route's messages (the alert about it among them)."""
@@ -229,7 +229,7 @@ async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender, route:
         return ledger.Outcome(message.id, message.attempt, "released", code=exc.code,
                               at=now + timedelta(seconds=settings.account_pause_s), via=route)
     if kind.action == FAIL:
-        opted_out = message.recipient if exc.code == str(OPT_OUT_CODE) else None
+        opted_out = message.recipient if kind.opted_out else None
         return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code, recipient=opted_out)
     at = next_attempt_at(attempts=message.attempt, kind=kind, expires_at=message.expires_at, now=now,
                          settings=settings)

@@ -78,19 +78,3 @@ def poll_stuck(services, client, now=None, settings: SendSettings | None = None)
             outcome = apply_report(session, report, now=now, settings=settings, redis=services.redis)
         changed += not outcome.startswith(("ignored", "unknown"))
     return changed
-
-
-def run_status_poll() -> int:
-    """The periodic job (tikabot.tasks.schedule)."""
-    from tikabot.config import Config
-    from tikabot.services import Services
-
-    services = Services.build(Config.from_env())
-    config = services.config
-    client = make_client(config.twilio_account_sid or "", config.twilio_auth_token or "",
-                         config.twilio_api_base, timeout=config.twilio_timeout)
-    try:
-        return poll_stuck(services, client)
-    finally:
-        client.http_client.close()
-        services.close()

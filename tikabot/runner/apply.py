@@ -5,7 +5,7 @@ a dose that another message recorded a moment earlier, an OTP issued or checked.
 
 A dose, whichever channel reported it: flows/staff.py decides (RecordDose) -> record_dose here (the
 row, the appointment done, reminders that no longer apply withdrawn) -> runner/confirm.py (the
-beneficiary's confirmation, built by flows/confirmation.py) -> queue/outbox.py (a row, sent after
+beneficiary's confirmation, built by flows/confirmation.py) -> outbox/messages.py (a row, sent after
 the commit).
 """
 from __future__ import annotations
@@ -152,7 +152,7 @@ def flush_appointments(session: Session) -> None:
         connection(session).execute(_APPOINTMENT_DONE, rows)
 
 
-# Never sent (queue/unsent.py's NEVER_SENT), written so that SQLite, which plans without statistics,
+# Never sent (outbox/unsent.py's NEVER_SENT), written so that SQLite, which plans without statistics,
 # reads the people's messages by beneficiary: `status || ''` (and NO_PROVIDER_ID's COALESCE) cannot
 # use the status or provider-id indexes, which would walk every unsent message in the outbox.
 _UNSENT_REMINDERS = (select(OutboundMessage.beneficiary_id).distinct()

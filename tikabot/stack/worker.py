@@ -17,8 +17,12 @@ import threading
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from tikabot.queue import dispatch
+from tikabot import services as process
+from tikabot.queue import dispatch, runtime
 from tikabot.queue.dispatch import QUEUE_NAMES
+from tikabot.queue.relay import Relay
+from tikabot.queue.settings import SendSettings
+from tikabot.tasks import schedule
 
 log = logging.getLogger(__name__)
 READY_WAIT_S = 1.0     # one blocking pop waits this long for an id, then checks for stop
@@ -48,10 +52,10 @@ def queues(redis: Redis, names=QUEUE_NAMES) -> list[Queue]:
 
 
 def _services():
-    from tikabot.config import Config
-    from tikabot.services import Services
-
-    return Services.build(Config.from_env())
+    """The process's services, built once; the send runtime is installed with them."""
+    services = process.of_process()
+    runtime.install(services)
+    return services
 
 
 def _watch_parent(parent: int) -> None:
@@ -67,22 +71,18 @@ def run_otp_lane(parent: int | None = None) -> None:
     """A worker for the otp and reply queues alone (its own process)."""
     if parent is not None:
         _watch_parent(parent)
-    from tikabot.queue import runtime
-
-    services = _services()
-    runtime.current()  # built now, not on the first code's clock
+    services = _services()  # built now, not on the first code's clock
     worker = Worker(queues(services.redis, LANE_QUEUES), connection=services.redis)
     try:
         worker.work(logging_level="WARNING")
     finally:  # close the provider clients' HTTP sessions: a clean stop leaves nothing unclosed
         runtime.uninstall()
-        services.close()
+        process.release()
 
 
 def start_relay(services, settings, stop: threading.Event) -> threading.Thread:
-    from tikabot.queue.relay import Relay
-
-    thread = threading.Thread(target=Relay(services, settings).run_forever, args=(stop,),
+    thread = threading.Thread(target=Relay(services, settings).run_forever,
+                              args=(stop, lambda: schedule.enqueue_due(services.redis)),
                               daemon=True, name="outbox-relay")
     thread.start()
     return thread
@@ -111,19 +111,14 @@ def start_ready_loop(redis: Redis, stop: threading.Event) -> threading.Thread:
 
 
 def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) -> None:
-    from tikabot.queue.relay import Relay
-    from tikabot.queue.settings import SendSettings
-
-    from tikabot.queue import runtime
-
     settings = SendSettings.from_env()
     services = _services()
-    runtime.current()
     worker = Worker(queues(redis), connection=redis)
     if burst:  # queue what the database holds, send everything, stop
         Relay(services, settings).run_once(force=True)
         worker.work(burst=True, logging_level="WARNING")
-        services.close()
+        runtime.uninstall()
+        process.release()
         return
     if otp_lane is None:
         otp_lane = os.environ.get("TIKABOT_OTP_LANE", "1") != "0"
@@ -147,4 +142,4 @@ def run_worker(redis: Redis, burst: bool = False, otp_lane: bool | None = None) 
             lane.terminate()
             lane.join(5)
         runtime.uninstall()
-        services.close()
+        process.release()

@@ -174,7 +174,7 @@ class OutboundMessage(Base):
     recipient: Mapped[str] = mapped_column(String(40), index=True)
     template: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(2), default="en")
-    body: Mapped[str] = mapped_column(Text)  # codes masked (queue/sealing.py)
+    body: Mapped[str] = mapped_column(Text)  # codes masked (outbox/sealing.py)
     sealed_body: Mapped[str | None] = mapped_column(Text)  # the real text, encrypted, until final
     encoding: Mapped[str] = mapped_column(String(5), default="GSM-7")
     segments: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,7 +1,7 @@
 """Periodic jobs: the reminder planner, the coordinator alert checks, and asking the provider
 about messages whose status callbacks never came.
 
-The relay calls `enqueue_due` on every pass. A Redis key per job (SET NX with the interval as its
+The worker's relay calls `enqueue_due` after every pass (tikabot/stack/worker.py). A Redis key per job (SET NX with the interval as its
 expiry) lets exactly one worker enqueue each run, however many workers there are; the jobs
 themselves are idempotent, so a run repeated after a crash sends nothing twice.
 """
@@ -12,36 +12,18 @@ import os
 from redis import Redis
 from rq import Queue
 
-from tikabot.core import clock
 from tikabot.registry.settings import RegistrySettings
 
 PLANNER_EVERY_S = 60
 ALERTS_EVERY_S = 60
 
 
-def run_alert_checks() -> int:
-    from tikabot.alerts.state import AckTimes
-    from tikabot.alerts.coordinators import check_alerts
-    from tikabot.config import Config
-    from tikabot.services import Services
-
-    services = Services.build(Config.from_env())
-    try:
-        with services.transaction() as session:
-            config = services.config
-            return len(check_alerts(session, clock.now(), config.tz, medical_officers=config.medical_officers,
-                                    telegram=bool(config.telegram_bot_token),
-                                    ack_times=AckTimes.from_config(config)))
-    finally:
-        services.close()
-
-
 STATUS_POLL_EVERY_S = 30
 
 JOBS = (
     ("planner", "tikabot.tasks.reminders.run_planner", PLANNER_EVERY_S),
-    ("alerts", "tikabot.tasks.schedule.run_alert_checks", ALERTS_EVERY_S),
-    ("status-poll", "tikabot.queue.status_poll.run_status_poll", STATUS_POLL_EVERY_S),
+    ("alerts", "tikabot.tasks.alerts.run_alert_checks", ALERTS_EVERY_S),
+    ("status-poll", "tikabot.tasks.status_poll.run_status_poll", STATUS_POLL_EVERY_S),
 )
 
 
@@ -53,7 +35,7 @@ def due_jobs() -> tuple:
     the registry sync (tikabot/tasks/registry.py) when UPSTREAM_FHIR_BASE is set."""
     jobs = JOBS
     if os.environ.get("TIKABOT_ROUTES"):
-        jobs = jobs + (("route-probe", "tikabot.queue.routes.send.run_probes", ROUTE_PROBE_EVERY_S),)
+        jobs = jobs + (("route-probe", "tikabot.tasks.route_probes.run_probes", ROUTE_PROBE_EVERY_S),)
     registry = RegistrySettings.from_env()
     if not registry.base_url:
         return jobs

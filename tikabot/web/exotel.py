@@ -12,7 +12,8 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import exotel
-from tikabot.inbox import Unavailable, Unstorable, accept
+from tikabot.inbox.accept import Unavailable, accept
+from tikabot.inbox.storable import Unstorable
 from tikabot.core.phones import mask
 from tikabot.web import reports
 

@@ -6,7 +6,8 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import twilio_inbound
-from tikabot.inbox import Unavailable, Unstorable, accept
+from tikabot.inbox.accept import Unavailable, accept
+from tikabot.inbox.storable import Unstorable
 from tikabot.core.phones import mask
 
 bp = Blueprint("sms", __name__)

@@ -100,7 +100,7 @@ class RouteHealth:
             return UP
         if forced is not None:
             return FORCED
-        if down is not None or paused is not None:  # paused: its account failed (queue/pause.py)
+        if down is not None or paused is not None:  # paused: its account failed (queue/routes/pause.py)
             return DOWN
         return HALF_OPEN if outage is not None else UP
 

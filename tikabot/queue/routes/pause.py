@@ -6,7 +6,7 @@ route: other routes keep sending, and the coordinators' alert about it (Telegram
 route that works) is not held by it. It lives in Redis with an expiry: when it ends the route
 sends again, and if its account is still broken the first send pauses it again. Where routes are
 configured (TIKABOT_ROUTES), route health reads a paused route as down, so its traffic fails over
-(queue/route_health.py); with Twilio alone, the send job holds back what that route would carry.
+(queue/routes/health.py); with Twilio alone, the send job holds back what that route would carry.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
 from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
-from tikabot.queue.routes import handoffs
+from tikabot.core import handoffs
 from tikabot.queue import ledger
 from tikabot.queue.routes.health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
 from tikabot.queue.routes.table import DEFAULT_ROUTE, ROUTED_CHANNELS, RouteTable, plan, table_for, route_of, sender_key, traffic_kind
@@ -176,11 +176,3 @@ async def probe_recovering(rt) -> dict[str, bool]:
         else:
             router.health.take_down(route, "probe_failed")
     return answers
-
-
-def run_probes() -> int:
-    """The periodic job (queue/periodic.py, when TIKABOT_ROUTES is set): routes brought back."""
-    from tikabot.queue import runtime
-
-    rt = runtime.current()
-    return sum(rt.run(probe_recovering(rt)).values())

@@ -9,7 +9,7 @@ Twilio alone, exactly as before routes existed. Routes named in TIKABOT_DLT_ROUT
 `exotel`) are domestic Indian routes: they carry only DLT-registered text (tikabot/dlt/).
 
 A message's kind comes from its outbox row (`traffic_kind`). A reply goes back on the route its
-message came in on (the row's `via`) while that route is up. Health (queue/route_health.py)
+message came in on (the row's `via`) while that route is up. Health (queue/routes/health.py)
 decides which routes are up; `plan` orders the candidates.
 """
 from __future__ import annotations
