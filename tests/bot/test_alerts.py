@@ -7,7 +7,9 @@ import pytest
 from small_district import hashed
 from sqlalchemy import select
 
-from tikabot.alerts.coordinators import alert_severe_aefi, check_alerts, check_otp_alerts, check_site_alerts
+from tikabot.alerts.severe import alert_severe_aefi
+
+from tikabot.alerts.checks import check_alerts, check_otp_alerts, check_site_alerts
 from tikabot.core.clock import local_at
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,

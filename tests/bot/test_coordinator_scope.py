@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from bot_world import COORDINATOR_ID
 from small_district import hashed
-from tikabot.alerts.coordinators import alert_severe_aefi, check_otp_alerts, check_site_alerts
+from tikabot.alerts.severe import alert_severe_aefi
+from tikabot.alerts.checks import check_otp_alerts, check_site_alerts
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff,
 )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from test_bot_languages import assert_reads_as
 
 from tikabot.alerts.state import AckTimes
-from tikabot.alerts.coordinators import check_alerts
+from tikabot.alerts.checks import check_alerts
 from tikabot.core.clock import local_at
 from tikabot.rehearsal import uneven
 from tikabot.store.models import CoordinatorAlert, OutboundMessage, Site

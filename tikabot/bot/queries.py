@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, exists, func, select
@@ -14,9 +14,9 @@ from tikabot.bot.need import need_of
 from tikabot.bot.site_status import SiteStatus
 from tikabot.core.clock import as_utc, day_bounds
 from tikabot.bot.plan import expected_by, first_start
-from tikabot.i18n.places import PlaceName, place_name
+from tikabot.i18n.places import place_name
 from tikabot.store.models import (
-    Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
+    Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,
 )
 from tikabot.store.activity import last_report
 from tikabot.store.scope import Scope

@@ -17,7 +17,6 @@ from sqlalchemy import or_, select
 from twilio.base.exceptions import TwilioException
 
 from tikabot.core import clock
-from tikabot.handlers.twilio_client import make_client
 from tikabot.handlers.twilio_sms import report_from_message
 from tikabot.queue import recheck
 from tikabot.queue.callbacks import apply_report

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tikabot.alerts.state import AckTimes, acknowledge
-from tikabot.alerts.coordinators import check_alerts
+from tikabot.alerts.checks import check_alerts
 from tikabot.core.clock import as_utc, local_at
 from tikabot.codes.appointment import code_hash, new_code, secret_of
 from tikabot.store.models import (

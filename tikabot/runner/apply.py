@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tikabot.codes import otp
-from tikabot.alerts.coordinators import alert_coordinators, alert_severe_aefi, sms_count
+from tikabot.alerts.coordinators import alert_coordinators, sms_count
+from tikabot.alerts.severe import alert_severe_aefi
 from tikabot.core.clock import local_date
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply

@@ -3,7 +3,7 @@ OTPs that did not arrive, unacknowledged alerts to escalate."""
 from __future__ import annotations
 
 from tikabot import services as process
-from tikabot.alerts.coordinators import check_alerts
+from tikabot.alerts.checks import check_alerts
 from tikabot.alerts.state import AckTimes
 from tikabot.core import clock
 
