@@ -12,6 +12,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import text
 
+from tikabot import services as process_services
 from tikabot.config import Config
 from tikabot.stack.redis_server import EmbeddedRedis
 from tikabot.services import Services
@@ -23,6 +24,14 @@ PG_URL = os.environ.get("TIKABOT_TEST_DATABASE_URL")
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 PUBLIC_BASE_URL = "https://tikabot.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _process_services():
+    """A test that ran a command or a periodic job leaves no services behind for the next one:
+    the process's services (tikabot/services.py of_process) are built from each test's environment."""
+    yield
+    process_services.release()
 
 
 @pytest.fixture(scope="session")
