@@ -52,7 +52,7 @@ def add_bulk(stack: Stack, count: int, prefix: str, held: bool = False) -> list[
     """Outbox rows written without dispatch. held: due only next year, so the worker's relay (which
     sends pending rows Redis does not know) cannot send them before the timed part starts."""
     later = now() + timedelta(days=365) if held else None
-    with stack.services.sessions(info={"dispatch": None}) as session, session.begin():
+    with stack.services.sessions() as session, session.begin():  # no transaction unit: no hand-off
         return [add_message(session, key=f"{prefix}{i}", recipient=f"+9198{i:08d}", template="x",
                             body=f"Reminder {i}: your dose 2 is tomorrow at the site.",
                             priority="bulk", not_before=later).id for i in range(count)]
