@@ -13,8 +13,9 @@ write, ids to queue, states to save) to a named `Hook`; `store/db.py transaction
    out. If Redis cannot be reached, nothing is lost: the database is the record, and the outbox
    relay (queue/relay.py) finds every pending message that never reached Redis.
 
-Nothing runs after a rollback. A session opened without `transaction()` has no unit: its pre-commit
-items run at once and its post-commit items are dropped (the relay finds the messages). A process
+Nothing runs after a rollback. A session that commits in chunks (an import) opens a unit itself and
+commits with `commit()`. A session with no unit at all runs its pre-commit items at once and drops
+its post-commit items (the relay finds the messages). A process
 without Redis (Services.build binds it as the post-commit transport) has no post-commit phase.
 
 Every named hook in the product, in the order it runs:
@@ -154,3 +155,17 @@ def open_unit(session: Session) -> Unit:
 
 def close_unit(session: Session) -> None:
     session.info.pop(UNIT_KEY, None)
+
+
+def commit(session: Session) -> None:
+    """COMMIT a session that commits more than once (an import, chunk by chunk) through its unit:
+    the unit's pre-commit hooks, COMMIT, its post-commit hooks; a fresh unit for the next chunk.
+    A session without a unit simply commits."""
+    current = unit(session)
+    if current is None:
+        session.commit()
+        return
+    current.before_commit()
+    session.commit()
+    session.info[UNIT_KEY] = Unit(session)
+    current.after_commit(session.info.get(TRANSPORT_KEY))
