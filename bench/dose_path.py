@@ -26,7 +26,8 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from tikabot.app import create_app  # noqa: E402
 from tikabot.imports.runner import run_import  # noqa: E402
 from tikabot.inbox import worker as inbox_worker  # noqa: E402
-from tikabot.queue import dispatch, runtime  # noqa: E402
+from tikabot.outbox import transport  # noqa: E402
+from tikabot.queue import runtime
 
 PACKAGE = str(ROOT / "tikabot")
 STAFF, REF = "+918161973069", "0700000001"  # examples/: a vaccinator of S001 and a person booked there
@@ -61,8 +62,8 @@ def deliver(services, client, url: str, text: str, sid: str) -> None:
     """Webhook, inbox worker, ready list to job, the send job: the whole path of one message."""
     assert post_sms(client, url, STAFF, text, sid).status_code == 200
     inbox_worker.burst(services)
-    dispatch.move_all_ready(services.redis)
-    queues = [dispatch.Queue(name, connection=services.redis) for name in dispatch.QUEUE_NAMES]
+    transport.move_all_ready(services.redis)
+    queues = [transport.Queue(name, connection=services.redis) for name in transport.QUEUE_NAMES]
     SimpleWorker(queues, connection=services.redis).work(burst=True, logging_level="WARNING")
 
 

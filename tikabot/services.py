@@ -16,6 +16,7 @@ from tikabot.flows.vaccines import load_vaccines
 from tikabot.outbox.sealing import SEALER_KEY, sealer
 from tikabot.codes.appointment import SECRET_KEY
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
+from tikabot.store.phases import TRANSPORT_KEY
 
 
 @dataclass
@@ -35,11 +36,8 @@ class Services:
         sessions = make_sessionmaker(engine)
         # codes in the outbox are sealed with it; security codes are hashed with OTP_SECRET
         info = {SEALER_KEY: sealer(config.otp_secret), SECRET_KEY: config.otp_secret}
-        if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
-            from tikabot.queue.dispatch import make_dispatch
-            from tikabot.outbox.messages import DISPATCH_KEY
-
-            info[DISPATCH_KEY] = make_dispatch(redis)
+        if redis is not None:  # the post-commit hooks' transport: new outbox messages queued on it (phases.py)
+            info[TRANSPORT_KEY] = redis
         sessions.configure(info=info)
         return cls(config=config, engine=engine, sessions=sessions, redis=redis)
 

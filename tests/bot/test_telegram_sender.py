@@ -14,7 +14,8 @@ from tikabot.alerts.coordinators import alert_coordinators
 from tikabot.core.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of
 from tikabot.core.sending import FAIL, RETRY, Outgoing, SendError
-from tikabot.queue import dispatch, runtime
+from tikabot.outbox import transport
+from tikabot.queue import runtime
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
 from tikabot.stack.worker import Worker, queues
@@ -83,7 +84,7 @@ def test_an_alert_telegram_holds_back_is_retried_no_sooner_than_it_asked(sim, bo
     message = severe_alert_to_a_coordinator(bot_services, "aefi-2")
     asked_at = now()  # Telegram's answer comes after this: the retry is due 120 s after it, however slow the run
     try:
-        dispatch.move_all_ready(bot_services.redis)
+        transport.move_all_ready(bot_services.redis)
         Worker(queues(bot_services.redis), connection=bot_services.redis).work(burst=True,
                                                                                      logging_level="ERROR")
     finally:

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from tikabot.handlers import android_devices
 from tikabot.inbox.worker import burst
-from tikabot.queue import dispatch, runtime
+from tikabot.outbox import transport
+from tikabot.queue import runtime
 from tikabot.outbox.messages import add_message
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
@@ -55,7 +56,7 @@ class Worker:
     def step(self):
         burst(self.services)
         redis = self.services.redis
-        dispatch.move_all_ready(redis)
+        transport.move_all_ready(redis)
         self.jobs.run()
         self.relay.run_once(force=True)
 

@@ -12,7 +12,8 @@ from job_drain import JobDrain
 from werkzeug.serving import make_server
 
 from tikabot.handlers.twilio_client import make_client
-from tikabot.queue import dispatch, runtime
+from tikabot.outbox import transport
+from tikabot.queue import runtime
 from tikabot.queue.status_poll import poll_stuck
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
@@ -102,7 +103,7 @@ class Pipeline:
 
     def drain(self):
         """What `tikabot worker` does: ready ids into jobs (its ready loop), then every job."""
-        dispatch.move_all_ready(self.services.redis)
+        transport.move_all_ready(self.services.redis)
         self.jobs.run()
 
     def quiet(self) -> bool:
@@ -117,7 +118,7 @@ class Pipeline:
             open_rows = session.scalars(select(OutboundMessage.id).where(
                 OutboundMessage.status.in_(("pending", "sending")))).all()
         self.relay.run_once(force=True)
-        dispatch.move_all_ready(self.services.redis)
+        transport.move_all_ready(self.services.redis)
         return not open_rows and self.jobs.run() == 0
 
     def settle(self, done, timeout=30.0, relay=True, status_poll=False):

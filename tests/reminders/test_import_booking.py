@@ -48,6 +48,12 @@ def test_import_sends_each_person_the_booking_with_date_slot_site_and_code(servi
     assert all(m.priority == "bulk" and m.not_before is None for m in sent)  # 16:30 IST: not quiet
 
 
+def test_the_booking_sms_are_handed_to_the_queue_when_the_import_commits(services, district):
+    from tikabot.outbox.transport import READY
+
+    assert [int(v) for v in services.redis.lrange(READY["bulk"], 0, -1)] == [m.id for m in notices(services)]
+
+
 def test_reimporting_the_same_file_sends_nothing_more(services, district):
     result = run_import(services.sessions, "appointments", district / "appointments.csv")
     assert result.summary() == "appointments: imported 0, updated 0, unchanged 2, rejected 0"

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from tikabot.outbox.transport import READY
 from tikabot.outbox.messages import add_message, batched, insert_message
 from tikabot.store.models import OutboundMessage
 
@@ -49,14 +50,21 @@ def test_a_batch_keeps_every_field_as_one_message_at_a_time_does(services):
 
 
 def test_a_key_already_kept_is_skipped_and_handed_off_once(services):
-    handed: list = []
+    redis = services.redis
     with services.transaction() as s:
         with batched(s):
             insert_message(s, **messages()[0])
+    assert redis.lrange(READY["reply"], 0, -1) == [str(id_of(services, "b-1")).encode()]
     with services.transaction() as s:
-        s.info["dispatch"] = handed.extend
         with batched(s):
             for m in messages():
                 insert_message(s, **m)
-    assert [priority for _, priority in handed] == ["default"]  # b-3; b-2 waits for its not_before; b-1 was kept before
+    # b-3 handed off after the commit; b-2 waits for its not_before; b-1 was kept (and handed off) before
+    assert redis.lrange(READY["default"], 0, -1) == [str(id_of(services, "b-3")).encode()]
+    assert redis.llen(READY["reply"]) == 1 and redis.llen(READY["bulk"]) == 0
     assert len(stored(services, ["b-1", "b-2", "b-3"])) == 3
+
+
+def id_of(services, key: str) -> int:
+    with services.sessions() as s:
+        return s.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == key))

@@ -1,20 +1,20 @@
 """The outbox: the one way any part of tikabot sends a message.
 
 `add_message` writes the message in the caller's transaction, so a message exists exactly when
-its cause (a dose, a booking, an OTP) was committed. Once that transaction commits, the new ids
-are handed to the dispatcher configured on the session factory (Redis transport). If Redis is down
-or loses them, the relay finds them again from the database: the database is the record.
+its cause (a dose, a booking, an OTP) was committed. Each new row is attached to the transaction's
+post-commit hook "queue sends" (store/phases.py), which hands the ids to Redis once the transaction
+has committed (OTPs as jobs, the rest onto the ready lists: outbox/transport.py). If Redis is down or
+loses them, the relay finds them again from the database: the database is the record.
 """
 from __future__ import annotations
 
 import json
-import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
-from sqlalchemy import JSON, DateTime, Text, bindparam, cast, event, func, select
+from sqlalchemy import JSON, DateTime, Text, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session
 from tikabot.i18n.catalog import render
 from tikabot.i18n.encoding import sms_info
 from tikabot.outbox import sealing
+from tikabot.outbox import transport
+from tikabot.store import phases
 from tikabot.store.models import OutboundMessage
 
 PRIORITIES = ("otp", "reply", "default", "bulk")  # reply: the answer to an inbound message
-PENDING_KEY = "tikabot_outbox_new"
-DISPATCH_KEY = "dispatch"  # session.info entry: callable(list[(id, priority)]) run after commit
 
-log = logging.getLogger(__name__)
 _TABLE = OutboundMessage.__table__
 _INSERT = {name: make(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_TABLE.c.id)
            for name, make in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
@@ -71,8 +70,7 @@ def _as_arrays(rows: list[dict]) -> dict[str, list]:
     return arrays
 
 
-BATCH_KEY = "outbox_batch"  # session.info entry: rows of insert_message not yet written (see `batched`)
-Dispatch = Callable[[list[tuple[int, str]]], None]
+BATCH_KEY = "outbox_batch"  # session.info entry: insert_message attaches its rows to WRITE_ROWS (see `batched`)
 
 
 def _row(session: Session, *, key: str, recipient: str, template: str, language: str = "en",
@@ -113,7 +111,7 @@ def add_message(session: Session, **message) -> OutboundMessage:
             session.add(row)
     except IntegrityError:  # another transaction added the same key first
         return session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
-    session.info.setdefault(PENDING_KEY, []).append(row)
+    dispatch_now(session, [row])
     return row
 
 
@@ -128,15 +126,15 @@ class Queued:
 def insert_message(session: Session, **message) -> int | None:
     """`add_message` as one INSERT ... ON CONFLICT DO NOTHING, for hot paths (a DOSE report):
     no SELECT, no savepoint, no unit of work. Returns the new id, or None when the key existed;
-    inside `batched`, None: the row is written with the batch's others by `flush_batch`."""
+    inside `batched`, None: the row is written with the transaction's others by the pre-commit
+    hook "write outbox rows" (or earlier, by `flush_batch`)."""
     statement = _INSERT.get(session.get_bind().dialect.name)
     if statement is None:
         before = session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == message["key"]))
         return None if before is not None else add_message(session, **message).id
     values = _row(session, **message)
-    batch = session.info.get(BATCH_KEY)
-    if batch is not None:
-        batch.append(values)
+    if session.info.get(BATCH_KEY):
+        phases.attach(session, WRITE_ROWS, [values])
         return None
     new_id = session.connection().execute(statement, values).scalar()
     if new_id is not None:
@@ -146,23 +144,24 @@ def insert_message(session: Session, **message) -> int | None:
 
 @contextmanager
 def batched(session: Session) -> Iterator[None]:
-    """Inside: insert_message collects its rows, written as one multi-row INSERT ... ON CONFLICT DO
-    NOTHING when the block ends (or earlier, by flush_batch, before anything reads the outbox).
-    The same rows, keys and hand-offs as one INSERT each, in one statement instead of one a message."""
-    session.info[BATCH_KEY] = []
+    """Inside: insert_message attaches its rows to the pre-commit hook "write outbox rows", which
+    writes every row of the transaction as one multi-row INSERT ... ON CONFLICT DO NOTHING just
+    before the COMMIT (or earlier, by flush_batch, before anything reads the outbox). The same rows,
+    keys and hand-offs as one INSERT each, in one statement instead of one a message."""
+    session.info[BATCH_KEY] = True
     try:
         yield
-        flush_batch(session)
     finally:
         session.info.pop(BATCH_KEY, None)
 
 
 def flush_batch(session: Session) -> None:
     """Write the rows `batched` collected so far (a statement that reads the outbox must see them)."""
-    batch = session.info.get(BATCH_KEY)
-    if not batch:
-        return
-    rows, batch[:] = list(batch), []
+    phases.flush(session, WRITE_ROWS)
+
+
+def _write_rows(session: Session, rows: list[dict]) -> None:
+    """The pre-commit hook "write outbox rows": one INSERT for the rows; the new ones queued after commit."""
     if session.get_bind().dialect.name == "postgresql":
         new = sorted(session.connection().execute(_UNNEST_INSERT, _as_arrays(rows)).all())
     else:
@@ -170,25 +169,20 @@ def flush_batch(session: Session) -> None:
     dispatch_now(session, [Queued(row_id, priority, not_before) for row_id, priority, not_before in new])
 
 
-def dispatch_now(session: Session, messages: Iterable[OutboundMessage]) -> None:
-    """Hand messages (e.g. re-queued by the relay) to the transport after this transaction commits."""
-    session.info.setdefault(PENDING_KEY, []).extend(messages)
+def dispatch_now(session: Session, messages: Iterable[OutboundMessage | Queued]) -> None:
+    """Hand messages (new, or re-queued by the relay, the planner or a coordinator) to the transport
+    after this transaction commits: the post-commit hook "queue sends". Without a transaction unit
+    (a session not opened by store.db.transaction) they are not handed off: the relay finds them."""
+    phases.attach(session, QUEUE_SENDS, messages)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, None)
-    dispatch: Dispatch | None = session.info.get(DISPATCH_KEY)
-    if not pending or dispatch is None:
-        return
+def _queue_sends(redis, pipe, pending: list) -> None:
+    """The post-commit hook "queue sends": committed messages due now, onto Redis (outbox/transport.py);
+    one that waits for its not_before is found by the relay when it falls due."""
     ready = [(m.id, m.priority) for m in pending if m.id is not None and m.not_before is None]
     if ready:
-        try:
-            dispatch(ready)
-        except Exception:  # Redis down: the relay re-queues from the database
-            log.warning("could not queue %d messages; the relay will", len(ready))
+        transport.hand_off(redis, pipe, ready)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+WRITE_ROWS = phases.Hook("write outbox rows", phases.PRE, _write_rows)
+QUEUE_SENDS = phases.Hook("queue sends", phases.POST, _queue_sends)

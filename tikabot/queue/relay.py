@@ -28,7 +28,7 @@ from tikabot.alerts.coordinators import alert_coordinators
 from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE
 from tikabot.core.sending import code_in, spaced_digits
-from tikabot.queue import dispatch
+from tikabot.outbox import transport
 from tikabot.outbox import sealing
 from tikabot.outbox.messages import add_message
 from tikabot.queue.senders import SENDERS
@@ -86,7 +86,7 @@ def due_messages(session, now: datetime, older_than: datetime):
 def in_transport(redis, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    values = redis.hmget(dispatch.IN_TRANSPORT, [str(i) for i in ids])
+    values = redis.hmget(transport.IN_TRANSPORT, [str(i) for i in ids])
     return {i: v.decode() for i, v in zip(ids, values) if v is not None}
 
 
@@ -180,7 +180,7 @@ class Relay:
             back = take_back_leases(session, now)
             result.expired = expire_stale(session, now)
             result.scrubbed = sealing.scrub(session, now)
-        result.moved_ready = dispatch.move_all_ready(redis)  # waiting there is not lost
+        result.moved_ready = transport.move_all_ready(redis)  # waiting there is not lost
         with self.services.transaction() as session:
             lost, result.stale_requeued = requeue_lost(session, redis, now,
                                                        settings.stale_s if check_stale else None)
@@ -194,7 +194,7 @@ class Relay:
         taken_back = {i for i, _ in back}
         todo = back + [item for item in lost if item[0] not in taken_back]
         if todo:
-            dispatch.enqueue(redis, todo)
+            transport.enqueue(redis, todo)
         result.leases_taken_back, result.requeued = len(back), len(todo) - len(back)
         result.requeued_ids = [i for i, _ in todo]
         if todo:

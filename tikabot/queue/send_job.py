@@ -22,7 +22,8 @@ from redis.exceptions import RedisError
 from tikabot.core.clock import now as utcnow
 from tikabot.core.sending import ACCOUNT, FAIL, RETRY, SendError
 from tikabot.core.phones import mask
-from tikabot.queue import dispatch, ledger, recheck, runtime
+from tikabot.outbox import transport
+from tikabot.queue import ledger, recheck, runtime
 from tikabot.core import handoffs
 from tikabot.queue.routes import pause, alerts as route_alerts, send as route_send
 from tikabot.queue.retry import next_attempt_at
@@ -58,9 +59,9 @@ async def send_ids(rt, ids: list[int]) -> dict:
         claims, closed, left = ledger.claim(session, ids, now=now, lease_s=settings.lease_s,
                                             channels=SENDERS.keys(), tz=services.config.tz,
                                             bulk_limit=_bulk_limit(rt))
-    dispatch.forget(redis, ids)
+    transport.forget(redis, ids)
     if left:  # more bulk than one lease covers at SEND_RATE: back to the queue as a new job
-        dispatch.enqueue(redis, [(i, "bulk") for i in left])
+        transport.enqueue(redis, [(i, "bulk") for i in left])
     if not claims:
         return {"closed": closed}
     batch = route_send.Batch()
@@ -76,7 +77,7 @@ async def send_ids(rt, ids: list[int]) -> dict:
         _tell_about_routes(rt, session, batch, done)
     late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
     if late:  # committed back to pending: into a new job now (the relay would find them too)
-        dispatch.enqueue(redis, late)
+        transport.enqueue(redis, late)
     _recheck_found_on_their_way(rt, outcomes, done)
     counts: dict[str, int] = {"closed": closed}
     for outcome in outcomes:

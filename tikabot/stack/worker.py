@@ -18,8 +18,9 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from tikabot import services as process
-from tikabot.queue import dispatch, runtime
-from tikabot.queue.dispatch import QUEUE_NAMES
+from tikabot.outbox import transport
+from tikabot.queue import runtime
+from tikabot.outbox.transport import QUEUE_NAMES
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
 from tikabot.tasks import schedule
@@ -93,7 +94,7 @@ def run_ready_loop(redis: Redis, stop: threading.Event) -> None:
     linger batches them. A pop lost to a crash is found again by the relay."""
     while not stop.is_set():
         try:
-            moved = dispatch.move_ready(redis, block_s=READY_WAIT_S)
+            moved = transport.move_ready(redis, block_s=READY_WAIT_S)
         except Exception:  # Redis restarting: the relay covers anything waiting meanwhile
             if stop.is_set():  # the worker is stopping and closed the connection: not a failure
                 return

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tikabot.core.clock import now
 from tikabot.inbox import spool_metrics
-from tikabot.queue.dispatch import queue_depths, ready_depths
+from tikabot.outbox.transport import queue_depths, ready_depths
 from tikabot.store.models import OutboundMessage
 
 T = OutboundMessage.__table__

@@ -1,11 +1,15 @@
 """Redis transport for the outbox: message ids in RQ jobs, many ids a job.
 
+The outbox hands committed ids to it (the "queue sends" hook); the worker (tikabot/stack/worker.py)
+and the relay take them out again, and the send job (tikabot/queue/send_job.py) runs the jobs.
+
 Jobs carry message ids only; a job id names its first (and last) message: `send-42`,
 `send-42-241-3f9a1c`. The hash IN_TRANSPORT remembers which job carries each id until a sender
 claims it, so the relay can tell a message Redis lost from one still waiting in a queue.
 
-After a commit the web process queues OTPs as jobs at once (a code never waits), but only pushes
-default and bulk ids onto a ready list (one RPUSH); the worker turns ready ids into jobs within a
+After a commit (the "queue sends" hook, store/phases.py) OTPs become jobs at once (a code never
+waits); reply, default and bulk ids are only pushed onto a ready list (one RPUSH, in the commit's one
+round trip); the worker turns ready ids into jobs within a
 fraction of a second (`move_ready`). An id on a ready list is not in IN_TRANSPORT, so if Redis
 loses it, or a worker dies between popping it and queueing its job, the relay finds it pending in
 the database and queues it again; the relay moves the ready lists first, so it never takes an id
@@ -42,22 +46,28 @@ def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
 
 def enqueue(redis: Redis, items: Iterable[tuple[int, str]]) -> int:
     """Queue (message id, priority) pairs; returns how many jobs. One round trip to Redis."""
+    with redis.pipeline() as pipe:
+        jobs = jobs_on(redis, pipe, items)
+        pipe.execute()
+    return jobs
+
+
+def jobs_on(redis: Redis, pipe, items: Iterable[tuple[int, str]]) -> int:
+    """Add the send jobs for (message id, priority) pairs to a pipeline; returns how many jobs."""
     by_priority: dict[str, list[int]] = {}
     for message_id, priority in items:
         by_priority.setdefault(priority if priority in BATCH else "default", []).append(message_id)
     jobs = 0
-    with redis.pipeline() as pipe:
-        for priority, ids in by_priority.items():
-            queue = Queue(priority, connection=redis)
-            datas = []
-            for chunk in chunks(sorted(ids), BATCH[priority]):
-                jid = job_id(chunk)
-                datas.append(Queue.prepare_data(JOB, args=(chunk,), job_id=jid, result_ttl=0,
-                                                failure_ttl=86400, timeout=300))
-                pipe.hset(IN_TRANSPORT, mapping={str(i): jid for i in chunk})
-            queue.enqueue_many(datas, pipeline=pipe)
-            jobs += len(datas)
-        pipe.execute()
+    for priority, ids in by_priority.items():
+        queue = Queue(priority, connection=redis)
+        datas = []
+        for chunk in chunks(sorted(ids), BATCH[priority]):
+            jid = job_id(chunk)
+            datas.append(Queue.prepare_data(JOB, args=(chunk,), job_id=jid, result_ttl=0,
+                                            failure_ttl=86400, timeout=300))
+            pipe.hset(IN_TRANSPORT, mapping={str(i): jid for i in chunk})
+        queue.enqueue_many(datas, pipeline=pipe)
+        jobs += len(datas)
     return jobs
 
 
@@ -73,19 +83,14 @@ def split(items: Iterable[tuple[int, str]]) -> tuple[list[tuple[int, str]], dict
     return otps, ready
 
 
-def hand_off(redis: Redis, items: Iterable[tuple[int, str]]) -> None:
-    """After commit: OTPs into jobs now; default and bulk ids onto their ready list, one RPUSH."""
+def hand_off(redis: Redis, pipe, items: Iterable[tuple[int, str]]) -> None:
+    """After commit (the outbox's "queue sends" hook, store/phases.py): OTPs into jobs now; reply,
+    default and bulk ids onto their ready lists. Adds the commands to `pipe`; its caller sends it."""
     otps, ready = split(items)
     if otps:
-        enqueue(redis, otps)
-    if len(ready) == 1:
-        [(key, ids)] = ready.items()
-        redis.rpush(key, *ids)
-    elif ready:
-        with redis.pipeline(transaction=False) as pipe:
-            for key, ids in ready.items():
-                pipe.rpush(key, *ids)
-            pipe.execute()
+        jobs_on(redis, pipe, otps)
+    for key, ids in ready.items():
+        pipe.rpush(key, *ids)
 
 
 def take_ready(redis: Redis, count: int = 1000, block_s: float | None = None) -> list[tuple[int, str]]:
@@ -121,13 +126,6 @@ def move_all_ready(redis: Redis, count: int = 1000, max_pops: int = 100) -> int:
             break
         total += moved
     return total
-
-
-def make_dispatch(redis: Redis):
-    """The callable the outbox runs after commit (session.info["dispatch"])."""
-    def dispatch(items: list[tuple[int, str]]) -> None:
-        hand_off(redis, items)
-    return dispatch
 
 
 def forget(redis: Redis, ids: Iterable[int]) -> None:
