@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from runner_world import NOW, RAHIMA_PHONE, VACCINATOR
-from tikabot.inbox import InboundMessage
+from tikabot.core.message import InboundMessage
 from tikabot.outbox.transport import IN_TRANSPORT, READY
 from tikabot.core.message import Held
 from tikabot.runner.run import LeaseLost, process
