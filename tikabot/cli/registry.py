@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from tikabot.cli.context import services as _services
+
 from tikabot.registry.settings import RegistrySettings
 
 
@@ -17,16 +19,6 @@ def _settings(need_upstream: bool = True) -> RegistrySettings:
     if need_upstream and not settings.base_url:
         raise click.ClickException("UPSTREAM_FHIR_BASE is not set: there is no registry to talk to")
     return settings
-
-
-def _services():
-    from tikabot.config import Config
-    from tikabot.services import Services
-
-    try:
-        return Services.build(Config.from_env())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def export_fhir(session, out, tz: str, day=None, site_code=None, include_voided=False) -> int:
