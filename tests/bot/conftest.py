@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from bot_world import COORDINATOR_ID, TOKEN, message_update
-from simulator_fixture import simulator_fixture
 
-from small_district import hashed
+from tests.support.simulator import simulator_fixture
+from tests.support.worlds.bot import COORDINATOR_ID, TOKEN, message_update
+from tests.support.worlds.small_district import hashed
 from tikabot import clock
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from small_district import hashed
 from sqlalchemy import select
 
+from tests.support.worlds.small_district import hashed
 from tikabot.alerts import alert_severe_aefi, check_alerts, check_otp_alerts, check_site_alerts
 from tikabot.clock import local_at
 from tikabot.store.models import (

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.support.worlds.bot import COORDINATOR_ID, TOKEN, message_update
 from tikabot.bot.run import serve_webhook
 from tikabot.cli import main
 from tikabot.processes import free_port
 
-from bot_world import COORDINATOR_ID, TOKEN, message_update
 
 
 def test_the_bot_command_explains_a_missing_token(monkeypatch, database_url):

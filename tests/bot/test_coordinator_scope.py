@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot_world import COORDINATOR_ID
-from small_district import hashed
+from tests.support.worlds.bot import COORDINATOR_ID
+from tests.support.worlds.small_district import hashed
 from tikabot.alerts import alert_severe_aefi, check_otp_alerts, check_site_alerts
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff,

@@ -9,8 +9,7 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from test_bot_languages import assert_reads_as
-
+from tests.support.languages import assert_reads_as
 from tikabot.alert_state import AckTimes
 from tikabot.alerts import check_alerts
 from tikabot.clock import local_at

@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from job_drain import JobDrain
 from telegram.error import BadRequest, Forbidden, TimedOut
 
+from tests.support.jobs import JobDrain
 from tikabot.alerts import alert_coordinators
 from tikabot.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of

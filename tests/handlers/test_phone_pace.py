@@ -11,11 +11,11 @@ import urllib.request
 from datetime import datetime
 
 import pytest
-from job_drain import JobDrain
-from small_district import hashed
 from sqlalchemy import select
 from zoneinfo import ZoneInfo
 
+from tests.support.jobs import JobDrain
+from tests.support.worlds.small_district import hashed
 from tikabot.handlers import android_devices
 from tikabot.inbox.worker import burst
 from tikabot.queue import dispatch, runtime

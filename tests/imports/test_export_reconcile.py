@@ -15,9 +15,9 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from small_district import NOW, PHONES, add_district
 from sqlalchemy import select
 
+from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.queue.sealing import of_session, readable
 
 from tikabot.cli import main

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from small_district import NOW, PHONES, add_district
+from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.cli import main
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Site

@@ -7,10 +7,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from registry_world import COORDINATOR, TIMEOUT_S, VACCINATOR
-from small_district import NOW, add_district
-from simulator_fixture import simulator_fixture
 
+from tests.support.simulator import simulator_fixture
+from tests.support.worlds.registry import COORDINATOR, TIMEOUT_S, VACCINATOR
+from tests.support.worlds.small_district import NOW, add_district
 from tikabot.registry.client import FhirClient
 from tikabot.registry.settings import RegistrySettings
 from tikabot.registry.sync import sync_pass

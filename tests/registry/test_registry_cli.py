@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
-from registry_world import VACCINATOR, doses, give_rahima_her_dose
+from tests.support.worlds.registry import VACCINATOR, doses, give_rahima_her_dose
 from tikabot.cli import main
 
 

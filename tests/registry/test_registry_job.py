@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from rq import Queue
+
+from tests.support.worlds.registry import doses, immunizations
 from tikabot.queue.worker import Worker
 
-from registry_world import doses, immunizations
 from tikabot.queue.periodic import enqueue_due
 
 

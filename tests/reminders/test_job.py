@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from redis import Redis
-from reminder_world import ist
 from rq import Queue
+
+from tests.support.worlds.reminders import ist
 from tikabot.queue.worker import Worker
 from rq.cron import CronScheduler
 

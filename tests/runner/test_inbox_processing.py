@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import time
-from runner_world import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATOR
 from sqlalchemy import func, select
 
+from tests.support.worlds.runner import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATOR
 from tikabot import clock
 from tikabot.inbox import InboundMessage, handle, store
 from tikabot.inbox.worker import turn

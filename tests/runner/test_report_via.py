@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from runner_world import BN_STAFF, HI_STAFF, NOW, VACCINATOR
+from tests.support.worlds.runner import BN_STAFF, HI_STAFF, NOW, VACCINATOR
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Dose, OutboundMessage, Staff, VaccinationSession
 

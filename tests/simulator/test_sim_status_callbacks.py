@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from sim_support import AUTH_TOKEN, RECIPIENT, SENDER
 from twilio.request_validator import RequestValidator
+
+from tests.support.worlds.simulator import AUTH_TOKEN, RECIPIENT, SENDER
 
 validator = RequestValidator(AUTH_TOKEN)
 

@@ -3,8 +3,8 @@ from dataclasses import replace
 
 import pytest
 import redis as redis_lib
-from ussd_world import BENEFICIARY, STAFF, STRANGER, TOKEN, rows, screen
 
+from tests.support.worlds.ussd import BENEFICIARY, STAFF, STRANGER, TOKEN, rows, screen
 from tikabot.store.models import InboundMessage
 
 FIRST = {"sessionId": "ATUid_7f3a0c9e2b", "serviceCode": "*384*1234#", "phoneNumber": "+919830000001",

@@ -8,11 +8,11 @@ import time
 from dataclasses import replace
 
 import pytest
-from inbox_world import EMPTY_TWIML, reply_to, settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
+from tests.support.worlds.inbox import EMPTY_TWIML, reply_to, settle
 from tikabot.app import create_app
 from tikabot.inbox.spool import spool_folder
 from tikabot.store.models import Dose, InboundMessage, Site, Staff, Beneficiary

@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from small_district import hashed
 from sqlalchemy import func, select
-from inbox_world import EMPTY_TWIML, reply_to, settle
 from twilio.request_validator import RequestValidator
 
+from tests.support.worlds.inbox import EMPTY_TWIML, reply_to, settle
+from tests.support.worlds.small_district import hashed
 from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio_inbound"

@@ -13,8 +13,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from inbox_world import settle
-from small_district import NOW, add_district
+from tests.support.worlds.inbox import settle
+from tests.support.worlds.small_district import NOW, add_district
 from tikabot import clock
 from tikabot.config import GatewayPhone
 from tikabot.store.models import Dose, OutboundMessage, Staff

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.support.credentials import TWILIO_FROM
+from tests.support.signing import twilio_post
 from tikabot.inbox.worker import burst
 from tikabot.store.models import OutboundMessage
 
@@ -24,3 +26,12 @@ def reply_to(services, provider_id: str) -> str | None:
 def not_replies(*where):
     """A filter for outbox rows that are not replies to inbound messages."""
     return (OutboundMessage.priority != "reply", *where)
+
+
+def sms(client, sender: str, body: str, sid: str) -> str:
+    """An SMS from `sender` through the real /sms/inbound (signed as Twilio signs it), processed;
+    the reply it got ("" for none)."""
+    params = {"MessageSid": sid, "From": sender, "To": TWILIO_FROM, "Body": body}
+    response = twilio_post(client, "/sms/inbound", params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return reply_to(client.application.extensions["tikabot"], sid) or ""

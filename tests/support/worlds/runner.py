@@ -1,11 +1,11 @@
-"""The small district (tests/small_district.py) with staff in three languages, for runner tests."""
+"""The small district (tests/support/worlds/small_district.py) with staff in three languages, for runner tests."""
 from __future__ import annotations
 
 import itertools
 from datetime import timedelta
 
 import pytest
-from small_district import NOW, PHONES, add_district
+from tests.support.worlds.small_district import NOW, PHONES, add_district
 
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Staff

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from small_district import hashed
+from tests.support.worlds.small_district import hashed
 from sqlalchemy import select
 
 from tikabot.flows.effects import RecordDose

@@ -1,11 +1,11 @@
-"""The small district (tests/small_district.py) and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
+"""The small district (tests/support/worlds/small_district.py) and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
 from __future__ import annotations
 
 import itertools
 from datetime import timedelta
 
 import pytest
-from small_district import NOW, PHONES, TODAY, add_district, hashed
+from tests.support.worlds.small_district import NOW, PHONES, TODAY, add_district, hashed
 
 from tikabot.store.models import Appointment, Staff
 
