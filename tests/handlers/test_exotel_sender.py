@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support import wait_for
 from tikabot.handlers.android_gateway import AndroidSender
 from tikabot.handlers.exotel import EXOTEL_ERRORS, DltRecord, ExotelSender, classify
 from tikabot.queue.outbox import add_message
@@ -124,15 +124,6 @@ def test_an_otp_call_reads_the_code_through_the_call_flow(channel_config, sim):
     assert (call["From"], call["CallerId"], call["Url"], call["CustomField"]) == (
         PHONE, "08047112233", "http://my.exotel.com/simexotel/exoml/start_voice/42", "bn:4 8 2 9 1 3")
     assert accepted.provider_id == call["Sid"] and accepted.provider_status == "sent"
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.mark.parametrize("delivery_error, final, code", [(None, "delivered", None), (23185, "failed", "23185"),

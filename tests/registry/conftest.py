@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 from datetime import timedelta
 
 import pytest
 
+from tests.support import wait_for
 from tests.support.simulator import simulator_fixture
 from tests.support.worlds.registry import COORDINATOR, TIMEOUT_S, VACCINATOR
 from tests.support.worlds.small_district import NOW, add_district
@@ -49,9 +49,7 @@ def upstream(simulator):
     its (a timeout fault still holding an answer) is left on its way."""
     simulator.sim.reset(config=True)
     yield simulator
-    deadline = time.monotonic() + 10
-    while simulator.sim.fhir.in_flight and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: not simulator.sim.fhir.in_flight, 10)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
+from tests.support import wait_for
 from tests.support.worlds.inbox import EMPTY_TWIML, reply_to, settle
 from tikabot.app import create_app
 from tikabot.inbox.spool import spool_folder
@@ -61,16 +62,6 @@ def inbox_rows(services) -> list[tuple[str, str]]:
     with services.sessions() as s:
         return [tuple(r) for r in s.execute(select(InboundMessage.provider_id, InboundMessage.status)
                                             .order_by(InboundMessage.id))]
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_message_is_kept_and_answered_before_it_is_processed(client, staffed):
