@@ -11,6 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.support import wait_for
+from tests.support.signing import telegram_headers
 from tests.support.worlds.bot import COORDINATOR_ID, TOKEN, message_update
 from tikabot.bot.run import serve_webhook
 from tikabot.cli import main
@@ -63,10 +64,7 @@ def listening_on(port: int) -> set[str]:
 
 
 def post(url, body, secret=None):
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=telegram_headers(secret))
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from twilio.request_validator import RequestValidator
 
 from tests.support import wait_for

@@ -2,6 +2,7 @@
 
 Import from here (`from tests.support import wait_for`) or a module (`from tests.support.worlds
 import small_district`); nothing is found by bare name on sys.path."""
+
 from tests.support.waiting import wait_for
 
 __all__ = ["wait_for"]

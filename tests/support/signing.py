@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.credentials import EXOTEL_CALLBACK_TOKEN, PUBLIC_BASE_URL, TEST_AUTH_TOKEN, USSD_TOKEN
 
+
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -42,9 +43,10 @@ def smsgate_signature(key: str, body: bytes, timestamp: str) -> str:
     return hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
 
 
-def smsgate_headers(body: bytes, key: str, at: float | None = None) -> dict:
-    """The headers the app sends with a webhook body, signed at `at` (now when None)."""
-    timestamp = str(int(time.time() if at is None else at))
+def smsgate_headers(body: bytes, key: str, at: float | None = None, stamp: str | None = None) -> dict:
+    """The headers the app sends with a webhook body, signed at `at` (now when None); `stamp` sends
+    that X-Timestamp text as it is (a hostile one)."""
+    timestamp = stamp if stamp is not None else str(int(time.time() if at is None else at))
     return {"Content-Type": "application/json", "X-Timestamp": timestamp,
             "X-Signature": smsgate_signature(key, body, timestamp)}
 

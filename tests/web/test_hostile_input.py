@@ -4,21 +4,17 @@ answer below 500, on SQLite and on PostgreSQL alike, and nothing kept holds a NU
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import json
-import time
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
+from tests.support.credentials import EXOTEL_CALLBACK_TOKEN as EXOTEL_TOKEN
+from tests.support.signing import smsgate_headers, twilio_post
 from tikabot.config import GatewayPhone
 from tikabot.store.models import InboundMessage
 
-TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"  # conftest's
 KEY = "phone-signing-key-ranaghat"
-EXOTEL_TOKEN = "exotel-callback-token-7f3a9c"
 PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),)
 HUGE = "9" * 5000
 DEEP = "[" * 20000 + "]" * 20000
@@ -37,17 +33,12 @@ def app(config, tmp_path):
 
 
 def twilio(client, path: str, params: dict, query: str = ""):
-    url = PUBLIC + path + (f"?{query}" if query else "")
-    return client.post(path + (f"?{query}" if query else ""), data=params,
-                       headers={"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params)})
+    return twilio_post(client, path + (f"?{query}" if query else ""), params)
 
 
 def smsgate(client, body: bytes | str, stamp: str | None = None):
     body = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    stamp = stamp or str(int(time.time()))
-    return client.post("/channels/smsgate", data=body, headers={
-        "Content-Type": "application/json", "X-Timestamp": stamp,
-        "X-Signature": hmac.new(KEY.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()})
+    return client.post("/channels/smsgate", data=body, headers=smsgate_headers(body, KEY, stamp=stamp))
 
 
 def received(**payload) -> str:

@@ -10,15 +10,14 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from twilio.request_validator import RequestValidator
 
 from tests.support import wait_for
+from tests.support.signing import twilio_post
 from tests.support.worlds.inbox import EMPTY_TWIML, reply_to, settle
 from tikabot.app import create_app
 from tikabot.inbox.spool import spool_folder
 from tikabot.store.models import Dose, InboundMessage, Site, Staff, Beneficiary
 
-TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"
 STAFF = "+919830000001"
 pytestmark = pytest.mark.skipif(bool(os.environ.get("TIKABOT_TEST_DATABASE_URL")),
                                 reason="the lock held here is SQLite's (the chaos bench stops PostgreSQL)")
@@ -26,8 +25,7 @@ pytestmark = pytest.mark.skipif(bool(os.environ.get("TIKABOT_TEST_DATABASE_URL")
 
 def post(client, body: str, sid: str, sender: str = STAFF):
     params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body, "NumMedia": "0"}
-    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/sms/inbound", params)
-    return client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    return twilio_post(client, "/sms/inbound", params)
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ the inbox worker as in production."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import itertools
 import json
-import time
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.signing import smsgate_headers
 from tests.support.worlds.inbox import settle
 from tests.support.worlds.small_district import NOW, add_district
 from tikabot import clock
@@ -57,10 +55,7 @@ def text(client, world):
                            "payload": {"messageId": f"m{n}", "message": message, "sender": sender,
                                        "recipient": None, "simNumber": 1,
                                        "receivedAt": f"2025-06-12T10:3{n}:00.000+05:30"}}).encode()
-        stamp = str(int(time.time()))
-        signature = hmac.new(KEYS[phone].encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
-        response = client.post("/channels/smsgate", data=body, headers={
-            "Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": signature})
+        response = client.post("/channels/smsgate", data=body, headers=smsgate_headers(body, KEYS[phone]))
         assert response.status_code == 200, response.data
         settle(world)
         with world.sessions() as s:

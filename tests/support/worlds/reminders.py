@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from tests.support.worlds.small_district import hashed
 from sqlalchemy import select
 
+from tests.support.worlds.small_district import hashed
 from tikabot.flows.effects import RecordDose
 from tikabot.reminders import Policy, announce_booking, plan
 from tikabot.runner.apply import Context, record_dose

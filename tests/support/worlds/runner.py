@@ -5,8 +5,8 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from tests.support.worlds.small_district import NOW, PHONES, add_district
 
+from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Staff
 
