@@ -19,6 +19,7 @@ from tests.support.credentials import (  # noqa: E402
     OTP_SECRET, PUBLIC_BASE_URL, TELEGRAM_WEBHOOK_SECRET, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TWILIO_FROM, USSD_TOKEN,
 )
 from tests.support.live_app import start_live_app  # noqa: E402,F401  (fixture)
+from tests.support.network import no_network  # noqa: E402,F401  (fixture)
 from tikabot.config import Config  # noqa: E402
 from tikabot.redis_server import EmbeddedRedis  # noqa: E402
 from tikabot.services import Services  # noqa: E402
@@ -27,6 +28,12 @@ from tikabot.store.migrate import upgrade  # noqa: E402
 from tikabot.store.models import Base  # noqa: E402
 
 PG_URL = os.environ.get("TIKABOT_TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaves_the_machine(no_network):
+    """Providers are simulated on loopback: a connection or name lookup for anywhere else fails the test."""
+    return no_network
 
 
 @pytest.fixture(scope="session")

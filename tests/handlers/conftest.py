@@ -11,6 +11,7 @@ from tests.support.simulator import simulator_fixture
 from tikabot.config import GatewayPhone
 from tikabot.simulator.config import FaultConfig
 
+NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing listens, a connection is refused at once
 PHONES = {
     "ranaghat": {"username": "sms", "password": "ranaghat-pw", "signing_key": "key-ranaghat"},
     "kalyani": {"username": "sms", "password": "kalyani-pw", "signing_key": "key-kalyani"},
@@ -25,8 +26,10 @@ simulator = simulator_fixture(lambda: FaultConfig(
 def channel_config(config, simulator):
     phones = tuple(GatewayPhone(id=name, url=f"{simulator.url}/smsgate/{name}", per_minute=6000.0, **creds)
                    for name, creds in PHONES.items())
+    # the simulator calls back whatever public URL a send names: without the live app, a loopback port
+    # where nothing listens (the tests' own https://tikabot.example.org would send it to the internet)
     return dataclasses.replace(
-        config, smsgate_phones=phones, smsgate_timeout=2.0, twilio_timeout=2.0,  # well above a busy machine's answer; "timeout" holds 3 s
+        config, public_base_url=NOWHERE, smsgate_phones=phones, smsgate_timeout=2.0, twilio_timeout=2.0,  # well above a busy machine's answer; "timeout" holds 3 s
         exotel_account_sid="simexotel", exotel_api_key="simulator-exotel-key",
         exotel_api_token="simulator-exotel-token", exotel_api_base=simulator.url, exotel_sender="WBHLTH",
         exotel_exophone="08047112233", exotel_call_flow_url="http://my.exotel.com/simexotel/exoml/start_voice/42",

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.credentials import EXOTEL_CALLBACK_TOKEN, PUBLIC_BASE_URL, TEST_AUTH_TOKEN, USSD_TOKEN
-from tests.support.network import no_network  # noqa: F401  (fixture, re-exported for outbound tests)
+from tests.support.network import NetworkGuard, no_network  # noqa: F401  (re-exported: the outbound guard)
 from tests.support.signing import smsgate_headers, twilio_headers, ussd_headers
 from tikabot.store.models import InboundMessage
 
