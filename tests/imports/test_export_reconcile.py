@@ -14,13 +14,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
+from tests.support.cli import tikabot_cli
 from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.queue.sealing import of_session, readable
 
-from tikabot.cli import main
 from tikabot.export import COLUMNS
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff
@@ -31,10 +30,7 @@ OLD_COLUMNS = ["ref", "dose", "vaccine", "lot", "site_code", "administered_at", 
 
 @pytest.fixture
 def cli(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+    return tikabot_cli(database_url, monkeypatch)
 
 
 @pytest.fixture

@@ -6,20 +6,17 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
+from tests.support.cli import tikabot_cli
 from tests.support.worlds.small_district import NOW, PHONES, add_district
-from tikabot.cli import main
 from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Site
 
 
 @pytest.fixture
 def run(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    return lambda *args: CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return tikabot_cli(database_url, monkeypatch)
 
 
 def _site(services, code):
