@@ -15,6 +15,7 @@ pytest.register_assert_rewrite("tests.support")  # helpers' asserts explain them
 import redis as redis_lib  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from tests.support.apps import built_app  # noqa: E402
 from tests.support.credentials import (  # noqa: E402
     OTP_SECRET, PUBLIC_BASE_URL, TELEGRAM_WEBHOOK_SECRET, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TWILIO_FROM, USSD_TOKEN,
 )
@@ -100,12 +101,8 @@ def services(config):
 
 @pytest.fixture
 def app(config):
-    from tikabot.app import create_app
-
-    flask_app = create_app(config)
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture

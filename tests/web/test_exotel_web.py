@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.support.apps import built_app
 from tests.support.channel_cases import Case, Parsed, exotel_request, exotel_token, params, run_case
 from tests.support.credentials import EXOTEL_CALLBACK_TOKEN as TOKEN
 from tests.support.signing import basic_auth
@@ -20,12 +21,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exotel"
 
 @pytest.fixture
 def app(config):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, exotel_account_sid="district", exotel_callback_token=TOKEN))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, exotel_account_sid="district", exotel_callback_token=TOKEN) as flask_app:
+        yield flask_app
 
 
 def fixture(name: str, **replace) -> dict:

@@ -3,19 +3,16 @@ hold (a NUL, a lone surrogate, 20,000 levels of nesting, a 5,000-digit number): 
 answer below 500, on SQLite and on PostgreSQL alike, and nothing kept holds a NUL."""
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 from sqlalchemy import select
 
+from tests.support.apps import GATEWAY_KEY as KEY, built_app, every_channel
 from tests.support.credentials import EXOTEL_CALLBACK_TOKEN as EXOTEL_TOKEN
 from tests.support.signing import smsgate_headers, twilio_post
-from tikabot.config import GatewayPhone
 from tikabot.store.models import InboundMessage
 
-KEY = "phone-signing-key-ranaghat"
-PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),)
 HUGE = "9" * 5000
 DEEP = "[" * 20000 + "]" * 20000
 NUL, LONE = "\x00", "\ud800"
@@ -23,13 +20,8 @@ NUL, LONE = "\x00", "\ud800"
 
 @pytest.fixture
 def app(config, tmp_path):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, spool_dir=str(tmp_path / "spool"), smsgate_phones=PHONES,
-                                               exotel_account_sid="district", exotel_callback_token=EXOTEL_TOKEN))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, **every_channel(tmp_path)) as flask_app:
+        yield flask_app
 
 
 def twilio(client, path: str, params: dict, query: str = ""):

@@ -4,34 +4,25 @@ that can still never be stored is set aside (dead-letter file, /metrics, one coo
 and the lines behind it go on; /readyz says so while the spool is not draining."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.support.apps import GATEWAY_KEY as KEY, built_app, every_channel
 from tests.support.credentials import EXOTEL_CALLBACK_TOKEN as EXOTEL_TOKEN
 from tests.support.signing import smsgate_headers, twilio_post
 from tikabot import clock
-from tikabot.config import GatewayPhone
 from tikabot.inbox.accept import new_inbox
 from tikabot.inbox.spool import record
 from tikabot.store.models import InboundMessage, OutboundMessage, Staff
 
-KEY = "phone-signing-key-ranaghat"
-PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),)
-
 
 @pytest.fixture
 def app(config, tmp_path):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, spool_dir=str(tmp_path / "spool"), smsgate_phones=PHONES,
-                                               exotel_account_sid="district", exotel_callback_token=EXOTEL_TOKEN))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, **every_channel(tmp_path)) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 app signs them, through the shared channel table runner."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 
 import pytest
 from sqlalchemy import select
 
+from tests.support.apps import built_app
 from tests.support.channel_cases import Case, Parsed, fixture_json, params, run_case, smsgate_request, smsgate_signed
 from tests.support.signing import smsgate_headers
 from tikabot.config import GatewayPhone
@@ -25,12 +25,8 @@ PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms"
 
 @pytest.fixture
 def app(config):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, smsgate_phones=PHONES))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, smsgate_phones=PHONES) as flask_app:
+        yield flask_app
 
 
 def body_of(name: str, message_id: int | None = None) -> bytes:

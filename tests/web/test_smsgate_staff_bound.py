@@ -3,13 +3,13 @@ DOSE reports through POST /channels/smsgate, signed with each phone's real key, 
 the inbox worker as in production."""
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.apps import built_app
 from tests.support.signing import smsgate_headers
 from tests.support.worlds.inbox import settle
 from tests.support.worlds.small_district import NOW, add_district
@@ -25,13 +25,9 @@ MITA, ASHA = "+919830000001", "+919830000002"  # Mita is bound to the Ranaghat p
 
 @pytest.fixture
 def app(config, monkeypatch):
-    from tikabot.app import create_app
-
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    flask_app = create_app(dataclasses.replace(config, smsgate_phones=PHONES))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, smsgate_phones=PHONES) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ COORDINATOR_ID = 111
 STRANGER_ID = 999
 
 
-def message_update(user_id: int, text: str) -> dict:
-    """A private-chat message Update as Telegram sends it (a leading /command is marked as one)."""
+def message_update(user_id: int, text: str, chat: dict | None = None) -> dict:
+    """A message Update as Telegram sends it, in the user's private chat unless `chat` names
+    another (a group); a leading /command is marked as one."""
     user = {"id": user_id, "is_bot": False, "first_name": "Asha"}
     message = {"message_id": int(time.monotonic_ns() % 1_000_000_000), "date": int(time.time()),
-               "chat": {"id": user_id, "type": "private", "first_name": "Asha"}, "from": user, "text": text}
+               "chat": chat or {"id": user_id, "type": "private", "first_name": "Asha"}, "from": user, "text": text}
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"message": message}
