@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.support.worlds.bot import outbox
 from tests.support.worlds.small_district import hashed
 from tikabot.alerts import alert_severe_aefi, check_alerts, check_otp_alerts, check_site_alerts
 from tikabot.clock import local_at
@@ -42,11 +43,7 @@ def world(services):
 
 def alerts(services, template, recipient=None):
     """Alerts sent; with recipient, only those to one coordinator (111 reads English on Telegram)."""
-    with services.sessions() as s:
-        query = select(OutboundMessage).where(OutboundMessage.template == template).order_by(OutboundMessage.id)
-        if recipient:
-            query = query.where(OutboundMessage.recipient == recipient)
-        return list(s.scalars(query))
+    return outbox(services, template, recipient)
 
 
 def run(services, check, now):

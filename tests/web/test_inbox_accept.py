@@ -13,10 +13,10 @@ from sqlalchemy.engine import make_url
 
 from tests.support import wait_for
 from tests.support.signing import twilio_post
-from tests.support.worlds.inbox import EMPTY_TWIML, reply_to, settle
+from tests.support.worlds.inbox import EMPTY_TWIML, kalyani, reply_to, settle
 from tikabot.app import create_app
 from tikabot.inbox.spool import spool_folder
-from tikabot.store.models import Dose, InboundMessage, Site, Staff, Beneficiary
+from tikabot.store.models import Dose, InboundMessage, Beneficiary
 
 STAFF = "+919830000001"
 pytestmark = pytest.mark.skipif(bool(os.environ.get("TIKABOT_TEST_DATABASE_URL")),
@@ -31,13 +31,10 @@ def post(client, body: str, sid: str, sender: str = STAFF):
 @pytest.fixture
 def staffed(app):
     services = app.extensions["tikabot"]
+    site_id = kalyani(services, (STAFF, "Mita Roy", "en"))
     with services.transaction() as s:
-        site = Site(code="KAL", name="Kalyani PHC")
-        s.add(site)
-        s.flush()
-        s.add(Staff(phone=STAFF, name="Mita Roy", role="vaccinator", site_id=site.id, language="en"))
         s.add_all([Beneficiary(ref=f"1234567{n}", name=f"Person {n}", phone=f"+91983001111{n}", language="bn",
-                               site_id=site.id) for n in range(5)])
+                               site_id=site_id) for n in range(5)])
     return services
 
 

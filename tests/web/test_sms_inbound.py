@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from tests.support.channel_cases import Case, Parsed, fixture_json, run_case, twilio_request, twilio_signed
 from tests.support.signing import twilio_post
-from tests.support.worlds.inbox import EMPTY_TWIML, reply_to, settle
+from tests.support.worlds.inbox import EMPTY_TWIML, kalyani, reply_to, settle
 from tests.support.worlds.small_district import hashed
-from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff
+from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage
 
 
 def payload(name: str) -> dict:
@@ -21,16 +21,12 @@ def payload(name: str) -> dict:
 @pytest.fixture
 def site_world(app):
     services = app.extensions["tikabot"]
+    site_id = kalyani(services, ("+919830000001", "Mita Roy", "en"), ("+919830000002", "Sima Paul", "bn"))
     with services.transaction() as s:
-        site = Site(code="KAL", name="Kalyani PHC")
-        s.add(site)
-        s.flush()
-        s.add_all([Staff(phone="+919830000001", name="Mita Roy", role="vaccinator", site_id=site.id, language="en"),
-                   Staff(phone="+919830000002", name="Sima Paul", role="vaccinator", site_id=site.id, language="bn")])
-        ben = Beneficiary(ref="12345678", name="Rahima Khatun", phone="+919830011111", language="bn", site_id=site.id)
+        ben = Beneficiary(ref="12345678", name="Rahima Khatun", phone="+919830011111", language="bn", site_id=site_id)
         s.add(ben)
         s.flush()
-        s.add(Appointment(beneficiary_id=ben.id, site_id=site.id, dose_number=1, date=date(2099, 1, 5),
+        s.add(Appointment(beneficiary_id=ben.id, site_id=site_id, dose_number=1, date=date(2099, 1, 5),
                           slot="09:00-11:00", security_code_hash=hashed(ben.id, "4321")))
     return services
 

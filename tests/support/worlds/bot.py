@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import select
+
+from tikabot.store.models import OutboundMessage
+
 TOKEN = "424242:coordinator-bot-token"
 COORDINATOR_ID = 111
 STRANGER_ID = 999
@@ -17,3 +21,14 @@ def message_update(user_id: int, text: str, chat: dict | None = None) -> dict:
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"message": message}
+
+
+def outbox(services, template: str | None = None, recipient: str | None = None) -> list[OutboundMessage]:
+    """Messages in the outbox, in order: of one template, to one recipient, or both."""
+    with services.sessions() as s:
+        query = select(OutboundMessage).order_by(OutboundMessage.id)
+        if template:
+            query = query.where(OutboundMessage.template == template)
+        if recipient:
+            query = query.where(OutboundMessage.recipient == recipient)
+        return list(s.scalars(query))

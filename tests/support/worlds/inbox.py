@@ -6,9 +6,20 @@ from sqlalchemy import select
 from tests.support.credentials import TWILIO_FROM
 from tests.support.signing import twilio_post
 from tikabot.inbox.worker import burst
-from tikabot.store.models import OutboundMessage
+from tikabot.store.models import OutboundMessage, Site, Staff
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
+def kalyani(services, *vaccinators: tuple[str, str, str]) -> int:
+    """Kalyani PHC (KAL) and its vaccinators, each (phone, name, language); the site's id."""
+    with services.transaction() as s:
+        site = Site(code="KAL", name="Kalyani PHC")
+        s.add(site)
+        s.flush()
+        s.add_all([Staff(phone=phone, name=name, role="vaccinator", site_id=site.id, language=language)
+                   for phone, name, language in vaccinators])
+        return site.id
 
 
 def settle(services) -> int:
