@@ -53,6 +53,9 @@ INBOUND = [
          "SmsSid and From are required\n", None),
     Case("missing SmsSid", exotel_request({k: v for k, v in INBOUND_SMS.items() if k != "SmsSid"}, "POST"),
          WITH_TOKEN, 400, "SmsSid and From are required\n", None),
+    Case("JSON instead of Exotel's form", exotel_request(INBOUND_SMS, "POST").replace(
+        form=None, body=json.dumps(INBOUND_SMS).encode(), headers={"Content-Type": "application/json"}),
+         WITH_TOKEN, 400, "SmsSid and From are required\n", None),
 ]
 
 
