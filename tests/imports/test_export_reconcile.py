@@ -8,8 +8,8 @@ that export back changes nothing, voided rows included.
 from __future__ import annotations
 
 import csv
+import functools
 import io
-import itertools
 import re
 from datetime import timedelta
 
@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.cli import tikabot_cli
+from tests.support.worlds.runner import sayer
 from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.queue.sealing import of_session, readable
 
 from tikabot.export import COLUMNS
-from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff
 
 VACCINATOR = "+919830000001"
@@ -40,11 +40,7 @@ def day(services):
         district = add_district(s)
         district.amit.name, district.amit.category = "=Amit Das", "45+ comorbid"
         s.add(Staff(phone=VACCINATOR, name="Mita Roy", role="vaccinator", site_id=district.kal.id, language="en"))
-    ids = itertools.count(1)
-
-    def sms(text: str, minutes: float) -> str:
-        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=VACCINATOR, text=text)
-        return handle(services, message, now=NOW + timedelta(minutes=minutes)).reply
+    sms = functools.partial(sayer(services), VACCINATOR)  # sms(text, minutes)
 
     sms("START COVISHIELD 4120Z025", 0)
     sms("VERIFY 12345678", 1)

@@ -30,16 +30,24 @@ def world(services):
     return services
 
 
+def sayer(services, at=NOW, via: str | None = None):
+    """say(phone, text, minutes=0, sid=None, via=via) -> the reply the runner gives an SMS handled at `at`
+    (a time, or a callable reading one) + minutes; None: no reply. Each SMS gets the next id."""
+    ids = itertools.count(1)
+
+    def say(phone: str, text: str, minutes: float = 0, sid: str | None = None, via: str | None = via):
+        message = InboundMessage(channel="sms", provider_id=sid or f"SM{next(ids):032d}", sender=phone, text=text,
+                                 via=via)
+        now = at() if callable(at) else at
+        return handle(services, message, now=now + timedelta(minutes=minutes)).reply
+
+    return say
+
+
 @pytest.fixture
 def say(world):
     """say(phone, text, minutes=0) -> reply text, as the runner would answer at NOW + minutes."""
-    ids = itertools.count(1)
-
-    def _say(phone: str, text: str, minutes: float = 0, sid: str | None = None):
-        message = InboundMessage(channel="sms", provider_id=sid or f"SM{next(ids):032d}", sender=phone, text=text)
-        return handle(world, message, now=NOW + timedelta(minutes=minutes)).reply
-
-    return _say
+    return sayer(world)
 
 
 def transcript(say, phone: str, dialog: list[tuple[str, str | None]]) -> None:
