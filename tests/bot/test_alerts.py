@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from small_district import hashed
 from sqlalchemy import select
 
+from tests.support.worlds.bot import outbox
+from tests.support.worlds.small_district import hashed
 from tikabot.alerts.severe import alert_severe_aefi
-
 from tikabot.alerts.checks import check_alerts, check_otp_alerts, check_site_alerts
 from tikabot.core.clock import local_at
 from tikabot.store.models import (
@@ -44,11 +44,7 @@ def world(services):
 
 def alerts(services, template, recipient=None):
     """Alerts sent; with recipient, only those to one coordinator (111 reads English on Telegram)."""
-    with services.sessions() as s:
-        query = select(OutboundMessage).where(OutboundMessage.template == template).order_by(OutboundMessage.id)
-        if recipient:
-            query = query.where(OutboundMessage.recipient == recipient)
-        return list(s.scalars(query))
+    return outbox(services, template, recipient)
 
 
 def run(services, check, now):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from job_drain import JobDrain
 from telegram.error import BadRequest, Forbidden, TimedOut
 
+from tests.support import wait_for
+from tests.support.jobs import JobDrain
 from tikabot.alerts.coordinators import alert_coordinators
 from tikabot.core.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of
@@ -116,15 +116,15 @@ def test_an_alert_goes_through_the_outbox_and_survives_a_429(sim, bot_services):
     jobs = JobDrain(bot_services.redis)
     try:
         relay = Relay(bot_services, runtime.current().settings)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+
+        def after_a_pass():
             relay.run_once(force=True)
             jobs.run()
             with bot_services.sessions() as s:
-                stored = s.get(OutboundMessage, message.id)
-            if stored.status == "delivered":
-                break
-            time.sleep(0.05)
+                return s.get(OutboundMessage, message.id)
+
+        wait_for(lambda: after_a_pass().status == "delivered", 20, interval=0.05)
+        stored = after_a_pass()
     finally:
         jobs.close()
         runtime.uninstall()

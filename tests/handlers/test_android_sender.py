@@ -10,6 +10,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import select, update
 
+from tests.support import wait_for
 from tikabot.handlers import android_devices
 from tikabot.handlers.android_gateway import AndroidSender
 from tikabot.outbox.messages import add_message
@@ -138,15 +139,6 @@ def test_an_earlier_attempt_on_a_phone_is_found_not_resent(channel_config, sim):
     assert found.provider_id == "tb-7-1"
     [nothing] = run(channel_config, outgoing(message_id=8, attempt=2), method="find")
     assert nothing is None
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_delivery_webhooks_from_the_phone_reach_the_outbox(live, simulator):

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from tests.support.cli import tikabot_cli
 from tikabot.cli.main import main
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 
@@ -17,13 +18,7 @@ KINDS = ("sites", "staff", "beneficiaries", "appointments")
 
 @pytest.fixture
 def run(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    return invoke
+    return tikabot_cli(database_url, monkeypatch)
 
 
 @pytest.fixture

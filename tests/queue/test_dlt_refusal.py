@@ -14,6 +14,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from tests.support.credentials import TEST_AUTH_TOKEN
 from tikabot.core.clock import now
 from tikabot.dlt import csvfile, store
 from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
@@ -27,7 +28,6 @@ from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.server import SimulatorThread
 from tikabot.store.models import OutboundMessage, Staff
 
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
 
 DOMESTIC_SID = "AC" + "3" * 32
 ENTITY, TEMPLATE_ID = "1101234567890123456", "1107160000000000001"

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from rq import Queue
+
+from tests.support.worlds.small_district import hashed
 from tikabot.stack.worker import Worker
 
-from small_district import hashed
 from tikabot.tasks.schedule import enqueue_due
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 

@@ -4,12 +4,12 @@ and one that Redis loses while it waits there is found again by the relay."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from tests.support import wait_for
 from tikabot.core.clock import now
 from tikabot.outbox import transport
 from tikabot.outbox.messages import add_message
@@ -33,13 +33,6 @@ def statuses(services):
 
 def waiting(redis, priority):
     return [int(v) for v in redis.lrange(transport.READY[priority], 0, -1)]
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.02)
-    return condition()
 
 
 def test_otps_become_jobs_at_once_other_messages_wait_on_their_ready_list(pipeline):

@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from tests.support.credentials import TEST_AUTH_TOKEN
 from tikabot.handlers.twilio_sms import TwilioSender
 from tikabot.queue import senders
 from tikabot.outbox.messages import add_message
@@ -22,7 +23,6 @@ from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.server import SimulatorThread
 from tikabot.store.models import AuditLog, OutboundMessage, Staff
 
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
 
 BACKUP_SID = "AC" + "2" * 32
 QUICK = HealthSettings(window_s=30.0, error_rate=0.5, min_errors=3, cooldown_s=0.5, trial_lease_s=2.0)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from registry_world import TIMEOUT_S, VACCINATOR, doses, give_rahima_her_dose
+from tests.support.worlds.registry import TIMEOUT_S, VACCINATOR, doses, give_rahima_her_dose
 from tikabot.registry.client import FhirClient
 from tikabot.registry.settings import RegistrySettings
 from tikabot.registry.sync import sync_pass

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from rq import Queue
+
+from tests.support.worlds.registry import doses, immunizations
 from tikabot.stack.worker import Worker
 
-from registry_world import doses, immunizations
 from tikabot.tasks.schedule import enqueue_due
 
 

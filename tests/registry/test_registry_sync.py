@@ -8,8 +8,8 @@ import pytest
 from fhir.resources.R4B.immunization import Immunization
 from sqlalchemy import select
 
-from registry_world import VACCINATOR, doses, give_rahima_her_dose, immunizations
-from small_district import NOW
+from tests.support.worlds.registry import VACCINATOR, doses, give_rahima_her_dose, immunizations
+from tests.support.worlds.small_district import NOW
 from tikabot.registry import sync as sync_module
 from tikabot.store.models import Dose
 

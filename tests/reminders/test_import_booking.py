@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from reminder_world import ist
 from sqlalchemy import select
 
+from tests.support.worlds.reminders import ist
 from tikabot.core import clock
 from tikabot.imports.runner import run_import
 from tikabot.reminders.planner import plan

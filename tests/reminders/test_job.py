@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from redis import Redis
-from reminder_world import ist
 from rq import Queue
 
+from tests.support.worlds.reminders import ist
 from tikabot import services as process
 from tikabot.core import clock
 from tikabot.stack.worker import Worker

@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from runner_world import NOW, VACCINATOR
+from tests.support.worlds.runner import NOW, VACCINATOR
 from tikabot.core.message import InboundMessage
 from tikabot.inbox.now import handle
 from tikabot.store.models import Beneficiary, Dose, InboundMessage as InboundRow, OutboundMessage, Site, Staff

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from runner_world import NOW, RAHIMA_PHONE, VACCINATOR
+from tests.support.worlds.runner import NOW, RAHIMA_PHONE, VACCINATOR
 from tikabot.outbox.messages import add_message
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 

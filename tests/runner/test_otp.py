@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from runner_world import HI_STAFF, NOW, RAHIMA_PHONE, VACCINATOR
+from tests.support.worlds.runner import HI_STAFF, NOW, RAHIMA_PHONE, VACCINATOR
 from tikabot.codes import otp
 from tikabot.outbox.sealing import of_session, readable
 from tikabot.store.models import Beneficiary, OtpRecord, OutboundMessage

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from runner_world import NOW, RAHIMA_PHONE, VACCINATOR
+from tests.support.worlds.runner import NOW, RAHIMA_PHONE, VACCINATOR
 from tikabot.core.message import InboundMessage
 from tikabot.outbox.transport import IN_TRANSPORT, READY
 from tikabot.core.message import Held

@@ -12,13 +12,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support import wait_for
 from tikabot.imports.runner import run_import
 from tikabot.stack.processes import SIMULATOR_AUTH_TOKEN, free_port
 from tikabot.store.db import make_engine, make_sessionmaker
@@ -31,16 +31,6 @@ TIKABOT = [sys.executable, "-m", "tikabot"]
 STAFF, BENEFICIARY, REF = "+916591682483", "+918499936196", "0700000002"  # examples/: S002, English
 SECRET_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "USSD_TOKEN", "REDIS_URL",
               "TELEGRAM_BOT_TOKEN", "PUBLIC_BASE_URL", "DATABASE_URL")
-
-
-def wait_for(predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Output:
@@ -75,7 +65,7 @@ def stack(tmp_path_factory):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0)
     out = Output(up.stdout)
     try:
-        wait_for(lambda: "Ctrl-C stops everything" in out.text, 90, "the banner")
+        wait_for(lambda: "Ctrl-C stops everything" in out.text, 90, what="the banner")
         yield {"up": up, "out": out, "folder": folder, "env": env, "port": port}
     finally:
         if up.poll() is None:
@@ -117,12 +107,12 @@ def test_phone_records_a_dose_and_the_beneficiary_gets_the_confirmation(stack):
                            stderr=subprocess.STDOUT, cwd=stack["folder"], env=stack["env"], text=True)
     ben_out = Output(ben.stdout)
     try:
-        wait_for(lambda: "Ctrl-D to stop" in ben_out.text, 30, "the beneficiary's prompt")
+        wait_for(lambda: "Ctrl-D to stop" in ben_out.text, 30, what="the beneficiary's prompt")
         said = phone(stack, STAFF, stdin=f"START COVISHIELD LOT1\nDOSE {REF}\nVERIFY {REF}\n")
         assert "reply: Session open: COVISHIELD lot LOT1" in said
         assert re.search(rf"reply: Recorded: {REF} .*, dose 1, COVISHIELD lot LOT1\. Today: 1\.", said), said
         code = wait_for(lambda: re.search(r"SMS received: ([0-9]{6}) is your vaccination verification code",
-                                          ben_out.text), 30, "the OTP on the beneficiary's phone").group(1)
+                                          ben_out.text), 30, what="the OTP on the beneficiary's phone").group(1)
         assert "SMS received: Dear" in ben_out.text  # the dose confirmation, to the beneficiary's phone
         assert f"reply: Verified: {REF}" in phone(stack, STAFF, stdin=f"OTP {REF} {code}\n")
     finally:

@@ -2,8 +2,8 @@
 from datetime import timedelta
 
 import pytest
-from ussd_world import NOW, NO_SITE_STAFF, STAFF, rows, screen
 
+from tests.support.worlds.ussd import NOW, NO_SITE_STAFF, STAFF, rows, screen
 from tikabot.core.clock import local_date
 from tikabot.flows.ussd_menus import nav
 from tikabot.core.phones import mask

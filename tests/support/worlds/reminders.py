@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from small_district import hashed
 from sqlalchemy import select
 
+from tests.support.worlds.small_district import hashed
 from tikabot.flows.effects import RecordDose
 from tikabot.reminders.policy import Policy
 from tikabot.reminders.booking import announce_booking

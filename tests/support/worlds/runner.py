@@ -1,14 +1,13 @@
-"""The small district (tests/small_district.py) with staff in three languages, for runner tests."""
+"""The small district (tests/support/worlds/small_district.py) with staff in three languages, for runner tests."""
 from __future__ import annotations
 
 import itertools
 from datetime import timedelta
 
 import pytest
-from small_district import NOW, PHONES, add_district
 
+from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.core.message import InboundMessage
-
 from tikabot.inbox.now import handle
 from tikabot.store.models import Staff
 
@@ -32,16 +31,24 @@ def world(services):
     return services
 
 
+def sayer(services, at=NOW, via: str | None = None):
+    """say(phone, text, minutes=0, sid=None, via=via) -> the reply the runner gives an SMS handled at `at`
+    (a time, or a callable reading one) + minutes; None: no reply. Each SMS gets the next id."""
+    ids = itertools.count(1)
+
+    def say(phone: str, text: str, minutes: float = 0, sid: str | None = None, via: str | None = via):
+        message = InboundMessage(channel="sms", provider_id=sid or f"SM{next(ids):032d}", sender=phone, text=text,
+                                 via=via)
+        now = at() if callable(at) else at
+        return handle(services, message, now=now + timedelta(minutes=minutes)).reply
+
+    return say
+
+
 @pytest.fixture
 def say(world):
     """say(phone, text, minutes=0) -> reply text, as the runner would answer at NOW + minutes."""
-    ids = itertools.count(1)
-
-    def _say(phone: str, text: str, minutes: float = 0, sid: str | None = None):
-        message = InboundMessage(channel="sms", provider_id=sid or f"SM{next(ids):032d}", sender=phone, text=text)
-        return handle(world, message, now=NOW + timedelta(minutes=minutes)).reply
-
-    return _say
+    return sayer(world)
 
 
 def transcript(say, phone: str, dialog: list[tuple[str, str | None]]) -> None:

@@ -1,15 +1,17 @@
-"""The small district (tests/small_district.py) and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
+"""The small district (tests/support/worlds/small_district.py) and a phone that dials the USSD code through the real /ussd endpoint (fixtures in conftest)."""
 from __future__ import annotations
 
 import itertools
 from datetime import timedelta
 
 import pytest
-from small_district import NOW, PHONES, TODAY, add_district, hashed
 
+from tests.support.credentials import USSD_TOKEN
+from tests.support.signing import ussd_headers, ussd_path
+from tests.support.worlds.small_district import NOW, PHONES, TODAY, add_district, hashed
 from tikabot.store.models import Appointment, Staff
 
-TOKEN = "test-ussd-token"
+TOKEN = USSD_TOKEN
 STAFF = {"en": "+919830000001", "bn": "+919830000002", "hi": "+919830000003"}
 BENEFICIARY = {"en": PHONES["amit"], "bn": PHONES["rahima"], "hi": PHONES["lata"]}
 STRANGER = "+919830099999"
@@ -47,8 +49,8 @@ def post(client):
     """post(form, token=TOKEN, header=False) -> the response of POST /ussd."""
     def _post(form: dict, token: str | None = TOKEN, header: bool = False):
         if token is not None and header:
-            return client.post("/ussd", data=form, headers={"X-USSD-Token": token})
-        return client.post("/ussd" + (f"?token={token}" if token is not None else ""), data=form)
+            return client.post("/ussd", data=form, headers=ussd_headers(token))
+        return client.post(ussd_path(token), data=form)
     return _post
 
 
