@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import secrets
 
+from tikabot.config import Config
+
 DIGITS = 4
 SECRET_KEY = "otp_secret"  # session.info entry: OTP_SECRET of the process (set by Services.build)
 
@@ -39,6 +41,4 @@ def secret_of(session) -> str:
     found = session.info.get(SECRET_KEY)
     if found is not None:
         return found
-    from tikabot.config import Config  # the configuration is read only where no process set it
-
     return Config.from_env(dotenv=False).otp_secret

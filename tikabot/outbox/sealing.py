@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import and_, or_, update
 
 from tikabot.store.models import OutboundMessage
+from tikabot.config import Config
 
 SEALER_KEY = "sealer"  # session.info entry: the Sealer of the process's OTP_SECRET
 # template -> the parameters that are secrets
@@ -59,8 +60,6 @@ def of_session(session) -> Sealer:
     found = session.info.get(SEALER_KEY)
     if found is not None:
         return found
-    from tikabot.config import Config  # the configuration is read only where no process set it
-
     return sealer(Config.from_env(dotenv=False).otp_secret)
 
 

@@ -14,6 +14,9 @@ import click
 
 from tikabot.stack import banner as up_banner
 from tikabot.config import Config
+from tikabot.store.db import make_engine
+from tikabot.store.migrate import upgrade
+from tikabot.stack.redis_server import start_embedded
 
 SIMULATOR_ACCOUNT_SID = "AC" + "5" * 32
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token"
@@ -55,9 +58,6 @@ def child_env(config: Config, **values: str) -> dict[str, str]:
 
 
 def run_everything(config: Config, port: int) -> int:
-    from tikabot.store.db import make_engine
-    from tikabot.store.migrate import upgrade
-
     redis_server = None
     redis_url = config.redis_url
     if not redis_url:
@@ -113,8 +113,6 @@ def run_everything(config: Config, port: int) -> int:
 def _start_redis():
     """The embedded Redis, deaf to the terminal's Ctrl-C (the signal mask is inherited): it must
     outlive the worker, which `up` stops first, and is stopped last, by SIGTERM."""
-    from tikabot.stack.redis_server import start_embedded
-
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return start_embedded(Path("instance") / "redis")
