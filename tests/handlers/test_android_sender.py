@@ -157,7 +157,9 @@ def test_delivery_webhooks_from_the_phone_reach_the_outbox(live, simulator):
         with services.sessions() as s:
             return s.get(OutboundMessage, message_id).status
     assert wait_for(lambda: status() == "delivered")
-    assert wait_for(lambda: [w["event"] for w in simulator.sim.smsgate.webhooks] == ["sms:sent", "sms:delivered"])
+    # both reports were taken (the simulator's module-wide log may also hold an earlier test's late ones)
+    assert wait_for(lambda: {"sms:sent", "sms:delivered"} <= {
+        w["event"] for w in simulator.sim.smsgate.webhooks if w["status"] is not None and w["status"] < 300})
 
 
 def test_failure_webhook_for_a_number_the_phone_cannot_reach(live, simulator):
