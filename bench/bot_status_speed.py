@@ -10,10 +10,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.bot import queries, render
 from tikabot.bot.need import ranked
-from tikabot.charts import day_summary_chart, plan_chart
+from tikabot.bot.charts import day_summary_chart, plan_chart
 from tikabot.config import Config
 from tikabot.services import Services
 from tikabot.store.migrate import upgrade

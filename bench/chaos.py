@@ -138,10 +138,10 @@ def main() -> int:
 
     from sqlalchemy import text
 
-    from tikabot import clock
+    from tikabot.core import clock
     from tikabot.inbox.spool import Spool, record
-    from tikabot.processes import free_port, wait_for_port
-    from tikabot.redis_server import EmbeddedRedis
+    from tikabot.stack.processes import free_port, wait_for_port
+    from tikabot.stack.redis_server import EmbeddedRedis
     from tikabot.store.db import make_engine, plain_reads
 
     rng = random.Random(args.seed)

@@ -22,9 +22,9 @@ from collections import Counter
 from harness import ROOT, Stack, wait_until
 from sqlalchemy import func, select
 
-from tikabot.processes import free_port, wait_for_port
-from tikabot.queue.outbox import add_message
-from tikabot.queue.statuses import TERMINAL
+from tikabot.stack.processes import free_port, wait_for_port
+from tikabot.outbox.messages import add_message
+from tikabot.core.statuses import TERMINAL
 from tikabot.store.models import OutboundMessage
 
 

@@ -20,10 +20,10 @@ from datetime import timedelta
 from harness import SENDER, Stack, cpu_seconds, wait_until
 from sqlalchemy import func, select, update
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.handlers.twilio_client import close_async_client, make_async_client
-from tikabot.queue import dispatch
-from tikabot.queue.outbox import add_message
+from tikabot.outbox import transport
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage
 
 IN_FLIGHT = 64
@@ -52,7 +52,7 @@ def add_bulk(stack: Stack, count: int, prefix: str, held: bool = False) -> list[
     """Outbox rows written without dispatch. held: due only next year, so the worker's relay (which
     sends pending rows Redis does not know) cannot send them before the timed part starts."""
     later = now() + timedelta(days=365) if held else None
-    with stack.services.sessions(info={"dispatch": None}) as session, session.begin():
+    with stack.services.sessions() as session, session.begin():  # no transaction unit: no hand-off
         return [add_message(session, key=f"{prefix}{i}", recipient=f"+9198{i:08d}", template="x",
                             body=f"Reminder {i}: your dose 2 is tomorrow at the site.",
                             priority="bulk", not_before=later).id for i in range(count)]
@@ -63,7 +63,7 @@ def release(stack: Stack, ids: list[int]) -> None:
     with stack.services.transaction() as session:
         session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(ids))
                         .values(not_before=None, updated_at=now()))
-    dispatch.enqueue(stack.services.redis, [(i, "bulk") for i in ids])
+    transport.enqueue(stack.services.redis, [(i, "bulk") for i in ids])
 
 
 def done_count(stack: Stack, first_id: int) -> int:
@@ -135,7 +135,7 @@ def main() -> None:
 
         idle = latencies(stack, send_otps(stack, args.otps, "1", 0.05))
         backlog_ids = add_bulk(stack, args.messages, "b")
-        dispatch.enqueue(stack.services.redis, [(i, "bulk") for i in backlog_ids])
+        transport.enqueue(stack.services.redis, [(i, "bulk") for i in backlog_ids])
         busy = latencies(stack, send_otps(stack, args.otps, "2", 0.05,
                                           while_busy=lambda: done_count(stack, backlog_ids[0]) < len(backlog_ids) * 0.9))
         wait_until(lambda: done_count(stack, backlog_ids[0]) >= len(backlog_ids), 600, 0.2)

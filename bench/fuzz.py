@@ -136,7 +136,7 @@ def _target(name: str):
     from tikabot.bot.commands import parse_export_args
     from tikabot.bot.webhook import NotAnUpdate, read_update
     from tikabot.config import GatewayPhone
-    from tikabot.export import BadDay, check_day, dose_filters
+    from tikabot.registry.doses_csv import BadDay, check_day, dose_filters
     from tikabot.handlers import android_gateway, exotel
     from tikabot.inbox.storable import Unstorable, storable
     from tikabot.flows import beneficiary as ben_flow, staff as staff_flow, ussd_menus
@@ -147,7 +147,7 @@ def _target(name: str):
     from tikabot.imports import fields
     from tikabot.imports.csvfile import MalformedFile, rows_from_bytes
     from tikabot.imports.kinds import KINDS
-    from tikabot.runner.ussd import UssdReply
+    from tikabot.core.ussd import UssdReply
 
     now = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
     today = date(2025, 6, 12)

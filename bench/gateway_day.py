@@ -54,8 +54,8 @@ REF = re.compile(r"\b(2\d{7})\b")
 def seed(database_url: str, redis_url: str, doses: int, reminders: int, tz: str) -> list[list[str]]:
     """Three sites with a vaccinator each, people booked today, reminders queued on the phone.
     Returns each vaccinator's REFs to report."""
-    from tikabot.clock import local_date, now
-    from tikabot.queue.outbox import add_message
+    from tikabot.core.clock import local_date, now
+    from tikabot.outbox.messages import add_message
     from tikabot.services import Services
     from tikabot.config import Config
     from tikabot.store.db import make_engine
@@ -172,8 +172,8 @@ def main() -> int:
     args = parser.parse_args()
     speed = args.speed
 
-    from tikabot.processes import free_port, wait_for_port
-    from tikabot.redis_server import EmbeddedRedis
+    from tikabot.stack.processes import free_port, wait_for_port
+    from tikabot.stack.redis_server import EmbeddedRedis
 
     work = Path(tempfile.mkdtemp(prefix="tikabot-gateway-day-"))
     redis_server = EmbeddedRedis(work / "redis")

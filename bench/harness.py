@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tikabot.config import Config  # noqa: E402
-from tikabot.processes import free_port, wait_for_port  # noqa: E402
-from tikabot.redis_server import EmbeddedRedis  # noqa: E402
+from tikabot.stack.processes import free_port, wait_for_port  # noqa: E402
+from tikabot.stack.redis_server import EmbeddedRedis  # noqa: E402
 from tikabot.services import Services  # noqa: E402
 from tikabot.store.db import make_engine  # noqa: E402
 from tikabot.store.migrate import upgrade  # noqa: E402

@@ -72,7 +72,7 @@ def seed(database_url: str, beneficiaries: int) -> list[tuple[str, str, str]]:
 
     from tikabot.store.db import make_engine
     from tikabot.store.migrate import upgrade
-    from tikabot.clock import local_date, now
+    from tikabot.core.clock import local_date, now
     from tikabot.store.models import Appointment, Beneficiary, Site, Staff
 
     engine = make_engine(database_url)
@@ -133,7 +133,7 @@ class Services:
         self.procs: dict[str, list[subprocess.Popen]] = {"web": [], "inbox": [], "send": []}
 
     def web(self, workers: int, port: int, target: str = "tikabot.app:create_app()", chdir: Path = ROOT) -> None:
-        from tikabot.processes import wait_for_port
+        from tikabot.stack.processes import wait_for_port
 
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
                                  f"127.0.0.1:{port}", "--backlog", "4096", "--chdir", str(chdir),
@@ -173,7 +173,7 @@ class Services:
 
 class Simulator:
     def __init__(self, work: Path):
-        from tikabot.processes import free_port, wait_for_port
+        from tikabot.stack.processes import free_port, wait_for_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -290,8 +290,8 @@ class Run:
     def __init__(self, args, database_url: str, label: str, pg=None):
         from redis import Redis
 
-        from tikabot.processes import free_port
-        from tikabot.redis_server import EmbeddedRedis
+        from tikabot.stack.processes import free_port
+        from tikabot.stack.redis_server import EmbeddedRedis
 
         self.args, self.label, self.pg = args, label, pg
         self.work = Path(tempfile.mkdtemp(prefix="tikabot-bench-"))
@@ -301,7 +301,7 @@ class Run:
         self.redis_pid = int(self.redis.info("server")["process_id"])
         # The reminder planner is held off: every seeded beneficiary is booked for today, and their
         # reminders are bulk sends, not the inbound path measured here (the planner's own key, as
-        # if it had just run: tikabot/queue/periodic.py)
+        # if it had just run: tikabot/tasks/schedule.py)
         self.redis.set("tikabot:periodic:planner", "1", ex=24 * 3600)
         self.database_url = database_url
         self.sim = Simulator(self.work)
@@ -465,7 +465,7 @@ class Run:
         from types import SimpleNamespace
 
         from tikabot.handlers.twilio_sms import TwilioSender
-        from tikabot.queue.sending import Outgoing
+        from tikabot.core.sending import Outgoing
 
         config = SimpleNamespace(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN, twilio_api_base=self.sim.url,
                                  twilio_timeout=30.0, twilio_messaging_service_sid=None, twilio_from=SENDER,
@@ -681,7 +681,7 @@ def main() -> None:
         args.latency_seconds, args.burst, args.scale_seconds = 5.0, 2000, 5.0
         args.scale = "2x1x1,4x4x2"
     args.scale = [tuple(int(x) for x in s.split("x")) for s in args.scale.split(",") if s]
-    from tikabot.processes import free_port
+    from tikabot.stack.processes import free_port
 
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, {date.today()}"
           f"{' (quick)' if args.quick else ''}", flush=True)

@@ -1,5 +1,5 @@
 """Can a few slow clients starve the web tier? Starts the web process exactly as the Procfile ships it
-(its `web:` line, gunicorn with `tikabot.gunicorn_conf`) on loopback, with an embedded Redis and a
+(its `web:` line, gunicorn with `tikabot.stack.gunicorn_conf`) on loopback, with an embedded Redis and a
 migrated SQLite, opens N connections that send a request's headers one byte a second, and meanwhile
 sends normal signed Twilio inbound SMS, one after another, timing each answer.
 
@@ -29,8 +29,8 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tikabot.processes import free_port, wait_for_port  # noqa: E402
-from tikabot.redis_server import EmbeddedRedis  # noqa: E402
+from tikabot.stack.processes import free_port, wait_for_port  # noqa: E402
+from tikabot.stack.redis_server import EmbeddedRedis  # noqa: E402
 from tikabot.store.db import make_engine  # noqa: E402
 from tikabot.store.migrate import upgrade  # noqa: E402
 

@@ -9,20 +9,41 @@ import shutil
 from pathlib import Path
 
 import pytest
-import redis as redis_lib
-from sqlalchemy import text
 
-from tikabot.config import Config
-from tikabot.redis_server import EmbeddedRedis
-from tikabot.services import Services
-from tikabot.store.db import make_engine
-from tikabot.store.migrate import upgrade
-from tikabot.store.models import Base
+pytest.register_assert_rewrite("tests.support")  # helpers' asserts explain themselves, as tests' do
+
+import redis as redis_lib  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from tests.support.apps import built_app  # noqa: E402
+from tests.support.credentials import (  # noqa: E402
+    OTP_SECRET, PUBLIC_BASE_URL, TELEGRAM_WEBHOOK_SECRET, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TWILIO_FROM, USSD_TOKEN,
+)
+from tests.support.live_app import start_live_app  # noqa: E402,F401  (fixture)
+from tests.support.network import no_network  # noqa: E402,F401  (fixture)
+from tikabot import services as process_services  # noqa: E402
+from tikabot.config import Config  # noqa: E402
+from tikabot.stack.redis_server import EmbeddedRedis  # noqa: E402
+from tikabot.services import Services  # noqa: E402
+from tikabot.store.db import make_engine  # noqa: E402
+from tikabot.store.migrate import upgrade  # noqa: E402
+from tikabot.store.models import Base  # noqa: E402
 
 PG_URL = os.environ.get("TIKABOT_TEST_DATABASE_URL")
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-TEST_ACCOUNT_SID = "AC" + "1" * 32
-PUBLIC_BASE_URL = "https://tikabot.example.org"
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaves_the_machine(no_network):
+    """Providers are simulated on loopback: a connection or name lookup for anywhere else fails the test."""
+    return no_network
+
+
+@pytest.fixture(autouse=True)
+def _process_services():
+    """A test that ran a command or a periodic job leaves no services behind for the next one:
+    the process's services (tikabot/services.py of_process) are built from each test's environment."""
+    yield
+    process_services.release()
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +96,9 @@ def database_url(migrated_template, tmp_path) -> str:
 @pytest.fixture
 def config(database_url, redis_url) -> Config:
     return Config(database_url=database_url, redis_url=redis_url, twilio_account_sid=TEST_ACCOUNT_SID,
-                  twilio_auth_token=TEST_AUTH_TOKEN, twilio_from="+15005550006",
-                  public_base_url=PUBLIC_BASE_URL, ussd_token="test-ussd-token",
-                  otp_secret="test-otp-secret", telegram_webhook_secret="test-telegram-secret")
+                  twilio_auth_token=TEST_AUTH_TOKEN, twilio_from=TWILIO_FROM,
+                  public_base_url=PUBLIC_BASE_URL, ussd_token=USSD_TOKEN,
+                  otp_secret=OTP_SECRET, telegram_webhook_secret=TELEGRAM_WEBHOOK_SECRET)
 
 
 @pytest.fixture
@@ -89,12 +110,8 @@ def services(config):
 
 @pytest.fixture
 def app(config):
-    from tikabot.app import create_app
-
-    flask_app = create_app(config)
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture

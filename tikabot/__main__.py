@@ -1,3 +1,3 @@
-from tikabot.cli import main
+from tikabot.cli.main import main
 
 main()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from tikabot.phones import BadPhone, normalise
+from tikabot.core.quiet_hours import parse_quiet_hours, quiet_hours_text
+from tikabot.core.phones import BadPhone, normalise
 
 DEV_OTP_SECRET = "dev-only-otp-secret-change-me"
 
@@ -131,7 +132,7 @@ class Config:
     exotel_callback_token: str | None = None  # secret in our callback URLs
     exotel_callback_user: str | None = None  # optional basic auth on callbacks
     exotel_callback_password: str | None = None
-    # which provider routes carry which traffic, in order (tikabot/queue/routing.py); "" = Twilio alone
+    # which provider routes carry which traffic, in order (tikabot/queue/routes/table.py); "" = Twilio alone
     routes: str = ""
     dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
     alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
@@ -219,9 +220,7 @@ class Config:
                              "its callbacks, the token in their URL is what proves them")
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
-        from tikabot.reminders.policy import Policy  # here, not at import: reminders import config users
-
-        Policy.from_config(self)  # a bad TIKABOT_QUIET_HOURS is said at start, not in the middle of an import
+        parse_quiet_hours(quiet_hours_text(self.extra))  # said at start, not in the middle of an import
 
     def with_overrides(self, overrides: dict | None) -> "Config":
         if not overrides:

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tikabot.config import Config
 from tikabot.flows.vaccines import load_vaccines
-from tikabot.queue.sealing import SEALER_KEY, sealer
-from tikabot.security_codes import SECRET_KEY
+from tikabot.outbox.sealing import SEALER_KEY, sealer
+from tikabot.codes.appointment import SECRET_KEY
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
+from tikabot.store.phases import TRANSPORT_KEY
 
 
 @dataclass
@@ -35,11 +36,8 @@ class Services:
         sessions = make_sessionmaker(engine)
         # codes in the outbox are sealed with it; security codes are hashed with OTP_SECRET
         info = {SEALER_KEY: sealer(config.otp_secret), SECRET_KEY: config.otp_secret}
-        if redis is not None:  # after commit, new outbox messages are queued on Redis (outbox.py)
-            from tikabot.queue.dispatch import make_dispatch
-            from tikabot.queue.outbox import DISPATCH_KEY
-
-            info[DISPATCH_KEY] = make_dispatch(redis)
+        if redis is not None:  # the post-commit hooks' transport: new outbox messages queued on it (phases.py)
+            info[TRANSPORT_KEY] = redis
         sessions.configure(info=info)
         return cls(config=config, engine=engine, sessions=sessions, redis=redis)
 
@@ -52,6 +50,34 @@ class Services:
         if self.redis is not None:
             self.redis.close()
         self.engine.dispose()
+
+
+_process: Services | None = None
+
+
+def of_process() -> Services:
+    """This process's services: built once, from the environment, on first use (a worker's jobs, the
+    bot, a command), or installed by the process's entry point. Jobs never build their own: a fresh
+    engine and Redis client per run cost connections and hid which configuration a job ran with."""
+    global _process
+    if _process is None:
+        _process = Services.build(Config.from_env())
+    return _process
+
+
+def install(services: Services) -> Services:
+    """Make `services` this process's (tests, the rehearsal's in-process parts)."""
+    global _process
+    _process = services
+    return services
+
+
+def release() -> None:
+    """Close this process's services (the process is stopping, or a test is done with them)."""
+    global _process
+    if _process is not None:
+        _process.close()
+        _process = None
 
 
 SOCKET_TIMEOUT = 2.0  # seconds a Redis command (or a connection) may take before it fails

@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from bot_world import COORDINATOR_ID, TOKEN, message_update
-from simulator_fixture import simulator_fixture
 
-from small_district import hashed
-from tikabot import clock
+from tests.support import wait_for
+from tests.support.simulator import simulator_fixture
+from tests.support.worlds.bot import COORDINATOR_ID, TOKEN, message_update
+from tests.support.worlds.small_district import hashed
+from tikabot.core import clock
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
 from tikabot.services import Services
@@ -119,13 +120,9 @@ class BotRunner:
                 and c["params"].get("chat_id") == chat_id]
 
     def wait_replies(self, chat_id: int, count: int, timeout: float = 15.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.replies(chat_id)
-            if len(found) >= count:
-                return found
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} replies to chat {chat_id}, got {self.replies(chat_id)}")
+        if not wait_for(lambda: len(self.replies(chat_id)) >= count, timeout):
+            raise AssertionError(f"expected {count} replies to chat {chat_id}, got {self.replies(chat_id)}")
+        return self.replies(chat_id)
 
     def send(self, text: str, user_id: int = COORDINATOR_ID) -> dict:
         """Send a message as a Telegram user; return the bot's reply (the next call to that chat)."""

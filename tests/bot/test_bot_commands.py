@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.support.worlds.bot import COORDINATOR_ID, STRANGER_ID, message_update
 from tikabot.store.models import AuditLog, OutboundMessage, Site
 
-from bot_world import COORDINATOR_ID, STRANGER_ID, message_update
 
 
 def test_a_coordinator_gets_the_status_of_every_site(bot):

@@ -4,18 +4,19 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.support import wait_for
+from tests.support.signing import telegram_headers
+from tests.support.worlds.bot import COORDINATOR_ID, TOKEN, message_update
 from tikabot.bot.run import serve_webhook
-from tikabot.cli import main
-from tikabot.processes import free_port
+from tikabot.cli.main import main
+from tikabot.stack.processes import free_port
 
-from bot_world import COORDINATOR_ID, TOKEN, message_update
 
 
 def test_the_bot_command_explains_a_missing_token(monkeypatch, database_url):
@@ -63,10 +64,7 @@ def listening_on(port: int) -> set[str]:
 
 
 def post(url, body, secret=None):
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=telegram_headers(secret))
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status
@@ -80,9 +78,7 @@ def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, dist
     server = WebhookThread(bot_services, url, port)
     server.thread.start()
     try:
-        deadline = time.monotonic() + 15
-        while not sim.sim.telegram_calls("setWebhook") and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: sim.sim.telegram_calls("setWebhook"), 15)
         [registered] = sim.sim.telegram_calls("setWebhook")
         assert registered["params"]["url"] == url
         assert registered["params"]["secret_token"] == bot_services.config.telegram_webhook_secret
@@ -94,8 +90,7 @@ def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, dist
         for junk in ([1, 2], "update", 7, None, {"update_id": "x"}, {"update_id": 902, "message": [1]}):
             assert post(url, junk, secret=bot_services.config.telegram_webhook_secret) == 400, junk
         sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))  # pushed by the simulator, with secret
-        while not sim.sim.telegram_calls("sendMessage") and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: sim.sim.telegram_calls("sendMessage"), 15)
         replies = sim.sim.telegram_calls("sendMessage")
         assert len(replies) == 1 and "KAL01" in replies[0]["params"]["text"]
     finally:
@@ -114,13 +109,9 @@ def test_the_polling_bot_logs_neither_its_token_nor_a_traceback(sim, bot_service
     bot = subprocess.Popen([sys.executable, "-m", "tikabot", "bot"], env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not sim.sim.telegram_calls("getUpdates") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: sim.sim.telegram_calls("getUpdates"), 30)
         sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))
-        while not sim.sim.telegram_calls("sendMessage") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert sim.sim.telegram_calls("sendMessage")
+        assert wait_for(lambda: sim.sim.telegram_calls("sendMessage"), 30)
     finally:
         bot.send_signal(signal.SIGTERM)
         output = bot.communicate(timeout=30)[0]

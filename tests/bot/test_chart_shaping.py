@@ -10,9 +10,9 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from tikabot import shaping
-from tikabot.charts import PNG_SIGNATURE, SiteSeries, day_summary_chart, plan_chart
-from tikabot.clock import local_at
+from tikabot.bot import shaping
+from tikabot.bot.charts import PNG_SIGNATURE, SiteSeries, day_summary_chart, plan_chart
+from tikabot.core.clock import local_at
 
 DAY, TZ = date(2026, 3, 2), "Asia/Kolkata"
 BENGALI = shaping.font_for("bn")

@@ -14,9 +14,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot_world import COORDINATOR_ID
-from small_district import hashed
-from tikabot.alerts import alert_severe_aefi, check_otp_alerts, check_site_alerts
+from tests.support.worlds.bot import COORDINATOR_ID, message_update
+from tests.support.worlds.small_district import hashed
+from tikabot.alerts.severe import alert_severe_aefi
+from tikabot.alerts.checks import check_otp_alerts, check_site_alerts
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff,
 )
@@ -182,12 +183,7 @@ def test_chart_counts_the_scopes_doses(bot, scoped):
 
 
 def group_update(text: str, user_id: int = COORDINATOR_ID) -> dict:
-    user = {"id": user_id, "is_bot": False, "first_name": "Asha"}
-    message = {"message_id": int(time.monotonic_ns() % 1_000_000_000), "date": int(time.time()),
-               "chat": {"id": GROUP_ID, "type": "group", "title": "Nadia drive"}, "from": user, "text": text}
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"message": message}
+    return message_update(user_id, text, chat={"id": GROUP_ID, "type": "group", "title": "Nadia drive"})
 
 
 @pytest.mark.parametrize("command", ["/status", "/site KAL01 remaining", "/export", "/failed"])

@@ -9,11 +9,11 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from test_bot_languages import assert_reads_as
-
-from tikabot.alert_state import AckTimes
-from tikabot.alerts import check_alerts
-from tikabot.clock import local_at
+from tests.support.languages import assert_reads_as
+from tests.support.worlds.bot import outbox
+from tikabot.alerts.state import AckTimes
+from tikabot.alerts.checks import check_alerts
+from tikabot.core.clock import local_at
 from tikabot.rehearsal import uneven
 from tikabot.store.models import CoordinatorAlert, OutboundMessage, Site
 
@@ -56,11 +56,7 @@ def view(start_bot, plan, clock_at_noon):
 
 
 def alerts_to(services, recipient, template=None):
-    with services.sessions() as s:
-        query = select(OutboundMessage).where(OutboundMessage.recipient == recipient).order_by(OutboundMessage.id)
-        if template:
-            query = query.where(OutboundMessage.template == template)
-        return list(s.scalars(query))
+    return outbox(services, template, recipient)
 
 
 def test_status_puts_the_unstarted_and_silent_sites_first_with_real_times(view, bot_services, plan):

@@ -8,7 +8,7 @@ from matplotlib.image import imread
 
 from tikabot.bot.commands import parse_export_args
 from tikabot.bot.render import page_text, paginate
-from tikabot.charts import PNG_SIGNATURE, doses_chart
+from tikabot.bot.charts import PNG_SIGNATURE, doses_chart
 
 TODAY = date(2026, 3, 2)
 

@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from job_drain import JobDrain
 from telegram.error import BadRequest, Forbidden, TimedOut
 
-from tikabot.alerts import alert_coordinators
-from tikabot.clock import as_utc, now
+from tests.support import wait_for
+from tests.support.jobs import JobDrain
+from tikabot.alerts.coordinators import alert_coordinators
+from tikabot.core.clock import as_utc, now
 from tikabot.handlers.telegram import TelegramSender, kind_of
-from tikabot.queue.sending import FAIL, RETRY, Outgoing, SendError
-from tikabot.queue import dispatch, runtime
+from tikabot.core.sending import FAIL, RETRY, Outgoing, SendError
+from tikabot.outbox import transport
+from tikabot.queue import runtime
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.worker import Worker, queues
+from tikabot.stack.worker import Worker, queues
 from tikabot.store.models import OutboundMessage, Staff
 
 TEXT = "SEVERE AEFI at Kalyani PHC: REF 100000000001. Note: fainted"
@@ -83,7 +84,7 @@ def test_an_alert_telegram_holds_back_is_retried_no_sooner_than_it_asked(sim, bo
     message = severe_alert_to_a_coordinator(bot_services, "aefi-2")
     asked_at = now()  # Telegram's answer comes after this: the retry is due 120 s after it, however slow the run
     try:
-        dispatch.move_all_ready(bot_services.redis)
+        transport.move_all_ready(bot_services.redis)
         Worker(queues(bot_services.redis), connection=bot_services.redis).work(burst=True,
                                                                                      logging_level="ERROR")
     finally:
@@ -115,15 +116,15 @@ def test_an_alert_goes_through_the_outbox_and_survives_a_429(sim, bot_services):
     jobs = JobDrain(bot_services.redis)
     try:
         relay = Relay(bot_services, runtime.current().settings)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+
+        def after_a_pass():
             relay.run_once(force=True)
             jobs.run()
             with bot_services.sessions() as s:
-                stored = s.get(OutboundMessage, message.id)
-            if stored.status == "delivered":
-                break
-            time.sleep(0.05)
+                return s.get(OutboundMessage, message.id)
+
+        wait_for(lambda: after_a_pass().status == "delivered", 20, interval=0.05)
+        stored = after_a_pass()
     finally:
         jobs.close()
         runtime.uninstall()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from tikabot.cli import main
+from tikabot.cli.main import main
 from tikabot.dlt.check import problems
 from tikabot.i18n.catalog import render
 from tikabot.i18n.places import PlaceName

@@ -3,8 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from vaccine_files import vaccines_file
-
+from tests.support.vaccine_files import vaccines_file
 from tikabot.flows.confirmation import Confirmation, dose_confirmation, next_due
 from tikabot.flows.course import CONFIRMATION, FINAL, FINAL_NOT_ON_RECORD, numbers
 from tikabot.flows.names import first_name

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaccine_files import vaccines_file
-
+from tests.support.vaccine_files import vaccines_file
 from tikabot.flows import staff, vaccines
 from tikabot.flows.confirmation import dose_confirmation
 from tikabot.flows.course import FINAL

@@ -11,36 +11,26 @@ import urllib.request
 from datetime import datetime
 
 import pytest
-from job_drain import JobDrain
-from small_district import hashed
 from sqlalchemy import select
 from zoneinfo import ZoneInfo
 
+from tests.support import wait_for
+from tests.support.jobs import JobDrain
+from tests.support.worlds.small_district import hashed
 from tikabot.handlers import android_devices
 from tikabot.inbox.worker import burst
-from tikabot.queue import dispatch, runtime
-from tikabot.queue.outbox import add_message
+from tikabot.outbox import transport
+from tikabot.queue import runtime
+from tikabot.outbox.messages import add_message
 from tikabot.queue.relay import Relay
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.throttle import Throttle
+from tikabot.core.throttle import Throttle
 from tikabot.services import Services
 from tikabot.store.models import Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff
 
 VACCINATOR = "+919830070001"
 FAST = SendSettings(lease_s=5.0, retry_base_s=0.05, slow_retry_base_s=0.05, retry_cap_s=0.2,
                     relay_interval_s=0.1, stale_s=1.0, recheck_after_s=0.1)
-
-
-def wait_for(condition, timeout=10.0, step=None):
-    """Until condition() holds; `step` runs between looks (the worker's next pass)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if step is not None:
-            step()
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 class Worker:
@@ -55,7 +45,7 @@ class Worker:
     def step(self):
         burst(self.services)
         redis = self.services.redis
-        dispatch.move_all_ready(redis)
+        transport.move_all_ready(redis)
         self.jobs.run()
         self.relay.run_once(force=True)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 import csv
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from tikabot.cli import main
+from tests.support.cli import KALYANI, import_sites, tikabot_cli
 from tikabot.store.models import Staff
 
 HEADER = "phone,name,role,site_code,language,telegram_user_id,level,scope\n"
@@ -15,18 +14,12 @@ HEADER = "phone,name,role,site_code,language,telegram_user_id,level,scope\n"
 
 @pytest.fixture
 def run(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+    return tikabot_cli(database_url, monkeypatch)
 
 
 @pytest.fixture
 def sites(run, tmp_path):
-    path = tmp_path / "sites.csv"
-    path.write_text("code,name,district,state\nS001,Kalyani PHC,Nadia,West Bengal\n"
-                    "S002,Siliguri DH,Darjeeling,West Bengal\n", encoding="utf-8")
-    assert run("import", "sites", str(path)).exit_code == 0
+    import_sites(run, tmp_path, KALYANI, "S002,Siliguri DH,Darjeeling,West Bengal\n")
 
 
 def test_levels_and_scopes_are_stored(run, sites, services, tmp_path):

@@ -8,21 +8,20 @@ that export back changes nothing, voided rows included.
 from __future__ import annotations
 
 import csv
+import functools
 import io
-import itertools
 import re
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
-from small_district import NOW, PHONES, add_district
 from sqlalchemy import select
 
-from tikabot.queue.sealing import of_session, readable
+from tests.support.cli import tikabot_cli
+from tests.support.worlds.runner import sayer
+from tests.support.worlds.small_district import NOW, PHONES, add_district
+from tikabot.outbox.sealing import of_session, readable
 
-from tikabot.cli import main
-from tikabot.export import COLUMNS
-from tikabot.inbox import InboundMessage, handle
+from tikabot.registry.doses_csv import COLUMNS
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff
 
 VACCINATOR = "+919830000001"
@@ -31,10 +30,7 @@ OLD_COLUMNS = ["ref", "dose", "vaccine", "lot", "site_code", "administered_at", 
 
 @pytest.fixture
 def cli(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+    return tikabot_cli(database_url, monkeypatch)
 
 
 @pytest.fixture
@@ -44,11 +40,7 @@ def day(services):
         district = add_district(s)
         district.amit.name, district.amit.category = "=Amit Das", "45+ comorbid"
         s.add(Staff(phone=VACCINATOR, name="Mita Roy", role="vaccinator", site_id=district.kal.id, language="en"))
-    ids = itertools.count(1)
-
-    def sms(text: str, minutes: float) -> str:
-        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=VACCINATOR, text=text)
-        return handle(services, message, now=NOW + timedelta(minutes=minutes)).reply
+    sms = functools.partial(sayer(services), VACCINATOR)  # sms(text, minutes)
 
     sms("START COVISHIELD 4120Z025", 0)
     sms("VERIFY 12345678", 1)

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tikabot.cli import main
+from tests.support.cli import tikabot_cli
+from tikabot.cli.main import main
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 
 KINDS = ("sites", "staff", "beneficiaries", "appointments")
@@ -17,13 +18,7 @@ KINDS = ("sites", "staff", "beneficiaries", "appointments")
 
 @pytest.fixture
 def run(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    return invoke
+    return tikabot_cli(database_url, monkeypatch)
 
 
 @pytest.fixture

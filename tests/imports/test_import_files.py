@@ -7,15 +7,14 @@ import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
-from tikabot import clock
-from tikabot.cli import main
+from tests.support.cli import import_sites, tikabot_cli
+from tikabot.core import clock
 from tikabot.imports.csvfile import read_rows
 from tikabot.imports.fields import RowError, booking_date
-from tikabot.spreadsheet import unprefixed
+from tikabot.core.spreadsheet import unprefixed
 from tikabot.store.models import Appointment, Beneficiary
 
 NOW = datetime(2025, 6, 12, 20, 0, tzinfo=timezone.utc)  # 01:30 on 13 June in Kolkata
@@ -25,19 +24,13 @@ HEADER = "ref,name,phone,language,category,site_code\n"
 
 @pytest.fixture
 def run(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+    return tikabot_cli(database_url, monkeypatch)
 
 
 @pytest.fixture
 def sites(run, tmp_path):
-    path = tmp_path / "sites.csv"
-    path.write_text("code,name,district,state\nS001,Kalyani PHC,Nadia,West Bengal\n", encoding="utf-8")
-    assert run("import", "sites", str(path)).exit_code == 0
-    return path
+    return import_sites(run, tmp_path)
 
 
 def count(services, model) -> int:

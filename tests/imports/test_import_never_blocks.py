@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.support import wait_for
 from tikabot.imports.runner import run_import
 from tikabot.store.models import Beneficiary, InboundMessage
 
@@ -49,12 +50,6 @@ def imported(services) -> int:
         return s.scalar(select(func.count()).select_from(Beneficiary))
 
 
-def wait_for(condition, thread: threading.Thread) -> None:
-    """Until condition() holds; the import must still be running meanwhile (else the test says nothing)."""
-    while not condition():
-        assert thread.is_alive(), "the import ended before the condition: make the file bigger"
-
-
 def run_in_thread(target) -> tuple[threading.Thread, dict]:
     outcome: dict = {}
 
@@ -72,7 +67,9 @@ def test_messages_are_recorded_while_a_big_import_runs(services, big_file):
     thread, outcome = run_in_thread(lambda: run_import(services.sessions, "beneficiaries", big_file))
     seen = 0
     for number in range(WRITES):
-        wait_for(lambda: imported(services) > seen, thread)  # a chunk was committed since the last write
+        # a chunk was committed since the last write (and the import still runs, else the test says nothing)
+        wait_for(lambda: imported(services) > seen or not thread.is_alive(), 120, interval=0)
+        assert imported(services) > seen, "the import ended before the condition: make the file bigger"
         record_message(services.engine, number)
         assert thread.is_alive(), "the import ended before every write was tried: make the file bigger"
         seen = imported(services)

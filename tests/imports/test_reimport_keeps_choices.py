@@ -7,14 +7,15 @@ the next day too (the sample dates are relative to the import day). Nothing anyo
 from __future__ import annotations
 
 import itertools
+
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
-from tikabot import clock
+from tests.support.worlds.runner import sayer
+from tikabot.core import clock
 from tikabot.imports.runner import run_import
-from tikabot.inbox import InboundMessage, handle
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Staff
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)  # 10:30 in Kolkata
@@ -64,12 +65,7 @@ def import_all(services, folder) -> dict[str, str]:
 
 @pytest.fixture
 def sms(services, moment):
-    ids = itertools.count(1)
-
-    def _sms(phone: str, text: str) -> str | None:
-        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=phone, text=text)
-        return handle(services, message, now=moment["now"]).reply
-    return _sms
+    return sayer(services, at=lambda: moment["now"])
 
 
 @pytest.fixture

@@ -2,24 +2,20 @@
 from __future__ import annotations
 
 import csv
-import itertools
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from small_district import NOW, PHONES, add_district
-from tikabot.cli import main
-from tikabot.inbox import InboundMessage, handle
+from tests.support.cli import tikabot_cli
+from tests.support.worlds.runner import sayer
+from tests.support.worlds.small_district import NOW, PHONES, add_district
 from tikabot.store.models import Site
 
 
 @pytest.fixture
 def run(database_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    return lambda *args: CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return tikabot_cli(database_url, monkeypatch)
 
 
 def _site(services, code):
@@ -58,11 +54,7 @@ def test_each_reader_is_told_the_site_in_their_language(services):
         district = add_district(s)
         district.bar.name, district.bar.name_en = "বারাসত মহকুমা হাসপাতাল", "Barasat SDH"
         district.bar.name_hi = "बारासात अनुमंडल अस्पताल"
-    ids = itertools.count(1)
-
-    def say(phone, text):
-        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=phone, text=text)
-        return handle(services, message, now=NOW + timedelta(minutes=1)).reply
+    say = sayer(services, at=NOW + timedelta(minutes=1))
 
     assert say(PHONES["amit"], "HELP").startswith("Your vaccination: 14 Jun, 11 am-1 pm at Barasat SDH.")
     with services.transaction() as s:

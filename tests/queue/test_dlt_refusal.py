@@ -14,20 +14,20 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tikabot.clock import now
+from tests.support.credentials import TEST_AUTH_TOKEN
+from tikabot.core.clock import now
 from tikabot.dlt import csvfile, store
 from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
 from tikabot.handlers.twilio_sms import TwilioSender
 from tikabot.i18n.samples import sample_params
 from tikabot.queue import senders
-from tikabot.queue.outbox import add_message
-from tikabot.queue.route_health import HealthSettings
-from tikabot.queue.sending import SendError
+from tikabot.outbox.messages import add_message
+from tikabot.queue.routes.health import HealthSettings
+from tikabot.core.sending import SendError
 from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.server import SimulatorThread
 from tikabot.store.models import OutboundMessage, Staff
 
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
 
 DOMESTIC_SID = "AC" + "3" * 32
 ENTITY, TEMPLATE_ID = "1101234567890123456", "1107160000000000001"

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tikabot.clock import now
-from tikabot.queue.outbox import add_message
+from tikabot.core.clock import now
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import Beneficiary, OutboundMessage
 
 PHONE = "+919830012345"
@@ -128,7 +128,7 @@ def test_the_provider_check_counts_only_copies_that_can_still_reach_the_phone(li
     import time as clock_time
 
     from tikabot.handlers.twilio_sms import TwilioSender
-    from tikabot.queue.sending import Outgoing
+    from tikabot.core.sending import Outgoing
 
     if delivery_error:
         sim.configure(recipient_delivery_errors={PHONE: delivery_error})
@@ -159,7 +159,7 @@ def test_a_message_twilio_creates_gets_a_status_the_outbox_knows(raw, ours):
     storing "undelivered" as the row's status would leave the message stuck, outside every status
     the callbacks, the poll and the retries understand."""
     from tikabot.handlers.twilio_sms import created_status
-    from tikabot.queue.statuses import RANK
+    from tikabot.core.statuses import RANK
 
     assert created_status(raw) == ours
     assert created_status(raw) in RANK

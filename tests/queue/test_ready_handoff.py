@@ -4,17 +4,17 @@ and one that Redis loses while it waits there is found again by the relay."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tikabot.clock import now
-from tikabot.queue import dispatch
-from tikabot.queue.outbox import add_message
+from tests.support import wait_for
+from tikabot.core.clock import now
+from tikabot.outbox import transport
+from tikabot.outbox.messages import add_message
 from tikabot.queue.relay import GRACE_S
-from tikabot.queue.worker import start_ready_loop
+from tikabot.stack.worker import start_ready_loop
 from tikabot.store.models import OutboundMessage
 
 
@@ -32,14 +32,7 @@ def statuses(services):
 
 
 def waiting(redis, priority):
-    return [int(v) for v in redis.lrange(dispatch.READY[priority], 0, -1)]
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.02)
-    return condition()
+    return [int(v) for v in redis.lrange(transport.READY[priority], 0, -1)]
 
 
 def test_otps_become_jobs_at_once_other_messages_wait_on_their_ready_list(pipeline):
@@ -47,8 +40,8 @@ def test_otps_become_jobs_at_once_other_messages_wait_on_their_ready_list(pipeli
     [otp] = add(services, 1, "otp", prefix="o")
     confirmations = add(services, 3, "default")
     reminders = add(services, 2, "bulk", prefix="b", first=100)
-    assert dispatch.queue_depths(services.redis) == {"otp": 1, "reply": 0, "default": 0, "bulk": 0}
-    assert dispatch.ready_depths(services.redis) == {"reply": 0, "default": 3, "bulk": 2}
+    assert transport.queue_depths(services.redis) == {"otp": 1, "reply": 0, "default": 0, "bulk": 0}
+    assert transport.ready_depths(services.redis) == {"reply": 0, "default": 3, "bulk": 2}
     assert waiting(services.redis, "default") == confirmations
     assert waiting(services.redis, "bulk") == reminders
     assert otp not in confirmations + reminders
@@ -60,7 +53,7 @@ def test_a_confirmation_handed_off_through_the_ready_list_is_sent_exactly_once(p
     stop = threading.Event()
     loop = start_ready_loop(redis, stop)
     try:
-        assert wait_for(lambda: dispatch.queue_depths(redis)["default"] == 1)
+        assert wait_for(lambda: transport.queue_depths(redis)["default"] == 1)
     finally:
         stop.set()
         loop.join()
@@ -69,7 +62,7 @@ def test_a_confirmation_handed_off_through_the_ready_list_is_sent_exactly_once(p
     assert pipeline.relay.run_once(now=now() + timedelta(seconds=GRACE_S + 3), force=True).requeued == 0
     # Even a second job for it (a wrong guess that Redis lost it) sends nothing twice: a sender
     # claims only pending messages.
-    dispatch.enqueue(redis, [(message_id, "default")])
+    transport.enqueue(redis, [(message_id, "default")])
     assert pipeline.settle(lambda: statuses(services) == {"delivered": 1}, relay=False)
     [received] = sim.messages()
     assert received["to"] == "+919830200000"

@@ -6,15 +6,16 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from tikabot.queue.worker import Worker
+from tikabot.stack.worker import Worker
 from sqlalchemy import func, select
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.handlers.twilio_sms import TwilioSender
-from tikabot.queue import dispatch, ledger
-from tikabot.queue.outbox import add_message
+from tikabot.outbox import transport
+from tikabot.queue import ledger
+from tikabot.outbox.messages import add_message
 from tikabot.queue.senders import SENDERS
-from tikabot.queue.worker import queues
+from tikabot.stack.worker import queues
 from tikabot.store.models import OutboundMessage
 
 
@@ -33,7 +34,7 @@ def statuses(services):
 def test_flushing_redis_mid_run_still_delivers_every_message_once(pipeline, sim):
     services = pipeline.services
     ids = add_many(services, 300)
-    dispatch.move_all_ready(services.redis)  # the worker's ready loop
+    transport.move_all_ready(services.redis)  # the worker's ready loop
     Worker(queues(services.redis), connection=services.redis).work(burst=True, max_jobs=2,
                                                                          logging_level="ERROR")
     services.redis.flushall()

@@ -3,11 +3,11 @@ not name its carrier yet: a gateway phone's delivery report can outrun the send'
 a reply's via still names the route its message came in on."""
 from __future__ import annotations
 
-from tikabot.clock import now
-from tikabot.queue import handoffs
+from tikabot.core.clock import now
+from tikabot.core import handoffs
 from tikabot.queue.callbacks import apply_report
-from tikabot.queue.outbox import add_message
-from tikabot.queue.sending import StatusReport
+from tikabot.outbox.messages import add_message
+from tikabot.core.sending import StatusReport
 from tikabot.queue.settings import SendSettings
 from tikabot.store.models import OutboundMessage
 

@@ -2,16 +2,16 @@
 back on success; one outage from the first failure to the recovery; forced down and up."""
 from __future__ import annotations
 
-import time
 
 import pytest
 import redis as redis_lib
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.support import wait_for
 from tikabot.handlers.twilio_sms import TWILIO_ERRORS
-from tikabot.queue.route_health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
-from tikabot.queue.sending import SERVER_ERROR, TIMEOUT, SendError
+from tikabot.queue.routes.health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
+from tikabot.core.sending import SERVER_ERROR, TIMEOUT, SendError
 
 SETTINGS = HealthSettings(window_s=30, error_rate=0.5, min_errors=3, cooldown_s=0.2, trial_lease_s=5)
 
@@ -39,15 +39,6 @@ def health(redis_url, clock):
     client = redis_lib.Redis.from_url(redis_url)
     yield RouteHealth(client, SETTINGS, clock=clock)
     client.close()
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_an_account_error_takes_a_route_down_at_once_and_begins_one_outage(health):

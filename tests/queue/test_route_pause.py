@@ -5,32 +5,26 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import FAST, LiveApp, Pipeline
 from sqlalchemy import select
 
-from tikabot.clock import now
-from tikabot.queue import pause, runtime
-from tikabot.queue.outbox import add_message
-from tikabot.services import Services
+from tests.support.pipeline import FAST, running_pipeline
+from tikabot.core.clock import now
+from tikabot.queue.routes import pause
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage, Staff
 
 TG_TOKEN = "123456:route-pause-test-token"
 
 
 @pytest.fixture
-def pipeline(config, simulator):
+def pipeline(config, simulator, start_live_app):
     """The send pipeline with a Telegram bot on the simulator, and an account pause as long as in
     production (5 minutes): anything it held could not get through within the test."""
-    live = LiveApp(dataclasses.replace(config, twilio_api_base=simulator.url, twilio_timeout=1.0, send_rate=1000.0,
-                                       telegram_bot_token=TG_TOKEN, telegram_api_base=simulator.url))
-    services = Services.build(live.config)
-    rt = runtime.install(services, dataclasses.replace(FAST, account_pause_s=300.0))
-    built = Pipeline(services, rt)
-    yield built
-    built.close()
-    runtime.uninstall()
-    services.close()
-    live.stop()
+    live = start_live_app(dataclasses.replace(config, twilio_api_base=simulator.url, twilio_timeout=1.0,
+                                              send_rate=1000.0, telegram_bot_token=TG_TOKEN,
+                                              telegram_api_base=simulator.url))
+    with running_pipeline(live.config, dataclasses.replace(FAST, account_pause_s=300.0)) as built:
+        yield built
 
 
 def test_a_twilio_account_error_holds_twilio_only_and_its_alert_reaches_telegram(pipeline, sim):

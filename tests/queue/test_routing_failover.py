@@ -14,15 +14,15 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from tests.support.credentials import TEST_AUTH_TOKEN
 from tikabot.handlers.twilio_sms import TwilioSender
 from tikabot.queue import senders
-from tikabot.queue.outbox import add_message
-from tikabot.queue.route_health import DOWN, HALF_OPEN, UP, HealthSettings
+from tikabot.outbox.messages import add_message
+from tikabot.queue.routes.health import DOWN, HALF_OPEN, UP, HealthSettings
 from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.server import SimulatorThread
 from tikabot.store.models import AuditLog, OutboundMessage, Staff
 
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
 
 BACKUP_SID = "AC" + "2" * 32
 QUICK = HealthSettings(window_s=30.0, error_rate=0.5, min_errors=3, cooldown_s=0.5, trial_lease_s=2.0)
@@ -201,7 +201,7 @@ class ProbingSender(TwilioSender):
 
 def test_a_recovering_route_whose_sender_can_tell_is_brought_back_by_its_probe(pipeline, sim, backup_simulator,
                                                                              monkeypatch):
-    from tikabot.queue.route_send import probe_recovering
+    from tikabot.queue.routes.send import probe_recovering
 
     closed = "http://127.0.0.1:9"  # nothing listens there
     monkeypatch.setitem(senders.SENDERS, "probed", lambda config: ProbingSender(config))
@@ -222,8 +222,8 @@ def test_a_worker_that_died_mid_send_on_the_second_route_leaves_no_duplicate(pip
     import asyncio
     from datetime import timedelta
 
-    from tikabot.clock import now
-    from tikabot.queue.sending import Outgoing
+    from tikabot.core.clock import now
+    from tikabot.core.sending import Outgoing
 
     services = pipeline.services
     router = pipeline.runtime.configure_routes("default=twilio,backup", dlt_routes="", health=QUICK)

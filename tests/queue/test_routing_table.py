@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tikabot.queue.routing import RouteTable, candidates, plan, traffic_kind
+from tikabot.queue.routes.table import RouteTable, candidates, plan, traffic_kind
 
 FIELD = "otp=exotel,twilio;reply=android,twilio;confirmation=exotel,twilio;reminder=exotel,twilio;alert=twilio"
 
@@ -98,7 +98,7 @@ def test_a_reply_to_a_gateway_phone_goes_back_by_the_gateway_route():
 def test_with_routes_unset_a_gateway_phone_still_carries_the_replies_to_its_messages():
     from types import SimpleNamespace
 
-    from tikabot.queue.routing import table_for
+    from tikabot.queue.routes.table import table_for
 
     phone_only = table_for(SimpleNamespace(routes="", dlt_routes="exotel", smsgate_phones=("kalyani",)))
     assert phone_only.routes_for("reply") == ("android", "twilio")
@@ -111,7 +111,7 @@ def test_a_gateway_phone_alone_carries_everything_it_is_named_for(config, servic
     import dataclasses
 
     from tikabot.config import GatewayPhone
-    from tikabot.queue import route_send
+    from tikabot.queue.routes import send as route_send
     from tikabot.services import Services
 
     phone = GatewayPhone(id="ranaghat", url="http://127.0.0.1:9", username="sms", password="pw", signing_key="k")

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 
-from tikabot.clock import now
-from tikabot.queue.outbox import add_message
+from tikabot.core.clock import now
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage
 
 BN_PHONE = "+919830012345"

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.handlers.twilio_client import make_client
-from tikabot.queue.outbox import add_message
+from tikabot.outbox.messages import add_message
 from tikabot.queue.status_poll import poll_stuck
 from tikabot.store.models import OutboundMessage
 

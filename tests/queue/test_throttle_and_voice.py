@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.handlers.twilio_sms import TwilioSender
-from tikabot.queue.outbox import add_message
-from tikabot.queue.throttle import Throttle
+from tikabot.outbox.messages import add_message
+from tikabot.core.throttle import Throttle
 from tikabot.store.models import OutboundMessage
 
 RATE = 200.0

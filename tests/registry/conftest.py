@@ -1,20 +1,18 @@
 """The small district with a vaccinator and a coordinator, and the simulator as the upstream registry."""
 from __future__ import annotations
 
-import itertools
 import random
-import time
-from datetime import timedelta
 
 import pytest
-from registry_world import COORDINATOR, TIMEOUT_S, VACCINATOR
-from small_district import NOW, add_district
-from simulator_fixture import simulator_fixture
 
+from tests.support import wait_for
+from tests.support.simulator import simulator_fixture
+from tests.support.worlds.registry import COORDINATOR, TIMEOUT_S, VACCINATOR
+from tests.support.worlds.runner import sayer
+from tests.support.worlds.small_district import NOW, add_district
 from tikabot.registry.client import FhirClient
 from tikabot.registry.settings import RegistrySettings
 from tikabot.registry.sync import sync_pass
-from tikabot.inbox import InboundMessage, handle
 from tikabot.simulator.config import FaultConfig
 from tikabot.store.models import Staff
 
@@ -34,13 +32,7 @@ def world(services):
 @pytest.fixture
 def say(world):
     """say(phone, text, minutes=0) -> reply text, as the runner answers at NOW + minutes."""
-    ids = itertools.count(1)
-
-    def _say(phone: str, text: str, minutes: float = 0) -> str:
-        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=phone, text=text)
-        return handle(world, message, now=NOW + timedelta(minutes=minutes)).reply
-
-    return _say
+    return sayer(world)
 
 
 @pytest.fixture
@@ -49,9 +41,7 @@ def upstream(simulator):
     its (a timeout fault still holding an answer) is left on its way."""
     simulator.sim.reset(config=True)
     yield simulator
-    deadline = time.monotonic() + 10
-    while simulator.sim.fhir.in_flight and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: not simulator.sim.fhir.in_flight, 10)
 
 
 @pytest.fixture

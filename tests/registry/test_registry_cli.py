@@ -5,24 +5,15 @@ import csv
 import json
 
 import pytest
-from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
-from registry_world import VACCINATOR, doses, give_rahima_her_dose
-from tikabot.cli import main
+from tests.support.cli import tikabot_cli
+from tests.support.worlds.registry import VACCINATOR, doses, give_rahima_her_dose
 
 
 @pytest.fixture
 def run(world, database_url, monkeypatch, settings):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("UPSTREAM_FHIR_BASE", settings.base_url)
-    monkeypatch.setenv("UPSTREAM_FHIR_TIMEOUT", "2")
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    return invoke
+    return tikabot_cli(database_url, monkeypatch, UPSTREAM_FHIR_BASE=settings.base_url, UPSTREAM_FHIR_TIMEOUT="2")
 
 
 def test_export_fhir_writes_a_bundle_that_validates_with_the_same_filters_as_the_csv(run, say, tmp_path):

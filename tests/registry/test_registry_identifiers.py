@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from registry_world import TIMEOUT_S, VACCINATOR, doses, give_rahima_her_dose
+from tests.support.worlds.registry import TIMEOUT_S, VACCINATOR, doses, give_rahima_her_dose
 from tikabot.registry.client import FhirClient
 from tikabot.registry.settings import RegistrySettings
 from tikabot.registry.sync import sync_pass
@@ -79,7 +79,7 @@ def test_registry_duplicates_finds_what_an_earlier_version_made_and_merges_it(wo
     (phone masked), merges them into the oldest with every Immunization pointing at it, and then finds none."""
     from click.testing import CliRunner
 
-    from tikabot.cli import main
+    from tikabot.cli.main import main
     from tikabot.registry import client as client_module
 
     monkeypatch.setattr(client_module, "if_none_exist_header",

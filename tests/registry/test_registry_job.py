@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from rq import Queue
-from tikabot.queue.worker import Worker
 
-from registry_world import doses, immunizations
-from tikabot.queue.periodic import enqueue_due
+from tests.support.worlds.registry import doses, immunizations
+from tikabot.stack.worker import Worker
+
+from tikabot.tasks.schedule import enqueue_due
 
 
 def test_without_an_upstream_the_worker_does_not_sync(world, monkeypatch):

@@ -5,7 +5,7 @@ import io
 
 from sqlalchemy import select
 
-from registry_world import VACCINATOR, doses, give_rahima_her_dose
+from tests.support.worlds.registry import VACCINATOR, doses, give_rahima_her_dose
 from tikabot.registry import resources as r
 from tikabot.registry.reconcile import reconcile, write_differences
 from tikabot.store.models import Dose

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.immunization import Immunization
 
-from registry_world import VACCINATOR
+from tests.support.worlds.registry import VACCINATOR
 from tikabot.registry import resources as r
 from tikabot.registry.bundle import build_bundle, write_bundle
 from tikabot.registry.records import DoseRecord

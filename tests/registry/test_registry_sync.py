@@ -8,8 +8,8 @@ import pytest
 from fhir.resources.R4B.immunization import Immunization
 from sqlalchemy import select
 
-from registry_world import VACCINATOR, doses, give_rahima_her_dose, immunizations
-from small_district import NOW
+from tests.support.worlds.registry import VACCINATOR, doses, give_rahima_her_dose, immunizations
+from tests.support.worlds.small_district import NOW
 from tikabot.registry import sync as sync_module
 from tikabot.store.models import Dose
 
@@ -173,7 +173,7 @@ def test_sync_with_wait_retries_until_everything_is_there(world, upstream, fhir,
 
 
 def test_unsynced_for_over_a_day_alerts_coordinators_once_a_day(world, upstream):
-    from tikabot.registry.job import check_stale
+    from tikabot.registry.stale import check_stale
     from tikabot.registry.settings import RegistrySettings
     from tikabot.store.models import OutboundMessage
 

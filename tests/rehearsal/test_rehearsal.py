@@ -71,8 +71,8 @@ def test_a_retry_waiting_for_its_back_off_is_not_settled_but_tomorrows_reminder_
 
     from sqlalchemy import func, select
 
-    from tikabot.clock import now
-    from tikabot.queue.outbox import add_message
+    from tikabot.core.clock import now
+    from tikabot.outbox.messages import add_message
     from tikabot.rehearsal.report import unsettled
     from tikabot.store.models import OutboundMessage
 
@@ -107,7 +107,7 @@ def test_a_folder_no_rehearsal_left_is_refused_not_cleared(tmp_path):
     """`--out instance` must never wipe the real database kept there."""
     from click.testing import CliRunner
 
-    from tikabot.cli import main
+    from tikabot.cli.main import main
 
     (tmp_path / "tikabot.db").write_text("the district's real records")
     result = CliRunner().invoke(main, ["rehearse", "--out", str(tmp_path)])
@@ -132,7 +132,7 @@ def test_report_names_a_severe_that_reached_nobody_and_a_false_complete(services
     """A SEVERE whose only SMS the provider never delivered, and a dose 2 'fully vaccinated' with no dose 1."""
     from datetime import datetime, timezone
 
-    from tikabot.queue.outbox import add_message
+    from tikabot.outbox.messages import add_message
     from tikabot.store.models import AdverseEvent, Beneficiary, Dose, Site
 
     at = datetime(2026, 12, 2, 5, 0, tzinfo=timezone.utc)
@@ -173,7 +173,7 @@ def test_the_report_breaks_when_a_dose_is_not_synced_is_doubled_upstream_or_diff
 
 
 def test_the_report_separates_injected_failures_from_unexpected_ones_and_says_what_it_counts(services):
-    from tikabot.queue.outbox import add_message
+    from tikabot.outbox.messages import add_message
     from tikabot.rehearsal.chart import figure
 
     with services.transaction() as session:

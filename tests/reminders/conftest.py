@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from reminder_world import World
+
+from tests.support.worlds.reminders import World
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from small_district import NOW, add_district
-
+from tests.support.worlds.small_district import NOW, add_district
 from tikabot.reminders.doses import confirm_dose
 from tikabot.reminders.policy import Policy
 from tikabot.store.models import Dose

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from reminder_world import ist
 
-from tikabot import clock
-from tikabot.cli import main
+from tests.support.worlds.reminders import ist
+from tikabot.core import clock
+from tikabot.cli.main import main
 from tikabot.store.models import Appointment, Beneficiary, Site
 
 DAY = date(2021, 3, 10)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from reminder_world import IST, ist
-
-from tikabot.reminders import Policy, announce_booking
+from tests.support.worlds.reminders import IST, ist
+from tikabot.reminders.policy import Policy
+from tikabot.reminders.booking import announce_booking
 from tikabot.store.models import Appointment
 
 

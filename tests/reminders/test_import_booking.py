@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from reminder_world import ist
 from sqlalchemy import select
 
-from tikabot import clock
+from tests.support.worlds.reminders import ist
+from tikabot.core import clock
 from tikabot.imports.runner import run_import
-from tikabot.reminders import plan
+from tikabot.reminders.planner import plan
 from tikabot.store.models import OutboundMessage
 
 NOW = ist(date(2021, 3, 1), 11)
@@ -48,6 +48,12 @@ def test_import_sends_each_person_the_booking_with_date_slot_site_and_code(servi
     assert all(m.priority == "bulk" and m.not_before is None for m in sent)  # 16:30 IST: not quiet
 
 
+def test_the_booking_sms_are_handed_to_the_queue_when_the_import_commits(services, district):
+    from tikabot.outbox.transport import READY
+
+    assert [int(v) for v in services.redis.lrange(READY["bulk"], 0, -1)] == [m.id for m in notices(services)]
+
+
 def test_reimporting_the_same_file_sends_nothing_more(services, district):
     result = run_import(services.sessions, "appointments", district / "appointments.csv")
     assert result.summary() == "appointments: imported 0, updated 0, unchanged 2, rejected 0"
@@ -83,7 +89,7 @@ def test_bad_quiet_hours_are_said_once_before_any_row_is_read(tmp_path, monkeypa
     """Not a stack trace halfway through importing appointments."""
     from click.testing import CliRunner
 
-    from tikabot.cli import main
+    from tikabot.cli.main import main
 
     monkeypatch.setenv("TIKABOT_QUIET_HOURS", "after dinner")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
@@ -95,7 +101,7 @@ def test_bad_quiet_hours_are_said_once_before_any_row_is_read(tmp_path, monkeypa
 
 def _booked_code(services, message) -> str:
     """The security code as the person reads it in their booking SMS (the outbox shows ****)."""
-    from tikabot.queue.sealing import of_session, readable
+    from tikabot.outbox.sealing import of_session, readable
 
     with services.sessions() as s:
         text = readable(message.body, message.sealed_body, of_session(s))
@@ -103,7 +109,7 @@ def _booked_code(services, message) -> str:
 
 
 def _verifies(services, ref: str, code: str) -> str:
-    from tikabot import otp
+    from tikabot.codes import otp
     from tikabot.store.models import Beneficiary
 
     with services.transaction() as s:

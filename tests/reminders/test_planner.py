@@ -5,11 +5,11 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from tikabot.queue.sealing import of_session, readable
-from tikabot.reminders import cancel_pending
+from tests.support.worlds.reminders import IST, ist
+from tikabot.outbox.sealing import of_session, readable
+from tikabot.reminders.cancel import cancel_pending
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage
 
-from reminder_world import IST, ist
 
 DAY = date(2021, 3, 10)  # the appointment
 BEFORE = DAY - timedelta(days=3)

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tikabot.clock import short_date
+from tikabot.core.clock import short_date
 from tikabot.reminders import schedule as s
-from tikabot.reminders.policy import Policy, parse_quiet_hours
+from tikabot.core.quiet_hours import parse_quiet_hours
+from tikabot.reminders.policy import Policy
 
 IST = ZoneInfo("Asia/Kolkata")
 POLICY = Policy()

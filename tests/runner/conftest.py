@@ -1,1 +1,1 @@
-from runner_world import say, world  # noqa: F401  (fixtures)
+from tests.support.worlds.runner import say, world  # noqa: F401  (fixtures)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from runner_world import AMIT_PHONE, STRANGER, VACCINATOR, transcript
+from tests.support.worlds.runner import AMIT_PHONE, STRANGER, VACCINATOR, transcript
 from tikabot.store.models import Appointment, Beneficiary, InboundMessage
 from tikabot.runner.guards import RATE_LIMITS
 

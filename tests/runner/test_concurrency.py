@@ -5,8 +5,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from runner_world import NOW, VACCINATOR
-from tikabot.inbox import InboundMessage, handle
+from tests.support.worlds.runner import NOW, VACCINATOR
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
 from tikabot.store.models import Beneficiary, Dose, InboundMessage as InboundRow, OutboundMessage, Site, Staff
 from tikabot.runner.guards import RATE_LIMITS
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from runner_world import NOW, RAHIMA_PHONE, VACCINATOR
-from tikabot.queue.outbox import add_message
+from tests.support.worlds.runner import NOW, RAHIMA_PHONE, VACCINATOR
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 
 
@@ -81,7 +81,7 @@ def test_stop_withdraws_the_reminder(say, world):
 def test_the_confirmation_is_handed_to_the_queue_once_even_when_the_report_is_replayed(say, world):
     """The hand-off rides on the runner's last Redis call: the new outbox id is on the ready list,
     and a replayed report (the same MessageSid) neither records nor queues anything again."""
-    from tikabot.queue.dispatch import READY
+    from tikabot.outbox.transport import READY
 
     waiting = lambda: [int(v) for v in world.redis.lrange(READY["default"], 0, -1)]  # noqa: E731
     assert say(VACCINATOR, "DOSE 12345678 CS L1", sid="SM-dose-1").startswith("Recorded:")

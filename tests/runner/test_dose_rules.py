@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from runner_world import COORDINATOR, HI_STAFF, RAHIMA_PHONE, VACCINATOR, transcript
+from tests.support.worlds.runner import COORDINATOR, HI_STAFF, RAHIMA_PHONE, VACCINATOR, transcript
 from tikabot.config import Config, medical_officers
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession
 

@@ -1,14 +1,16 @@
 """The inbox worker: order per sender, leases a killed worker leaves, limits that never drop meaning."""
 from __future__ import annotations
 
-import time
-from runner_world import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATOR
 from sqlalchemy import func, select
 
-from tikabot import clock
-from tikabot.inbox import InboundMessage, handle, store
+from tests.support import wait_for
+from tests.support.worlds.runner import AMIT_PHONE, BN_STAFF, HI_STAFF, RAHIMA_PHONE, VACCINATOR
+from tikabot.core import clock
+from tikabot.core.message import InboundMessage
+from tikabot.inbox.now import handle
+from tikabot.inbox import store
 from tikabot.inbox.worker import turn
-from tikabot.runner import process
+from tikabot.runner.run import process
 from tikabot.runner.run import LeaseLost
 from tikabot.store.models import Appointment, Beneficiary, Dose, InboundMessage as InboundRow, OutboundMessage
 
@@ -29,15 +31,6 @@ def replies(services, to: str) -> list[str]:
 def doses(services) -> int:
     with services.sessions() as s:
         return s.scalar(select(func.count()).select_from(Dose).where(Dose.source == "sms", Dose.voided.is_(False)))
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_sender_held_by_one_worker_is_skipped_by_every_other(world):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from runner_world import BN_STAFF, HI_STAFF, VACCINATOR
+from tests.support.worlds.runner import BN_STAFF, HI_STAFF, VACCINATOR
 from tikabot.store.models import Dose, OutboundMessage
 
 PAUSED = ("Too many wrong codes or unknown REFs from this phone. Checks are paused for {} minutes; "

@@ -3,15 +3,13 @@ route or gateway phone is refused in the staff member's language and records not
 bound one it is recorded; an unbound member reports through any route, as before."""
 from __future__ import annotations
 
-import itertools
 import logging
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
-from runner_world import BN_STAFF, HI_STAFF, NOW, VACCINATOR
-from tikabot.inbox import InboundMessage, handle
+from tests.support.worlds.runner import BN_STAFF, HI_STAFF, NOW, VACCINATOR, sayer
 from tikabot.store.models import Dose, OutboundMessage, Staff, VaccinationSession
 
 REFUSED = {
@@ -26,13 +24,8 @@ RECORDED = "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot L9. Today: 1."
 @pytest.fixture
 def send(world):
     """send(phone, text, via) -> the runner's reply, as if the SMS came in on route `via`."""
-    ids = itertools.count(1)
-
-    def _send(phone: str, text: str, via: str) -> str | None:
-        message = InboundMessage(channel="sms", provider_id=f"SM{next(ids):032d}", sender=phone, text=text, via=via)
-        return handle(world, message, now=NOW + timedelta(minutes=1)).reply
-
-    return _send
+    say = sayer(world, at=NOW + timedelta(minutes=1))
+    return lambda phone, text, via: say(phone, text, via=via)
 
 
 def bind(services, phone: str, routes: str | None) -> None:

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from runner_world import (
-    BN_STAFF, COORDINATOR, HI_STAFF, NO_SITE_STAFF, RAHIMA_PHONE, VACCINATOR, transcript,
+from tests.support.worlds.runner import (
+    BN_STAFF, COORDINATOR, HI_STAFF, NO_SITE_STAFF, NOW, RAHIMA_PHONE, VACCINATOR, transcript,
 )
 from tikabot.flows import effects as fx
 from tikabot.runner.apply import Context, record_dose
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, CoordinatorAlert, Dose, InboundMessage, OutboundMessage, Staff, VaccinationSession,
 )
-from runner_world import NOW
 
 
 def test_day_at_a_site(say, world):

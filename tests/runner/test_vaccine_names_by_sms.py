@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import select
 
-from runner_world import VACCINATOR, transcript
-from vaccine_files import SPUTNIK_V, vaccines_file
+from tests.support.vaccine_files import SPUTNIK_V, vaccines_file
+from tests.support.worlds.runner import VACCINATOR, transcript
 from tikabot.store.models import Dose, OutboundMessage
 
 

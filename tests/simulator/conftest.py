@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sim_support import ACCOUNT_SID, AUTH_TOKEN, CallbackReceiver, make_test_config
-from simulator_fixture import simulator_fixture
 
+from tests.support.simulator import simulator_fixture
+from tests.support.worlds.simulator import ACCOUNT_SID, AUTH_TOKEN, CallbackReceiver, make_test_config
 from tikabot.handlers.twilio_client import make_client
 
 

@@ -7,12 +7,12 @@ import urllib.error
 import urllib.request
 
 import pytest
-from sim_support import RECIPIENT, SENDER
 
+from tests.support.worlds.simulator import RECIPIENT, SENDER
 from tikabot.simulator.__main__ import config_from_args, parse_args
 from tikabot.simulator.config import DELIVERY_CODES, FaultConfig, spread_fail_rate
 from tikabot.i18n.encoding import segments as count_segments
-from tikabot.phones import mask as mask_phone
+from tikabot.core.phones import mask as mask_phone
 
 
 def call(url, body=None):

@@ -1,10 +1,10 @@
 """The simulator's FHIR R4 registry, over HTTP as a registry client sees it."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
+
+from tests.support import wait_for
 
 DOSE = "urn:tikabot:dose"
 HEADERS = {"Content-Type": "application/fhir+json"}
@@ -89,10 +89,7 @@ def test_a_timeout_keeps_the_client_waiting_past_its_timeout(sim):
     sim.sim.configure(fhir_next_faults=["timeout"], fhir_timeout_sleep_s=1.0)
     with pytest.raises(requests.Timeout):
         requests.post(f"{sim.url}/fhir/Immunization", json=immunization("1"), headers=HEADERS, timeout=0.3)
-    deadline = time.monotonic() + 5
-    while sim.sim.fhir.in_flight and time.monotonic() < deadline:  # the simulator still holds its answer
-        time.sleep(0.02)
-    assert sim.sim.fhir.in_flight == 0
+    assert wait_for(lambda: sim.sim.fhir.in_flight == 0, 5)  # till then the simulator still holds its answer
     assert requests.get(f"{sim.url}/fhir/metadata", timeout=5).json()["fhirVersion"] == "4.0.1"
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
-from sim_support import AUTH_TOKEN, RECIPIENT, SENDER
 from twilio.request_validator import RequestValidator
+
+from tests.support import wait_for
+from tests.support.worlds.simulator import AUTH_TOKEN, RECIPIENT, SENDER
 
 validator = RequestValidator(AUTH_TOKEN)
 
@@ -51,10 +51,7 @@ def test_queue_overflow_arrives_as_failed(twilio, sim, receiver):
     send(twilio, receiver)
     received = receiver.wait_for(1)
     # Every callback the simulator planned for it has run: nothing more can come.
-    deadline = time.monotonic() + 15
-    while sim.sim.callbacks.tasks and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not sim.sim.callbacks.tasks
+    assert wait_for(lambda: not sim.sim.callbacks.tasks, 15)
     assert statuses(receiver.received) == ["failed"]
     assert received[0]["params"]["ErrorCode"] == "30001"
 
@@ -72,9 +69,7 @@ def test_callbacks_are_dropped_after_retries(twilio, sim, receiver):
     sim.sim.configure(callback_retries=1)
     send(twilio, receiver)
     receiver.wait_for(4)
-    deadline = time.monotonic() + 15
-    while len(sim.sim.callback_log()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: len(sim.sim.callback_log()) >= 2, 15)
     log = sim.sim.callback_log()
     assert [(e["status"], e["outcome"], e["attempts"]) for e in log] == [
         ("sent", "dropped", 2), ("delivered", "dropped", 2)]

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 import requests
-from sim_support import ACCOUNT_SID, RECIPIENT, SENDER
 from twilio.base.exceptions import TwilioRestException
 
+from tests.support.worlds.simulator import ACCOUNT_SID, RECIPIENT, SENDER
 from tikabot.handlers.twilio_client import close_async_client, make_async_client, make_client
 
 

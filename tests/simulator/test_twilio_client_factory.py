@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from sim_support import ACCOUNT_SID, AUTH_TOKEN, RECIPIENT, SENDER
-
+from tests.support.worlds.simulator import ACCOUNT_SID, AUTH_TOKEN, RECIPIENT, SENDER
 from tikabot.handlers.twilio_client import (
     DEFAULT_API_BASE,
     api_base_from_env,

@@ -71,7 +71,7 @@ def test_0015_replaces_each_security_code_by_its_hash_and_the_code_still_verifie
 
     from sqlalchemy import text
 
-    from tikabot.security_codes import code_hash, matches
+    from tikabot.codes.appointment import code_hash, matches
     from tikabot.store.models import Beneficiary, Site
 
     monkeypatch.setenv("OTP_SECRET", "district-secret")

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
-from tikabot.clock import day_bounds
+from tikabot.core.clock import day_bounds
 from tikabot.reminders import schedule
 from tikabot.reminders.cancel import AFTER_DOSE, unsent
 from tikabot.runner.apply import _UNSENT_REMINDERS

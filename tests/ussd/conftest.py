@@ -1,1 +1,1 @@
-from ussd_world import at_now, phone, post, world  # noqa: F401  (fixtures)
+from tests.support.worlds.ussd import at_now, phone, post, world  # noqa: F401  (fixtures)

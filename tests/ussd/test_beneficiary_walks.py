@@ -1,10 +1,10 @@
 """Beneficiary menus walked end to end in every language, through POST /ussd."""
 import pytest
 
+from tests.support.worlds.ussd import BENEFICIARY, STRANGER, rows, screen
 from tikabot.flows.ussd_menus import nav
-from ussd_world import BENEFICIARY, STRANGER, rows, screen
 
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.store.models import AdverseEvent, Appointment, Beneficiary, OutboundMessage
 
 # language -> (first name, appointment date, slot, site, security code): the screens show all but the code

@@ -1,8 +1,8 @@
 """Issue 14 on the USSD staff menu: ordinals, dose 2 with no dose 1, one UNDO at a time, verifiers."""
 import pytest
 from sqlalchemy import select
-from ussd_world import STAFF, rows, screen
 
+from tests.support.worlds.ussd import STAFF, rows, screen
 from tikabot.flows.course import numbers
 from tikabot.flows.ussd_menus import nav
 from tikabot.store.models import Dose, OutboundMessage, Site, Staff

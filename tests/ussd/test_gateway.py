@@ -1,11 +1,12 @@
-"""One table of real-shaped Africa's Talking callbacks, broken ones included, through POST /ussd."""
+"""One table of real-shaped Africa's Talking callbacks, broken ones included, through POST /ussd with the
+shared channel table runner: the screen the phone shows, and the input the inbox keeps (done at once)."""
 from dataclasses import replace
 
 import pytest
 import redis as redis_lib
-from ussd_world import BENEFICIARY, STAFF, STRANGER, TOKEN, rows, screen
 
-from tikabot.store.models import InboundMessage
+from tests.support.channel_cases import Case, Parsed, params, run_case, ussd_request, ussd_token
+from tests.support.worlds.ussd import BENEFICIARY, STAFF, STRANGER, rows, screen
 
 FIRST = {"sessionId": "ATUid_7f3a0c9e2b", "serviceCode": "*384*1234#", "phoneNumber": "+919830000001",
          "networkCode": "40410", "text": ""}
@@ -13,32 +14,37 @@ MENU = "CON " + screen("ussd.staff_menu", "en")
 BAD = "END " + screen("ussd.bad_request", "en")
 EXPIRED = "END " + screen("ussd.expired", "en")
 
-CASES = [  # (name, form, token, header, status, body)
-    ("first request, token in query", FIRST, TOKEN, False, 200, MENU),
-    ("first request, token in header", FIRST, TOKEN, True, 200, MENU),
-    ("national number format", {**FIRST, "phoneNumber": "09830000001"}, TOKEN, False, 200, MENU),
-    ("no token", FIRST, None, False, 403, None),
-    ("wrong token", FIRST, "nope", False, 403, None),
-    ("wrong token in header", FIRST, "test-ussd-tokeN", True, 403, None),
-    ("no sessionId", {**FIRST, "sessionId": ""}, TOKEN, False, 200, BAD),
-    ("no phoneNumber", {k: v for k, v in FIRST.items() if k != "phoneNumber"}, TOKEN, False, 200, BAD),
-    ("not a phone number", {**FIRST, "phoneNumber": "abc"}, TOKEN, False, 200, BAD),
-    ("text far too long", {**FIRST, "text": "1*" * 600}, TOKEN, False, 200, BAD),
-    ("more inputs than a session can have", {**FIRST, "text": "*".join(["1"] * 41)}, TOKEN, False, 200, BAD),
-    ("inputs without a session started", {**FIRST, "text": "1*12345678"}, TOKEN, False, 200, EXPIRED),
-    ("empty form", {}, TOKEN, False, 200, BAD),
+DIALLED = Parsed("+919830000001", "", "ussd", None, "ussd-ATUid_7f3a0c9e2b-0")  # the first screen's input: none
+IN_QUERY, IN_HEADER = ussd_token(), ussd_token(header=True)
+REFUSED = "invalid or missing USSD token\n"
+dial = ussd_request  # the gateway's callback, as Africa's Talking posts it
+
+
+CASES = [
+    Case("first request, token in query", dial(FIRST), IN_QUERY, 200, MENU, DIALLED),
+    Case("first request, token in header", dial(FIRST), IN_HEADER, 200, MENU, DIALLED),
+    Case("national number format", dial({**FIRST, "phoneNumber": "09830000001"}), IN_QUERY, 200, MENU, DIALLED),
+    Case("no token", dial(FIRST), None, 403, REFUSED, None),
+    Case("wrong token", dial(FIRST), ussd_token("nope"), 403, REFUSED, None),
+    Case("wrong token in header", dial(FIRST), ussd_token("test-ussd-tokeN", header=True), 403, REFUSED, None),
+    Case("no sessionId", dial({**FIRST, "sessionId": ""}), IN_QUERY, 200, BAD, None),
+    Case("no phoneNumber", dial({k: v for k, v in FIRST.items() if k != "phoneNumber"}), IN_QUERY, 200, BAD, None),
+    Case("not a phone number", dial({**FIRST, "phoneNumber": "abc"}), IN_QUERY, 200, BAD, None),
+    Case("text far too long", dial({**FIRST, "text": "1*" * 600}), IN_QUERY, 200, BAD, None),
+    Case("more inputs than a session can have", dial({**FIRST, "text": "*".join(["1"] * 41)}), IN_QUERY, 200, BAD,
+         None),
+    Case("inputs without a session started", dial({**FIRST, "text": "1*12345678"}), IN_QUERY, 200, EXPIRED, None),
+    Case("empty form", dial({}), IN_QUERY, 200, BAD, None),
+    Case("JSON instead of the gateway's form", dial(FIRST).replace(
+        form=None, body=b'{"sessionId": "ATUid_1", "phoneNumber": "+919830000001"}',
+        headers={"Content-Type": "application/json"}), IN_QUERY, 200, BAD, None),
 ]
 
 
-@pytest.mark.parametrize("name, form, token, header, status, body", CASES, ids=[c[0] for c in CASES])
-def test_gateway_requests(world, post, at_now, name, form, token, header, status, body):
-    response = post(form, token=token, header=header)
-    assert response.status_code == status
+@pytest.mark.parametrize("case", params(CASES))
+def test_gateway_requests(world, client, at_now, case):
+    response = run_case(client, case)
     assert response.mimetype == "text/plain"
-    if body is not None:
-        assert response.get_data(as_text=True) == body
-    if status == 403:
-        assert rows(world, InboundMessage) == []
 
 
 def test_no_token_configured_refuses_everyone(app, world, post):

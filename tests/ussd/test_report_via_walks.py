@@ -1,8 +1,8 @@
 """A staff member bound to routes (staff.csv `report_via`) opens the USSD staff menu only when `ussd`
 is one of them: the USSD gateway's token, like a gateway phone's key, names any caller."""
 from sqlalchemy import update
-from ussd_world import STAFF, rows, screen
 
+from tests.support.worlds.ussd import STAFF, rows, screen
 from tikabot.store.models import Dose, Staff, VaccinationSession
 
 

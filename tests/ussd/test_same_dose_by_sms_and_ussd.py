@@ -1,21 +1,9 @@
 """A dose reported by USSD and by SMS is one record, whichever comes first."""
-from inbox_world import not_replies, reply_to
-from twilio.request_validator import RequestValidator
-from ussd_world import STAFF, rows, screen
 
+from tests.support.worlds.inbox import not_replies, sms
+from tests.support.worlds.ussd import STAFF, rows, screen
 from tikabot.flows.ussd_menus import nav
-
 from tikabot.store.models import Dose, OutboundMessage
-
-AUTH_TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"
-
-
-def sms(client, sender: str, body: str, sid: str) -> str:
-    params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body}
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/sms/inbound", params)
-    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
-    assert response.status_code == 200
-    return reply_to(client.application.extensions["tikabot"], sid) or ""
 
 
 def ussd_dose(phone, staff: str, lot: str = "L9") -> str:

@@ -2,11 +2,11 @@
 from datetime import timedelta
 
 import pytest
-from ussd_world import NOW, NO_SITE_STAFF, STAFF, rows, screen
 
-from tikabot.clock import local_date
+from tests.support.worlds.ussd import NOW, NO_SITE_STAFF, STAFF, rows, screen
+from tikabot.core.clock import local_date
 from tikabot.flows.ussd_menus import nav
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.store.models import Dose, OtpRecord, OutboundMessage, Staff
 
 LANGS = ["en", "bn", "hi"]

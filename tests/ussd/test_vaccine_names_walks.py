@@ -1,10 +1,10 @@
 """A vaccine named with a space in the vaccines file ("SPUTNIK V") picked from the USSD menu is
 recorded as that vaccine, and the same dose by SMS afterwards is the same record."""
 import pytest
-from test_same_dose_by_sms_and_ussd import sms
-from ussd_world import STAFF, rows, screen
-from vaccine_files import SPUTNIK_V, vaccines_file
 
+from tests.support.vaccine_files import SPUTNIK_V, vaccines_file
+from tests.support.worlds.inbox import sms
+from tests.support.worlds.ussd import STAFF, rows, screen
 from tikabot.flows.ussd_menus import nav
 from tikabot.store.models import Dose, OutboundMessage
 

@@ -5,32 +5,24 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from twilio.request_validator import RequestValidator
 
+from tests.support.signing import twilio_post
+from tests.support.worlds.inbox import kalyani
 from tikabot.handlers.twilio_inbound import twiml
 from tikabot.handlers.ussd_africastalking import render_reply
 from tikabot.runner.ussd import UssdReply
-from tikabot.store.models import Site, Staff
 
-TOKEN = "test-auth-token-0123456789abcdef"  # conftest's TEST_AUTH_TOKEN
-PUBLIC = "https://tikabot.example.org"
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def signed_post(client, path, params, query=""):
-    url = PUBLIC + path + (f"?{query}" if query else "")
-    return client.post(path + (f"?{query}" if query else ""), data=params,
-                       headers={"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params)})
+    return twilio_post(client, path + (f"?{query}" if query else ""), params)
 
 
 @pytest.fixture
 def staff(app):
     services = app.extensions["tikabot"]
-    with services.transaction() as s:
-        site = Site(code="KAL", name="Kalyani PHC")
-        s.add(site)
-        s.flush()
-        s.add(Staff(phone="+919830000001", name="Mita Roy", role="vaccinator", site_id=site.id, language="en"))
+    kalyani(services, ("+919830000001", "Mita Roy", "en"))
     return services
 
 

@@ -3,8 +3,9 @@ from dataclasses import replace
 
 from sqlalchemy import text
 
+from tests.support.signing import twilio_post
 from tikabot.app import create_app
-from tikabot.redis_server import EmbeddedRedis
+from tikabot.stack.redis_server import EmbeddedRedis
 
 
 def test_healthz_answers_ok(client):
@@ -47,8 +48,6 @@ def test_metrics_are_prometheus_text(client):
 
 def test_an_inbound_sms_while_redis_is_down_is_kept_and_answered(config):
     """Accepting needs only the database: the message waits in the inbox until Redis is back."""
-    from twilio.request_validator import RequestValidator
-
     # A port held bound but not listening: every connection is refused, and no other Redis on the
     # machine can take it over between the stop and the request (a freed port could be reused).
     held = socket.socket()
@@ -56,9 +55,7 @@ def test_an_inbound_sms_while_redis_is_down_is_kept_and_answered(config):
     app = create_app(replace(config, redis_url=f"redis://127.0.0.1:{held.getsockname()[1]}/0"))
     params = {"MessageSid": "SM" + "a" * 32, "AccountSid": config.twilio_account_sid, "From": "+919830012345",
               "To": "+15005550006", "Body": "HELP", "NumMedia": "0"}
-    target = f"{config.public_base_url}/sms/inbound"
-    signature = RequestValidator(config.twilio_auth_token).compute_signature(target, params)
-    response = app.test_client().post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    response = twilio_post(app.test_client(), "/sms/inbound", params, config.twilio_auth_token, config.public_base_url)
     services = app.extensions["tikabot"]
     with services.engine.connect() as conn:
         kept = conn.execute(text("SELECT status FROM inbound_messages WHERE provider_id = :sid"),

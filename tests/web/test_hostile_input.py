@@ -3,23 +3,16 @@ hold (a NUL, a lone surrogate, 20,000 levels of nesting, a 5,000-digit number): 
 answer below 500, on SQLite and on PostgreSQL alike, and nothing kept holds a NUL."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import json
-import time
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
-from tikabot.config import GatewayPhone
+from tests.support.apps import GATEWAY_KEY as KEY, built_app, every_channel
+from tests.support.credentials import EXOTEL_CALLBACK_TOKEN as EXOTEL_TOKEN
+from tests.support.signing import smsgate_headers, twilio_post
 from tikabot.store.models import InboundMessage
 
-TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"  # conftest's
-KEY = "phone-signing-key-ranaghat"
-EXOTEL_TOKEN = "exotel-callback-token-7f3a9c"
-PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),)
 HUGE = "9" * 5000
 DEEP = "[" * 20000 + "]" * 20000
 NUL, LONE = "\x00", "\ud800"
@@ -27,27 +20,17 @@ NUL, LONE = "\x00", "\ud800"
 
 @pytest.fixture
 def app(config, tmp_path):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, spool_dir=str(tmp_path / "spool"), smsgate_phones=PHONES,
-                                               exotel_account_sid="district", exotel_callback_token=EXOTEL_TOKEN))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, **every_channel(tmp_path)) as flask_app:
+        yield flask_app
 
 
 def twilio(client, path: str, params: dict, query: str = ""):
-    url = PUBLIC + path + (f"?{query}" if query else "")
-    return client.post(path + (f"?{query}" if query else ""), data=params,
-                       headers={"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params)})
+    return twilio_post(client, path + (f"?{query}" if query else ""), params)
 
 
 def smsgate(client, body: bytes | str, stamp: str | None = None):
     body = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    stamp = stamp or str(int(time.time()))
-    return client.post("/channels/smsgate", data=body, headers={
-        "Content-Type": "application/json", "X-Timestamp": stamp,
-        "X-Signature": hmac.new(KEY.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()})
+    return client.post("/channels/smsgate", data=body, headers=smsgate_headers(body, KEY, stamp=stamp))
 
 
 def received(**payload) -> str:

@@ -8,16 +8,16 @@ import time
 from dataclasses import replace
 
 import pytest
-from inbox_world import EMPTY_TWIML, reply_to, settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from twilio.request_validator import RequestValidator
 
+from tests.support import wait_for
+from tests.support.signing import twilio_post
+from tests.support.worlds.inbox import EMPTY_TWIML, kalyani, reply_to, settle
 from tikabot.app import create_app
 from tikabot.inbox.spool import spool_folder
-from tikabot.store.models import Dose, InboundMessage, Site, Staff, Beneficiary
+from tikabot.store.models import Dose, InboundMessage, Beneficiary
 
-TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"
 STAFF = "+919830000001"
 pytestmark = pytest.mark.skipif(bool(os.environ.get("TIKABOT_TEST_DATABASE_URL")),
                                 reason="the lock held here is SQLite's (the chaos bench stops PostgreSQL)")
@@ -25,20 +25,16 @@ pytestmark = pytest.mark.skipif(bool(os.environ.get("TIKABOT_TEST_DATABASE_URL")
 
 def post(client, body: str, sid: str, sender: str = STAFF):
     params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body, "NumMedia": "0"}
-    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/sms/inbound", params)
-    return client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    return twilio_post(client, "/sms/inbound", params)
 
 
 @pytest.fixture
 def staffed(app):
     services = app.extensions["tikabot"]
+    site_id = kalyani(services, (STAFF, "Mita Roy", "en"))
     with services.transaction() as s:
-        site = Site(code="KAL", name="Kalyani PHC")
-        s.add(site)
-        s.flush()
-        s.add(Staff(phone=STAFF, name="Mita Roy", role="vaccinator", site_id=site.id, language="en"))
         s.add_all([Beneficiary(ref=f"1234567{n}", name=f"Person {n}", phone=f"+91983001111{n}", language="bn",
-                               site_id=site.id) for n in range(5)])
+                               site_id=site_id) for n in range(5)])
     return services
 
 
@@ -61,16 +57,6 @@ def inbox_rows(services) -> list[tuple[str, str]]:
     with services.sessions() as s:
         return [tuple(r) for r in s.execute(select(InboundMessage.provider_id, InboundMessage.status)
                                             .order_by(InboundMessage.id))]
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_message_is_kept_and_answered_before_it_is_processed(client, staffed):

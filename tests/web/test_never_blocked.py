@@ -5,9 +5,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
-from hung_redis import hung_redis
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from tests.support.hung_redis import hung_redis
 from tikabot.app import create_app
 from tikabot.services import SOCKET_TIMEOUT, connect_redis
 from tikabot.store.db import plain_reads

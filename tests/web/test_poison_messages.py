@@ -4,38 +4,25 @@ that can still never be stored is set aside (dead-letter file, /metrics, one coo
 and the lines behind it go on; /readyz says so while the spool is not draining."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import json
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
-from tikabot import clock
-from tikabot.config import GatewayPhone
+from tests.support.apps import GATEWAY_KEY as KEY, built_app, every_channel
+from tests.support.credentials import EXOTEL_CALLBACK_TOKEN as EXOTEL_TOKEN
+from tests.support.signing import smsgate_headers, twilio_post
+from tikabot.core import clock
 from tikabot.inbox.accept import new_inbox
 from tikabot.inbox.spool import record
 from tikabot.store.models import InboundMessage, OutboundMessage, Staff
 
-TOKEN, PUBLIC = "test-auth-token-0123456789abcdef", "https://tikabot.example.org"  # conftest's
-KEY = "phone-signing-key-ranaghat"
-EXOTEL_TOKEN = "exotel-callback-token-7f3a9c"
-PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),)
-
 
 @pytest.fixture
 def app(config, tmp_path):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, spool_dir=str(tmp_path / "spool"), smsgate_phones=PHONES,
-                                               exotel_account_sid="district", exotel_callback_token=EXOTEL_TOKEN))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, **every_channel(tmp_path)) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture
@@ -45,15 +32,11 @@ def services(app):
 
 def twilio(client, sid: str, sender: str, body: str = "HELP"):
     params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body, "NumMedia": "0"}
-    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/sms/inbound", params)
-    return client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    return twilio_post(client, "/sms/inbound", params)
 
 
 def smsgate(client, body: bytes):
-    stamp = str(int(time.time()))
-    return client.post("/channels/smsgate", data=body, headers={
-        "Content-Type": "application/json", "X-Timestamp": stamp,
-        "X-Signature": hmac.new(KEY.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()})
+    return client.post("/channels/smsgate", data=body, headers=smsgate_headers(body, KEY))
 
 
 def inbox(services) -> list[InboundMessage]:

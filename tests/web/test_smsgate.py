@@ -1,23 +1,22 @@
-"""POST /channels/smsgate: real-shaped SMS Gateway for Android webhooks, signed as the app signs them."""
+"""POST /channels/smsgate: real SMS Gateway for Android webhooks (tests/fixtures/smsgate/), signed as the
+app signs them, through the shared channel table runner."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import json
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.support.apps import built_app
+from tests.support.channel_cases import Case, Parsed, fixture_json, params, run_case, smsgate_request, smsgate_signed
+from tests.support.signing import smsgate_headers
 from tikabot.config import GatewayPhone
-from tikabot.handlers import android_devices, android_gateway
-from tikabot.queue import handoffs
-from tikabot.queue.outbox import add_message
+from tikabot.handlers import android_devices
+from tikabot.core import handoffs
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import InboundMessage, OutboundMessage
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "smsgate"
 KEY = "phone-signing-key-ranaghat"
 OTHER_KEY = "phone-signing-key-kalyani"
 PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms", password="pw", signing_key=KEY),
@@ -26,25 +25,19 @@ PHONES = (GatewayPhone(id="ranaghat", url="http://10.0.0.7:8080", username="sms"
 
 @pytest.fixture
 def app(config):
-    from tikabot.app import create_app
-
-    flask_app = create_app(dataclasses.replace(config, smsgate_phones=PHONES))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, smsgate_phones=PHONES) as flask_app:
+        yield flask_app
 
 
 def body_of(name: str, message_id: int | None = None) -> bytes:
-    text = (FIXTURES / f"{name}.json").read_text(encoding="utf-8")
+    text = json.dumps(fixture_json("smsgate", name), ensure_ascii=False)
     if message_id is not None:
         text = text.replace("MSGID", str(message_id))
-    return json.dumps(json.loads(text), ensure_ascii=False).encode()
+    return text.encode()
 
 
 def signed(body: bytes, key: str = KEY, at: float | None = None) -> dict:
-    timestamp = str(int(time.time() if at is None else at))
-    return {"Content-Type": "application/json", "X-Timestamp": timestamp,
-            "X-Signature": hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()}
+    return smsgate_headers(body, key, at)
 
 
 def inbound_rows(services) -> list[InboundMessage]:
@@ -75,40 +68,44 @@ def in_flight(services, via: str, key="f1") -> int:
     return message_id
 
 
-# name, fixture, signing, expected status, inbound rows after, via
+SIGNED = smsgate_signed(KEY)
+REFUSED = "invalid or stale X-Signature / X-Timestamp\n"
+RECEIVED = smsgate_request(fixture_json("smsgate", "received"))
+HELP = Parsed("+919830011111", "HELP", "sms", "android:ranaghat", "sg-f17eefdfd343d85c02aa10f28dfa818a9c2a4fcc")
+# the message id is the phone's, the sender, the time received and the text together: the same SMS
+# told by another phone is another message
+HELP_ON_KALYANI = Parsed("+919830011111", "HELP", "sms", "android:kalyani", "sg-70267e1ab75cdd9a83b0f6445b06e60ecbe77d9b")
+YES_IN_BENGALI = Parsed("+919830011111", "হ্যাঁ", "sms", "android:ranaghat",
+                        "sg-96bf121f34ca5846eb678c107708ae1e5f099aeb")
+
 INBOUND = [
-    ("received", "received", "ok", 200, 1, "android:ranaghat"),
-    ("bengali text, null simNumber, 0-prefixed number", "received_bengali", "ok", 200, 1, "android:ranaghat"),
-    ("the other phone's key names the other phone", "received", "other", 200, 1, "android:kalyani"),
-    ("mis-signed", "received", "wrong-key", 403, 0, None),
-    ("stale timestamp", "received", "stale", 403, 0, None),
-    ("timestamp from the future", "received", "future", 403, 0, None),
-    ("no signature", "received", "none", 403, 0, None),
-    ("body changed after signing", "received", "tampered", 403, 0, None),
-    ("no sender", "received_no_sender", "ok", 400, 0, None),
-    ("ping records nothing", "ping", "ok", 204, 0, None),
+    Case("received", RECEIVED, SIGNED, 200, "ok\n", HELP),
+    Case("bengali text, null simNumber, 0-prefixed number", smsgate_request(fixture_json("smsgate", "received_bengali")),
+         SIGNED, 200, "ok\n", YES_IN_BENGALI),
+    Case("the other phone's key names the other phone", RECEIVED, smsgate_signed(OTHER_KEY), 200, "ok\n",
+         HELP_ON_KALYANI),
+    Case("mis-signed", RECEIVED, smsgate_signed("not-the-key"), 403, REFUSED, None),
+    Case("stale timestamp", RECEIVED, smsgate_signed(KEY, at_offset=-400), 403, REFUSED, None),
+    Case("timestamp from the future", RECEIVED, smsgate_signed(KEY, at_offset=400), 403, REFUSED, None),
+    Case("no signature", RECEIVED, None, 403, REFUSED, None),
+    Case("body changed after signing", RECEIVED, SIGNED, 403, REFUSED, None,
+         tamper=lambda r: r.replace(body=r.body.replace(b"HELP", b"STOP"))),
+    Case("no sender", smsgate_request(fixture_json("smsgate", "received_no_sender")), SIGNED, 400,
+         "missing sender\n", None),
+    Case("signed, but not JSON", smsgate_request(b"{not json"), SIGNED, 400, "body is not JSON\n", None),
+    Case("JSON without an event", smsgate_request({"payload": {"message": "HELP"}}), SIGNED, 400, "no event\n", None),
+    Case("an SMS event without its payload", smsgate_request({"event": "sms:received"}), SIGNED, 400, "no payload\n",
+         None),
+    Case("ping records nothing", smsgate_request(fixture_json("smsgate", "ping")), SIGNED, 204, "", None),
 ]
 
 
-@pytest.mark.parametrize("name, fixture, signing, status, rows, via", INBOUND, ids=[c[0] for c in INBOUND])
-def test_webhook_table(client, app, name, fixture, signing, status, rows, via):
+@pytest.mark.parametrize("case", params(INBOUND))
+def test_webhook_table(client, app, case):
     services = app.extensions["tikabot"]
-    body = body_of(fixture)
-    headers = {"wrong-key": lambda: signed(body, "not-the-key"), "stale": lambda: signed(body, at=time.time() - 400),
-               "future": lambda: signed(body, at=time.time() + 400), "none": lambda: {"Content-Type": "application/json"},
-               "other": lambda: signed(body, OTHER_KEY)}.get(signing, lambda: signed(body))()
-    if signing == "tampered":
-        body = body.replace(b"HELP", b"STOP")
-    response = client.post("/channels/smsgate", data=body, headers=headers)
-    assert response.status_code == status, response.get_data(as_text=True)
-    found = inbound_rows(services)
-    assert len(found) == rows
-    if rows:
-        assert found[0].channel == "sms" and found[0].sender == "+919830011111"
-        phone = via.split(":")[1]  # the route it came in on rides on the message the inbox keeps
-        assert found[0].provider_id == android_gateway.to_message(phone, json.loads(body)["payload"]).provider_id
+    run_case(client, case)
     health = {h.id: h for h in android_devices.phone_health(services.redis, ["ranaghat", "kalyani"], time.time(), 900)}
-    heard = status < 300  # an accepted webhook proves the phone is alive; a refused one proves nothing
+    heard = case.status < 300  # an accepted webhook proves the phone is alive; a refused one proves nothing
     assert (health["ranaghat"].seen_at is not None or health["kalyani"].seen_at is not None) == heard
 
 

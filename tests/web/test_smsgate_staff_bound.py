@@ -3,19 +3,17 @@ DOSE reports through POST /channels/smsgate, signed with each phone's real key, 
 the inbox worker as in production."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import itertools
 import json
-import time
 
 import pytest
 from sqlalchemy import func, select
 
-from inbox_world import settle
-from small_district import NOW, add_district
-from tikabot import clock
+from tests.support.apps import built_app
+from tests.support.signing import smsgate_headers
+from tests.support.worlds.inbox import settle
+from tests.support.worlds.small_district import NOW, add_district
+from tikabot.core import clock
 from tikabot.config import GatewayPhone
 from tikabot.store.models import Dose, OutboundMessage, Staff
 
@@ -27,13 +25,9 @@ MITA, ASHA = "+919830000001", "+919830000002"  # Mita is bound to the Ranaghat p
 
 @pytest.fixture
 def app(config, monkeypatch):
-    from tikabot.app import create_app
-
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    flask_app = create_app(dataclasses.replace(config, smsgate_phones=PHONES))
-    flask_app.config["TESTING"] = True
-    yield flask_app
-    flask_app.extensions["tikabot"].close()
+    with built_app(config, smsgate_phones=PHONES) as flask_app:
+        yield flask_app
 
 
 @pytest.fixture
@@ -57,10 +51,7 @@ def text(client, world):
                            "payload": {"messageId": f"m{n}", "message": message, "sender": sender,
                                        "recipient": None, "simNumber": 1,
                                        "receivedAt": f"2025-06-12T10:3{n}:00.000+05:30"}}).encode()
-        stamp = str(int(time.time()))
-        signature = hmac.new(KEYS[phone].encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
-        response = client.post("/channels/smsgate", data=body, headers={
-            "Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": signature})
+        response = client.post("/channels/smsgate", data=body, headers=smsgate_headers(body, KEYS[phone]))
         assert response.status_code == 200, response.data
         settle(world)
         with world.sessions() as s:

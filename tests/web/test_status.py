@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from twilio.request_validator import RequestValidator
 
-from tikabot.queue import handoffs
-from tikabot.queue.outbox import add_message
+from tests.support.signing import twilio_headers, twilio_post
+from tikabot.core import handoffs
+from tikabot.outbox.messages import add_message
 from tikabot.store.models import OutboundMessage
 
-TOKEN = "test-auth-token-0123456789abcdef"  # tests/conftest.py's TEST_AUTH_TOKEN
-PUBLIC = "https://tikabot.example.org"
 
-
-def post_status(client, params, query="", token=TOKEN):
-    url = f"{PUBLIC}/sms/status" + (f"?{query}" if query else "")
-    signature = RequestValidator(token).compute_signature(url, params)
-    return client.post("/sms/status" + (f"?{query}" if query else ""), data=params,
-                       headers={"X-Twilio-Signature": signature})
+def post_status(client, params, query="", **signing):
+    return twilio_post(client, "/sms/status" + (f"?{query}" if query else ""), params, **signing)
 
 
 @pytest.fixture
@@ -64,10 +58,8 @@ def test_mis_signed_callback_gets_403_and_changes_nothing(client, accepted):
 
 def test_signature_covers_our_query_string(client, accepted):
     services, message_id = accepted
-    url = f"{PUBLIC}/sms/status?id={message_id}&attempt=1"
-    signature = RequestValidator(TOKEN).compute_signature(url, report("delivered"))
-    response = client.post(f"/sms/status?id={message_id}&attempt=2", data=report("delivered"),
-                           headers={"X-Twilio-Signature": signature})
+    signed_for = twilio_headers(f"/sms/status?id={message_id}&attempt=1", report("delivered"))
+    response = client.post(f"/sms/status?id={message_id}&attempt=2", data=report("delivered"), headers=signed_for)
     assert response.status_code == 403
 
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot.alerts import alert_manual_mode
-from tikabot.clock import as_utc
+from tikabot.alerts.coordinators import alert_manual_mode
+from tikabot.core.clock import as_utc
 from tikabot.handlers.twilio_sms import will_fail_again
 from tikabot.i18n.places import place_name
-from tikabot.queue.outbox import add_message, dispatch_now
+from tikabot.outbox.messages import add_message, dispatch_now
 from tikabot.bot.failures import slot_passed
 from tikabot.store.models import Appointment, AuditLog, Beneficiary, OutboundMessage, Site, Staff
 from tikabot.store.scope import Scope, scope_of, site_in_scope

@@ -1,4 +1,4 @@
-"""The buttons under an alert (tikabot/alert_state.py): Acknowledge, /site, manual mode.
+"""The buttons under an alert (tikabot/alerts/state.py): Acknowledge, /site, manual mode.
 
 Callback data: `al:ack:ID`, `al:site:CODE`, `al:man:CODE` (asks first), `mm:yes:CODE` / `mm:no:CODE`.
 """
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from tikabot.alert_state import Ack, acknowledge
+from tikabot.alerts.state import Ack, acknowledge
 from tikabot.bot import actions, render
 from tikabot.bot.args import whole_number
 from tikabot.bot.commands import CODE, site_reply

@@ -10,15 +10,15 @@ from datetime import date
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.bot import queries, render
 from tikabot.bot.need import ranked
 from tikabot.bot.args import whole_number
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, pager, reply
-from tikabot.charts import day_summary_chart, plan_chart
+from tikabot.bot.charts import day_summary_chart, plan_chart
 from tikabot.i18n.catalog import render as say
-from tikabot.export import check_day, export_doses
+from tikabot.registry.doses_csv import check_day, export_doses
 from tikabot.store.models import Staff
 from tikabot.store.scope import Scope, in_scope
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.failures import reason_of
 from tikabot.i18n.catalog import render
-from tikabot.phones import mask
-from tikabot.queue.statuses import TERMINAL
+from tikabot.core.phones import mask
+from tikabot.core.statuses import TERMINAL
 from tikabot.store.models import Beneficiary, OutboundMessage, Staff
 
 WATCH_EVERY_S = 3.0

@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 
 from sqlalchemy.orm import Session
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.services import Services
 
 T = TypeVar("T")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tikabot.clock import as_utc
+from tikabot.core.clock import as_utc
 from tikabot.handlers.twilio_sms import classify
-from tikabot.plan import slot_window
+from tikabot.bot.plan import slot_window
 
 REASONS = {  # provider error kind -> reason
     "handset_unreachable": "switched_off", "unknown_delivery_error": "switched_off",

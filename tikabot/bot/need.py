@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tikabot.bot.queries import SiteStatus
-from tikabot.clock import as_utc
+from tikabot.bot.site_status import SiteStatus
+from tikabot.core.clock import as_utc
 
 SILENT_FLAG = timedelta(minutes=30)  # /status says "silent" this early; the alert waits for 60
 BEHIND_SHARE = 0.8  # behind plan: fewer than 80 % of the doses the booked slots would have given

@@ -2,49 +2,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from tikabot.alert_state import in_charge
+from tikabot.alerts.state import in_charge
 from tikabot.bot.failures import kind_of, reason_of
-from tikabot.clock import as_utc, day_bounds
-from tikabot.plan import expected_by, first_start
-from tikabot.i18n.places import PlaceName, place_name
+from tikabot.bot.need import need_of
+from tikabot.bot.site_status import SiteStatus
+from tikabot.core.clock import as_utc, day_bounds
+from tikabot.bot.plan import expected_by, first_start
+from tikabot.i18n.places import place_name
 from tikabot.store.models import (
-    Appointment, Beneficiary, Dose, InboundMessage, OutboundMessage, Site, Staff, VaccinationSession,
+    Appointment, Beneficiary, Dose, OutboundMessage, Site, Staff, VaccinationSession,
 )
+from tikabot.store.activity import last_report
 from tikabot.store.scope import Scope
 
 UNSYNCED = ("pending", "correction_pending", "failed")  # failed: the registry refused it (sync_error says why)
-
-
-@dataclass
-class SiteStatus:
-    code: str
-    name: str | PlaceName  # a PlaceName from site_statuses: shown in the reader's language
-    manual_mode: bool
-    session: VaccinationSession | None
-    doses: dict[int, int] = field(default_factory=dict)  # dose number -> count today
-    due: int = 0
-    remaining: int = 0
-    failed_sends: int = 0
-    expected: float = 0.0  # doses the booked slots would have given by the moment asked (tikabot.plan)
-    opens_at: datetime | None = None  # when the earliest booked slot begins
-    last_report: datetime | None = None  # the latest dose or staff message (last_report)
-    in_charge: Staff | None = None  # whom to call (in_charge)
-
-    @property
-    def done(self) -> int:
-        return sum(self.doses.values())
-
-    @property
-    def session_state(self) -> str:
-        if self.session is None:
-            return "no session"
-        return "closed" if self.session.closed_at else "open"
 
 
 @dataclass
@@ -167,16 +144,6 @@ def still_due(session: Session, code: str, day: date) -> list[DuePerson]:
     return [DuePerson(*row) for row in rows]
 
 
-def last_report(session: Session, site_id: int, staff_phones: list[str]) -> datetime | None:
-    """The latest sign of life from a site: a dose recorded there or a message from its staff."""
-    moments = [session.scalar(select(func.max(Dose.created_at)).where(Dose.site_id == site_id))]
-    if staff_phones:
-        moments.append(session.scalar(select(func.max(InboundMessage.received_at))
-                                      .where(InboundMessage.sender.in_(staff_phones))))
-    moments = [as_utc(m) for m in moments if m is not None]
-    return max(moments) if moments else None
-
-
 @dataclass
 class FailedMessage:
     id: int
@@ -243,10 +210,9 @@ def recent(moment: datetime, hours: int = 24) -> datetime:
 
 def chart_series(session: Session, day: date, tz: str, now: datetime, lang: str,
                  scope: Scope | None = None) -> tuple[list, bool]:
-    """Each site's series for the charts against plan (tikabot/charts.py), and whether every site
+    """Each site's series for the charts against plan (tikabot/bot/charts.py), and whether every site
     with people booked has closed its session (END): then the day summary is the chart to show."""
-    from tikabot.bot.need import need_of  # need reads SiteStatus from here
-    from tikabot.charts import SiteSeries
+    from tikabot.bot.charts import SiteSeries
 
     start, end = day_bounds(day, tz)
     statuses = site_statuses(session, day, tz, now=now, scope=scope)

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from tikabot.bot.failures import ORDER, retry_pointless
 from tikabot.bot.need import Need
-from tikabot.bot.queries import OldestUnsynced, PendingSite, SiteDetail, SiteStatus
+from tikabot.bot.queries import OldestUnsynced, PendingSite, SiteDetail
+from tikabot.bot.site_status import SiteStatus
 from tikabot.i18n.catalog import DEFAULT_LANGUAGE, LANGUAGES, render
 from tikabot.i18n.dates import Slot, day_text
 from tikabot.i18n.numbers import native_digits
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 
 PAGE_SIZE = 10  # items per page; a site line is ~100 characters, far below Telegram's 4,096
 MAX_TEXT = 4096

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tikabot.queue.sending import FAIL, ErrorKind
+from tikabot.core.sending import FAIL, ErrorKind
 
 # Not retryable: sending the same text again cannot help until its template id is approved.
 DLT_UNREGISTERED = ErrorKind("dlt_unregistered", FAIL)

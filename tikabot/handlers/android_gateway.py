@@ -33,16 +33,16 @@ from android_sms_gateway.ahttp import AiohttpAsyncHttpClient
 from android_sms_gateway.enums import ProcessState
 from android_sms_gateway.errors import APIError
 
-from tikabot import safe_json
+from tikabot.core import safe_json
 from tikabot.handlers import android_devices, android_pace
-from tikabot.phones import BadPhone, mask, normalise
-from tikabot.queue import handoffs
-from tikabot.queue.sending import (
+from tikabot.core.phones import BadPhone, mask, normalise
+from tikabot.core import handoffs
+from tikabot.core.sending import (
     FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError, StatusReport,
 )
-from tikabot.queue.throttle import Throttle
-from tikabot.runner.message import InboundMessage
-from tikabot.safe_text import printable, storable_id
+from tikabot.core.throttle import Throttle
+from tikabot.core.message import InboundMessage
+from tikabot.core.safe_text import printable, storable_id
 
 log = logging.getLogger(__name__)
 

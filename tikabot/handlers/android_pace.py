@@ -1,7 +1,7 @@
 """Who may take a gateway phone's next send slot, and how long each kind of message may wait for it.
 
 A phone's SIM sends a few SMS a minute (6 by default: one slot every 10 s), and everything routed
-to it shares one Redis bucket (queue/throttle.py, GCRA). A vaccinator who sends START and then
+to it shares one Redis bucket (core/throttle.py, GCRA). A vaccinator who sends START and then
 DOSE a second later must get both replies within seconds, even with 200 reminders queued on the
 same phone. So the message's lane (Outgoing.priority: otp, reply, default, bulk) sets two knobs:
 

@@ -21,13 +21,13 @@ from urllib.parse import urlencode
 
 from tikabot.handlers.exotel_client import NETWORK_ERRORS, TIMEOUTS, ExotelClient, ExotelError
 from tikabot.i18n.encoding import GSM7, encoding_of
-from tikabot.phones import BadPhone, mask, normalise
-from tikabot.queue.sending import (
+from tikabot.core.phones import BadPhone, mask, normalise
+from tikabot.core.sending import (
     ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError,
     StatusReport, code_in, spaced_digits,
 )
-from tikabot.runner.message import InboundMessage
-from tikabot.safe_text import printable, storable_id
+from tikabot.core.message import InboundMessage
+from tikabot.core.safe_text import printable, storable_id
 
 log = logging.getLogger(__name__)
 

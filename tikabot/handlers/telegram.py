@@ -20,7 +20,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from tikabot.queue.sending import (
+from tikabot.core.sending import (
     FAIL, NETWORK_ERROR, RETRY, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError,
 )
 

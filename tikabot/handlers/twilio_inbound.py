@@ -12,9 +12,9 @@ from xml.sax.saxutils import escape
 
 from twilio.request_validator import RequestValidator
 
-from tikabot.phones import BadPhone, normalise
-from tikabot.safe_text import printable
-from tikabot.runner.message import InboundMessage
+from tikabot.core.phones import BadPhone, normalise
+from tikabot.core.safe_text import printable
+from tikabot.core.message import InboundMessage
 
 CHANNEL = "sms"
 MAX_BODY = 1600  # Twilio's own limit for one message body

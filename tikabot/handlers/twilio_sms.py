@@ -14,11 +14,11 @@ import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from tikabot.handlers.twilio_client import close_async_client, make_async_client
-from tikabot.queue.sending import (
+from tikabot.core.sending import (
     ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, UNKNOWN, Accepted, ErrorKind, Outgoing,
     SendError, StatusReport,
 )
-from tikabot.safe_text import storable_id
+from tikabot.core.safe_text import storable_id
 
 ROUTE = "twilio"  # its status callbacks speak for what this route carried
 
@@ -35,7 +35,7 @@ TWILIO_ERRORS: dict[int, ErrorKind] = {
     21211: ErrorKind("invalid_number", FAIL),
     21408: ErrorKind("region_not_enabled", FAIL),
     21602: ErrorKind("empty_body", FAIL),
-    21610: ErrorKind("opted_out", FAIL),
+    21610: ErrorKind("opted_out", FAIL, opted_out=True),
     21612: ErrorKind("unroutable", FAIL),
     21614: ErrorKind("not_a_mobile", FAIL),
     21617: ErrorKind("body_too_long", FAIL),
@@ -49,7 +49,6 @@ TWILIO_ERRORS: dict[int, ErrorKind] = {
     20403: ErrorKind("account_forbidden", ACCOUNT),
     30002: ErrorKind("account_suspended", ACCOUNT),
 }
-OPT_OUT_CODE = 21610
 
 
 def will_fail_again(stored_code: str | None) -> bool:
@@ -69,7 +68,7 @@ def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
     return ErrorKind(f"error_{code}", FAIL)
 
 
-# Twilio message statuses -> ours. Ours only move forward (see tikabot/queue/statuses.py).
+# Twilio message statuses -> ours. Ours only move forward (see tikabot/core/statuses.py).
 TWILIO_STATUSES = {
     "accepted": "accepted", "scheduled": "accepted", "queued": "accepted", "sending": "accepted",
     "sent": "sent", "delivered": "delivered", "read": "delivered",
@@ -115,14 +114,21 @@ def parse_status(form, query) -> StatusReport:
         raise BadStatusReport("MessageSid and a known MessageStatus are required")
     if len(sid) > 64 or not storable_id(sid):
         raise BadStatusReport("MessageSid is too long or holds a NUL")
-    return StatusReport(sid, TWILIO_STATUSES[raw], _int_or_none(form.get("ErrorCode")),
-                        _our_int(query, "id"), _our_int(query, "attempt"), via=ROUTE)
+    code = _int_or_none(form.get("ErrorCode"))
+    return StatusReport(sid, TWILIO_STATUSES[raw], code, _our_int(query, "id"), _our_int(query, "attempt"),
+                        via=ROUTE, kind=_kind_of(code))
 
 
 def report_from_message(message) -> StatusReport:
     """A fetched Twilio Message resource, read as if its status callback had arrived."""
     status = TWILIO_STATUSES.get((message.status or "").lower(), "accepted")
-    return StatusReport(message.sid, status, _int_or_none(str(message.error_code or "")), None, None)
+    code = _int_or_none(str(message.error_code or ""))
+    return StatusReport(message.sid, status, code, None, None, kind=_kind_of(code))
+
+
+def _kind_of(code: int | None) -> ErrorKind | None:
+    """A report's error code as the send vocabulary's kind (None: the report names no error)."""
+    return None if code is None else classify(code)
 
 
 def status_callback_url(public_base_url: str, message_id: int, attempt: int) -> str:

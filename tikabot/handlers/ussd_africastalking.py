@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from tikabot.phones import BadPhone, normalise
-from tikabot.safe_text import printable, storable_id
-from tikabot.runner.ussd import UssdReply, UssdRequest
+from tikabot.core.phones import BadPhone, normalise
+from tikabot.core.safe_text import printable, storable_id
+from tikabot.core.ussd import UssdReply, UssdRequest
 
 CONTENT_TYPE = "text/plain; charset=utf-8"
 PREFIX = {False: "CON ", True: "END "}  # the session flag -> what the gateway reads

@@ -9,7 +9,7 @@ import csv
 import io
 from pathlib import Path
 
-from tikabot.spreadsheet import formula_safe, unprefixed
+from tikabot.core.spreadsheet import formula_safe, unprefixed
 
 
 class MalformedFile(Exception):

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from tikabot.flows import report_via as bindings
 from tikabot.i18n.encoding import GSM7, encoding_of
-from tikabot.phones import BadPhone, normalise
+from tikabot.core.phones import BadPhone, normalise
 
 LANGUAGES = {"en": "en", "english": "en", "bn": "bn", "bengali": "bn", "bangla": "bn",
              "বাংলা": "bn", "hi": "hi", "hindi": "hi", "हिंदी": "hi", "हिन्दी": "hi"}

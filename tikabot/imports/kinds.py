@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from tikabot.imports import fields as f
 from tikabot.imports.fields import RowError
-from tikabot.security_codes import code_hash, new_code, secret_of
+from tikabot.codes.appointment import code_hash, new_code, secret_of
 from tikabot.store.models import Appointment, Beneficiary, Dose, Site, Staff
 from tikabot.store.scope import LEVELS, SITE_LEVELS, STATE
+from tikabot.reminders.booking import announce_booking
+from tikabot.flows.vaccines import resolve
 
 ROLES = ("vaccinator", "verifier", "coordinator")
 SOURCES = ("sms", "ussd", "paper", "telegram")
@@ -154,8 +156,6 @@ class Appointments:
                   "date": f.booking_date(f.required(row, "date"), lk.today),
                   "slot": f.slot(f.required(row, "slot"))}
         existing = lk.session.scalar(select(Appointment).filter_by(beneficiary_id=person.id, dose_number=dose))
-        from tikabot.reminders.booking import announce_booking
-
         code = new_code()  # shown once, in the booking SMS; the appointment keeps its hash
         if existing is None:
             existing = Appointment(beneficiary_id=person.id, dose_number=dose, status="booked",
@@ -185,8 +185,6 @@ class Doses:
 
     @staticmethod
     def apply(lk: Lookups, row: dict) -> str:
-        from tikabot.flows.vaccines import resolve
-
         person = lk.beneficiary(f.required(row, "ref"))
         number = f.dose_number(f.required(row, "dose"))
         if f.yes_no(row.get("voided", ""), "voided"):

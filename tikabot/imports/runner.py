@@ -18,11 +18,12 @@ import click
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.config import Config
 from tikabot.imports.csvfile import read_rows, write_rejects
 from tikabot.imports.fields import RowError
 from tikabot.imports.kinds import IMPORTED, KINDS, UNCHANGED, UPDATED, Lookups
+from tikabot.store import phases
 from tikabot.store.db import make_engine
 
 PROGRESS_FROM_ROWS = 2000
@@ -59,6 +60,7 @@ def run_import(sessions: sessionmaker[Session], kind: str, path: Path, dry_run: 
     rejects: list[tuple[dict, str]] = []
     with dry_run_copy(sessions) if dry_run else nullcontext(sessions) as target, target() as session:
         session.expire_on_commit = False  # the site cache outlives each chunk's commit
+        phases.open_unit(session)  # each chunk's commit queues its booking SMS (store/phases.py)
         lookups = Lookups(session, today=today or _today())
         show = progress and len(rows) > PROGRESS_FROM_ROWS
         chunk = _Chunks(session, chunked=not dry_run)
@@ -71,7 +73,8 @@ def run_import(sessions: sessionmaker[Session], kind: str, path: Path, dry_run: 
         if dry_run:
             session.rollback()
         else:
-            session.commit()
+            phases.commit(session)
+        phases.close_unit(session)
     rejects_path = write_rejects(path, header, rejects) if rejects else None
     return ImportResult(kind, counts[IMPORTED], counts[UPDATED], counts[UNCHANGED], len(rejects), rejects_path)
 
@@ -108,7 +111,7 @@ class _Chunks:
 
     def after_row(self) -> None:
         if self.chunked and time.monotonic() - self.started >= CHUNK_SECONDS:
-            self.session.commit()
+            phases.commit(self.session)
             time.sleep(self.pause)
             self.started = time.monotonic()
 

@@ -27,14 +27,14 @@ from typing import Callable
 from sqlalchemy import event
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 
-from tikabot import clock
-from tikabot.alerts import alert_spool_set_aside
+from tikabot.core import clock
+from tikabot.alerts.coordinators import alert_spool_set_aside
 from tikabot.inbox import store
 from tikabot.inbox.storable import Unstorable, storable, storable_row
 from tikabot.inbox.spool import Spool, record, spool_folder
-from tikabot.phones import mask
-from tikabot.runner.gate import GateTimeout
-from tikabot.runner.message import InboundMessage
+from tikabot.core.phones import mask
+from tikabot.store.gate import GateTimeout
+from tikabot.core.message import InboundMessage
 from tikabot.store.db import make_engine
 
 log = logging.getLogger(__name__)

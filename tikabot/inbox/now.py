@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.inbox import store
-from tikabot.runner import Held, InboundMessage, RunResult, process
-from tikabot.runner.gate import write_gate
+from tikabot.core.message import Held, InboundMessage, RunResult
+from tikabot.runner.run import process
+from tikabot.store.gate import write_gate
 
 LEASE_S = 60
 

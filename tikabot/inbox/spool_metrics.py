@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.inbox.spool import Spool, spool_folder
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tikabot.runner.message import InboundMessage
-from tikabot.safe_text import UNSTORABLE
+from tikabot.core.message import InboundMessage
+from tikabot.core.safe_text import UNSTORABLE
 from tikabot.store.models import InboundMessage as InboundRow
 
 _UNSTORABLE = UNSTORABLE

@@ -15,9 +15,9 @@ from sqlalchemy import and_, bindparam, case, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from tikabot import clock
-from tikabot.runner.gate import write_gate
-from tikabot.runner.message import Held, InboundMessage
+from tikabot.core import clock
+from tikabot.store.gate import write_gate
+from tikabot.core.message import Held, InboundMessage
 from tikabot.store.db import plain_reads
 from tikabot.store.models import InboundMessage as InboundRow
 

@@ -26,10 +26,12 @@ import time
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from tikabot import clock
+from tikabot import services as process_services
+from tikabot.core import clock
 from tikabot.inbox import store
 from tikabot.inbox.accept import inbox_of
-from tikabot.runner import Held, process
+from tikabot.core.message import Held
+from tikabot.runner.run import process
 from tikabot.runner.run import LeaseLost
 
 log = logging.getLogger(__name__)
@@ -121,11 +123,8 @@ def _watch_parent(parent: int, stop: threading.Event) -> None:
 
 
 def main(parent: int | None = None) -> None:
-    from tikabot.config import Config
-    from tikabot.services import Services
-
     logging.basicConfig(level=logging.WARNING)
-    services = Services.build(Config.from_env())
+    services = process_services.of_process()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -134,7 +133,7 @@ def main(parent: int | None = None) -> None:
     try:
         run(services, stop)
     finally:
-        services.close()
+        process_services.release()
 
 
 def start_processes(count: int) -> list:

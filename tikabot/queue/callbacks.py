@@ -3,13 +3,13 @@
 A report touches only what was handed to the route whose credential signed it (`report.via`):
 a row that route (that gateway phone) carried, matched by its provider id, or, when we never
 learnt that id, the attempt the report names, if that attempt was handed to that route
-(queue/handoffs.py). Anything else is left alone and logged: one route's token or one phone's
+(core/handoffs.py). Anything else is left alone and logged: one route's token or one phone's
 key cannot settle, fail or pause what another route carries.
 
 Forward only: a late `sent` after `delivered` changes nothing. A retryable delivery error
 (30003, 30008, ...) puts the message back to `pending` with a back-off (the relay queues it
 when due); a permanent one fails it; 21610 also marks the number opted out; an account error
-(30002, Exotel's 401-404) pauses that route only (queue/pause.py) and alerts coordinators,
+(30002, Exotel's 401-404) pauses that route only (queue/routes/pause.py) and alerts coordinators,
 naming the route and the code.
 """
 from __future__ import annotations
@@ -20,13 +20,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot.handlers.twilio_sms import OPT_OUT_CODE, classify
-from tikabot.queue.sending import ACCOUNT, FAIL, StatusReport
-from tikabot.queue import handoffs, ledger, pause, route_alerts, sealing
+from tikabot.core.sending import ACCOUNT, FAIL, UNDELIVERED, StatusReport
+from tikabot.core import handoffs
+from tikabot.queue.routes import pause, alerts as route_alerts
+from tikabot.queue import ledger
+from tikabot.outbox import sealing
 from tikabot.queue.retry import next_attempt_at
-from tikabot.queue.routing import carried_by, route_of
+from tikabot.queue.routes.table import carried_by, route_of
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.statuses import TERMINAL, moves_forward
+from tikabot.core.statuses import TERMINAL, moves_forward
 from tikabot.store.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ def find_message(session: Session, report: StatusReport, now: datetime, redis,
 def apply_report(session: Session, report: StatusReport, *, now: datetime, settings: SendSettings,
                  redis) -> str:
     """Update the message; returns what happened (for logs and tests). A message made final here
-    loses its sealed text (queue/sealing.py)."""
+    loses its sealed text (outbox/sealing.py)."""
     message = find_message(session, report, now, redis, match_ids=settings.provider_check)
     if message is None:
         return "unknown message"
@@ -107,12 +109,12 @@ def _apply(session: Session, message: OutboundMessage, report: StatusReport, *, 
             message.sent_at = message.sent_at or now
         return report.status
     code = report.error_code
-    kind = report.kind or classify(code)
+    kind = report.kind or UNDELIVERED
     message.last_error_code = report.code or (str(code) if code is not None else "unknown")
     message.lease_until = None
     if kind.action == FAIL:
         message.status = "failed"
-        if report.kind is None and code == OPT_OUT_CODE:
+        if kind.opted_out:
             ledger.mark_opted_out(session, [message.recipient])
         return "failed"
     if kind.action == ACCOUNT:  # that route's account, not every route's

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
-from tikabot.clock import local_date
-from tikabot.queue.sending import Accepted, Outgoing
-from tikabot.queue import sealing
+from tikabot.core.clock import local_date
+from tikabot.core.sending import Accepted, Outgoing
+from tikabot.outbox import sealing
 from tikabot.store.models import Appointment, Beneficiary, OutboundMessage
 
 T = OutboundMessage.__table__
@@ -126,7 +126,7 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
                                 [{"b_id": o.id, "b_attempt": o.attempt, "b_at": o.at, "b_code": o.code}
                                  for o in rows])
     for kind in ("failed", "expired"):
-        if kind in groups:  # a failed OTP keeps its sealed text for the voice call (queue/sealing.py)
+        if kind in groups:  # a failed OTP keeps its sealed text for the voice call (outbox/sealing.py)
             sealed = None if kind == "expired" else case((T.c.template == sealing.KEPT_WHEN_FAILED, T.c.sealed_body))
             session.execute(update(T).where(_mine()).values(
                 status=kind, last_error_code=bindparam("b_code"), lease_until=None, sealed_body=sealed, updated_at=now),

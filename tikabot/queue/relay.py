@@ -18,17 +18,19 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from rq.job import Job
 from rq.exceptions import NoSuchJobError
 from sqlalchemy import func, or_, select, update
 
-from tikabot.alerts import alert_coordinators
-from tikabot.clock import now as utcnow
+from tikabot.alerts.coordinators import alert_coordinators
+from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE
-from tikabot.queue.sending import code_in, spaced_digits
-from tikabot.queue import dispatch, periodic, sealing
-from tikabot.queue.outbox import add_message
+from tikabot.core.sending import code_in, spaced_digits
+from tikabot.outbox import transport
+from tikabot.outbox import sealing
+from tikabot.outbox.messages import add_message
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.settings import SendSettings
 from tikabot.store.models import OutboundMessage
@@ -84,7 +86,7 @@ def due_messages(session, now: datetime, older_than: datetime):
 def in_transport(redis, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    values = redis.hmget(dispatch.IN_TRANSPORT, [str(i) for i in ids])
+    values = redis.hmget(transport.IN_TRANSPORT, [str(i) for i in ids])
     return {i: v.decode() for i, v in zip(ids, values) if v is not None}
 
 
@@ -152,7 +154,7 @@ def alert_failures(session, now: datetime, bucket_s: float) -> int:
         select(T.c.template, func.count()).where(
             T.c.status == "failed", T.c.updated_at >= start, T.c.updated_at < end,
             ~T.c.template.like("alert.%"),
-            # DLT refusals have their own grouped alert (queue/route_alerts.py)
+            # DLT refusals have their own grouped alert (queue/routes/alerts.py)
             or_(T.c.last_error_code.is_(None), T.c.last_error_code != DLT_CODE)).group_by(T.c.template).order_by(func.count().desc())).all()
     total = sum(n for _, n in rows)
     if not total:
@@ -178,7 +180,7 @@ class Relay:
             back = take_back_leases(session, now)
             result.expired = expire_stale(session, now)
             result.scrubbed = sealing.scrub(session, now)
-        result.moved_ready = dispatch.move_all_ready(redis)  # waiting there is not lost
+        result.moved_ready = transport.move_all_ready(redis)  # waiting there is not lost
         with self.services.transaction() as session:
             lost, result.stale_requeued = requeue_lost(session, redis, now,
                                                        settings.stale_s if check_stale else None)
@@ -192,7 +194,7 @@ class Relay:
         taken_back = {i for i, _ in back}
         todo = back + [item for item in lost if item[0] not in taken_back]
         if todo:
-            dispatch.enqueue(redis, todo)
+            transport.enqueue(redis, todo)
         result.leases_taken_back, result.requeued = len(back), len(todo) - len(back)
         result.requeued_ids = [i for i, _ in todo]
         if todo:
@@ -200,12 +202,15 @@ class Relay:
                         result.stale_requeued)
         return result
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def run_forever(self, stop: threading.Event, after_pass: Callable[[], object] | None = None) -> None:
+        """A pass every relay_interval_s, by one worker at a time; then `after_pass` (the worker
+        enqueues the periodic jobs that are due, tikabot/tasks/schedule.py)."""
         redis = self.services.redis
         while not stop.wait(self.settings.relay_interval_s):
             try:
                 if redis.set(LOCK_KEY, "1", nx=True, px=int(self.settings.relay_interval_s * 900)):
                     self.run_once()
-                    periodic.enqueue_due(redis)
+                    if after_pass is not None:
+                        after_pass()
             except Exception:  # Redis restarting, database busy: try again next tick
                 log.exception("relay pass failed; retrying")

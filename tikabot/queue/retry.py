@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from tikabot.queue.sending import ErrorKind
+from tikabot.core.sending import ErrorKind
 from tikabot.queue.settings import SendSettings
 
 

@@ -2,24 +2,25 @@
 (so HTTP connections are reused across jobs), and the bulk throttle.
 
 Jobs take message ids only and find everything else here. `install(services)` sets it up
-explicitly (tests, benchmarks); otherwise the first job builds it from the environment.
+by the process that runs jobs: the worker (tikabot/stack/worker.py), tests and benchmarks.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
+from tikabot.queue.routes import send as route_send
 from tikabot.queue.senders import SENDERS
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.throttle import Throttle
+from tikabot.core.throttle import Throttle
 
 
 class Runtime:
-    def __init__(self, services, settings: SendSettings | None = None, owns_services: bool = False):
+    def __init__(self, services, settings: SendSettings | None = None):
         self.services = services
         self.settings = settings or SendSettings.from_env()
         self.loop = asyncio.new_event_loop()
         self.senders: dict = {}
-        self.owns_services = owns_services
         config = services.config
         sender_name = config.twilio_from or config.twilio_messaging_service_sid or "default"
         self.throttle = Throttle(services.redis, config.send_rate, sender_name)
@@ -28,10 +29,8 @@ class Runtime:
 
     @property
     def router(self):
-        """The SMS router (queue/route_send.py), or None when Twilio alone carries everything."""
+        """The SMS router (queue/routes/send.py), or None when Twilio alone carries everything."""
         if not self._router_built:
-            from tikabot.queue import route_send
-
             self._router = route_send.build(self.services, SENDERS)
             self._router_built = True
         return self._router
@@ -39,10 +38,6 @@ class Runtime:
     def configure_routes(self, routes: str, dlt_routes: str | None = None, health=None):
         """Set the routes in code (a rehearsal's --channels): TIKABOT_ROUTES syntax; health:
         route_health.HealthSettings. Returns the router (None for Twilio alone)."""
-        import dataclasses
-
-        from tikabot.queue import route_send
-
         config = dataclasses.replace(self.services.config, routes=routes,
                                      dlt_routes=self.services.config.dlt_routes if dlt_routes is None else dlt_routes)
         self._router = route_send.build(_WithConfig(self.services, config), SENDERS, health)
@@ -63,8 +58,6 @@ class Runtime:
         self.senders.clear()
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
-        if self.owns_services:
-            self.services.close()
 
 
 class _WithConfig:
@@ -95,10 +88,9 @@ def uninstall() -> None:
 
 
 def current() -> Runtime:
-    global _current
+    """This process's runtime. Installed by the worker process (tikabot/stack/worker.py) with the
+    process's services, and by tests and benchmarks with theirs."""
     if _current is None:
-        from tikabot.config import Config
-        from tikabot.services import Services
-
-        _current = Runtime(Services.build(Config.from_env()), owns_services=True)
+        raise RuntimeError("no send runtime in this process: send jobs run in `tikabot worker`, "
+                           "which installs one (queue/runtime.install)")
     return _current

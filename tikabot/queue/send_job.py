@@ -5,7 +5,7 @@ messages concurrently through the channel's sender (bulk paced by the Redis thro
 record every outcome (one transaction). A message whose earlier attempt may have reached the
 provider is first looked up there, so a crash or a timeout never turns into a second SMS.
 
-SMS go by their routes when TIKABOT_ROUTES names more than Twilio (queue/route_send.py): the
+SMS go by their routes when TIKABOT_ROUTES names more than Twilio (queue/routes/send.py): the
 route that carried each is recorded (`via`), and what the batch learnt about routes (an outage
 begun, DLT refusals) is told to coordinators in the same record transaction.
 """
@@ -19,15 +19,17 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 
-from tikabot.clock import now as utcnow
-from tikabot.handlers.twilio_sms import OPT_OUT_CODE
-from tikabot.queue.sending import ACCOUNT, FAIL, RETRY, SendError
-from tikabot.phones import mask
-from tikabot.queue import dispatch, handoffs, ledger, pause, recheck, route_alerts, route_send, runtime
+from tikabot.core.clock import now as utcnow
+from tikabot.core.sending import ACCOUNT, FAIL, RETRY, SendError
+from tikabot.core.phones import mask
+from tikabot.outbox import transport
+from tikabot.queue import ledger, recheck, runtime
+from tikabot.core import handoffs
+from tikabot.queue.routes import pause, alerts as route_alerts, send as route_send
 from tikabot.queue.retry import next_attempt_at
-from tikabot.queue.routing import DEFAULT_ROUTE, ROUTED_CHANNELS, carried_by
+from tikabot.queue.routes.table import DEFAULT_ROUTE, ROUTED_CHANNELS, carried_by
 from tikabot.queue.senders import SENDERS
-from tikabot.queue.statuses import AT_PROVIDER
+from tikabot.core.statuses import AT_PROVIDER
 
 log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 64
@@ -57,9 +59,9 @@ async def send_ids(rt, ids: list[int]) -> dict:
         claims, closed, left = ledger.claim(session, ids, now=now, lease_s=settings.lease_s,
                                             channels=SENDERS.keys(), tz=services.config.tz,
                                             bulk_limit=_bulk_limit(rt))
-    dispatch.forget(redis, ids)
+    transport.forget(redis, ids)
     if left:  # more bulk than one lease covers at SEND_RATE: back to the queue as a new job
-        dispatch.enqueue(redis, [(i, "bulk") for i in left])
+        transport.enqueue(redis, [(i, "bulk") for i in left])
     if not claims:
         return {"closed": closed}
     batch = route_send.Batch()
@@ -75,7 +77,7 @@ async def send_ids(rt, ids: list[int]) -> dict:
         _tell_about_routes(rt, session, batch, done)
     late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
     if late:  # committed back to pending: into a new job now (the relay would find them too)
-        dispatch.enqueue(redis, late)
+        transport.enqueue(redis, late)
     _recheck_found_on_their_way(rt, outcomes, done)
     counts: dict[str, int] = {"closed": closed}
     for outcome in outcomes:
@@ -191,7 +193,7 @@ def paced(message, exc: SendError) -> ledger.Outcome:
 
 
 def _paused_routes(rt, claims: list[ledger.Claimed], now) -> dict:
-    """{route: paused until} for the unrouted routes these claims go by (queue/pause.py). Routed
+    """{route: paused until} for the unrouted routes these claims go by (queue/routes/pause.py). Routed
     SMS are left to route health, which reads a pause as down and fails over; the rest (Twilio
     alone, calls, Telegram) wait for their own route only, so one account's error never holds
     another route's messages (the alert about it among them)."""
@@ -228,7 +230,7 @@ async def _after_error(rt, claim: ledger.Claimed, exc: SendError, sender, route:
         return ledger.Outcome(message.id, message.attempt, "released", code=exc.code,
                               at=now + timedelta(seconds=settings.account_pause_s), via=route)
     if kind.action == FAIL:
-        opted_out = message.recipient if exc.code == str(OPT_OUT_CODE) else None
+        opted_out = message.recipient if kind.opted_out else None
         return ledger.Outcome(message.id, message.attempt, "failed", code=exc.code, recipient=opted_out)
     at = next_attempt_at(attempts=message.attempt, kind=kind, expires_at=message.expires_at, now=now,
                          settings=settings)

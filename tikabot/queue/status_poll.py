@@ -16,14 +16,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import or_, select
 from twilio.base.exceptions import TwilioException
 
-from tikabot import clock
-from tikabot.handlers.twilio_client import make_client
+from tikabot.core import clock
 from tikabot.handlers.twilio_sms import report_from_message
 from tikabot.queue import recheck
 from tikabot.queue.callbacks import apply_report
-from tikabot.queue.routing import DEFAULT_ROUTE
+from tikabot.queue.routes.table import DEFAULT_ROUTE
 from tikabot.queue.settings import SendSettings
-from tikabot.queue.statuses import AT_PROVIDER
+from tikabot.core.statuses import AT_PROVIDER
 from tikabot.store.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -78,19 +77,3 @@ def poll_stuck(services, client, now=None, settings: SendSettings | None = None)
             outcome = apply_report(session, report, now=now, settings=settings, redis=services.redis)
         changed += not outcome.startswith(("ignored", "unknown"))
     return changed
-
-
-def run_status_poll() -> int:
-    """The periodic job (tikabot.queue.periodic)."""
-    from tikabot.config import Config
-    from tikabot.services import Services
-
-    services = Services.build(Config.from_env())
-    config = services.config
-    client = make_client(config.twilio_account_sid or "", config.twilio_auth_token or "",
-                         config.twilio_api_base, timeout=config.twilio_timeout)
-    try:
-        return poll_stuck(services, client)
-    finally:
-        client.http_client.close()
-        services.close()

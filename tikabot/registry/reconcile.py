@@ -16,7 +16,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot.export import formula_safe
+from tikabot.registry.doses_csv import formula_safe
 from tikabot.registry import resources as r
 from tikabot.registry.client import FhirClient, FhirError
 from tikabot.registry.records import DoseRecord, dose_records_query, load_records

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from tikabot.clock import as_utc
+from tikabot.core.clock import as_utc
 from tikabot.store.models import Beneficiary, Dose, Site, Staff
 
 

@@ -30,7 +30,7 @@ from typing import Callable
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tikabot.clock import as_utc, now as utcnow
+from tikabot.core.clock import as_utc, now as utcnow
 from tikabot.registry import resources as r
 from tikabot.registry.client import FhirClient, FhirError
 from tikabot.registry.records import DoseRecord, load_record

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tikabot.queue.routing import RouteTable, traffic_kind
+from tikabot.queue.routes.table import RouteTable, traffic_kind
 from tikabot.store.models import AuditLog, InboundMessage, OutboundMessage
 
 SENT = ("accepted", "sent", "delivered")

@@ -8,7 +8,7 @@
   staff          the staff's SMS (VERIFY, DOSE, ...) come in on this route and the replies go back on it
   beneficiaries  the route beneficiaries text (YES, NO, STOP); default: the first reminders route,
                  since people answer the number the reminder came from
-  otp, reminders, confirmations, alerts   what tikabot sends (queue/routing.py's kinds)
+  otp, reminders, confirmations, alerts   what tikabot sends (queue/routes/table.py's kinds)
   fallback       tried after every other route, and carries whatever is not named (default twilio)
 Routes: twilio, android (the SMS Gateway phone), exotel. Without --channels a rehearsal runs on
 Twilio alone, as it always has.

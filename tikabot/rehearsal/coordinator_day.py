@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tikabot.bot import queries, render
 from tikabot.bot.need import ranked
-from tikabot.clock import local_date, now as utcnow
+from tikabot.core.clock import local_date, now as utcnow
 from tikabot.rehearsal import uneven
 from tikabot.store.db import make_engine, make_sessionmaker, transaction
 from tikabot.store.migrate import upgrade

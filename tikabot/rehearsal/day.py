@@ -27,7 +27,7 @@ from tikabot.rehearsal.ussd_client import UssdPhone
 BN_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 OTP_IN_BODY = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 OTP_WAIT_S = 10
-VERIFY_PER_STAFF = 25  # under the 30 VERIFY per staff phone per hour that tikabot.otp allows
+VERIFY_PER_STAFF = 25  # under the 30 VERIFY per staff phone per hour that tikabot.codes.otp allows
 ORDINAL_DOSE_ONE = ("DOSE {ref} 1st", "ডোজ {bn} ১ম", "टीका {ref} पहली", "dose {ref} first", "ডোজ {ref} প্রথম")
 DOSE_TWO_FIRST = ("DOSE {ref} 2nd", "ডোজ {bn} দ্বিতীয়", "टीका {ref} दूसरी", "DOSE {ref} 2")
 SEVERE_BY_VERIFIER_AT, SEVERE_BY_USSD_AT = 2, 5  # which attending person at each site

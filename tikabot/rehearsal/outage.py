@@ -15,7 +15,7 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tikabot.queue.route_health import UP, RouteHealth
+from tikabot.queue.routes.health import UP, RouteHealth
 from tikabot.rehearsal.channels import DAY_MINUTES, Outage
 
 DETECT_TIMEOUT_S = 90.0  # a route not noticed down by then is reported as not noticed

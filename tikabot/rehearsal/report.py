@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from tikabot.clock import local_date, now as utcnow
+from tikabot.core.clock import local_date, now as utcnow
 from tikabot.flows import course, vaccines
 from tikabot.handlers.twilio_sms import classify
-from tikabot.queue.statuses import TERMINAL
-from tikabot.queue.routing import RouteTable
+from tikabot.core.statuses import TERMINAL
+from tikabot.queue.routes.table import RouteTable
 from tikabot.rehearsal.channel_report import (by_kind, by_route, channel_table, failed_over, failovers,
                                               not_at_provider)
 from tikabot.rehearsal.coordinator_day import drill_table

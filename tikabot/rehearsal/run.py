@@ -17,10 +17,10 @@ import click
 import requests
 from sqlalchemy import func, select
 
-from tikabot.clock import local_date, now
+from tikabot.core.clock import local_date, now
 from tikabot.config import Config
 from tikabot.imports.runner import run_import
-from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
+from tikabot.stack.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
 from tikabot.rehearsal import india
 from tikabot.rehearsal.channel_report import channel_invariants
 from tikabot.rehearsal.channels import parse_channels, parse_down

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import requests
 
-from tikabot.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN, free_port, stop_all, wait_for_port
-from tikabot.redis_server import EmbeddedRedis
+from tikabot.stack.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN, free_port, stop_all, wait_for_port
+from tikabot.stack.redis_server import EmbeddedRedis
 from tikabot.store.db import make_engine
 from tikabot.store.migrate import upgrade
 

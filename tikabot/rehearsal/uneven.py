@@ -17,10 +17,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot.alert_state import AckTimes, acknowledge
-from tikabot.alerts import check_alerts
-from tikabot.clock import as_utc, local_at
-from tikabot.security_codes import code_hash, new_code, secret_of
+from tikabot.alerts.state import AckTimes, acknowledge
+from tikabot.alerts.checks import check_alerts
+from tikabot.core.clock import as_utc, local_at
+from tikabot.codes.appointment import code_hash, new_code, secret_of
 from tikabot.store.models import (
     AdverseEvent, Appointment, Beneficiary, CoordinatorAlert, Dose, OutboundMessage, Site, Staff,
     VaccinationSession,

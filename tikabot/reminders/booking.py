@@ -12,20 +12,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tikabot import clock
-from tikabot.queue.outbox import add_message
+from tikabot.core import clock
+from tikabot.outbox.messages import add_message
 from tikabot.reminders import schedule as s
 from tikabot.reminders.candidates import appointment_candidates
 from tikabot.reminders.policy import Policy
 from tikabot.store.models import Appointment, Dose, OutboundMessage
+from tikabot.config import Config
 
 
 def announce_booking(session: Session, appointment: Appointment, code: str, now: datetime | None = None,
                      policy: Policy | None = None) -> OutboundMessage | None:
     """Add the booking notice with code unless it is no longer wanted, would arrive after the slot or
     was added before (same appointment and date); the new notice, else None."""
-    from tikabot.config import Config
-
     now = now or clock.now()
     policy = policy or Policy.from_config(Config.from_env(dotenv=False))
     session.flush()  # ids for a new appointment

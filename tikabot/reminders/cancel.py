@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from tikabot.queue.unsent import CANCELLED, NEVER_SENT
+from tikabot.outbox.unsent import CANCELLED, NEVER_SENT
 from tikabot.reminders import schedule as s
 from tikabot.store.models import Appointment, AuditLog, OutboundMessage
 

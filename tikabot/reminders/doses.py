@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tikabot.flows import course
 from tikabot.flows.confirmation import confirmation_key, dose_confirmation
 from tikabot.flows.names import first_name
-from tikabot.queue.outbox import add_message
+from tikabot.outbox.messages import add_message
 from tikabot.reminders.policy import Policy
 from tikabot.store.models import Dose, OutboundMessage
 

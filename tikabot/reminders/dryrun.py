@@ -11,10 +11,10 @@ from itertools import groupby
 
 from sqlalchemy.orm import Session
 
-from tikabot.clock import as_utc, day_bounds
+from tikabot.core.clock import as_utc, day_bounds
 from tikabot.i18n.catalog import render
 from tikabot.i18n.encoding import sms_info
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.reminders import schedule as s
 from tikabot.reminders.candidates import gather
 from tikabot.reminders.cancel import CANCELLED

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tikabot.clock import as_utc
-from tikabot.queue.outbox import dispatch_now
+from tikabot.core.clock import as_utc
+from tikabot.outbox.messages import dispatch_now
 from tikabot.reminders import schedule as s
 from tikabot.reminders.booking import write
 from tikabot.reminders.cancel import CANCELLED, unsent, withdraw

@@ -5,31 +5,12 @@ Quiet hours come from `config.extra["quiet_hours"]` or the TIKABOT_QUIET_HOURS v
 """
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tikabot.clock import as_utc, local_at
-
-DEFAULT_QUIET_HOURS = "21:00-08:00"
-_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def parse_quiet_hours(text: str) -> tuple[time, time] | None:
-    """'21:00-08:00' -> (21:00, 08:00); 'off' -> None. ValueError says what is wrong."""
-    value = (text or "").strip().replace(" ", "")
-    if value.lower() in ("off", "none", "no"):
-        return None
-    match = _WINDOW.match(value)
-    if not match:
-        raise ValueError(f"quiet hours {text!r} must look like 21:00-08:00 (or off)")
-    start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
-    if start == end:
-        raise ValueError(f"quiet hours {text!r} start and end at the same time; use off")
-    return start, end
-
+from tikabot.core.clock import as_utc, local_at
+from tikabot.core.quiet_hours import parse_quiet_hours, quiet_hours_text
 
 @dataclass(frozen=True)
 class Policy:
@@ -39,8 +20,7 @@ class Policy:
 
     @classmethod
     def from_config(cls, config) -> "Policy":
-        text = config.extra.get("quiet_hours") or os.environ.get("TIKABOT_QUIET_HOURS") or DEFAULT_QUIET_HOURS
-        return cls(tz=config.tz, quiet=parse_quiet_hours(text))
+        return cls(tz=config.tz, quiet=parse_quiet_hours(quiet_hours_text(config.extra)))
 
     def local_date(self, moment: datetime) -> date:
         return as_utc(moment).astimezone(ZoneInfo(self.tz)).date()

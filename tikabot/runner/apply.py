@@ -5,7 +5,7 @@ a dose that another message recorded a moment earlier, an OTP issued or checked.
 
 A dose, whichever channel reported it: flows/staff.py decides (RecordDose) -> record_dose here (the
 row, the appointment done, reminders that no longer apply withdrawn) -> runner/confirm.py (the
-beneficiary's confirmation, built by flows/confirmation.py) -> queue/outbox.py (a row, sent after
+beneficiary's confirmation, built by flows/confirmation.py) -> outbox/messages.py (a row, sent after
 the commit).
 """
 from __future__ import annotations
@@ -20,19 +20,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tikabot import otp
-from tikabot.alerts import alert_coordinators, alert_severe_aefi, sms_count
-from tikabot.clock import local_date
+from tikabot.codes import otp
+from tikabot.alerts.coordinators import alert_coordinators, sms_count
+from tikabot.alerts.severe import alert_severe_aefi
+from tikabot.core.clock import local_date
 from tikabot.flows import effects as fx
 from tikabot.flows.effects import Reply
-from tikabot.phones import mask
-from tikabot.queue.outbox import flush_batch
-from tikabot.queue.unsent import NO_PROVIDER_ID, NOT_YET_SENT
+from tikabot.core.phones import mask
+from tikabot.outbox.messages import flush_batch
+from tikabot.outbox.unsent import NO_PROVIDER_ID, NOT_YET_SENT
 from tikabot.reminders.schedule import DUE_TEMPLATES, MISSED
 from tikabot.reminders.cancel import cancel_pending, withdraw_after_dose
 from tikabot.registry.states import after_void
 from tikabot.runner import confirm
 from tikabot.runner.load import connection
+from tikabot.store import phases
 from tikabot.store.appointments import ACTIVE, BOOKED, DONE
 from tikabot.store.models import (
     AdverseEvent, Appointment, AuditLog, Beneficiary, Dose, OutboundMessage, Staff, VaccinationSession,
@@ -116,43 +118,46 @@ def _set_appointment(session: Session, beneficiary_id: int, dose_number: int, st
                                                       "only_from": list(only_from), "status": status})
 
 
-# A dose's appointment done: inside `batched_appointments`, collected and written for the whole
-# round as one executemany (before any other effect, which might read appointments, and at the end).
+# A dose's appointment done: inside `batched_appointments`, attached to the pre-commit hook "mark
+# appointments done" (store/phases.py) and written for the whole transaction as one executemany
+# (earlier, by flush_appointments, before any other effect, which might read appointments).
 _APPOINTMENT_DONE = (update(APPOINTMENTS)
                      .where(APPOINTMENTS.c.beneficiary_id == bindparam("b_id"),
                             APPOINTMENTS.c.dose_number == bindparam("number"),
                             or_(*(APPOINTMENTS.c.status == status for status in ACTIVE)))  # no IN: executemany
                      .values(status=DONE))
-_DONE_KEY = "tikabot.appointments_done"
+_BATCHING = "tikabot.appointments_done"  # session.info: inside batched_appointments
+
+
+def _mark_done(session: Session, rows: list[dict]) -> None:
+    connection(session).execute(_APPOINTMENT_DONE, rows)
+
+
+MARK_APPOINTMENTS_DONE = phases.Hook("mark appointments done", phases.PRE, _mark_done)
 
 
 def _appointment_done(session: Session, beneficiary_id: int, dose_number: int) -> None:
-    batch = session.info.get(_DONE_KEY)
     row = {"b_id": beneficiary_id, "number": dose_number}
-    if batch is None:
-        connection(session).execute(_APPOINTMENT_DONE, row)
+    if session.info.get(_BATCHING):
+        phases.attach(session, MARK_APPOINTMENTS_DONE, [row])
     else:
-        batch.append(row)
+        connection(session).execute(_APPOINTMENT_DONE, row)
 
 
 @contextmanager
 def batched_appointments(session: Session) -> Iterator[None]:
-    session.info[_DONE_KEY] = []
+    session.info[_BATCHING] = True
     try:
         yield
-        flush_appointments(session)
     finally:
-        session.info.pop(_DONE_KEY, None)
+        session.info.pop(_BATCHING, None)
 
 
 def flush_appointments(session: Session) -> None:
-    batch = session.info.get(_DONE_KEY)
-    if batch:
-        rows, batch[:] = list(batch), []
-        connection(session).execute(_APPOINTMENT_DONE, rows)
+    phases.flush(session, MARK_APPOINTMENTS_DONE)
 
 
-# Never sent (queue/unsent.py's NEVER_SENT), written so that SQLite, which plans without statistics,
+# Never sent (outbox/unsent.py's NEVER_SENT), written so that SQLite, which plans without statistics,
 # reads the people's messages by beneficiary: `status || ''` (and NO_PROVIDER_ID's COALESCE) cannot
 # use the status or provider-id indexes, which would walk every unsent message in the outbox.
 _UNSENT_REMINDERS = (select(OutboundMessage.beneficiary_id).distinct()

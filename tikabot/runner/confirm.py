@@ -16,8 +16,8 @@ from tikabot.flows import effects as fx
 from tikabot.flows.confirmation import confirmation_key, dose_confirmation
 from tikabot.flows.names import first_name
 from tikabot.i18n.catalog import render
-from tikabot.queue.outbox import flush_batch, insert_message
-from tikabot.queue.unsent import CANCELLED, NEVER_SENT
+from tikabot.outbox.messages import flush_batch, insert_message
+from tikabot.outbox.unsent import CANCELLED, NEVER_SENT
 from tikabot.runner.load import connection
 from tikabot.store.models import Beneficiary, Dose, OutboundMessage
 

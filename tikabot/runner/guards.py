@@ -3,9 +3,11 @@
 Keys (all under tikabot:): lock:<phone>, conv:<phone>, rate:<phone>, auto:<phone>. Counters are
 fixed windows: INCR, and an expiry set by the first increment.
 
-The SMS runner talks to Redis twice per message: `enter` takes the sender's lock, counts the
-message and reads the conversation state in one script; `leave` saves the new state (if any),
-pushes the message's committed outbox ids onto their ready list and releases the lock in another. `sender_lock` is the same lock for callers that want a block.
+The inbox runner talks to Redis twice per round: `begin_round` counts each message and reads each
+sender's conversation state in one round trip; after the commit, the post-commit hook "save
+conversation states" (SAVE_STATES, store/phases.py) saves the new ones in the commit's one round
+trip, beside the outbox's hand-off. `enter` and `leave` do the same for one sender under its lock,
+and `sender_lock` is that lock for callers that want a block. The lock module never queues messages.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 
 from redis import Redis
 from redis.commands.core import Script
+
+from tikabot.store import phases
 
 LOCK_SECONDS = 15  # longer than any step could take; released at once normally
 LOCK_WAIT = 10
@@ -37,9 +41,8 @@ local count = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3], 'NX')
 return {1, count, redis.call('GET', KEYS[3])}
 """
-# KEYS: lock, conv, rate[, ready list]. ARGV: token, action (keep|set|del), state, ttl, uncount (0|1)[, ids]
+# KEYS: lock, conv, rate. ARGV: token, action (keep|set|del), state, ttl, uncount (0|1)
 _LEAVE = """
-if KEYS[4] and ARGV[6] then redis.call('RPUSH', KEYS[4], unpack(ARGV, 6)) end
 if ARGV[2] == 'set' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 elseif ARGV[2] == 'del' then redis.call('DEL', KEYS[2]) end
 if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECR', KEYS[3]) end
@@ -85,23 +88,17 @@ def enter(redis: Redis, phone: str) -> Entry:
 KEEP = object()  # leave(): do not touch the conversation state
 
 
-def leave(redis: Redis, entry: Entry, state=KEEP, uncount: bool = False,
-          ready: tuple[str, list[int]] | None = None) -> None:
+def leave(redis: Redis, entry: Entry, state=KEEP, uncount: bool = False) -> None:
     """Save the new state (None deletes it; KEEP leaves it), optionally take back this message's count
-    (a replay is not a new message), push `ready` (a ready list and the outbox ids committed for it,
-    see queue.dispatch) and release the lock: one round trip."""
+    (a replay is not a new message) and release the lock: one round trip."""
     lock, rate, conv = _keys(entry.phone)
-    keys, pushed = [lock, conv, rate], []
-    if ready and ready[1]:
-        keys.append(ready[0])
-        pushed = list(ready[1])
     if state is KEEP:
         action, raw = "keep", ""
     elif state is None:
         action, raw = "del", ""
     else:
         action, raw = "set", json.dumps(state)
-    LEAVE(keys=keys, args=[entry.token, action, raw, STATE_TTL, "1" if uncount else "0", *pushed], client=redis)
+    LEAVE(keys=[lock, conv, rate], args=[entry.token, action, raw, STATE_TTL, "1" if uncount else "0"], client=redis)
 
 
 def over_limit(count: int, kind: str) -> int:
@@ -155,18 +152,15 @@ def begin_round(redis: Redis, phones: list[str]) -> list[tuple[int, dict | None]
             for n in range(len(phones))]
 
 
-def end_round(redis: Redis, states: dict[str, dict | None], ready: dict[str, list[int]]) -> None:
-    """After the commit: save the senders' new conversation states (None deletes one) and push the
-    committed outbox ids onto their ready lists, in one round trip."""
-    if not states and not ready:
-        return
-    with redis.pipeline(transaction=False) as pipe:
-        for phone, state in states.items():
-            conv = _keys(phone)[2]
-            if state is None:
-                pipe.delete(conv)
-            else:
-                pipe.set(conv, json.dumps(state), ex=STATE_TTL)
-        for key, ids in ready.items():
-            pipe.rpush(key, *ids)
-        pipe.execute()
+def _save_states(redis: Redis, pipe, states: list[tuple[str, dict | None]]) -> None:
+    """The post-commit hook "save conversation states": each sender's new conversation state
+    (None deletes it; the last one attached for a sender wins), added to the commit's pipeline."""
+    for phone, state in dict(states).items():
+        conv = _keys(phone)[2]
+        if state is None:
+            pipe.delete(conv)
+        else:
+            pipe.set(conv, json.dumps(state), ex=STATE_TTL)
+
+
+SAVE_STATES = phases.Hook("save conversation states", phases.POST, _save_states)

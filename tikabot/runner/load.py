@@ -13,7 +13,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from tikabot.clock import as_utc, day_bounds, local_date
+from tikabot.core.clock import as_utc, day_bounds, local_date
 from tikabot.flows.facts import (
     AppointmentFact, BeneficiaryFact, DoseFact, LastDoseFact, LastVoidFact, SenderFacts, SessionFact, StaffFacts,
 )

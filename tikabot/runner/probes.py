@@ -21,8 +21,8 @@ from redis import Redis
 from redis.commands.core import Script
 from sqlalchemy import select
 
-from tikabot.alerts import alert_coordinators
-from tikabot.phones import mask
+from tikabot.alerts.coordinators import alert_coordinators
+from tikabot.core.phones import mask
 from tikabot.store.models import Staff
 
 LIMIT = 10

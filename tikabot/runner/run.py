@@ -9,15 +9,18 @@ A round:
    conversation state (guards.begin_round);
 2. reads, no transaction: parse each message once into a command and load the facts that command
    needs (the sender and their site's session, the beneficiary and their doses);
-3. one database transaction for the round, in Mailroom's two phases:
-   - pre-commit (the work inside the transaction): the site's count of doses today read under the
-     write lock, the pure flow step, its effects, the reply as an outbox row on the message's
-     channel and route (`via`), lane "reply"; last, the caller's pre-commit hook (the inbox marks
-     the messages done, if its lease still holds them: else the round rolls back, nothing of it
-     remains);
-   - post-commit (hand-offs after the commit): the new conversation states and the committed
-     outbox ids go to Redis in one round trip (guards.end_round), OTPs as jobs at once. If Redis
-     fails here, the outbox relay re-queues the messages from the database.
+3. one database transaction for the round, in Mailroom's two phases (named hooks, run by the
+   transaction's unit: store/phases.py lists them all):
+   - inside the transaction: the site's count of doses today read under the write lock, the pure
+     flow step, its effects, the reply as an outbox row on the message's channel and route
+     (`via`), lane "reply"; then the pre-commit hooks "mark appointments done" and "write outbox
+     rows" (the round's in one statement each) and, last, "mark inbox messages done" (the inbox
+     marks the messages done if its lease still holds them: else the round rolls back, nothing of
+     it remains);
+   - post-commit: "save conversation states" (the senders' new states) and the outbox's own
+     "queue sends" (the committed replies, confirmations and OTPs, OTPs as jobs at once) go to
+     Redis in one round trip. If Redis fails here, the outbox relay re-queues the messages from
+     the database.
 
 Rate limits and the loop guard only withhold automatic replies: every message is stepped and its
 effects applied, so a STOP, START, LANG, YES/NO or a staff report is never dropped.
@@ -29,28 +32,28 @@ in the transaction that applied it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from tikabot import clock
-from tikabot.clock import local_date
+from tikabot.core import clock
+from tikabot.core.clock import local_date
 from tikabot.flows import beneficiary as ben_flow
 from tikabot.flows import staff as staff_flow
 from tikabot.flows.effects import Reply
 from tikabot.flows.facts import SenderFacts, StaffFacts
 from tikabot.flows.parse import Parsed, parse
 from tikabot.flows.report_via import allows
-from tikabot.phones import can_receive_sms, mask
-from tikabot.queue.dispatch import enqueue, split
-from tikabot.queue.outbox import DISPATCH_KEY, batched, insert_message
+from tikabot.core.phones import can_receive_sms, mask
+from tikabot.outbox.messages import batched, insert_message
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects, batched_appointments, unsent_reminders
-from tikabot.runner.gate import write_gate
+from tikabot.store.gate import write_gate
 from tikabot.runner.load import NEEDS, identify_staff, needs_tally, round_facts, sender_facts
 from tikabot.runner.tally import RoundTally
-from tikabot.runner.message import Held, InboundMessage, RunResult
+from tikabot.core.message import Held, InboundMessage, RunResult
 from tikabot.runner.render import language, render_replies
+from tikabot.store import phases
 from tikabot.store.db import plain_reads
 from tikabot.store.models import AuditLog
 
@@ -83,7 +86,6 @@ class Work:
 @dataclass
 class Round:
     works: list[Work]
-    queued: list = field(default_factory=list)  # committed outbox (id, priority) pairs, for the hand-off
 
 
 ROUND = 50  # messages per transaction: on SQLite a round holds the write lock, and webhooks wait for it
@@ -124,15 +126,22 @@ def process_round(services, batch: list[Held], now: datetime, pre_commit: PreCom
     step = Round(works)
     with write_gate(services.engine):
         with services.transaction() as session:
-            if session.info.get(DISPATCH_KEY) is not None:  # hand off after the commit, in _post_commit
-                session.info[DISPATCH_KEY] = step.queued.extend
             with batched(session), batched_appointments(session):  # the round's outbox rows: one INSERT
                 _pre_commit(services, session, step, now)
-            if pre_commit is not None and not pre_commit(session.connection(),
-                                                         [(w.held, w.reply) for w in works]):
-                raise LeaseLost(f"{len(works)} messages")
-    _post_commit(services.redis, step)
+            phases.attach(session, guards.SAVE_STATES, [(w.held.message.sender, w.new_state) for w in works
+                                                        if w.new_state is not guards.KEEP])
+            if pre_commit is not None:
+                phases.attach(session, _marking_done(pre_commit), [(w.held, w.reply) for w in works])
     return works
+
+
+def _marking_done(pre_commit: PreCommit) -> phases.Hook:
+    """The pre-commit hook "mark inbox messages done", run last: the caller's check that its lease
+    still holds the round's messages (it marks them done); if not, the round rolls back."""
+    def mark(session, done: list[tuple[Held, str | None]]) -> None:
+        if not pre_commit(session.connection(), done):
+            raise LeaseLost(f"{len(done)} messages")
+    return phases.Hook("mark inbox messages done", phases.PRE, mark)
 
 
 def _read(services, works: list[Work], now: datetime) -> None:
@@ -219,18 +228,6 @@ def _step(services, session, work: Work, ctx: Context, tally: RoundTally) -> tup
     replies = apply_effects(session, effects, ctx) or replies
     tally.applied(effects, [])
     return replies, lang
-
-
-def _post_commit(redis, step: Round) -> None:
-    """Hand-offs after the commit: conversation states and outbox ids to Redis, OTPs as jobs."""
-    states = {w.held.message.sender: w.new_state for w in step.works if w.new_state is not guards.KEEP}
-    otps, ready = split(step.queued)
-    try:
-        if otps:
-            enqueue(redis, otps)
-        guards.end_round(redis, states, ready)
-    except Exception:  # Redis down: the outbox relay re-queues from the database
-        log.warning("could not hand off %d messages after the commit; the relay will", len(step.queued))
 
 
 def _guarded(redis, sender: str, reply: str | None, lang: str) -> str | None:

@@ -13,10 +13,10 @@ from dataclasses import replace
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from tikabot.clock import day_bounds
+from tikabot.core.clock import day_bounds
 from tikabot.flows import effects as fx
 from tikabot.flows.facts import StaffFacts
-from tikabot.runner.gate import lock_sites
+from tikabot.store.gate import lock_sites
 from tikabot.runner.load import connection
 from tikabot.store.models import Dose
 

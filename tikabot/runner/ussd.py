@@ -1,6 +1,7 @@
 """One USSD request, end to end: session progress from Redis, facts, a pure menu step, effects, screen.
 
-    from tikabot.runner.ussd import UssdRequest, handle_ussd
+    from tikabot.core.ussd import UssdRequest
+    from tikabot.runner.ussd import handle_ussd
     reply = handle_ussd(services, UssdRequest(session_id=..., phone="+91...", inputs=["1", "2"]))
     reply.text, reply.end  # the gateway adapter turns these into "CON ..." / "END ..."
 
@@ -10,7 +11,7 @@ tikabot:ussd:<sessionId> for SESSION_TTL seconds. Each input is handled in its o
 transaction with an InboundMessage row keyed by session and input number, so a repeated request
 changes nothing and gets the same screen. Effects go through runner/apply.py, the code path the
 SMS runner uses (source "ussd"), under the same per-phone lock, the same write gate and the same
-site lock (runner/gate.py) around the transaction that reads the site's count: a dose reported by
+site lock (store/gate.py) around the transaction that reads the site's count: a dose reported by
 SMS and by USSD is one record, and "Today: N" is exact whichever channel reports.
 """
 from __future__ import annotations
@@ -18,20 +19,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
-from tikabot import clock
+from tikabot.core import clock
+from tikabot.core.ussd import UssdReply, UssdRequest
 from tikabot.flows import report_via, ussd_menus, vaccines
 from tikabot.flows.effects import CheckOtp, IssueOtp
 from tikabot.flows.ussd_menus import MenuFacts
 from tikabot.i18n.catalog import render
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.runner import guards, probes
 from tikabot.runner.apply import Context, apply_effects
-from tikabot.runner.gate import lock_site, write_gate
+from tikabot.store.gate import lock_site, write_gate
 from tikabot.runner.load import active_staff, sender_facts, staff_facts
 from tikabot.store.models import Beneficiary, Staff
 from tikabot.store.models import InboundMessage as InboundRow
@@ -39,23 +40,6 @@ from tikabot.store.models import InboundMessage as InboundRow
 log = logging.getLogger(__name__)
 CHANNEL = "ussd"
 SESSION_TTL = 10 * 60  # gateways end a session after 2-3 minutes of silence; keep a margin
-
-
-@dataclass(frozen=True)
-class UssdRequest:
-    """A gateway request, channel-neutral: who, which session, every input so far."""
-    session_id: str
-    phone: str  # E.164
-    inputs: list[str] = field(default_factory=list)
-    service_code: str = ""
-    network_code: str = ""
-
-
-@dataclass(frozen=True)
-class UssdReply:
-    """A screen and the session flag: end=False asks for more input, end=True closes the session."""
-    text: str
-    end: bool
 
 
 def _key(session_id: str) -> str:

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 from aiohttp import web
 
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.simulator import control, exotel_api, fhir_api, smsgate_api, telegram_api, twilio_api
 from tikabot.simulator.appkeys import SIM
 from tikabot.simulator.config import FaultConfig, config_with_fail_rate

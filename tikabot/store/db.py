@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tikabot.store import phases
+
 
 def make_engine(url: str, wait_s: float = 30.0) -> Engine:
     """An engine whose statements wait at most `wait_s` for a lock (SQLite's busy timeout,
@@ -68,7 +70,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. Its named hooks run in one
+    place (store/phases.py): pre-commit ones just before the COMMIT, inside the transaction;
+    post-commit ones after it, never after a rollback."""
     with factory() as session:
-        with session.begin():
-            yield session
+        unit = phases.open_unit(session)
+        try:
+            with session.begin():
+                yield session
+                unit.before_commit()
+        finally:
+            phases.close_unit(session)
+        unit.after_commit(session.info.get(phases.TRANSPORT_KEY))

@@ -96,7 +96,7 @@ class Appointment(Base):
     dose_number: Mapped[int] = mapped_column(Integer)
     date: Mapped[date] = mapped_column(Date, index=True)
     slot: Mapped[str] = mapped_column(String(11))  # "09:00-11:00"
-    # HMAC of the 4-digit code (tikabot/security_codes.py); the code itself goes out once, in the booking SMS
+    # HMAC of the 4-digit code (tikabot/codes/appointment.py); the code itself goes out once, in the booking SMS
     security_code_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="booked")  # booked|confirmed|cancelled|done|missed
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -174,7 +174,7 @@ class OutboundMessage(Base):
     recipient: Mapped[str] = mapped_column(String(40), index=True)
     template: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(2), default="en")
-    body: Mapped[str] = mapped_column(Text)  # codes masked (queue/sealing.py)
+    body: Mapped[str] = mapped_column(Text)  # codes masked (outbox/sealing.py)
     sealed_body: Mapped[str | None] = mapped_column(Text)  # the real text, encrypted, until final
     encoding: Mapped[str] = mapped_column(String(5), default="GSM-7")
     segments: Mapped[int] = mapped_column(Integer, default=1)

@@ -12,8 +12,9 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import exotel
-from tikabot.inbox import Unavailable, Unstorable, accept
-from tikabot.phones import mask
+from tikabot.inbox.accept import Unavailable, accept
+from tikabot.inbox.storable import Unstorable
+from tikabot.core.phones import mask
 from tikabot.web import reports
 
 bp = Blueprint("exotel", __name__)

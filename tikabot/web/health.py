@@ -9,7 +9,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tikabot import clock
+from tikabot.core import clock
 from tikabot.inbox.accept import inbox_of
 
 bp = Blueprint("health", __name__)

@@ -5,9 +5,9 @@ import logging
 
 from flask import current_app
 
-from tikabot.clock import now
+from tikabot.core.clock import now
 from tikabot.queue.callbacks import apply_report
-from tikabot.queue.sending import StatusReport
+from tikabot.core.sending import StatusReport
 from tikabot.queue.settings import SendSettings
 
 log = logging.getLogger(__name__)

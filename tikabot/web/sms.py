@@ -6,8 +6,9 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import twilio_inbound
-from tikabot.inbox import Unavailable, Unstorable, accept
-from tikabot.phones import mask
+from tikabot.inbox.accept import Unavailable, accept
+from tikabot.inbox.storable import Unstorable
+from tikabot.core.phones import mask
 
 bp = Blueprint("sms", __name__)
 log = logging.getLogger(__name__)

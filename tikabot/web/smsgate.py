@@ -13,8 +13,9 @@ import time
 from flask import Blueprint, Response, current_app, request
 
 from tikabot.handlers import android_devices, android_gateway
-from tikabot.inbox import Unavailable, Unstorable, accept
-from tikabot.phones import mask
+from tikabot.inbox.accept import Unavailable, accept
+from tikabot.inbox.storable import Unstorable
+from tikabot.core.phones import mask
 from tikabot.web import reports
 
 bp = Blueprint("smsgate", __name__)

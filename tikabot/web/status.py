@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, request
 from tikabot.handlers import twilio_inbound
 from tikabot.handlers.twilio_sms import BadStatusReport, parse_status
 from tikabot.web import reports
+from tikabot.web import metrics
 
 bp = Blueprint("sms_status", __name__)
 log = logging.getLogger(__name__)
@@ -20,8 +21,6 @@ log = logging.getLogger(__name__)
 
 @bp.record_once
 def _metrics(state) -> None:
-    from tikabot import metrics
-
     metrics.install(state.app.extensions["tikabot"])
 
 

@@ -14,9 +14,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from tikabot.handlers import ussd_africastalking as gateway
 from tikabot.i18n.catalog import render
-from tikabot.phones import mask
+from tikabot.core.phones import mask
 from tikabot.runner.guards import Busy
-from tikabot.runner.ussd import UssdReply, caller_language, handle_ussd
+from tikabot.core.ussd import UssdReply
+from tikabot.runner.ussd import caller_language, handle_ussd
 
 bp = Blueprint("ussd", __name__)
 log = logging.getLogger(__name__)

@@ -1,0 +1,57 @@
+"""`tikabot channels`: each channel, its health as the workers see it in Redis, and the routes."""
+from __future__ import annotations
+
+import redis as redis_lib
+from click.testing import CliRunner
+
+from tikabot.cli.main import main
+from tikabot.handlers.twilio_sms import TWILIO_ERRORS
+from tikabot.queue.routes.health import RouteHealth
+from tikabot.core.sending import SendError
+
+ROUTES = "otp=exotel,twilio;reply=android,twilio;reminder=exotel,twilio;alert=twilio"
+
+
+def run(monkeypatch, tmp_path, **env):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'absent.db'}")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner().invoke(main, ["channels"])
+
+
+def test_with_nothing_configured_twilio_carries_everything(monkeypatch, tmp_path):
+    monkeypatch.delenv("TIKABOT_ROUTES", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = run(monkeypatch, tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["channel", "DLT", "health"]
+    assert lines[1].split()[:3] == ["twilio", "no", "unknown"]
+    assert "otp           twilio" in lines and "reminder      twilio" in lines
+    assert lines[-1] == "TIKABOT_ROUTES is not set: Twilio carries every SMS"
+
+
+def test_routes_and_the_health_every_worker_shares(monkeypatch, tmp_path, redis_url):
+    client = redis_lib.Redis.from_url(redis_url)
+    health = RouteHealth(client)
+    health.record_ok("twilio")
+    health.record_error("exotel", SendError(TWILIO_ERRORS[30002], 30002))
+    health.force_down("android", reason="rehearsal")
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES=ROUTES, REDIS_URL=redis_url)
+    client.close()
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "twilio     no   up; 0 errors in 1 sends, last 120 s" in out
+    assert "exotel     yes  down (account_suspended, since " in out and "s before a trial); 1 errors in 1 sends" in out
+    assert "android    no   forced down (rehearsal, since " in out
+    assert "otp           exotel -> twilio" in out
+    assert "reply         android -> twilio (first: the route the message came in on, while it is up)" in out
+    assert "confirmation  twilio" in out and "alert         twilio" in out
+    # no gateway phone and no Exotel account are set up here: said, not hidden
+    assert "no sender is configured for them" in result.stderr
+
+
+def test_a_bad_routes_setting_is_one_clear_line(monkeypatch, tmp_path):
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="sms=twilio")
+    assert result.exit_code == 1
+    assert "TIKABOT_ROUTES: 'sms=twilio' must be KIND=ROUTE" in result.output

@@ -1,0 +1,87 @@
+"""`tikabot channels`: each channel, its health, and which traffic it carries (routes in order).
+
+Health is read from Redis (REDIS_URL), where every worker keeps it (queue/routes/health.py); with
+no Redis configured it shows as unknown.
+"""
+from __future__ import annotations
+
+import time
+
+import click
+
+from tikabot.queue.routes.health import DOWN, FORCED, HALF_OPEN, RouteHealth
+from tikabot.queue.routes.table import KINDS, table_for
+
+DESCRIBED = {
+    "twilio": "Twilio SMS (international routes into India; no replies from Indian phones)",
+    "android": "SMS Gateway for Android (a phone with a local SIM; two-way)",
+    "exotel": "Exotel (Indian aggregator; DLT-registered templates only)",
+}
+
+
+def _health(health: RouteHealth | None, route: str) -> str:
+    if health is None:
+        return "unknown (no Redis)"
+    state = health.state(route)
+    sends, errors = health.window(route)
+    counts = f"{errors} errors in {sends} sends, last {int(2 * health.settings.window_s)} s"
+    if state in (DOWN, FORCED):
+        left = health.down_for(route)
+        outage = health.outage(route)
+        since = f", since {time.strftime('%H:%M:%S', time.localtime(outage.since))}" if outage else ""
+        until = "" if left is None or left == float("inf") else f", {left:.0f} s before a trial"
+        return f"{state} ({outage.reason if outage else '?'}{since}{until}); {counts}"
+    if state == HALF_OPEN:
+        return f"recovering: the next message is a trial; {counts}"
+    return f"up; {counts}"
+
+
+def describe(config, redis=None) -> list[str]:
+    table = table_for(config)
+    health = RouteHealth(redis) if redis is not None else None
+    lines = [f"{'channel':10} {'DLT':4} health", ]
+    for route in table.all_routes:
+        lines.append(f"{route:10} {'yes' if table.is_domestic(route) else 'no':4} {_health(health, route)}")
+        lines.append(f"{'':10} {DESCRIBED.get(route, 'a route with its own sender')}")
+    lines.append(f"{'voice':10} {'no':4} Twilio calls (an OTP read out when its SMS did not arrive)")
+    lines.append(f"{'telegram':10} {'no':4} coordinator bot: "
+                 f"{'configured' if config.telegram_bot_token else 'off (no TELEGRAM_BOT_TOKEN)'}")
+    lines.append("")
+    lines.append(f"{'traffic':13} routes, in order of preference")
+    for kind in KINDS:
+        note = " (first: the route the message came in on, while it is up)" if kind == "reply" else ""
+        lines.append(f"{kind:13} {' -> '.join(table.routes_for(kind))}{note}")
+    if not config.routes and config.smsgate_phones:
+        lines.append("TIKABOT_ROUTES is not set: replies go back by the gateway phone, Twilio carries the rest")
+    elif not config.routes:
+        lines.append("TIKABOT_ROUTES is not set: Twilio carries every SMS")
+    return lines
+
+
+@click.command("channels")
+def channels() -> None:
+    """Each channel, its health, and which traffic it serves (routes and fallbacks)."""
+    from tikabot.cli.context import config as _config
+
+    config = _config()
+    try:
+        table = table_for(config)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    redis = None
+    if config.redis_url:
+        from redis import Redis
+
+        redis = Redis.from_url(config.redis_url, socket_timeout=2)
+    try:
+        from tikabot.queue.senders import configured
+
+        try:
+            table.check_known(configured(config))
+        except ValueError as exc:
+            click.echo(f"warning: {exc}", err=True)
+        for line in describe(config, redis):
+            click.echo(line)
+    finally:
+        if redis is not None:
+            redis.close()

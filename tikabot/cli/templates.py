@@ -1,0 +1,157 @@
+"""`tikabot templates check`: every template in every language, its encoding, segments and cost.
+
+Rendered with the longest real values when there is a database (site names in each reader's
+language, first names: tikabot/dlt/values.py), else with realistic worst-case samples
+(tikabot/i18n/samples.py). With a database, each row also says how many of that message a day
+sends (the outbox's last 7 days) and what they cost (segments x messages x --price). Exit status 1
+when a template that must fit one SMS (the OTP) needs more in any language, or when a
+translation cannot be rendered.
+
+Each row also says whether the template can be registered on a DLT portal as it is and whether
+the rendered text matches its registered {#var#} text (tikabot/dlt/check.py); `--dlt` makes
+those problems fail the check too (before registering, or before turning on a domestic route).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tikabot.dlt.check import problems as dlt_problems
+from tikabot.dlt.templates import FRAGMENTS, NOT_SMS_PREFIXES
+from tikabot.i18n.catalog import LANGUAGES, all_keys, render
+from tikabot.i18n.encoding import sms_info
+from tikabot.i18n.samples import ONE_SEGMENT_KEYS, sample_params
+
+TELEGRAM_ONLY = ("bot.",)  # the coordinator bot's own replies: never sent by SMS, so not measured here
+PRICE = 0.20  # per SMS segment; the default is a typical Indian DLT route price in rupees
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    lang: str
+    encoding: str
+    segments: int
+    units: int
+    problem: str = ""
+    per_day: float | None = None  # messages a day, when a database tells
+    cost_day: float | None = None
+    dlt: str = ""  # why this template cannot go on a DLT route as it is ("" when it can)
+    dlt_free_text: bool = False  # free text by design: sent on routes without DLT only
+
+
+def _is_sms(key: str) -> bool:
+    return not key.startswith(NOT_SMS_PREFIXES) and key not in FRAGMENTS
+
+
+def check_templates(real=None, price: float = PRICE, registered: dict | None = None) -> list[Row]:
+    """One row per template and language; `real` (templates_values.RealValues) replaces the samples
+    with the database's longest values and adds the day's volume and cost; `registered` holds the
+    approved DLT texts ((key, lang) -> [text]) the rendered messages must match."""
+    rows = []
+    for key in (k for k in all_keys() if not k.startswith(TELEGRAM_ONLY)):
+        for lang in LANGUAGES:
+            params = sample_params(key, lang)
+            if real is not None:
+                params.update({k: v for k, v in real.params.items() if k in params})
+            try:
+                text = render(key, lang, **params)
+            except (KeyError, ValueError, IndexError) as exc:
+                rows.append(Row(key, lang, "-", 0, 0, f"cannot render: {exc}"))
+                continue
+            info = sms_info(text)
+            problem = "must fit one SMS" if key in ONE_SEGMENT_KEYS and info.segments > 1 else ""
+            per_day = None if real is None else real.per_day.get((key, lang), 0.0)
+            cost = None if per_day is None else per_day * info.segments * price
+            dlt = dlt_problems(key, lang, params, text, registered) if _is_sms(key) else []
+            rows.append(Row(key, lang, info.encoding, info.segments, info.units, problem, per_day, cost,
+                            "; ".join(dlt), bool(dlt) and dlt[0].startswith("free text")))
+    return rows
+
+
+def report(rows: list[Row], described: str = "measured with sample values (no database)",
+           dlt_strict: bool = False) -> tuple[list[str], bool]:
+    volume = any(r.per_day is not None for r in rows)
+    head = f"{'template':32} {'lang':4} {'encoding':8} {'seg':>3} {'units':>5}"
+    lines = [head + (f" {'msgs/day':>8} {'cost/day':>9}" if volume else "") + "  problem"]
+    for r in rows:
+        line = f"{r.key:32} {r.lang:4} {r.encoding:8} {r.segments:>3} {r.units:>5}"
+        if volume:
+            line += f" {r.per_day or 0:>8.1f} {r.cost_day or 0:>9.2f}"
+        lines.append(f"{line}  {r.problem}" + (f"  DLT: {r.dlt}" if r.dlt else ""))
+    dlt_bad = [r for r in rows if r.dlt and not r.dlt_free_text]
+    bad = [r for r in rows if r.problem] + (dlt_bad if dlt_strict else [])
+    lines.append(described)
+    free = sum(r.dlt_free_text for r in rows)
+    lines.append(f"DLT: {len(dlt_bad)} templates not registrable as they are, {free} free text (routes without DLT)"
+                 + ("" if dlt_strict or not dlt_bad else " (--dlt makes these fail the check)"))
+    if volume:
+        total = sum(r.cost_day or 0 for r in rows)
+        segments = sum((r.per_day or 0) * r.segments for r in rows)
+        lines.append(f"a day: {segments:.0f} segments, cost {total:.2f}")
+    lines.append(f"{len(rows)} templates checked, {len(bad)} problems")
+    return lines, not bad
+
+
+import click  # noqa: E402  (the command line part, kept below the pure check)
+
+
+def _real_values():
+    """The database's values, or None when there is none (a CI run): never creates one."""
+    from tikabot.core import clock
+    from tikabot.cli.context import config as _config
+    from tikabot.store.db import make_engine
+    from tikabot.dlt.values import database_exists, read
+
+    config = _config()
+    if not database_exists(config.database_url):
+        return None
+    engine = make_engine(config.database_url)
+    try:
+        return read(engine, clock.now())
+    finally:
+        engine.dispose()
+
+
+def _registered() -> dict | None:
+    """The approved DLT texts in the database ((key, lang) -> [text]), or None without them."""
+    from sqlalchemy import inspect
+
+    from tikabot.cli.context import config as _config
+    from tikabot.dlt.store import load
+    from tikabot.store.db import make_engine, make_sessionmaker
+    from tikabot.dlt.values import database_exists
+
+    config = _config()
+    if not database_exists(config.database_url):
+        return None
+    engine = make_engine(config.database_url)
+    try:
+        if "dlt_templates" not in inspect(engine).get_table_names():
+            return None
+        with make_sessionmaker(engine)() as session:
+            return {k: [text for text, _ in v] for k, v in load(session).items()} or None
+    finally:
+        engine.dispose()
+
+
+@click.group("templates")
+def templates() -> None:
+    """Message templates."""
+
+
+@templates.command("check")
+@click.option("--quiet", is_flag=True, help="Print only problems and the summary.")
+@click.option("--samples", is_flag=True, help="Measure with the sample values even when there is a database.")
+@click.option("--price", type=float, default=PRICE, show_default=True, help="Price of one SMS segment.")
+@click.option("--dlt", "dlt_strict", is_flag=True, help="Also fail when a template cannot be registered for DLT.")
+def check(quiet: bool, samples: bool, price: float, dlt_strict: bool) -> None:
+    """Encoding, segments and cost of every template in en/bn/hi, and whether each can be registered
+    for DLT; exit 1 if an OTP needs more than one SMS (or, with --dlt, a template is not registrable)."""
+    real = None if samples else _real_values()
+    rows = check_templates(real, price, None if samples else _registered())
+    lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict)
+    summary = ("SMS", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
+    for line in lines if not quiet else [l for l in lines[1:] if l.rstrip().endswith(summary) or "cannot" in l
+                                         or l.startswith("a day:") or (dlt_strict and "DLT: " in l)]:
+        click.echo(line)
+    raise SystemExit(0 if ok else 1)
