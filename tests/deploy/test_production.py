@@ -109,6 +109,15 @@ class Simulator:
     def messages(self, to: str) -> list[dict]:
         return self._get("/_sim/messages", to=to) or []
 
+    def telegram_sent(self, chat_id: int) -> list[dict]:
+        calls = self._get("/_sim/telegram", method="sendMessage") or []
+        return [c for c in calls if str((c.get("params") or {}).get("chat_id")) == str(chat_id)]
+
+    def telegram_update(self, chat_id: int, text: str) -> None:
+        """A coordinator's message to the bot, as Telegram hands it to getUpdates."""
+        requests.post(self.url + "/_sim/telegram/updates", json={"chat_id": chat_id, "text": text},
+                      timeout=5).raise_for_status()
+
     def callback_log(self) -> list[dict]:
         return self._get("/_sim/callbacks") or []
 
@@ -143,12 +152,12 @@ def shape(shape_env, simulator, tmp_path_factory):
     shape.tikabot("init-db")
     for kind in ("sites", "staff", "beneficiaries", "appointments"):
         shape.tikabot("import", kind, str(EXAMPLES / f"{kind}.csv"))
-    shape.start("tikabot-web", "tikabot-worker")
+    shape.start("tikabot-web", "tikabot-worker", "tikabot-bot")
     try:
         shape.wait_ready()
         yield shape
     finally:
-        shape.stop("tikabot-worker", "tikabot-web")
+        shape.stop("tikabot-bot", "tikabot-worker", "tikabot-web")
 
 
 def _texts_to(sim, phone: str) -> list[str]:
@@ -190,12 +199,18 @@ def test_a_day_through_nginx_then_backup_destroy_restore(shape, simulator):
                          what="a delivery report accepted through nginx")
     assert all(c["url"].startswith(shape.env["PUBLIC_BASE_URL"]) for c in callbacks)
 
+    # the coordinator bot's unit answers a coordinator in Telegram
+    coordinator = next(int(r["telegram_user_id"]) for r in _rows("staff.csv") if r["role"] == "coordinator"
+                       and r["telegram_user_id"])
+    simulator.telegram_update(coordinator, "/status")
+    wait_for(lambda: simulator.telegram_sent(coordinator), 60, what="the bot's answer to /status")
+
     # the nightly backup, as its timer starts it
     backup = Path(run_oneshot(shape.unit("tikabot-backup")).stdout.strip().splitlines()[-1])
     assert (backup / "database.dump").stat().st_size > 0
 
     # destroy: services stopped, the database dropped, the spool gone
-    shape.stop("tikabot-worker", "tikabot-web")
+    shape.stop("tikabot-bot", "tikabot-worker", "tikabot-web")
     database = make_url(shape.env["DATABASE_URL"]).database
     subprocess.run(["dropdb", "--force", database], check=True, env={**os.environ, "PGHOST": "/var/run/postgresql"})
     shutil.rmtree(shape.env["TIKABOT_SPOOL_DIR"], ignore_errors=True)
@@ -204,7 +219,7 @@ def test_a_day_through_nginx_then_backup_destroy_restore(shape, simulator):
     restore_env = {**os.environ, **read_env_file(shape.env_file)}
     subprocess.run([str(REPO / "deploy" / "restore"), str(backup)], check=True, env=restore_env,
                    capture_output=True, text=True, timeout=120)
-    shape.start("tikabot-web", "tikabot-worker")
+    shape.start("tikabot-web", "tikabot-worker", "tikabot-bot")
     shape.wait_ready()
     assert _exported_refs(shape) == sorted(due)
     more = [r["ref"] for r in _rows("appointments.csv") if r["site_code"] == SITE and r["date"] == "today"][5]
