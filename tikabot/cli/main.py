@@ -17,6 +17,7 @@ from tikabot.cli.remind import remind as _remind
 
 
 @click.group()
+@click.version_option(package_name="tikabot", message="%(prog)s %(version)s")
 def main() -> None:
     """tikabot: appointment messages, OTPs and dose reports over SMS, USSD and Telegram."""
 
