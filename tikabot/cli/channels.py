@@ -16,6 +16,7 @@ DESCRIBED = {
     "twilio": "Twilio SMS (international routes into India; no replies from Indian phones)",
     "android": "SMS Gateway for Android (a phone with a local SIM; two-way)",
     "exotel": "Exotel (Indian aggregator; DLT-registered templates only)",
+    "cdac": "C-DAC Mobile Seva (the government's MSDG; DLT-registered templates only; pull SMS in)",
 }
 
 
