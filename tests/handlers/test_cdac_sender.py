@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import re
 
 import pytest
 
@@ -171,3 +172,39 @@ def test_answers_are_read_as_msdg_writes_them(text, code, msg_id):
 
 def test_unknown_codes_fail_with_their_number_named():
     assert (classify(499).name, classify(499).action) == ("cdac_499", FAIL)
+
+
+PULL_ENV = {"CDAC_USERNAME": "wbhealth", "CDAC_PASSWORD": "pw", "CDAC_SECURE_KEY": "key",
+            "CDAC_PULL_TOKEN": "t" * 40, "CDAC_PULL_SOURCES": "164.100.14.211, 164.100.15.0/24",
+            "CDAC_TRUSTED_PROXIES": "10.0.0.2", "CDAC_KEYWORD": "WB TIKA"}
+
+
+def config_from(monkeypatch, env):
+    from tikabot.config import Config
+    for name in PULL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Config.from_env(dotenv=False)
+
+
+def test_cdac_settings_are_read_with_networks_and_secrets_stay_out_of_repr(monkeypatch):
+    config = config_from(monkeypatch, PULL_ENV)
+    assert config.cdac_pull_sources == ("164.100.14.211/32", "164.100.15.0/24")
+    assert config.cdac_trusted_proxies == ("10.0.0.2/32",)
+    assert "t" * 40 not in repr(config) and "cdac_secure_key='<redacted>'" in repr(config)
+
+
+@pytest.mark.parametrize("change,says", [
+    ({"CDAC_SECURE_KEY": ""}, "missing: CDAC_SECURE_KEY"),
+    ({"CDAC_PULL_TOKEN": "short"}, "CDAC_PULL_TOKEN must be a random secret of at least 32"),
+    ({"CDAC_PULL_SOURCES": ""}, "CDAC_PULL_SOURCES must name MSDG's address"),
+    ({"CDAC_PULL_SOURCES": "msdg.gov.in"}, "CDAC_PULL_SOURCES: 'msdg.gov.in' is not an IP address"),
+    ({"CDAC_TRUSTED_PROXIES": "10.0.0.300"}, "CDAC_TRUSTED_PROXIES: '10.0.0.300' is not an IP address"),
+    ({"CDAC_KEYWORD": ""}, "CDAC_KEYWORD must be the state's keyword"),
+    ({"CDAC_USERNAME": "", "CDAC_PASSWORD": "", "CDAC_SECURE_KEY": ""}, "answered by push"),
+], ids=["push without key", "short token", "no sources", "source not an address", "bad proxy", "no keyword",
+        "pull without push"])
+def test_a_bad_combination_is_a_clear_error_at_start(monkeypatch, change, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        config_from(monkeypatch, {k: v for k, v in {**PULL_ENV, **change}.items() if v})

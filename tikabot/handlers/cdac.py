@@ -125,12 +125,16 @@ def strip_keyword(text: str, keyword: str | None) -> str:
 
 
 def sender_of(raw: str) -> str:
-    """MSDG's mobileNumber (10 digits today, '9324******') -> +91…; other Indian forms are normalised."""
-    digits = raw.strip()
-    if len(digits) == 10 and digits.isascii() and digits.isdigit():
+    """MSDG's mobileNumber (10 digits today, '9324******') -> +91…; 91… and 0… forms are normalised.
+    Digits only: a phone-number library would read letters as a keypad's digits."""
+    text = raw.strip()
+    digits = text.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit()):
+        raise BadRequest("mobileNumber is not a phone number")
+    if len(digits) == 10:
         return "+91" + digits
     try:
-        return normalise(digits)
+        return normalise(text)
     except BadPhone:
         raise BadRequest("mobileNumber is not a phone number") from None
 
