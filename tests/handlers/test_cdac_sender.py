@@ -157,7 +157,7 @@ def test_wrong_secure_key_and_wrong_password_are_what_msdg_says(cdac_config, sim
 def test_an_unreachable_msdg_is_retryable_not_unknown(cdac_config, sim):
     error = run(dataclasses.replace(cdac_config, cdac_api_url="http://127.0.0.1:9/esms/sendsmsrequestDLT"),
                 outgoing())
-    assert (error.kind.name, error.kind.action) == ("cdac_unreachable", RETRY)
+    assert (error.kind.name, error.kind.action) == ("provider_unreachable", RETRY)
 
 
 @pytest.mark.parametrize("text,code,msg_id", [

@@ -60,7 +60,8 @@ CDAC_ERRORS: dict[int, ErrorKind] = {
     423: ErrorKind("cdac_template_refused", FAIL),  # template id missing or refused: sending again cannot help
     425: ErrorKind("cdac_secure_key_required", ACCOUNT),
 }
-UNREACHABLE = ErrorKind("cdac_unreachable", RETRY)  # the connection failed: MSDG never saw the request
+# the connection was refused: MSDG never saw the request, so another route may take it at once
+UNREACHABLE = ErrorKind("provider_unreachable", RETRY)
 NO_ANSWER_CODE = ErrorKind("cdac_unreadable_answer", SERVER_ERROR.action)
 NOT_INDIAN = ErrorKind("cdac_not_indian_number", FAIL)  # MSDG delivers to Indian mobiles only
 DLT_UNREGISTERED = ErrorKind("dlt_unregistered", FAIL)
