@@ -1,6 +1,7 @@
 """Settings read from the environment (and a `.env` file), one dataclass for the whole app."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -33,6 +34,43 @@ def medical_officers(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def networks(name: str, raw: str) -> tuple[str, ...]:
+    """'164.100.14.0/24, 10.0.0.5' -> ('164.100.14.0/24', '10.0.0.5/32'): addresses or networks,
+    comma-separated; a bad one is refused with one line naming the variable."""
+    found = []
+    for part in raw.split(","):
+        if part.strip():
+            try:
+                found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"{name}: {part.strip()!r} is not an IP address or network") from None
+    return tuple(dict.fromkeys(found))
+
+
+CDAC_PULL_TOKEN_MIN = 32
+
+
+def check_cdac(config) -> None:
+    """C-DAC settings that cannot work together are refused at start, naming what to set."""
+    push = {"CDAC_USERNAME": config.cdac_username, "CDAC_PASSWORD": config.cdac_password,
+            "CDAC_SECURE_KEY": config.cdac_secure_key}
+    if any(push.values()) and not all(push.values()):
+        missing = ", ".join(name for name, value in push.items() if not value)
+        raise ValueError(f"C-DAC push needs CDAC_USERNAME, CDAC_PASSWORD and CDAC_SECURE_KEY together; missing: {missing}")
+    pull = config.cdac_pull_token or config.cdac_pull_sources or config.cdac_keyword
+    if not pull:
+        return
+    if len(config.cdac_pull_token or "") < CDAC_PULL_TOKEN_MIN:
+        raise ValueError(f"CDAC_PULL_TOKEN must be a random secret of at least {CDAC_PULL_TOKEN_MIN} characters: "
+                         "MSDG signs nothing, the token in the pull URL (with its source address) is what proves it")
+    if not config.cdac_pull_sources:
+        raise ValueError("CDAC_PULL_SOURCES must name MSDG's address(es): pull SMS are taken only from them")
+    if not (config.cdac_keyword or "").strip():
+        raise ValueError("CDAC_KEYWORD must be the state's keyword (e.g. 'WB TIKA') that pull SMS start with")
+    if not config.cdac_username:
+        raise ValueError("C-DAC pull SMS are answered by push: set CDAC_USERNAME, CDAC_PASSWORD and CDAC_SECURE_KEY")
+
+
 @dataclass(frozen=True)
 class GatewayPhone:
     """One Android phone running SMS Gateway for Android. Secrets stay out of repr (and so out of logs)."""
@@ -47,7 +85,8 @@ class GatewayPhone:
 
 SECRET_FIELDS = frozenset({
     "twilio_auth_token", "telegram_bot_token", "telegram_webhook_secret", "ussd_token", "otp_secret",
-    "exotel_api_key", "exotel_api_token", "exotel_callback_token", "exotel_callback_password"})
+    "exotel_api_key", "exotel_api_token", "exotel_callback_token", "exotel_callback_password",
+    "cdac_password", "cdac_secure_key", "cdac_pull_token"})
 URL_FIELDS = frozenset({"database_url", "redis_url"})  # may carry a password: user:PASSWORD@host
 URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
 
@@ -132,9 +171,19 @@ class Config:
     exotel_callback_token: str | None = None  # secret in our callback URLs
     exotel_callback_user: str | None = None  # optional basic auth on callbacks
     exotel_callback_password: str | None = None
+    # C-DAC Mobile Seva (MSDG): the state's push account, and its pull SMS (handlers/cdac.py)
+    cdac_username: str | None = None
+    cdac_password: str | None = None  # sent as its SHA-1, never as it is
+    cdac_secure_key: str | None = None  # the department's key from the services portal: signs each message
+    cdac_sender_id: str | None = None  # the DLT header, when a template does not name its own
+    cdac_api_url: str = "https://msdgweb.mgov.gov.in/esms/sendsmsrequestDLT"
+    cdac_pull_token: str | None = None  # the secret in the pull URL registered with MSDG
+    cdac_pull_sources: tuple[str, ...] = ()  # MSDG's addresses (or networks) its pull requests come from
+    cdac_trusted_proxies: tuple[str, ...] = ()  # our reverse proxies: X-Forwarded-For is read only from them
+    cdac_keyword: str | None = None  # the state's keyword (and sub-keyword) vaccinators start a pull SMS with
     # which provider routes carry which traffic, in order (tikabot/queue/routes/table.py); "" = Twilio alone
     routes: str = ""
-    dlt_routes: str = "exotel"  # domestic Indian routes: DLT-registered templates only
+    dlt_routes: str = "exotel,cdac"  # domestic Indian routes: DLT-registered templates only
     alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
     severe_ack_minutes: float = 5.0  # ... and a SEVERE side effect after this
     mobiliser_full_numbers: bool = False  # /site CODE remaining shows a site's mobiliser full numbers
@@ -182,6 +231,15 @@ class Config:
             exotel_callback_token=_env("EXOTEL_CALLBACK_TOKEN"),
             exotel_callback_user=_env("EXOTEL_CALLBACK_USER"),
             exotel_callback_password=_env("EXOTEL_CALLBACK_PASSWORD"),
+            cdac_username=_env("CDAC_USERNAME"),
+            cdac_password=_env("CDAC_PASSWORD"),
+            cdac_secure_key=_env("CDAC_SECURE_KEY"),
+            cdac_sender_id=_env("CDAC_SENDER_ID"),
+            cdac_api_url=_env("CDAC_API_URL", cls.cdac_api_url),
+            cdac_pull_token=_env("CDAC_PULL_TOKEN"),
+            cdac_pull_sources=networks("CDAC_PULL_SOURCES", _env("CDAC_PULL_SOURCES", "")),
+            cdac_trusted_proxies=networks("CDAC_TRUSTED_PROXIES", _env("CDAC_TRUSTED_PROXIES", "")),
+            cdac_keyword=_env("CDAC_KEYWORD"),
             routes=_env("TIKABOT_ROUTES", ""),
             dlt_routes=_env("TIKABOT_DLT_ROUTES", cls.dlt_routes),
             alert_ack_minutes=float(_env("TIKABOT_ALERT_ACK_MINUTES", "15")),
@@ -218,6 +276,7 @@ class Config:
         if self.exotel_account_sid and not self.exotel_callback_token:
             raise ValueError("EXOTEL_CALLBACK_TOKEN must be set with EXOTEL_ACCOUNT_SID: Exotel does not sign "
                              "its callbacks, the token in their URL is what proves them")
+        check_cdac(self)
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
         parse_quiet_hours(quiet_hours_text(self.extra))  # said at start, not in the middle of an import

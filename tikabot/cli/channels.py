@@ -16,6 +16,7 @@ DESCRIBED = {
     "twilio": "Twilio SMS (international routes into India; no replies from Indian phones)",
     "android": "SMS Gateway for Android (a phone with a local SIM; two-way)",
     "exotel": "Exotel (Indian aggregator; DLT-registered templates only)",
+    "cdac": "C-DAC Mobile Seva (the government's MSDG; DLT-registered templates only; pull SMS in)",
 }
 
 
@@ -55,7 +56,20 @@ def describe(config, redis=None) -> list[str]:
         lines.append("TIKABOT_ROUTES is not set: replies go back by the gateway phone, Twilio carries the rest")
     elif not config.routes:
         lines.append("TIKABOT_ROUTES is not set: Twilio carries every SMS")
-    return lines
+    return lines + cdac_registration(config)
+
+
+def cdac_registration(config) -> list[str]:
+    """What a district registers with C-DAC for pull SMS (its RegisterPullService form)."""
+    if not config.cdac_pull_token:
+        return []
+    base = (config.public_base_url or "https://<PUBLIC_BASE_URL>").rstrip("/")
+    return ["", "C-DAC pull SMS: register with MSDG (msdp@cdac.in)",
+            f"  keyword      {config.cdac_keyword}",
+            f"  URL          {base}/channels/cdac/inbound?token=<CDAC_PULL_TOKEN> (GET or POST, port 80 or 443)",
+            "  server       this server's public address (MSDG calls only whitelisted servers)",
+            f"  taken from   {', '.join(config.cdac_pull_sources)}"
+            + (f" (through proxies {', '.join(config.cdac_trusted_proxies)})" if config.cdac_trusted_proxies else "")]
 
 
 @click.command("channels")

@@ -6,7 +6,7 @@ Exotel's callback token can speak as any number. Binding a vaccinator to the gat
 routes) their SMS really come through limits what one leaked key can do to the staff of those phones.
 
 A binding is a list of routes, separated by spaces or commas: `twilio`, `exotel`, `android` (any
-gateway phone) or `android:<phone id>` (one phone, its `SMSGATE_ID` / `SMSGATE_PHONES` id), and
+gateway phone), `cdac` (C-DAC pull SMS) or `android:<phone id>` (one phone, its `SMSGATE_ID` / `SMSGATE_PHONES` id), and
 `ussd` (the USSD menus, whose gateway reports the caller as a provider reports an SMS sender). Empty:
 any route, as before bindings existed. Stored on the staff row as its canonical text (None: any).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-ROUTES = ("twilio", "exotel", "android", "ussd")
+ROUTES = ("twilio", "exotel", "cdac", "android", "ussd")
 USSD = "ussd"  # the route of a USSD session
 PHONED = ("android",)  # routes that name a phone after a colon
 PHONE_ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")  # as config.PHONE_ID

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from tikabot.handlers.android_gateway import AndroidSender
+from tikabot.handlers.cdac import CdacSender
 from tikabot.handlers.exotel import ExotelSender
 from tikabot.handlers.telegram import TelegramSender
 from tikabot.handlers.twilio_sms import TwilioSender
@@ -26,6 +27,7 @@ SENDERS: dict[str, Callable] = {
     "android": lambda config: AndroidSender(config),
     "exotel": lambda config: ExotelSender(config),
     "exotel_voice": lambda config: ExotelSender(config, voice=True),
+    "cdac": lambda config: CdacSender(config),
 }
 
 # A route may be named in TIKABOT_ROUTES only when its provider is configured: its sender exists
@@ -33,6 +35,7 @@ SENDERS: dict[str, Callable] = {
 _SET_UP: dict[str, Callable] = {
     "android": lambda config: bool(config.smsgate_phones),
     "exotel": lambda config: bool(config.exotel_account_sid),
+    "cdac": lambda config: bool(config.cdac_username),
 }
 
 

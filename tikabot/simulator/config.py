@@ -86,6 +86,14 @@ class FaultConfig:
     exotel_account_error: Optional[int] = None  # e.g. 403: every request refused (the account is down)
     exotel_delivery_errors: dict = field(default_factory=dict)  # number -> DetailedStatusCode
 
+    # C-DAC Mobile Seva (cdac_api.py)
+    cdac_username: str = "simcdac"
+    cdac_password: str = "simulator-cdac-password"
+    cdac_secure_key: str = "simulator-cdac-secure-key"
+    cdac_sender_ids: list = field(default_factory=lambda: ["WBHLTH", "TIKABT"])  # approved headers
+    cdac_next_faults: list = field(default_factory=list)  # codes, "500", "timeout", "lost": one per send
+    cdac_account_error: Optional[int] = None  # e.g. 403: every send refused (credits exhausted)
+
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""
         names = {f.name for f in dataclasses.fields(self)}

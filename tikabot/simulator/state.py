@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 import aiohttp
 
 from tikabot.simulator.callbacks import CallbackSender
+from tikabot.simulator.cdac_api import CdacState
 from tikabot.simulator.exotel_api import ExotelState
 from tikabot.simulator.smsgate_api import SmsGateState, ping_loop
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
@@ -37,6 +38,7 @@ class Simulator:
         self.callbacks = CallbackSender(self)
         self.smsgate = SmsGateState()  # the simulated gateway phones' sends and webhooks
         self.exotel = ExotelState()
+        self.cdac = CdacState()
         self.on_message = on_message
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.http: Optional[aiohttp.ClientSession] = None
@@ -124,6 +126,7 @@ class Simulator:
         self.fhir.reset()
         self.smsgate.reset()
         self.exotel.reset()
+        self.cdac.reset()
         self._on_loop(self.telegram.reset)
         if config:
             self.config = self.initial_config.updated({})

@@ -30,7 +30,8 @@ PREFIX = "tikabot:route:"
 # Error kinds that say the route itself is unusable, not just this message.
 DOWN_AT_ONCE = frozenset({"gateway_offline", "device_offline", "account_suspended", "authentication_failed",
                           "account_forbidden", "no_balance",
-                          "no_gateway_phone"})  # every gateway phone out of rotation: the android route is down
+                          "no_gateway_phone",  # every gateway phone out of rotation: the android route is down
+                          "provider_unreachable"})  # the connection was refused: nothing sent, nothing listening
 UP, DOWN, HALF_OPEN, FORCED = "up", "down", "half-open", "forced down"
 
 

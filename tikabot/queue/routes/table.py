@@ -6,7 +6,7 @@ A route is a provider account a sender is built for: `twilio` (the Twilio sender
 channel), and any name in queue/senders.py's SENDERS (`android`, `exotel`, ...). A traffic kind
 left out uses `default=` if given, else `twilio`; with TIKABOT_ROUTES unset every kind goes by
 Twilio alone, exactly as before routes existed. Routes named in TIKABOT_DLT_ROUTES (default
-`exotel`) are domestic Indian routes: they carry only DLT-registered text (tikabot/dlt/).
+`exotel,cdac`) are domestic Indian routes: they carry only DLT-registered text (tikabot/dlt/).
 
 A message's kind comes from its outbox row (`traffic_kind`). A reply goes back on the route its
 message came in on (the row's `via`) while that route is up. Health (queue/routes/health.py)
@@ -53,11 +53,11 @@ def _names(raw: str, what: str) -> tuple[str, ...]:
 class RouteTable:
     kinds: dict = field(default_factory=dict)  # kind -> routes in order of preference
     default: tuple = (DEFAULT_ROUTE,)
-    domestic: frozenset = frozenset({"exotel"})
+    domestic: frozenset = frozenset({"exotel", "cdac"})
 
     @classmethod
     def parse(cls, raw: str | None, domestic: str | None = None) -> "RouteTable":
-        """TIKABOT_ROUTES ('kind=route,route;...') and TIKABOT_DLT_ROUTES ('exotel'); ValueError
+        """TIKABOT_ROUTES ('kind=route,route;...') and TIKABOT_DLT_ROUTES ('exotel,cdac'); ValueError
         naming the bad part."""
         kinds, default = {}, (DEFAULT_ROUTE,)
         for part in (raw or "").replace("\n", ";").split(";"):
@@ -73,7 +73,7 @@ class RouteTable:
                 default = names
             else:
                 kinds[kind] = names
-        dlt = frozenset(n.strip().lower() for n in (domestic if domestic is not None else "exotel").split(",")
+        dlt = frozenset(n.strip().lower() for n in (domestic if domestic is not None else "exotel,cdac").split(",")
                         if n.strip())
         return cls(kinds, default, dlt)
 
