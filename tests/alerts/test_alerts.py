@@ -140,7 +140,9 @@ def test_a_severe_aefi_alerts_at_once_and_the_sweep_does_not_repeat_it(services,
         "SEVERE side effect at Kalyani PHC: Person, REF 100000000001, call +919830010001. 11:00. "
         "Reported by Rina +919830000002. Note: fainted, not recovering",
         "KAL01 Kalyani PHC: in-charge Rina, call +919830000002",
-        "Next: call the beneficiary now and tell the medical officer. Press Acknowledge when someone is on it."]]
+        "Next: call the beneficiary now (ambulance: 108) and tell the medical officer. "
+        "Then call your district coordinator to say who is on it."]]
+    assert alerts(services, "alert.severe", "111")[0].body.endswith("Press Acknowledge when someone is on it.")
 
 
 def test_a_severe_aefi_without_a_telegram_bot_still_goes_by_sms(services, world):
@@ -153,3 +155,28 @@ def test_a_severe_aefi_without_a_telegram_bot_still_goes_by_sms(services, world)
         assert {m.channel for m in sent} == {"sms"} and len(sent) == 2
     bodies = [m.body for m in alerts(services, "alert.severe", "+919830000009")]
     assert len(bodies) == 1 and "+919830010001" in bodies[0] and "উপভোক্তা নিজে (USSD)" in bodies[0]
+
+def test_a_severe_sms_has_no_button_and_reads_in_its_language(services, world):
+    """The SMS copy says what to do by phone (SMS has no Acknowledge button), also when it is sent
+    again unacknowledged; the symptom chosen on USSD and the time are in the reader's words."""
+    with services.transaction() as s:
+        event = AdverseEvent(beneficiary_id=world["person"], site_id=world["sites"][0], severity="SEVERE",
+                             note="breathing difficulty", reported_by="+919830010001", created_at=at(14, 35))
+        s.add(event)
+        s.flush()
+        alert_severe_aefi(s, event, tz=TZ)
+    first = alerts(services, "alert.severe", "+919830000009")[0].body
+    assert "শ্বাসকষ্ট" in first and "breathing" not in first
+    assert "দুপুর ২:৩৫" in first or "বিকেল ২:৩৫" in first, first
+    assert "স্বীকার করুন" not in first and "অ্যাম্বুলেন্স: 108" in first
+    run(services, lambda s, n, tz: check_alerts(s, n, tz), at(14, 50))
+    sms = [m for m in outbox_rows(services, "alert.severe") if m.channel == "sms"]
+    assert len(sms) > 2  # sent again, unacknowledged
+    assert not any("Acknowledge" in m.body or "স্বীকার করুন" in m.body for m in sms)
+    telegram = [m for m in outbox_rows(services, "alert.severe") if m.channel == "telegram"]
+    assert telegram and all("Press Acknowledge" in m.body for m in telegram)
+
+
+def outbox_rows(services, template):
+    with services.transaction() as s:
+        return s.scalars(select(OutboundMessage).where(OutboundMessage.template == template)).all()

@@ -17,8 +17,8 @@ from tikabot.core.clock import local_at
 DAY, TZ = date(2026, 3, 2), "Asia/Kolkata"
 BENGALI = shaping.font_for("bn")
 needs_bengali = pytest.mark.skipif(
-    BENGALI is None, reason="no Bengali shaping here: install uharfbuzz and Debian's fonts-lohit-beng-bengali "
-                            "(.ci/run does)")
+    BENGALI is None, reason="no Bengali shaping here: uharfbuzz is missing or the packaged font "
+                            "(tikabot/bot/fonts) was removed")
 
 
 def at(hh, mm=0):
@@ -80,10 +80,46 @@ def series(lang="en"):
 @pytest.mark.parametrize("lang", ["en", "bn", "hi"])
 def test_charts_against_plan_and_the_day_summary_draw_in_every_language(lang):
     if lang != "en" and shaping.font_for(lang) is None:
-        pytest.skip(f"no {lang} shaping font here: .ci/run installs fonts-lohit-beng-bengali and fonts-lohit-deva")
+        pytest.skip(f"no {lang} shaping here: uharfbuzz or the packaged font is missing")
     png = plan_chart(DAY, series(lang), at(12, 0), TZ, lang)
     assert png.startswith(PNG_SIGNATURE)
     pixels = imread(io.BytesIO(png), format="png")
     red = (pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)
     assert red.sum() > 200  # the site behind plan is drawn red
     assert day_summary_chart(DAY, series(lang), TZ, lang).startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("lang, script", [("bn", ("\u0980", "\u09ff")), ("hi", ("\u0900", "\u097f"))])
+def test_charts_draw_indic_labels_with_the_packaged_font_alone(lang, script, monkeypatch):
+    """A fresh machine has no Indic font of its own: the labels come from the font inside the package,
+    every glyph a real one (no .notdef box), in the reader's script, not English."""
+    monkeypatch.setattr(shaping, "CANDIDATES", {})  # no system font by path
+    monkeypatch.setattr(shaping, "FAMILIES", {})  # nor by family through matplotlib
+    shaping.font_for.cache_clear()
+    drawn = []
+    real_shape = shaping.shape_text
+
+    def shape_text(text, font, fallback=None):
+        shaped = real_shape(text, font, fallback)
+        drawn.append((text, shaped))
+        return shaped
+
+    monkeypatch.setattr(shaping, "shape_text", shape_text)
+    try:
+        font = shaping.font_for(lang)
+        assert font is not None and font.path == str(shaping.PACKAGED[lang])
+        assert plan_chart(DAY, series(lang), at(12, 0), TZ, lang).startswith(PNG_SIGNATURE)
+        assert day_summary_chart(DAY, series(lang), TZ, lang).startswith(PNG_SIGNATURE)
+    finally:
+        shaping.font_for.cache_clear()
+    native = [text for text, _ in drawn if any(script[0] <= ch <= script[1] for ch in text)]
+    assert len(native) >= 4, drawn  # titles, key and site names in the reader's script
+    assert all(gid != 0 for _, shaped in drawn for _, gid in shaped.glyphs)  # no tofu
+    assert {path for _, shaped in drawn for path, _ in shaped.glyphs
+            if path != shaping.fallback_font().path} == {str(shaping.PACKAGED[lang])}
+
+
+def test_the_packaged_fonts_carry_their_licence():
+    licence = (shaping.FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+    assert all(path.is_file() for path in shaping.PACKAGED.values())

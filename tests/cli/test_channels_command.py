@@ -55,3 +55,25 @@ def test_a_bad_routes_setting_is_one_clear_line(monkeypatch, tmp_path):
     result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="sms=twilio")
     assert result.exit_code == 1
     assert "TIKABOT_ROUTES: 'sms=twilio' must be KIND=ROUTE" in result.output
+
+
+def test_free_text_says_it_never_goes_on_a_dlt_route_and_where_a_severe_alert_goes(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES=ROUTES, TIKABOT_DLT_ROUTES="exotel",
+                 TELEGRAM_BOT_TOKEN="123:abc")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "free text: never on a DLT route (exotel); no DLT template can hold it" in out
+    severe = next(line for line in out.splitlines() if line.startswith("alert.severe "))
+    assert "goes by twilio -> telegram (coordinators who have it)" in severe and "exotel" not in severe
+    broadcast = next(line for line in out.splitlines() if line.startswith("broadcast "))
+    assert "a coordinator's own words: goes by twilio" in broadcast
+
+
+def test_free_text_with_only_a_dlt_route_for_alerts_is_said_loudly(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="otp=exotel;reply=exotel;reminder=exotel;alert=exotel;"
+                 "confirmation=exotel", TIKABOT_DLT_ROUTES="exotel")
+    severe = next(line for line in result.output.splitlines() if line.startswith("alert.severe "))
+    assert severe.endswith("goes by NOTHING: add a route without DLT"), result.output

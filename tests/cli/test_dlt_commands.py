@@ -51,7 +51,7 @@ def test_export_has_every_template_in_every_language_with_var_placeholders(db):
         "Unicode", "WBHLTH", ENTITY, "transactional")
     assert row(rows, "appt.booked", "en")["content_type"] == "Text"
     assert {r["language"] for r in rows} == {"en", "bn", "hi"}
-    assert row(rows, "staff.otp_wrong", "en", "1")["template_content"] == "Wrong code. {#var#} tries left."
+    assert row(rows, "staff.otp_wrong", "en", "1")["template_content"] == "Wrong code. {#var#} tries left. - WB Health"  # the brand ends every template
     assert not [r for r in rows if r["tikabot_key"].startswith(("bot.", "ussd.")) or r["tikabot_key"] == "broadcast"]
     assert all(r["template_id"] == "" for r in rows)
 

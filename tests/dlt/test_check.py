@@ -5,6 +5,8 @@ from click.testing import CliRunner
 
 from tikabot.cli.main import main
 from tikabot.dlt.check import problems
+from tikabot.dlt.rules import TemplateRules, brand, breaks, rules_for, signed, strictest
+from tikabot.dlt.templates import registrable
 from tikabot.i18n.catalog import render
 from tikabot.i18n.places import PlaceName
 from tikabot.i18n.samples import sample_params
@@ -18,12 +20,31 @@ def test_a_site_name_over_thirty_characters_makes_the_booking_unregistrable():
     assert found == ["variable {site} can be 57 characters (DLT allows 30)"]
 
 
-def test_side_by_side_variables_are_one_variable_that_must_fit_too():
-    params = sample_params("staff.dose_recorded", "en")
-    assert problems("staff.dose_recorded", "en", params, render("staff.dose_recorded", "en", **params)) == []
-    params["name"] = "Rahimabibi Khatun Sultana"
-    assert problems("staff.dose_recorded", "en", params, render("staff.dose_recorded", "en", **params)) == [
-        "variables side by side {ref} {name} can be 40 characters (DLT allows 30)"]
+def test_two_variables_side_by_side_are_refused_unless_they_are_a_command():
+    params = sample_params("staff.otp_ok", "en")
+    assert problems("staff.otp_ok", "en", params, render("staff.otp_ok", "en", **params)) == [
+        "variables side by side: {ref} {name}"]
+    params = sample_params("staff.earlier_dose_missing", "en")  # "DOSE {ref} {missing}" is typed back whole
+    assert problems("staff.earlier_dose_missing", "en", params,
+                    render("staff.earlier_dose_missing", "en", **params)) == []
+
+
+def test_each_rule_of_a_route_is_checked_in_one_place():
+    strict = TemplateRules()
+    assert breaks("Your code {code}", "en", TemplateRules(brand=False)) == ["ends in a bare variable {code}"]
+    assert breaks("Dose {dose} {vaccine}. Thanks", "en", TemplateRules(brand=False)) == [
+        "variables side by side: {dose} {vaccine}"]
+    assert breaks("Your code {code}.", "en", strict) == ["ends in a bare variable {code}",
+                                                        "no brand (dlt.brand) in the text"]
+    assert breaks(signed("Your code {code}.", "en"), "en", strict) == []  # the brand ends it
+    assert rules_for("exotel").max_var_chars == 30 and rules_for("some-new-aggregator") == strict
+    assert strictest(["exotel", "x"]) == strict
+
+
+def test_every_registered_text_carries_the_brand_and_no_bare_variable_at_the_end():
+    for item in registrable():
+        assert item.text.endswith(brand(item.language).replace("{", "{{")), item
+        assert "ends in a bare variable" not in " ".join(breaks(item.text, item.language)), item
 
 
 def test_a_rendered_message_that_differs_from_the_approved_text_is_reported():

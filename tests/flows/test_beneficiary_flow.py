@@ -39,3 +39,23 @@ WHEN = {"date": Day(date(2025, 6, 14), date(2025, 6, 12)), "slot": Slot("09:00-1
 ])
 def test_beneficiary_replies(text, facts, replies, effects):
     assert beneficiary.step(None, text, facts, NOW) == (None, replies, effects)
+
+
+KEPT = ([Reply("ben.cancel_how", {"date": date(2025, 6, 14)})], [])
+CANCELLED = ([Reply("ben.cancelled", {"date": date(2025, 6, 14)})], [SetAppointmentStatus(11, "cancelled")])
+
+
+@pytest.mark.parametrize("text, outcome", [
+    ("2", KEPT), ("২", KEPT), (" 2. ", KEPT), ("2nd", ([Reply("ben.help", WHEN)], [])),
+    ("No problem, I will come", KEPT), ("না আসব", KEPT), ("नहीं आऊँगा? नहीं, आऊँगा", KEPT),
+    ("NO", CANCELLED), ("No.", CANCELLED), ("CANCEL", CANCELLED), ("বাতিল", CANCELLED), ("रद्द", CANCELLED),
+    ("না।", CANCELLED),
+])
+def test_only_a_cancel_word_on_its_own_cancels(text, outcome):
+    """Someone booked for dose 2 who answers "2" keeps the slot and is told how to cancel."""
+    replies, effects = outcome
+    assert beneficiary.step(None, text, WITH, NOW) == (None, replies, effects)
+
+
+def test_a_bare_2_without_an_appointment_gets_help():
+    assert beneficiary.step(None, "2", STRANGER, NOW) == (None, [Reply("ben.help_no_appt")], [])

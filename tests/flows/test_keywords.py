@@ -15,7 +15,7 @@ from tikabot.i18n.catalog import keyword_aliases
     ("VERFY 12345678", "VERIFY"), ("verifyy 12345678", "VERIFY"), ("UNOD", "UNDO"), ("COUTN", "COUNT"),
     ("STRAT COVISHIELD 4120Z025", "START"), ("HLEP", "HELP"), ("STOPP", "STOP"), ("DONE", "END"),
     ("haa", "YES"), ("Ji", "YES"), ("ঠিক আছে", "YES"), ("ঠিক আছে।", "YES"), ("ठीक है", "YES"), ("নাহ", "NO"),
-    ("1", "YES"), ("2", "NO"),
+    ("1", "YES"), ("2", None), ("CANCEL", "NO"), ("বাতিল।", "NO"), ("रद्द", "NO"),
 ])
 def test_what_people_type_is_read_as_the_command(text, keyword):
     assert parse(text).keyword == keyword

@@ -88,7 +88,10 @@ CASES = [
     ("हाँ", dict(keyword="YES")),
     ("No", dict(keyword="NO")),
     ("n", dict(keyword="NO")),
-    ("2", dict(keyword="NO")),
+    ("2", dict(keyword=None, error="unknown_command")),  # also a dose number: cancels nothing
+    ("cancel", dict(keyword="NO")),
+    ("বাতিল", dict(keyword="NO")),
+    ("रद्द", dict(keyword="NO")),
     ("nahi", dict(keyword="NO")),
     ("না", dict(keyword="NO")),
     ("stop", dict(keyword="STOP")),

@@ -14,12 +14,14 @@ import pytest
 from babel.messages.pofile import read_po
 
 from tikabot.i18n.catalog import ALIAS_PREFIXES, LANGUAGES, po_path
+from tikabot.i18n.numbers import DIALLED
 
 GLOSSARY = Path(__file__).parents[2] / "tikabot" / "i18n" / "glossary.toml"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 COMMAND_RUN = re.compile(r"[ -~]*[A-Z][ -~]*")  # "DOSE <REF> 1", "LANG EN", "SMS-": ASCII with a capital
 MENU_CHOICE = re.compile(r"(?m)^[0-9]+ ")  # "1 আমার অ্যাপয়েন্টমেন্ট", "00 মেনু": keys to press
 REPLY_CHOICE = re.compile(r"[A-Z]+ বা [0-9]\b")  # "YES বা 1": what to send
+DIAL = re.compile("|".join(rf"(?<![0-9]){n}(?![0-9])" for n in DIALLED))  # "108-এ ফোন করুন": dialled
 
 
 def nfc(text: str) -> str:
@@ -74,10 +76,10 @@ def test_catalogs_use_the_glossary_words(lang):
 
 
 def test_bengali_prose_writes_numbers_in_bengali_digits():
-    """ASCII digits are left only in codes, commands and menu keys."""
+    """ASCII digits are left only in codes, commands, menu keys and numbers to dial."""
     found = []
     for key, text in texts("bn"):
-        prose = COMMAND_RUN.sub("", MENU_CHOICE.sub("", REPLY_CHOICE.sub("", PLACEHOLDER.sub("", text))))
+        prose = COMMAND_RUN.sub("", MENU_CHOICE.sub("", REPLY_CHOICE.sub("", DIAL.sub("", PLACEHOLDER.sub("", text)))))
         if re.search(r"[0-9]", prose):
             found.append(f"bn {key}: ASCII digits in {text!r}; write ০-৯ outside codes and commands")
     assert not found, "\n".join(found)

@@ -20,9 +20,9 @@ def test_yes_no_stop_start(say, world):
         assert s.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == AMIT_PHONE)) is True
     transcript(say, AMIT_PHONE, [
         ("START", "Reminders are on again. Send STOP to turn them off."),
-        ("2", "Your appointment on 14 Jun is cancelled. To book again, contact your health worker."),
-        ("YES", "You have no upcoming appointment. Please contact your health worker.\n" + PAUSE),  # 5th reply
-    ])
+        ("2", "Your appointment on 14 Jun is still booked. To cancel it, reply NO."),  # "2" is also a dose
+        ("cancel", "Your appointment on 14 Jun is cancelled. To book again, contact your health worker.\n" + PAUSE),
+    ])  # the 5th automatic reply
     with world.transaction() as s:
         assert s.scalar(select(Appointment.status).join(Beneficiary).where(Beneficiary.phone == AMIT_PHONE)) == "cancelled"
         assert s.scalar(select(Beneficiary.opted_out).where(Beneficiary.phone == AMIT_PHONE)) is False
@@ -60,3 +60,13 @@ def test_rate_limit_per_sender(say, world):
     with world.transaction() as s:
         assert s.scalars(select(InboundMessage).where(InboundMessage.sender == VACCINATOR)).all()[-1].body == (
             "DOSE 12345678 CS L1")
+
+
+def test_a_bare_2_keeps_the_booking(say, world):
+    """Someone booked for dose 2 answers "2" (or "২"): the slot stays theirs."""
+    transcript(say, AMIT_PHONE, [
+        ("২", "Your appointment on 14 Jun is still booked. To cancel it, reply NO."),
+        ("No, I will come", "Your appointment on 14 Jun is still booked. To cancel it, reply NO."),
+    ])
+    with world.transaction() as s:
+        assert s.scalar(select(Appointment.status).join(Beneficiary).where(Beneficiary.phone == AMIT_PHONE)) == "booked"

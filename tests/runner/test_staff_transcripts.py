@@ -128,7 +128,8 @@ def test_severe_aefi_alerts_coordinators(say, world):
                                     "+919830011111. 10:30. Reported by Mita Roy +919830000001. Note: fainted, fell")]
     assert alerts[0].body.splitlines()[1:] == [  # the site's code, whom to call there, what to do next
         "KAL Kalyani PHC: in-charge Mita Roy, call +919830000001",
-        "Next: call the beneficiary now and tell the medical officer. Press Acknowledge when someone is on it."]
+        "Next: call the beneficiary now (ambulance: 108) and tell the medical officer. "
+        "Then call your district coordinator to say who is on it."]  # an SMS has no button to press
 
 
 def test_repeated_severe_reports_of_one_person_raise_one_alert_counting_the_rest(say, world):

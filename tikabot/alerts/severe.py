@@ -1,9 +1,13 @@
 """A SEVERE adverse event: at once, on the fastest lane, to everyone who answers for the site.
 
 SMS copies are what SEVERE relies on; Telegram is a second path. Reports of the same beneficiary and
-site close together are counted into one alert (alerts/severe_window.py)."""
+site close together are counted into one alert (alerts/severe_window.py). The two copies end
+differently: Telegram's tells the reader to press its Acknowledge button, the SMS copy (which has
+no button) says what to do by phone (alert.next_severe_sms). The symptom a USSD menu recorded and
+the time are in the reader's language (symptom.*, dates.Clock); a note typed by staff stays as typed."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from zoneinfo import ZoneInfo
 
@@ -15,6 +19,7 @@ from tikabot.alerts.state import (
 )
 from tikabot.core.clock import as_utc
 from tikabot.i18n.catalog import LANGUAGES, render
+from tikabot.i18n.dates import Clock
 from tikabot.i18n.places import place_name
 from tikabot.alerts import severe_window
 from tikabot.outbox.messages import add_message
@@ -23,6 +28,20 @@ from tikabot.store.models import (
 )
 
 
+NEXT_STEP = {"telegram": "alert.next_severe", "sms": "alert.next_severe_sms"}  # only Telegram has buttons
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """An event's note: a symptom a USSD menu recorded ("fainting") in the reader's words
+    (symptom.fainting); anything else (a note typed by staff) as it was typed."""
+    note: str
+
+    def localize(self, lang: str) -> str:
+        try:
+            return render("symptom." + self.note.replace(" ", "_"), lang)
+        except KeyError:  # not one of the menu's symptoms
+            return self.note
 
 
 def severe_recipients(session: Session, site_id: int | None) -> list[Staff]:
@@ -62,8 +81,8 @@ def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers
     reporter, reporter_phone = _reporter(session, event.reported_by, person)
     params = {"site": place_name(site) if site else "?", "name": person.name if person else "?",
               "ref": person.ref if person else "?", "phone": person.phone if person else "?",
-              "time": as_utc(event.created_at).astimezone(ZoneInfo(tz)).strftime("%H:%M"),
-              "note": event.note or "-"}
+              "time": Clock(as_utc(event.created_at).astimezone(ZoneInfo(tz)).time().replace(second=0, microsecond=0)),
+              "note": Symptom(event.note or "-")}
 
     key = severe_window.alert_key(event.id)
     record = session.scalar(select(CoordinatorAlert).where(CoordinatorAlert.key == key))
@@ -74,18 +93,19 @@ def alert_severe_aefi(session: Session, event: AdverseEvent, *, medical_officers
         session.flush()
     site_line = _severe_site_line(session, site)
 
-    def text(language: str) -> str:
+    def text(language: str, channel: str = "telegram") -> str:
         who = reporter or render("alert.self_report", language)
         lines = [render("alert.severe", language, **{**params, "reporter": f"{who} {reporter_phone}"})]
         if site_line:
             lines.append(site_line(language))
-        return "\n".join(lines + [render("alert.next_severe", language)])
+        return "\n".join(lines + [render(NEXT_STEP[channel], language)])
 
-    record.detail = {**record.detail, "bodies": {lang: text(lang) for lang in LANGUAGES}}
+    record.detail = {**record.detail, "bodies": {lang: text(lang) for lang in LANGUAGES},
+                     "sms_bodies": {lang: text(lang, "sms") for lang in LANGUAGES}}
 
     def message(key: str, recipient: str, language: str, channel: str = "sms") -> OutboundMessage:
         return add_message(session, key=f"alert-aefi-{event.id}-{key}", recipient=recipient, template="alert.severe",
-                           language=language, body=text(language), priority="otp", channel=channel,
+                           language=language, body=text(language, channel), priority="otp", channel=channel,
                            buttons=alert_buttons(record, language) if channel == "telegram" else None)
 
     sent, phones = [], set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
@@ -187,8 +188,11 @@ def _by_audience(session: Session, sites: list[Site]) -> list[tuple[list[Staff],
 
 
 def send_copies(session: Session, alert: CoordinatorAlert, people: list[Staff], key: str,
-                text: Callable[[str], str], with_buttons: bool = True) -> list[OutboundMessage]:
+                text: Callable[[str], str], with_buttons: bool = True,
+                sms_text: Callable[[str], str] | None = None) -> list[OutboundMessage]:
+    """sms_text: the SMS copy when it must differ from Telegram's (no buttons to press)."""
     sent = []
+    sms_text = sms_text or text
     priority, sms_too = alert.detail.get("priority", "default"), alert.detail.get("sms_too", False)
     for person in people:
         lang = person.language if person.language in LANGUAGES else "en"
@@ -199,7 +203,7 @@ def send_copies(session: Session, alert: CoordinatorAlert, people: list[Staff], 
                                     buttons=buttons(alert, lang) if with_buttons else None))
         if sms_too or not person.telegram_user_id:
             sent.append(add_message(session, key=f"{key}-sms-{person.id}", recipient=person.phone,
-                                    template=f"alert.{alert.kind}", language=lang, body=text(lang),
+                                    template=f"alert.{alert.kind}", language=lang, body=sms_text(lang),
                                     priority=priority, channel="sms"))
     return sent
 
@@ -216,6 +220,7 @@ def escalate_unacknowledged(session: Session, now: datetime, times: AckTimes = A
             continue
         minutes = int(waited.total_seconds() // 60)
         bodies = alert.detail["bodies"]
+        sms_bodies = alert.detail.get("sms_bodies", bodies)  # SEVERE's SMS copy has no button to press
 
         def again(lang: str, minutes: int = minutes, bodies: dict = bodies) -> str:
             return render("alert.not_acknowledged", lang, minutes=minutes) + "\n" + bodies[lang]
@@ -224,9 +229,10 @@ def escalate_unacknowledged(session: Session, now: datetime, times: AckTimes = A
             return render("alert.escalated", lang, minutes=minutes) + "\n" + bodies[lang]
 
         ids = site_ids_of(session, alert.site_codes)
-        sent += send_copies(session, alert, alert_recipients(session, ids), f"alert-{alert.key}-again", again)
+        sent += send_copies(session, alert, alert_recipients(session, ids), f"alert-{alert.key}-again", again,
+                            sms_text=partial(again, bodies=sms_bodies))
         sent += send_copies(session, alert, alert_recipients(session, ids, escalated=True), f"alert-{alert.key}-state",
-                            escalated)
+                            escalated, sms_text=partial(escalated, bodies=sms_bodies))
         alert.resent_at = alert.escalated_at = now
     return sent
 

@@ -2,12 +2,15 @@
 
 matplotlib lays text out one character at a time: it cannot form conjuncts (ক + ্ + ষ = ক্ষ) or
 move a pre-base vowel sign before its consonant (কি shows ি first). Here HarfBuzz (uharfbuzz)
-shapes the text with an OpenType font from Debian's packages (fonts-lohit-beng-bengali,
-fonts-lohit-deva; Noto when installed), fontTools reads the glyph outlines, and the label is
+shapes the text with an OpenType font, fontTools reads the glyph outlines, and the label is
 drawn as a filled path: the same glyphs a phone shows. A character the script font lacks (Latin
 letters of a site code) falls back to matplotlib's own DejaVu Sans, shaped the same way.
 
-`font_for(lang)` is None where the font or HarfBuzz is missing; callers then label in English.
+The fonts ship inside the package (bot/fonts/: Lohit Bengali and Lohit Devanagari, SIL OFL 1.1,
+licence in bot/fonts/OFL.txt), so a fresh machine draws Bengali and Hindi labels after `./run`
+alone; they are found first. A system font (Debian's fonts-lohit-*, Noto) is used only when the
+packaged one is gone. `font_for(lang)` is None where no font or HarfBuzz is there; callers then
+label in English.
 """
 from __future__ import annotations
 
@@ -29,7 +32,9 @@ except ImportError:  # pragma: no cover - exercised on a machine without it
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 
-CANDIDATES = {
+FONT_DIR = Path(__file__).parent / "fonts"
+PACKAGED = {"bn": FONT_DIR / "Lohit-Bengali.ttf", "hi": FONT_DIR / "Lohit-Devanagari.ttf"}
+CANDIDATES = {  # system fonts, after the packaged one
     "bn": ("/usr/share/fonts/truetype/lohit-bengali/Lohit-Bengali.ttf",
            "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf",
            "/usr/share/fonts/truetype/fonts-beng-extra/MuktiNarrow.ttf"),
@@ -40,9 +45,9 @@ FAMILIES = {"bn": ("Lohit Bengali", "Noto Sans Bengali"), "hi": ("Lohit Devanaga
 
 
 def _find(lang: str) -> str | None:
-    for path in CANDIDATES.get(lang, ()):
-        if Path(path).is_file():
-            return path
+    for path in (PACKAGED.get(lang), *CANDIDATES.get(lang, ())):
+        if path is not None and Path(path).is_file():
+            return str(path)
     for family in FAMILIES.get(lang, ()):
         try:
             return font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
@@ -84,7 +89,7 @@ def _font(path: str) -> Font:
 @lru_cache(maxsize=4)
 def font_for(lang: str) -> Font | None:
     """The shaping font for a language's labels, or None (English labels then)."""
-    if hb is None or lang not in CANDIDATES:
+    if hb is None or lang not in PACKAGED:
         return None
     path = _find(lang)
     return _font(path) if path else None

@@ -9,8 +9,9 @@ import time
 
 import click
 
+from tikabot.dlt.templates import FREE_TEXT
 from tikabot.queue.routes.health import DOWN, FORCED, HALF_OPEN, RouteHealth
-from tikabot.queue.routes.table import KINDS, table_for
+from tikabot.queue.routes.table import KINDS, table_for, traffic_kind
 
 DESCRIBED = {
     "twilio": "Twilio SMS (international routes into India; no replies from Indian phones)",
@@ -52,6 +53,7 @@ def describe(config, redis=None) -> list[str]:
     for kind in KINDS:
         note = " (first: the route the message came in on, while it is up)" if kind == "reply" else ""
         lines.append(f"{kind:13} {' -> '.join(table.routes_for(kind))}{note}")
+    lines += _free_text(config, table)
     if not config.routes and config.smsgate_phones:
         lines.append("TIKABOT_ROUTES is not set: replies go back by the gateway phone, Twilio carries the rest")
     elif not config.routes:
@@ -70,6 +72,21 @@ def cdac_registration(config) -> list[str]:
             "  server       this server's public address (MSDG calls only whitelisted servers)",
             f"  taken from   {', '.join(config.cdac_pull_sources)}"
             + (f" (through proxies {', '.join(config.cdac_trusted_proxies)})" if config.cdac_trusted_proxies else "")]
+
+
+def _free_text(config, table) -> list[str]:
+    """What no DLT template can hold, and the routes that carry it instead (never a DLT route)."""
+    domestic = [r for r in table.all_routes if table.is_domestic(r)]
+    if not domestic:
+        return []
+    lines = ["", f"free text: never on a DLT route ({', '.join(domestic)}); no DLT template can hold it"]
+    for key, what in FREE_TEXT.items():
+        kind = traffic_kind(key, "otp" if key == "alert.severe" else "default")
+        others = [r for r in table.routes_for(kind) if not table.is_domestic(r)]
+        if key in ("alert.severe", "alert.aefi_severe") and config.telegram_bot_token:
+            others.append("telegram (coordinators who have it)")
+        lines.append(f"{key:23} {what}: goes by {' -> '.join(others) or 'NOTHING: add a route without DLT'}")
+    return lines
 
 
 @click.command("channels")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tikabot.i18n.catalog import LANGUAGES, all_keys, plural, template
+from tikabot.dlt.rules import signed
 from tikabot.i18n.encoding import sms_info
 
 NOT_SMS_PREFIXES = ("bot.", "ussd.", "keyword.", "language.", "severity.", "usage.")
-FRAGMENTS = frozenset({"alert.manual_on", "alert.manual_off", "alert.self_report", "otp.voice"})
+FRAGMENTS = frozenset({"alert.manual_on", "alert.manual_off", "alert.self_report", "otp.voice", "dlt.brand",
+                       "alert.site_in_charge", "alert.site_nobody"})  # a site's line inside an alert
 # Free text by design (a coordinator's broadcast, a list of failures): no DLT template can hold
 # it, so these go on routes without DLT (Twilio, the Android gateway) and never on a domestic one.
 FREE_TEXT = {
@@ -31,7 +33,7 @@ class CatalogText:
     key: str
     language: str
     form: int
-    text: str  # with {named} placeholders
+    text: str  # with {named} placeholders, signed with the brand as a domestic route sends it (dlt/rules.py)
 
     @property
     def content_type(self) -> str:
@@ -55,7 +57,7 @@ def texts(keys=None) -> list[CatalogText]:
         for lang in LANGUAGES:
             forms = plural(key, lang)
             variants = list(dict.fromkeys(forms.forms)) if forms is not None else [template(key, lang)]
-            out += [CatalogText(key, lang, i, text) for i, text in enumerate(variants)]
+            out += [CatalogText(key, lang, i, signed(text, lang)) for i, text in enumerate(variants)]
     return out
 
 

@@ -33,7 +33,7 @@ EDGE_PUNCTUATION = "!\"'()+./:;<=>?@[\\]^_`{|}~\u0964\u0965\u2018\u2019\u201c\u2
 COMMANDS = ("START", "DOSE", "UNDO", "VERIFY", "OTP", "COUNT", "END", "AEFI",
             "LANG", "HELP", "YES", "NO", "STOP")
 SEVERITIES = ("MINOR", "SEVERE")
-BARE_REPLIES = {"1": "YES", "2": "NO"}
+BARE_REPLIES = {"1": "YES"}  # a bare "2" cancels nothing: it is also a dose number (flows/beneficiary.py)
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"))
 
 

@@ -11,13 +11,16 @@ followed by the placeholder that counts (``msgid_plural "staff.otp_wrong {tries_
 Params are shown in the reader's language before they are filled in (``localize``): a date or
 anything with a ``localize(lang)`` method (dates.Day, dates.Slot, places.PlaceName) as that
 reader writes it, and a count (an int) in the reader's digits; codes, references, lots and
-phone numbers stay as they are.
+phone numbers stay as they are. What a reader must type back is ASCII whatever the language: a
+placeholder inside a command ("DOSE {ref} {missing}", "OTP {ref} <CODE>") is filled in ASCII
+digits (``typed_fields``), while the same number in prose stays native ("ডোজ ১ ... DOSE 0700000002 1").
 """
 
 from __future__ import annotations
 
 import gettext
 import logging
+import re
 import string
 import unicodedata
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from typing import Callable
 from babel.messages.pofile import read_po
 
 from tikabot.i18n.dates import day_text
+from tikabot.i18n.digits import ascii_digits
 from tikabot.i18n.numbers import number
 
 LANGUAGES = ("en", "bn", "hi")
@@ -94,7 +98,7 @@ def _plurals(lang: str) -> dict[str, Plural]:
 
 def clear_cache() -> None:
     """Forget the catalogs read (tests that edit a copy of them)."""
-    for reader in (_entries, _plurals, keyword_aliases, language_aliases):
+    for reader in (_entries, _plurals, keyword_aliases, language_aliases, _command_run):
         reader.cache_clear()
 
 
@@ -154,6 +158,45 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+TYPED = "typed"  # the format spec of a placeholder to be filled in ASCII (set by _typed, never by translators)
+_TYPED_TOKEN = r"(?:\{\w+\}|[A-Z0-9<>#\[\]-]+)"  # what follows a command word in a command: a {param}, <LOT>, 2
+
+
+def command_words() -> frozenset[str]:
+    """The words a command starts with: every canonical keyword (DOSE, OTP, LANG...) and REF."""
+    return frozenset(k[len("keyword."):] for k in _entries(DEFAULT_LANGUAGE) if k.startswith("keyword.")) | {"REF"}
+
+
+@cache
+def _command_run() -> re.Pattern:
+    words = "|".join(sorted(command_words(), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{words})(?: +{_TYPED_TOKEN})+")
+
+
+def typed_fields(text: str) -> set[str]:
+    """Placeholders of a template that stand inside a command the reader types back."""
+    return {name for run in _command_run().finditer(text) for name in re.findall(r"\{(\w+)\}", run.group())}
+
+
+def _typed(text: str) -> str:
+    """The template with each placeholder inside a command marked to be filled in ASCII."""
+    return _command_run().sub(lambda run: re.sub(r"\{(\w+)\}", rf"{{\1:{TYPED}}}", run.group()), text)
+
+
+class _Formatter(string.Formatter):
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec == TYPED:
+            return ascii_digits(str(value))
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def _fill(text: str, lang: str, params: dict) -> str:
+    return _FORMATTER.vformat(_typed(text), (), {k: localize(k, v, lang) for k, v in params.items()})
+
+
 def render(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The message for key in lang with params filled in.
 
@@ -163,13 +206,13 @@ def render(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     code = _lang(lang)
     text = template(key, code, _count(key, code, params))
     try:
-        return text.format(**{k: localize(k, v, code) for k, v in params.items()})
+        return _fill(text, code, params)
     except (KeyError, IndexError, ValueError):
         english = template(key, DEFAULT_LANGUAGE, _count(key, DEFAULT_LANGUAGE, params))
         if text == english:
             raise
         log.warning("translation of %s in %s cannot be filled; using English", key, lang)
-        return english.format(**{k: localize(k, v, DEFAULT_LANGUAGE) for k, v in params.items()})
+        return _fill(english, DEFAULT_LANGUAGE, params)
 
 
 def _aliases(prefix: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
     Day(date(2026, 12, 30)).localize("bn")                -> "৩০ ডিসেম্বর"
     Day(date(2026, 12, 30), today=...).localize("hi")     -> "कल" when that is tomorrow
     Slot("09:00-11:00").localize("bn" | "hi" | "en")      -> "সকাল ৯টা–১১টা" | "सुबह 9–11 बजे" | "9-11 am"
+    Clock(time(11, 5)).localize("bn" | "hi" | "en")        -> "সকাল ১১:০৫" | "सुबह 11:05 बजे" | "11:05"
 
 Month names and the parts of the day (সকাল, দুপুর, বিকেল, সন্ধ্যা; सुबह, दोपहर, शाम, रात) come
 from CLDR, not from tables of our own; two CLDR words are replaced by the ones West Bengal's
@@ -70,6 +71,24 @@ def _clock_hi(at: time) -> str:
 def _clock_en(at: time) -> str:
     hour = at.hour % 12 or 12
     return f"{hour}:{at.minute:02d}" if at.minute else str(hour)
+
+
+def clock_text(at: time, lang: str) -> str:
+    """An exact time of day (when something happened), with the part of the day in words: "সকাল
+    ১১:০৫", "सुबह 11:05 बजे"; English keeps the 24-hour "11:05" (GSM-7, no am/pm to misread)."""
+    if lang == "en":
+        return f"{at.hour:02d}:{at.minute:02d}"
+    clock = f"{_period(at, lang)} {at.hour % 12 or 12}:{at.minute:02d}"
+    return native_digits(clock, lang) + (" बजे" if lang == "hi" else "")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A time of day to show, as clock_text writes it."""
+    at: time
+
+    def localize(self, lang: str) -> str:
+        return clock_text(self.at, lang)
 
 
 def slot_text(start: time, end: time, lang: str) -> str:

@@ -13,6 +13,7 @@ from babel import Locale
 
 from tikabot.i18n.digits import BENGALI_DIGITS, DEVANAGARI_DIGITS
 
+DIALLED = ("108",)  # numbers a reader dials (the ambulance): written in ASCII in every language, as on a keypad
 DIGITS = {"latn": "0123456789", "beng": BENGALI_DIGITS, "deva": DEVANAGARI_DIGITS}
 
 

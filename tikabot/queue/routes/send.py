@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
+from tikabot.dlt.rules import sign_body
 from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
 from tikabot.core import handoffs
@@ -51,8 +52,9 @@ class Router:
         None when a domestic route may not carry it (no approved template matches)."""
         if not self.table.is_domestic(route):
             return message
-        record = self.dlt.find(template, message.language, message.body)
-        return None if record is None else dataclasses.replace(message, dlt=record)
+        body = sign_body(message.body, message.language)  # the brand, registered with every template
+        record = self.dlt.find(template, message.language, body)
+        return None if record is None else dataclasses.replace(message, body=body, dlt=record)
 
 
 def build(services, senders, settings: HealthSettings | None = None) -> Router | None:
