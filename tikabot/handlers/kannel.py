@@ -44,7 +44,7 @@ CHANNEL = "sms"
 ROUTE = "kannel"
 DLR_MASK = 27  # 1 + 2 + 8 + 16: final reports from the phone's operator and the SMSC's own answer
 MAX_BODY = 2000
-MAX_ID, MAX_SENDER = 64, 40
+MAX_ID, MAX_SENDER = 57, 40  # "kannel:" + the id fits the inbox's 64
 
 # Kannel's answers and reports, one table. "http:<status>" is sendsms's answer (smsbox.c:
 # 202 accepted or queued, 400 a bad request, 403 refused credentials or source address, 503 a

@@ -41,7 +41,7 @@ from tikabot.i18n.encoding import GSM7, encoding_of
 log = logging.getLogger(__name__)
 
 ROUTE = "nic"
-MAX_ID = 64
+MAX_ID = 40  # the outbox keeps provider ids of 40 characters
 
 # NIC's answers, one table: the code of the send answer ("000" accepted, "-2", ...), HTTP statuses
 # ("http:<n>"), and the delivery report's status words ("dlr:<WORD>").
@@ -69,7 +69,7 @@ STATUSES = {"DELIVRD": "delivered", "DELIVERED": "delivered", "ACCEPTD": "sent",
 
 ACCEPTED = "000"
 CODE = re.compile(r"(?:code\s*=\s*(?:API)?\s*|^)(-?\d{1,4})\b", re.IGNORECASE)
-REQUEST_ID = re.compile(r"Request\s*ID\s*=\s*([A-Za-z0-9-]{1,64})", re.IGNORECASE)
+REQUEST_ID = re.compile(r"Request\s*ID\s*=\s*([A-Za-z0-9-]{1,40})", re.IGNORECASE)
 
 
 class BadRequest(ValueError):
