@@ -1,5 +1,5 @@
 """Every SMS the simulated providers were given, in one shape: Twilio's messages, Exotel's and the
-gateway phones' sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
+gateway phones' and NIC's sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
 judges (no message reaching a phone twice, whichever routes its attempts went by).
 
 Each entry: provider, sid (the provider's id, as tikabot stores it), to, body, created (epoch s),
@@ -33,6 +33,12 @@ def sent_sms(sim, to: str | None = None) -> list[dict]:
         found.append({"provider": "exotel", "sid": s.sid, "to": s.to, "body": s.body, "created": s.created,
                       "final_status": "delivered" if code is None else "undelivered",
                       "outbox_id": _query_id(s.status_callback), "status_callback": s.status_callback})
+    with sim.nic._lock:
+        nic = [n for n in sim.nic.sms.values() if to is None or "+" + n.mnumber == to]
+    for n in nic:
+        found.append({"provider": "nic", "sid": n.request_id, "to": "+" + n.mnumber, "body": n.body,
+                      "created": n.created, "final_status": "delivered" if n.status in ("DELIVRD", "SUBMITTED")
+                      else "undelivered", "outbox_id": None, "status_callback": None})
     for g in sim.smsgate.view():
         if to is not None and g["to"] != to:
             continue

@@ -12,6 +12,7 @@ import aiohttp
 
 from tikabot.simulator.callbacks import CallbackSender
 from tikabot.simulator.exotel_api import ExotelState
+from tikabot.simulator.nic_api import NicState
 from tikabot.simulator.smsgate_api import SmsGateState, ping_loop
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
 from tikabot.simulator.faults import FaultPicker, final_status
@@ -37,6 +38,7 @@ class Simulator:
         self.callbacks = CallbackSender(self)
         self.smsgate = SmsGateState()  # the simulated gateway phones' sends and webhooks
         self.exotel = ExotelState()
+        self.nic = NicState()
         self.on_message = on_message
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.http: Optional[aiohttp.ClientSession] = None
@@ -124,6 +126,7 @@ class Simulator:
         self.fhir.reset()
         self.smsgate.reset()
         self.exotel.reset()
+        self.nic.reset()
         self._on_loop(self.telegram.reset)
         if config:
             self.config = self.initial_config.updated({})
