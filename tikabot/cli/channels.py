@@ -21,6 +21,9 @@ DESCRIBED = {
 }
 
 
+EACH_HEADER = "each template's own header (tikabot dlt export)"
+
+
 def registrations(config) -> list[str]:
     """What a district must register where, for the government and SMPP routes it set up."""
     base = (config.public_base_url or "<PUBLIC_BASE_URL>").rstrip("/")
@@ -31,7 +34,7 @@ def registrations(config) -> list[str]:
         lines += ["register with NIC (smsgw.sms.gov.in):",
                   f"  allowed source address   {source}",
                   f"  delivery-report URL      {base}/channels/nic/dlr?token=<NIC_CALLBACK_TOKEN>",
-                  f"  sender id (DLT header)   {config.nic_signature or 'each template's header (tikabot dlt export)'}"]
+                  f"  sender id (DLT header)   {config.nic_signature or EACH_HEADER}"]
     if config.kannel_sendsms_url:
         lines += ["write into kannel.conf (README, Kannel):",
                   f"  sendsms-user             {config.kannel_username or '<KANNEL_USERNAME>'} "
