@@ -39,7 +39,7 @@ def _redis_unavailable(exc: RedisError):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tikabot.web import cdac, exotel, health, sms, smsgate, status, ussd
+    from tikabot.web import cdac, exotel, health, kannel, nic, sms, smsgate, status, ussd
 
-    for module in (health, sms, status, ussd, smsgate, exotel, cdac):
+    for module in (health, sms, status, ussd, smsgate, exotel, cdac, nic, kannel):
         app.register_blueprint(module.bp)

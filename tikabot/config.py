@@ -86,7 +86,8 @@ class GatewayPhone:
 SECRET_FIELDS = frozenset({
     "twilio_auth_token", "telegram_bot_token", "telegram_webhook_secret", "ussd_token", "otp_secret",
     "exotel_api_key", "exotel_api_token", "exotel_callback_token", "exotel_callback_password",
-    "cdac_password", "cdac_secure_key", "cdac_pull_token"})
+    "cdac_password", "cdac_secure_key", "cdac_pull_token",
+    "nic_pin", "nic_callback_token", "kannel_password", "kannel_callback_token"})
 URL_FIELDS = frozenset({"database_url", "redis_url"})  # may carry a password: user:PASSWORD@host
 URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
 
@@ -181,9 +182,26 @@ class Config:
     cdac_pull_sources: tuple[str, ...] = ()  # MSDG's addresses (or networks) its pull requests come from
     cdac_trusted_proxies: tuple[str, ...] = ()  # our reverse proxies: X-Forwarded-For is read only from them
     cdac_keyword: str | None = None  # the state's keyword (and sub-keyword) vaccinators start a pull SMS with
+    # NIC SMS gateway (handlers/nic.py): the HttpLink account, DLT ids, and who may post its delivery reports
+    nic_url: str = "https://smsgw.sms.gov.in/failsafe/HttpLink"
+    nic_username: str | None = None
+    nic_pin: str | None = None
+    nic_signature: str | None = None  # the DLT header (sender id), e.g. WBHLTH, when a template names none
+    nic_dlt_entity_id: str | None = None  # the principal entity id (19 digits), when a template names none
+    nic_callback_token: str | None = None  # secret in the delivery-report URL given to NIC
+    nic_allowed_sources: tuple[str, ...] = ()  # addresses/networks NIC's reports may come from; () any
+    nic_source_address: str | None = None  # the public address our sends leave from (registered with NIC)
+    nic_timeout: float = 10.0
+    # Kannel (handlers/kannel.py): smsbox's sendsms and the sendsms-user it authenticates
+    kannel_sendsms_url: str | None = None  # http://127.0.0.1:13013/cgi-bin/sendsms
+    kannel_username: str | None = None
+    kannel_password: str | None = None
+    kannel_from: str | None = None  # the sender (DLT header or long code) when a template names none
+    kannel_callback_token: str | None = None  # secret in the dlr-url and the sms-service's get-url
+    kannel_timeout: float = 10.0
     # which provider routes carry which traffic, in order (tikabot/queue/routes/table.py); "" = Twilio alone
     routes: str = ""
-    dlt_routes: str = "exotel,cdac"  # domestic Indian routes: DLT-registered templates only
+    dlt_routes: str = "exotel,cdac,nic"  # domestic Indian routes: DLT-registered templates only
     alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
     severe_ack_minutes: float = 5.0  # ... and a SEVERE side effect after this
     mobiliser_full_numbers: bool = False  # /site CODE remaining shows a site's mobiliser full numbers
@@ -240,6 +258,22 @@ class Config:
             cdac_pull_sources=networks("CDAC_PULL_SOURCES", _env("CDAC_PULL_SOURCES", "")),
             cdac_trusted_proxies=networks("CDAC_TRUSTED_PROXIES", _env("CDAC_TRUSTED_PROXIES", "")),
             cdac_keyword=_env("CDAC_KEYWORD"),
+            nic_url=_env("NIC_URL", cls.nic_url),
+            nic_username=_env("NIC_USERNAME"),
+            nic_pin=_env("NIC_PIN"),
+            nic_signature=_env("NIC_SIGNATURE"),
+            nic_dlt_entity_id=_env("NIC_DLT_ENTITY_ID"),
+            nic_callback_token=_env("NIC_CALLBACK_TOKEN"),
+            nic_allowed_sources=tuple(p.strip() for p in (_env("NIC_ALLOWED_SOURCES", "") or "").split(",")
+                                      if p.strip()),
+            nic_source_address=_env("NIC_SOURCE_ADDRESS"),
+            nic_timeout=float(_env("NIC_TIMEOUT", "10")),
+            kannel_sendsms_url=_env("KANNEL_SENDSMS_URL"),
+            kannel_username=_env("KANNEL_USERNAME"),
+            kannel_password=_env("KANNEL_PASSWORD"),
+            kannel_from=_env("KANNEL_FROM"),
+            kannel_callback_token=_env("KANNEL_CALLBACK_TOKEN"),
+            kannel_timeout=float(_env("KANNEL_TIMEOUT", "10")),
             routes=_env("TIKABOT_ROUTES", ""),
             dlt_routes=_env("TIKABOT_DLT_ROUTES", cls.dlt_routes),
             alert_ack_minutes=float(_env("TIKABOT_ALERT_ACK_MINUTES", "15")),
@@ -277,6 +311,18 @@ class Config:
             raise ValueError("EXOTEL_CALLBACK_TOKEN must be set with EXOTEL_ACCOUNT_SID: Exotel does not sign "
                              "its callbacks, the token in their URL is what proves them")
         check_cdac(self)
+        if self.nic_username and not self.nic_callback_token:
+            raise ValueError("NIC_CALLBACK_TOKEN must be set with NIC_USERNAME: NIC signs no delivery report, the "
+                             "token in its URL is what proves one")
+        if self.kannel_sendsms_url and not self.kannel_callback_token:
+            raise ValueError("KANNEL_CALLBACK_TOKEN must be set with KANNEL_SENDSMS_URL: Kannel signs nothing, the "
+                             "token in the dlr-url and the sms-service's URL is what proves its requests")
+        for source in self.nic_allowed_sources:
+            try:
+                ipaddress.ip_network(source, strict=False)
+            except ValueError:
+                raise ValueError(f"NIC_ALLOWED_SOURCES: {source!r} is no address or network (write 164.100.14.0/24 "
+                                 f"or 164.100.14.5, separated by commas)") from None
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
         parse_quiet_hours(quiet_hours_text(self.extra))  # said at start, not in the middle of an import

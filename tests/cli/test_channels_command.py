@@ -77,3 +77,28 @@ def test_free_text_with_only_a_dlt_route_for_alerts_is_said_loudly(monkeypatch, 
                  "confirmation=exotel", TIKABOT_DLT_ROUTES="exotel")
     severe = next(line for line in result.output.splitlines() if line.startswith("alert.severe "))
     assert severe.endswith("goes by NOTHING: add a route without DLT"), result.output
+def test_nic_and_kannel_say_what_to_register_where_without_showing_secrets(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="reminder=nic,kannel;reply=kannel,twilio",
+                 PUBLIC_BASE_URL="https://tika.nadia.example.gov.in", NIC_USERNAME="wbnadia.sms", NIC_PIN="pin-123",
+                 NIC_SIGNATURE="WBHLTH", NIC_CALLBACK_TOKEN="nic-secret-token", NIC_SOURCE_ADDRESS="203.0.113.7",
+                 KANNEL_SENDSMS_URL="http://127.0.0.1:13013/cgi-bin/sendsms", KANNEL_USERNAME="tikabot",
+                 KANNEL_PASSWORD="kannel-pw", KANNEL_CALLBACK_TOKEN="kannel-secret-token")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "nic        yes  unknown (no Redis)" in out and "kannel     no   unknown (no Redis)" in out
+    assert "  allowed source address   203.0.113.7" in out
+    assert "  delivery-report URL      https://tika.nadia.example.gov.in/channels/nic/dlr?token=<NIC_CALLBACK_TOKEN>" in out
+    assert ("  sms-service get-url      https://tika.nadia.example.gov.in/channels/kannel/inbound"
+            "?token=<KANNEL_CALLBACK_TOKEN>&id=%I&from=%p") in out
+    assert not any(secret in out for secret in ("pin-123", "nic-secret-token", "kannel-pw", "kannel-secret-token"))
+    assert "no sender is configured" not in result.stderr
+
+
+def test_nic_without_a_source_address_says_what_to_find_out(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("NIC_SOURCE_ADDRESS", raising=False)
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="reminder=nic,twilio", NIC_USERNAME="wbnadia.sms",
+                 NIC_PIN="pin", NIC_CALLBACK_TOKEN="t")
+    assert result.exit_code == 0, result.output
+    assert "  allowed source address   not set: set NIC_SOURCE_ADDRESS to the public address" in result.output

@@ -11,3 +11,5 @@ USSD_TOKEN = "test-ussd-token"
 OTP_SECRET = "test-otp-secret"
 TELEGRAM_WEBHOOK_SECRET = "test-telegram-secret"
 EXOTEL_CALLBACK_TOKEN = "exotel-callback-token-7f3a9c"
+KANNEL_CALLBACK_TOKEN = "kannel-callback-token-5d21e8"  # in Kannel's dlr-url and its sms-service's get-url
+NIC_CALLBACK_TOKEN = "nic-callback-token-3b8e51d0"  # in the delivery-report URL registered with NIC

@@ -10,12 +10,13 @@ from werkzeug.serving import make_server
 
 
 class LiveApp:
-    def __init__(self, config, send_settings=None):
+    def __init__(self, config, send_settings=None, port: int = 0):
         from tikabot.app import create_app
 
-        probe = make_server("127.0.0.1", 0, lambda environ, start: [])
-        port = probe.server_port
-        probe.server_close()
+        if not port:  # any free port; a fixed one where a provider was told where to call (Kannel's get-url)
+            probe = make_server("127.0.0.1", 0, lambda environ, start: [])
+            port = probe.server_port
+            probe.server_close()
         self.url = f"http://127.0.0.1:{port}"
         self.config = dataclasses.replace(config, public_base_url=self.url)
         self.app = create_app(self.config)
@@ -37,11 +38,11 @@ class LiveApp:
 
 @pytest.fixture
 def start_live_app():
-    """start_live_app(config, send_settings=None) -> a LiveApp, stopped after the test."""
+    """start_live_app(config, send_settings=None, port=0) -> a LiveApp, stopped after the test."""
     started: list[LiveApp] = []
 
-    def start(config, send_settings=None) -> LiveApp:
-        started.append(LiveApp(config, send_settings))
+    def start(config, send_settings=None, port: int = 0) -> LiveApp:
+        started.append(LiveApp(config, send_settings, port))
         return started[-1]
 
     yield start

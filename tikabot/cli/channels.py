@@ -18,7 +18,33 @@ DESCRIBED = {
     "android": "SMS Gateway for Android (a phone with a local SIM; two-way)",
     "exotel": "Exotel (Indian aggregator; DLT-registered templates only)",
     "cdac": "C-DAC Mobile Seva (the government's MSDG; DLT-registered templates only; pull SMS in)",
+    "nic": "NIC SMS gateway (government route; DLT-registered templates only)",
+    "kannel": "Kannel (the district's SMPP gateway to an operator or aggregator; two-way)",
 }
+
+
+EACH_HEADER = "each template's own header (tikabot dlt export)"
+
+
+def registrations(config) -> list[str]:
+    """What a district must register where, for the government and SMPP routes it set up."""
+    base = (config.public_base_url or "<PUBLIC_BASE_URL>").rstrip("/")
+    lines = []
+    if config.nic_username:
+        source = config.nic_source_address or ("not set: set NIC_SOURCE_ADDRESS to the public address this "
+                                               "server's HTTPS leaves from (behind NAT, the NAT's)")
+        lines += ["register with NIC (smsgw.sms.gov.in):",
+                  f"  allowed source address   {source}",
+                  f"  delivery-report URL      {base}/channels/nic/dlr?token=<NIC_CALLBACK_TOKEN>",
+                  f"  sender id (DLT header)   {config.nic_signature or EACH_HEADER}"]
+    if config.kannel_sendsms_url:
+        lines += ["write into kannel.conf (README, Kannel):",
+                  f"  sendsms-user             {config.kannel_username or '<KANNEL_USERNAME>'} "
+                  f"(smsbox at {config.kannel_sendsms_url})",
+                  f"  sms-service get-url      {base}/channels/kannel/inbound?token=<KANNEL_CALLBACK_TOKEN>"
+                  "&id=%I&from=%p&to=%P&text=%b&coding=%c&charset=%C&time=%t&smsc=%i",
+                  "  (delivery reports need nothing: each message carries its dlr-url)"]
+    return lines
 
 
 def _health(health: RouteHealth | None, route: str) -> str:
@@ -54,6 +80,9 @@ def describe(config, redis=None) -> list[str]:
         note = " (first: the route the message came in on, while it is up)" if kind == "reply" else ""
         lines.append(f"{kind:13} {' -> '.join(table.routes_for(kind))}{note}")
     lines += _free_text(config, table)
+    register = registrations(config)
+    if register:
+        lines += ["", *register]
     if not config.routes and config.smsgate_phones:
         lines.append("TIKABOT_ROUTES is not set: replies go back by the gateway phone, Twilio carries the rest")
     elif not config.routes:

@@ -17,6 +17,8 @@ from typing import Callable
 from tikabot.handlers.android_gateway import AndroidSender
 from tikabot.handlers.cdac import CdacSender
 from tikabot.handlers.exotel import ExotelSender
+from tikabot.handlers.kannel import KannelSender
+from tikabot.handlers.nic import NicSender
 from tikabot.handlers.telegram import TelegramSender
 from tikabot.handlers.twilio_sms import TwilioSender
 
@@ -28,6 +30,8 @@ SENDERS: dict[str, Callable] = {
     "exotel": lambda config: ExotelSender(config),
     "exotel_voice": lambda config: ExotelSender(config, voice=True),
     "cdac": lambda config: CdacSender(config),
+    "nic": lambda config: NicSender(config),
+    "kannel": lambda config: KannelSender(config),
 }
 
 # A route may be named in TIKABOT_ROUTES only when its provider is configured: its sender exists
@@ -36,6 +40,8 @@ _SET_UP: dict[str, Callable] = {
     "android": lambda config: bool(config.smsgate_phones),
     "exotel": lambda config: bool(config.exotel_account_sid),
     "cdac": lambda config: bool(config.cdac_username),
+    "nic": lambda config: bool(config.nic_username),
+    "kannel": lambda config: bool(config.kannel_sendsms_url),
 }
 
 

@@ -93,6 +93,13 @@ class FaultConfig:
     cdac_sender_ids: list = field(default_factory=lambda: ["WBHLTH", "TIKABT"])  # approved headers
     cdac_next_faults: list = field(default_factory=list)  # codes, "500", "timeout", "lost": one per send
     cdac_account_error: Optional[int] = None  # e.g. 403: every send refused (credits exhausted)
+    # NIC SMS gateway (nic_api.py)
+    nic_username: str = "sim.nic"
+    nic_pin: str = "simulator-nic-pin"
+    nic_next_faults: list = field(default_factory=list)  # "-2", "-19", "500", "timeout", "lost"
+    nic_account_error: Optional[str] = None  # e.g. "-19": every send refused (source address not allowed)
+    nic_delivery_errors: dict = field(default_factory=dict)  # number -> UNDELIV | EXPIRED | REJECTD
+    nic_dlr_url: Optional[str] = None  # the delivery-report URL registered with the account
 
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""

@@ -1,5 +1,6 @@
 """Every SMS the simulated providers were given, in one shape: Twilio's messages, Exotel's and the
 gateway phones' and C-DAC's sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
+gateway phones' and NIC's sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
 judges (no message reaching a phone twice, whichever routes its attempts went by).
 
 Each entry: provider, sid (the provider's id, as tikabot stores it), to, body, created (epoch s),
@@ -41,6 +42,12 @@ def sent_sms(sim, to: str | None = None) -> list[dict]:
             if to is None or phone == to:
                 found.append({"provider": "cdac", "sid": c.msg_id, "to": phone, "body": c.text, "created": c.created,
                               "final_status": "delivered", "outbox_id": None, "status_callback": None})
+    with sim.nic._lock:
+        nic = [n for n in sim.nic.sms.values() if to is None or "+" + n.mnumber == to]
+    for n in nic:
+        found.append({"provider": "nic", "sid": n.request_id, "to": "+" + n.mnumber, "body": n.body,
+                      "created": n.created, "final_status": "delivered" if n.status in ("DELIVRD", "SUBMITTED")
+                      else "undelivered", "outbox_id": None, "status_callback": None})
     for g in sim.smsgate.view():
         if to is not None and g["to"] != to:
             continue

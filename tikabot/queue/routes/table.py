@@ -3,10 +3,11 @@
     TIKABOT_ROUTES="otp=exotel,twilio;reply=android,twilio;confirmation=exotel,twilio;reminder=exotel,twilio;alert=twilio"
 
 A route is a provider account a sender is built for: `twilio` (the Twilio sender of the `sms`
-channel), and any name in queue/senders.py's SENDERS (`android`, `exotel`, ...). A traffic kind
-left out uses `default=` if given, else `twilio`; with TIKABOT_ROUTES unset every kind goes by
+channel), and any name in queue/senders.py's SENDERS (`android`, `exotel`, `nic`, `kannel`, ...).
+A traffic kind left out uses `default=` if given, else `twilio`; with TIKABOT_ROUTES unset every kind goes by
 Twilio alone, exactly as before routes existed. Routes named in TIKABOT_DLT_ROUTES (default
-`exotel,cdac`) are domestic Indian routes: they carry only DLT-registered text (tikabot/dlt/).
+`exotel,cdac,nic`; add `kannel` when its SMSC is an Indian operator or aggregator) are domestic Indian
+routes: they carry only DLT-registered text (tikabot/dlt/).
 
 A message's kind comes from its outbox row (`traffic_kind`). A reply goes back on the route its
 message came in on (the row's `via`) while that route is up. Health (queue/routes/health.py)
@@ -53,11 +54,12 @@ def _names(raw: str, what: str) -> tuple[str, ...]:
 class RouteTable:
     kinds: dict = field(default_factory=dict)  # kind -> routes in order of preference
     default: tuple = (DEFAULT_ROUTE,)
-    domestic: frozenset = frozenset({"exotel", "cdac"})
+
+    domestic: frozenset = frozenset({"exotel", "cdac", "nic"})
 
     @classmethod
     def parse(cls, raw: str | None, domestic: str | None = None) -> "RouteTable":
-        """TIKABOT_ROUTES ('kind=route,route;...') and TIKABOT_DLT_ROUTES ('exotel,cdac'); ValueError
+        """TIKABOT_ROUTES ('kind=route,route;...') and TIKABOT_DLT_ROUTES ('exotel,cdac,nic'); ValueError
         naming the bad part."""
         kinds, default = {}, (DEFAULT_ROUTE,)
         for part in (raw or "").replace("\n", ";").split(";"):
@@ -73,7 +75,7 @@ class RouteTable:
                 default = names
             else:
                 kinds[kind] = names
-        dlt = frozenset(n.strip().lower() for n in (domestic if domestic is not None else "exotel,cdac").split(",")
+        dlt = frozenset(n.strip().lower() for n in (domestic if domestic is not None else "exotel,cdac,nic").split(",")
                         if n.strip())
         return cls(kinds, default, dlt)
 
