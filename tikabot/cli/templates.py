@@ -99,13 +99,15 @@ def _line(r: Row, volume: bool) -> str:
 
 
 def report(rows: list[Row], described: str = "measured with sample values (no database)",
-           dlt_strict: bool = False) -> tuple[list[str], bool]:
+           dlt_strict: bool = False, ussd_strict: bool = False) -> tuple[list[str], bool]:
     volume = any(r.per_day is not None for r in rows)
     head = f"{'template':{KEY_WIDTH}} {'lang':4} {'encoding':8} {'chars':>5} {'seg':>3} {'limit':>5} {'':>5}"
     lines = [head + (f" {'msgs/day':>8} {'cost/day':>9}" if volume else "") + "  problem"]
     lines += [_line(r, volume) for r in rows]
     dlt_bad = [r for r in rows if r.dlt and not r.dlt_free_text]
-    bad = [r for r in rows if r.problem] + (dlt_bad if dlt_strict else [])
+    ussd_over = [r for r in rows if r.problem and r.key.startswith("ussd.")]
+    bad = [r for r in rows if r.problem and r not in ussd_over] + (dlt_bad if dlt_strict else []) + (
+        ussd_over if ussd_strict else [])
     lines.append(described)
     free = sum(r.dlt_free_text for r in rows)
     lines.append(f"DLT: {len(dlt_bad)} templates not registrable as they are, {free} free text (routes without DLT)"
@@ -114,6 +116,8 @@ def report(rows: list[Row], described: str = "measured with sample values (no da
         total = sum(r.cost_day or 0 for r in rows)
         segments = sum((r.per_day or 0) * r.segments for r in rows)
         lines.append(f"a day: {segments:.0f} segments, cost {total:.2f}")
+    if ussd_over and not ussd_strict:
+        lines.append(f"USSD: {len(ussd_over)} screens over 160 octets (--ussd makes these fail the check)")
     lines.append(f"{len(rows)} templates checked, {len(bad)} problems")
     return lines, not bad
 
@@ -170,16 +174,18 @@ def templates() -> None:
 @click.option("--samples", is_flag=True, help="Measure with the sample values even when there is a database.")
 @click.option("--price", type=float, default=PRICE, show_default=True, help="Price of one SMS segment.")
 @click.option("--dlt", "dlt_strict", is_flag=True, help="Also fail when a template cannot be registered for DLT.")
-def check(quiet: bool, samples: bool, price: float, dlt_strict: bool) -> None:
+@click.option("--ussd", "ussd_strict", is_flag=True, help="Also fail when a USSD screen is over 160 octets.")
+def check(quiet: bool, samples: bool, price: float, dlt_strict: bool, ussd_strict: bool) -> None:
     """Encoding, length, segments and cost of every template in en/bn/hi against its limit, and
     whether each can be registered for DLT; exit 1 if one is OVER (or, with --dlt, a template is
     not registrable)."""
     real = None if samples else _real_values()
     rows = check_templates(real, price, None if samples else _registered())
-    lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict)
-    summary = ("problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
+    lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict, ussd_strict=ussd_strict)
+    summary = ("the check)", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
     for line in lines if not quiet else [lines[0]] + [
-            l for l in lines[1:] if l.rstrip().endswith(summary) or " OVER " in l or " ERROR " in l
+            l for l in lines[1:] if l.rstrip().endswith(summary) or " ERROR " in l
+            or (" OVER " in l and (ussd_strict or not l.startswith("ussd.")))
             or l.startswith("a day:") or (dlt_strict and "DLT: " in l)]:
         click.echo(line)
     raise SystemExit(0 if ok else 1)

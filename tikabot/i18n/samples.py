@@ -20,9 +20,11 @@ from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.places import PlaceName
 
 LONG_DATE = date(2026, 9, 30)  # September: the longest month name in Bengali and Hindi
-# The longest real site name in each script (a sub-divisional hospital of South 24 Parganas).
-SITE = PlaceName("ডায়মন্ড হারবার মহকুমা হাসপাতাল", en="Diamond Harbour Sub-Divisional Hospital",
-                 bn="ডায়মন্ড হারবার মহকুমা হাসপাতাল", hi="डायमंड हार्बर अनुमंडल अस्पताल")
+# The longest real site name in each script, up to the 30 characters a DLT variable holds (a
+# longer name cannot go on a DLT route at all): a North 24 Parganas health centre in Bengali, a
+# South 24 Parganas sub-divisional hospital in Hindi and English.
+SITE = PlaceName("ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", en="Diamond Harbour Sub-Divisional Hospital",
+                 bn="ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", hi="डायमंड हार्बर अनुमंडल अस्पताल")
 BOOKED_SITE = PlaceName("বারাসত জেলা হাসপাতাল", en="Barasat District Hospital", bn="বারাসত জেলা হাসপাতাল",
                         hi="बारासात जिला अस्पताल")
 
@@ -45,7 +47,7 @@ def widest_slot(lang: str) -> str:
     """The longest way lang says a half-hour slot of the day ("सुबह साढ़े 11 बजे–दोपहर 12 बजे")."""
     slots = []
     for start in range(SESSION_HOURS[0] * 60, SESSION_HOURS[1] * 60, 30):
-        for length in (30, 60, 90, 120):
+        for length in (30,):
             end = min(start + length, SESSION_HOURS[1] * 60)
             slots.append(slot_text(time(start // 60, start % 60), time(end // 60, end % 60), lang))
     return max(slots, key=lambda text: sms_info(text).units)
