@@ -23,7 +23,7 @@ def test_side_by_side_variables_are_one_variable_that_must_fit_too():
     assert problems("staff.dose_recorded", "en", params, render("staff.dose_recorded", "en", **params)) == []
     params["name"] = "Rahimabibi Khatun Sultana"
     assert problems("staff.dose_recorded", "en", params, render("staff.dose_recorded", "en", **params)) == [
-        "variables side by side {ref} {name} can be 40 characters (DLT allows 30)"]
+        "variables side by side {ref} {name} can be 36 characters (DLT allows 30)"]
 
 
 def test_a_rendered_message_that_differs_from_the_approved_text_is_reported():

@@ -22,8 +22,8 @@ from tikabot.i18n.places import PlaceName
 LONG_DATE = date(2026, 9, 30)  # September: the longest month name in Bengali and Hindi
 # The longest real site name in each script, up to the 30 characters a DLT variable holds (a
 # longer name cannot go on a DLT route at all): a North 24 Parganas health centre in Bengali, a
-# South 24 Parganas sub-divisional hospital in Hindi and English.
-SITE = PlaceName("ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", en="Diamond Harbour Sub-Divisional Hospital",
+# South 24 Parganas sub-divisional hospital in Hindi.
+SITE = PlaceName("ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", en="Barrackpore Health Centre 1",
                  bn="ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", hi="डायमंड हार्बर अनुमंडल अस्पताल")
 BOOKED_SITE = PlaceName("বারাসত জেলা হাসপাতাল", en="Barasat District Hospital", bn="বারাসত জেলা হাসপাতাল",
                         hi="बारासात जिला अस्पताल")
