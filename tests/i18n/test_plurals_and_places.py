@@ -44,9 +44,13 @@ def test_every_plural_entry_names_its_counting_placeholder_in_every_language():
     (BASIRHAT, "bn", "বসিরহাট স্বাস্থ্যকেন্দ্র 1"),
     (BASIRHAT, "hi", "बसीरहाट स्वास्थ्य केंद्र 1"),
     (BASIRHAT, "en", "Basirhat Health Centre 1"),
-    (PlaceName("বসিরহাট স্বাস্থ্যকেন্দ্র 1", en="Basirhat Health Centre 1"), "hi", "Basirhat Health Centre 1"),
+    # no Hindi name: the Bengali one in Devanagari (ব as ब, ব-ফলা as व), never in Bengali script
+    (PlaceName("বসিরহাট স্বাস্থ্যকেন্দ্র 1", en="Basirhat Health Centre 1"), "hi", "बसिरहाट स्वास्थ्यकेन्द्र 1"),
+    (PlaceName("বারাসত জেলা হাসপাতাল"), "hi", "बारासत जेला हासपाताल"),
+    (PlaceName("ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১"), "hi", "ब्याराकपुर स्वास्थ्यकेन्द्र 1"),  # Hindi digits are 0-9
+    (PlaceName("कल्याणी ग्रामीण अस्पताल"), "bn", "কল্যাণী গ্রামীণ অস্পতাল"),
     (PlaceName("Kalyani PHC"), "bn", "Kalyani PHC"),  # nothing better: the one name
-    (PlaceName("কল্যাণী"), "en", "কল্যাণী"),  # the right place, even at UCS-2's price
+    (PlaceName("কান্দি মহকুমা হাসপাতাল"), "en", "Kandi Mahakuma Hasapatal"),  # GSM-7, not UCS-2
     (PlaceName("कल्याणी अस्पताल", bn="কল্যাণী হাসপাতাল"), "hi", "कल्याणी अस्पताल"),
 ])
 def test_a_place_is_named_in_the_readers_language_with_a_readable_fallback(place, lang, shown):
