@@ -98,23 +98,23 @@ LONG_BN = ("আপনার পার্শ্বপ্রতিক্রিয�
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_screen_is_shown_in_pages_that_each_fit_160_octets(lang):
-    """80 UCS-2 characters for Bengali and Hindi, 178 GSM-7 for English (182 less CON/END)."""
+    """80 UCS-2 characters for Bengali and Hindi, 182 GSM-7 for English, CON/END included."""
     for key in USSD_KEYS:
         text = render(key, lang, **sample_params(key, lang)) + "\n" + nav(lang, "back", "menu")
         for page in ussd_menus.pages(text, lang):
             assert ussd_menus.fits(page), (key, lang, page)
 
 
-def test_a_bengali_screen_of_eighty_one_characters_does_not_fit():
-    assert ussd_menus.fits("ক" * 80) and not ussd_menus.fits("ক" * 81)
+def test_a_bengali_screen_fits_80_characters_with_its_prefix_and_english_182():
+    assert ussd_menus.fits("ক" * 76) and not ussd_menus.fits("ক" * 77)  # 80 with "CON "
     assert ussd_menus.fits("a" * 178) and not ussd_menus.fits("a" * 179)
 
 
 def test_a_long_screen_is_cut_between_words_with_more_on_every_page_but_the_last():
     shown = ussd_menus.pages(LONG_BN, "bn")
-    assert len(shown) == 2 and all(ussd_menus.fits(page) for page in shown)
-    assert shown[0].endswith("\n98 আরও") and "98" not in shown[1]
-    assert " ".join([shown[0].removesuffix("\n98 আরও"), shown[1]]) == LONG_BN
+    assert len(shown) > 1 and all(ussd_menus.fits(page) for page in shown)
+    assert all(page.endswith("\n98 আরও") for page in shown[:-1]) and "98" not in shown[-1]
+    assert " ".join(page.removesuffix("\n98 আরও") for page in shown) == LONG_BN
 
 
 def test_a_menu_is_cut_between_its_lines():
@@ -127,9 +127,11 @@ def test_a_menu_is_cut_between_its_lines():
 def test_a_long_screen_that_ends_the_session_ends_it_after_its_last_page():
     """Transcript: the screen's first page keeps the session open, 98 shows the rest and ends it."""
     facts = MenuFacts(now=NOW, language="bn")
-    first = ussd_menus.ended(None, ["1"], LONG_BN, facts)
-    assert not first.done and first.screen.endswith("\n98 আরও")
-    last = ussd_menus.step(first.state, ["1", "98"], facts)
-    assert last.done and last.screen == ussd_menus.pages(LONG_BN, "bn")[1]
-    assert ussd_menus.paging(first.state, ["1", "98"]) and not ussd_menus.paging(first.state, ["1", "2"])
+    inputs, shown = ["1"], [ussd_menus.ended(None, ["1"], LONG_BN, facts)]
+    assert not shown[0].done and shown[0].screen.endswith("\n98 আরও")
+    assert ussd_menus.paging(shown[0].state, ["1", "98"]) and not ussd_menus.paging(shown[0].state, ["1", "2"])
+    while not shown[-1].done:
+        inputs.append("98")
+        shown.append(ussd_menus.step(shown[-1].state, inputs, facts))
+    assert [s.screen for s in shown] == ussd_menus.pages(LONG_BN, "bn")
 

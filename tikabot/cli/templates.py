@@ -93,7 +93,7 @@ def check_templates(real=None, price: float = PRICE, registered: dict | None = N
             info = sms_info(text)
             segments = info.segments
             if key.startswith("ussd."):  # the seg column counts the screen's pages
-                segments, limit, problem = _ussd(key, text, lang)
+                segments, limit, problem = _ussd(key, text, lang)  # limit: characters with CON/END
             else:
                 limit, problem = _limit(key, text, info.segments, info.units)
             per_day = None if real is None else real.per_day.get((key, lang), 0.0)

@@ -40,7 +40,7 @@ from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.limits import USSD_CHARS, ussd_limit
 
 MAX_SCREEN = 182 - 4  # the gateway's limit less the "CON "/"END " prefix (GSM-7 screens)
-MAX_UCS2_SCREEN = USSD_CHARS["UCS-2"]  # 80: a Bengali or Hindi screen
+MAX_UCS2_SCREEN = USSD_CHARS["UCS-2"] - 4  # 80 with the prefix (CONTRACT.md): a Bengali or Hindi screen
 BACK, MENU, MORE = "0", "00", "98"
 NAV_BACK, NAV_MENU, NAV_MORE = "0 Back", "00 Menu", "98 More"  # English; nav() gives each language's
 HEADER_BUDGET = 40  # characters kept for the header above a list
@@ -160,9 +160,9 @@ def _fit(lines: list[str]) -> str:
 
 
 def fits(screen: str) -> bool:
-    """True when screen fits one USSD string: 178 GSM-7 characters (the gateway's 182 less its
-    CON/END), 80 UCS-2 characters."""
-    return sms_info(screen).units <= min(ussd_limit(screen), MAX_SCREEN)
+    """True when screen fits one USSD string with the gateway's CON/END before it: 182 GSM-7
+    characters, 80 UCS-2 characters (CONTRACT.md), so 178 and 76 for the screen itself."""
+    return sms_info(screen).units <= ussd_limit(screen) - 4
 
 
 def pages(screen: str, lang: str) -> list[str]:

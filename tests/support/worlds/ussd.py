@@ -93,7 +93,7 @@ class Phone:
         body = response.get_data(as_text=True)
         assert body[:4] in ("CON ", "END "), body
         assert len(body) <= 182, (len(body), body)
-        assert fits(body[4:]), body  # 160 octets: 182 GSM-7 or 80 UCS-2 characters
+        assert fits(body[4:]), body  # 160 octets: 182 GSM-7 or 80 UCS-2 characters, CON/END included
         self.screens.append(body)
         return body
 
