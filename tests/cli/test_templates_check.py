@@ -70,3 +70,24 @@ def test_no_database_means_samples_and_none_is_created(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["templates", "check", "--quiet"])
     assert result.exit_code == 0 and "measured with sample values (no database)" in result.output
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_a_booking_sms_of_three_segments_fails_the_check(tmp_path, monkeypatch):
+    """The booking SMS as it was before issue 26: 3 UCS-2 segments with the longest Bengali values."""
+    shutil.copytree(catalog.LOCALE_DIR, tmp_path / "locale")
+    po = tmp_path / "locale" / "bn" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    start = text.index('msgid "appt.booked"')
+    end = text.index("\n", text.index("msgstr", start))
+    po.write_text(text[:start] + 'msgid "appt.booked"\nmsgstr "নমস্কার {name}, আপনার টিকা: {date}, {slot}, {site}। '
+                  'সুরক্ষা কোড {code}। নিশ্চিত করতে YES বা 1, বাতিল করতে NO বা 2 পাঠান।"' + text[end:], encoding="utf-8")
+    monkeypatch.setattr(catalog, "LOCALE_DIR", tmp_path / "locale")
+    catalog.clear_cache()
+    try:
+        result = CliRunner().invoke(main, ["templates", "check", "--quiet"])
+    finally:
+        monkeypatch.undo()
+        catalog.clear_cache()
+    assert result.exit_code == 1
+    assert row(result.output, "appt.booked", "bn")[4:7] == ["3", "2", "OVER"]
+    assert "over 2 SMS: 3 segments" in result.output
