@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tikabot.dlt.check import problems as dlt_problems
 from tikabot.dlt.templates import FRAGMENTS, FREE_TEXT, NOT_SMS_PREFIXES
-from tikabot.flows.ussd_menus import fits, nav, pages
+from tikabot.flows.ussd_menus import END_SCREENS, fits, nav, pages
 from tikabot.i18n.catalog import LANGUAGES, all_keys, render
 from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.limits import max_segments, ussd_limit
@@ -58,8 +58,10 @@ def _is_sms(key: str) -> bool:
 
 def _ussd(key: str, text: str, lang: str) -> tuple[int, str, str]:
     """(pages, limit shown, problem) of a USSD screen: the text with the longest navigation line
-    the menus add, cut into pages as the menus cut it (tikabot/flows/ussd_menus.py)."""
-    screen = text if key.startswith("ussd.nav_") else f"{text}\n{nav(lang, 'back', 'menu')}"
+    the menus add (none on a screen that ends the session), cut into pages as the menus cut it
+    (tikabot/flows/ussd_menus.py)."""
+    bare = key.startswith("ussd.nav_") or key in END_SCREENS
+    screen = text if bare else f"{text}\n{nav(lang, 'back', 'menu')}"
     shown = pages(screen, lang)
     over = [page for page in shown if not fits(page)]
     most = ussd_limit(screen)

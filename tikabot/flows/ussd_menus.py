@@ -89,6 +89,10 @@ OUTCOMES = {
     ("ben", "staff.aefi_severe_nobody"): ("ussd.aefi_severe_nobody", "end"),
 }
 
+# screens that end the session: shown without a navigation line (templates check measures them so)
+END_SCREENS = frozenset({"ussd.not_registered", "ussd.no_appointment", "ussd.confirmed", "ussd.cancelled",
+                         "ussd.aefi_minor", "ussd.aefi_severe", "ussd.expired", "ussd.busy", "ussd.error",
+                         "ussd.bad_request"} | {key for key, then in OUTCOMES.values() if then == "end"})
 
 @dataclass(frozen=True)
 class MenuFacts:
