@@ -9,10 +9,14 @@ from tikabot.cli.main import main
 from tikabot.i18n import catalog
 
 
+def row(output: str, key: str, lang: str) -> list[str]:
+    return next(line.split() for line in output.splitlines() if line.split()[:2] == [key, lang])
+
+
 def test_shipped_catalogs_pass():
     result = CliRunner().invoke(main, ["templates", "check"])
     assert result.exit_code == 0, result.output
-    assert "otp.code                         bn   UCS-2      1" in result.output
+    assert row(result.output, "otp.code", "bn")[2:] == ["UCS-2", "55", "1", "1", "OK"]
     assert result.output.rstrip().endswith("0 problems")
     assert "bot.help" not in result.output  # the coordinator bot's replies go by Telegram, never SMS
 
@@ -33,8 +37,8 @@ def test_a_long_otp_translation_fails_the_check(tmp_path, monkeypatch):
         monkeypatch.undo()
         catalog.clear_cache()
     assert result.exit_code == 1
-    assert "otp.code                         hi   UCS-2      2" in result.output
-    assert "must fit one SMS" in result.output
+    assert row(result.output, "otp.code", "hi")[4:7] == ["2", "1", "OVER"]
+    assert "over 1 SMS: 2 segments" in result.output
 
 
 def test_with_a_database_the_check_measures_the_longest_real_names_and_prices_a_day(tmp_path, monkeypatch):
@@ -50,11 +54,10 @@ def test_with_a_database_the_check_measures_the_longest_real_names_and_prices_a_
     assert runner.invoke(main, ["import", "sites", str(sites)]).exit_code == 0
     samples = CliRunner().invoke(main, ["templates", "check", "--samples"]).output
     real = CliRunner().invoke(main, ["templates", "check"])
-    assert real.exit_code == 0, real.output
+    assert real.exit_code == 1, real.output  # that name makes the Hindi booking SMS 3 segments
 
     def segments(output, key, lang):
-        line = next(l for l in output.splitlines() if l.startswith(f"{key:32} {lang:4}"))
-        return int(line.split()[3])
+        return int(row(output, key, lang)[4])
 
     assert segments(real.output, "appt.booked", "hi") > segments(samples, "appt.booked", "hi")
     assert segments(real.output, "appt.booked", "en") == 2  # the English name keeps it GSM-7
@@ -67,3 +70,24 @@ def test_no_database_means_samples_and_none_is_created(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["templates", "check", "--quiet"])
     assert result.exit_code == 0 and "measured with sample values (no database)" in result.output
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_a_booking_sms_of_three_segments_fails_the_check(tmp_path, monkeypatch):
+    """The booking SMS as it was before issue 26: 3 UCS-2 segments with the longest Bengali values."""
+    shutil.copytree(catalog.LOCALE_DIR, tmp_path / "locale")
+    po = tmp_path / "locale" / "bn" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    start = text.index('msgid "appt.booked"')
+    end = text.index("\n", text.index("msgstr", start))
+    po.write_text(text[:start] + 'msgid "appt.booked"\nmsgstr "নমস্কার {name}, আপনার টিকা: {date}, {slot}, {site}। '
+                  'সুরক্ষা কোড {code}। নিশ্চিত করতে YES বা 1, বাতিল করতে NO বা 2 পাঠান।"' + text[end:], encoding="utf-8")
+    monkeypatch.setattr(catalog, "LOCALE_DIR", tmp_path / "locale")
+    catalog.clear_cache()
+    try:
+        result = CliRunner().invoke(main, ["templates", "check", "--quiet"])
+    finally:
+        monkeypatch.undo()
+        catalog.clear_cache()
+    assert result.exit_code == 1
+    assert row(result.output, "appt.booked", "bn")[4:7] == ["3", "2", "OVER"]
+    assert "over 2 SMS: 3 segments" in result.output

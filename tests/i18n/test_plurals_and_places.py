@@ -44,9 +44,13 @@ def test_every_plural_entry_names_its_counting_placeholder_in_every_language():
     (BASIRHAT, "bn", "বসিরহাট স্বাস্থ্যকেন্দ্র 1"),
     (BASIRHAT, "hi", "बसीरहाट स्वास्थ्य केंद्र 1"),
     (BASIRHAT, "en", "Basirhat Health Centre 1"),
-    (PlaceName("বসিরহাট স্বাস্থ্যকেন্দ্র 1", en="Basirhat Health Centre 1"), "hi", "Basirhat Health Centre 1"),
+    # no Hindi name: the Bengali one in Devanagari (ব as ब, ব-ফলা as व), never in Bengali script
+    (PlaceName("বসিরহাট স্বাস্থ্যকেন্দ্র 1", en="Basirhat Health Centre 1"), "hi", "बसिरहाट स्वास्थ्यकेन्द्र 1"),
+    (PlaceName("বারাসত জেলা হাসপাতাল"), "hi", "बारासत जेला हासपाताल"),
+    (PlaceName("ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১"), "hi", "ब्याराकपुर स्वास्थ्यकेन्द्र 1"),  # Hindi digits are 0-9
+    (PlaceName("कल्याणी ग्रामीण अस्पताल"), "bn", "কল্যাণী গ্রামীণ অস্পতাল"),
     (PlaceName("Kalyani PHC"), "bn", "Kalyani PHC"),  # nothing better: the one name
-    (PlaceName("কল্যাণী"), "en", "কল্যাণী"),  # the right place, even at UCS-2's price
+    (PlaceName("কান্দি মহকুমা হাসপাতাল"), "en", "Kandi Mahakuma Hasapatal"),  # GSM-7, not UCS-2
     (PlaceName("कल्याणी अस्पताल", bn="কল্যাণী হাসপাতাল"), "hi", "कल्याणी अस्पताल"),
 ])
 def test_a_place_is_named_in_the_readers_language_with_a_readable_fallback(place, lang, shown):
@@ -67,3 +71,40 @@ def test_a_hindi_message_carries_no_bengali_script_and_english_stays_gsm7():
 def test_staff_help_keeps_the_command_words_and_explains_them(lang, words):
     text = render("staff.help", lang)
     assert all(w in text for w in words), text
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+@pytest.mark.parametrize("lang", catalog.LANGUAGES)
+def test_every_plural_template_renders_at_one_two_and_five(lang, n):
+    from tikabot.i18n.samples import sample_params
+    keys = {key for code in catalog.LANGUAGES for key in catalog._plurals(code)}
+    for key in sorted(keys):
+        counted = next(catalog.plural(key, code) for code in catalog.LANGUAGES if catalog.plural(key, code))
+        params = {**sample_params(key, lang), counted.param: n}
+        text = render(key, lang, **params)
+        assert text and "{" not in text, (key, lang, n)
+
+
+HINDI_PLURAL_NOUNS = ("केंद्रों", "लोगों", "अधिकारियों", "समन्वयकों", "कोशिशें", " लोग")
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_hindi_counts_of_one_take_the_singular_noun(n):
+    """"1 केंद्रों पर", "1 स्वास्थ्य अधिकारियों को" read wrong: every Hindi text with a count says 1 in the singular."""
+    from tikabot.i18n.samples import sample_params
+    for key in catalog.all_keys():
+        params = sample_params(key, "hi")
+        if "count" not in params:
+            continue
+        text = render(key, "hi", **{**params, "count": n})
+        plural_noun = [w for w in HINDI_PLURAL_NOUNS if w in text]
+        assert not (n == 1 and plural_noun), (key, text)
+
+
+@pytest.mark.parametrize("lang, n, words", [
+    ("en", 1, "your first dose"), ("en", 2, "your second dose"),
+    ("bn", 1, "প্রথম ডোজ"), ("bn", 2, "দ্বিতীয় ডোজ"), ("hi", 1, "पहली डोज़"), ("hi", 2, "दूसरी डोज़"),
+])
+def test_a_dose_confirmation_names_the_dose_in_words(lang, n, words):
+    text = render("dose.confirmation", lang, name="Rina", dose=n, vaccine="COVISHIELD", next_due="30 Sep")
+    assert words in text and "ডোজ ১" not in text, text

@@ -23,7 +23,7 @@ def test_a_paper_dose_two_with_no_dose_one_is_not_called_complete(services):
         district = add_district(s)
         message = confirm_dose(s, _paper(s, district.rahima, 2), policy)
         assert message.template == "dose.confirmation_earlier_missing"
-        assert "আপনার ডোজ ১ এখনও আমাদের রেকর্ডে নেই" in message.body
+        assert "১ নম্বর ডোজ এখনও রেকর্ডে নেই" in message.body
         lata_two = confirm_dose(s, _paper(s, district.lata, 2), policy)  # Lata's dose 1 is on record
         assert lata_two.template == "dose.confirmation_final"
 

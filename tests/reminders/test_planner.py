@@ -56,7 +56,7 @@ def test_reminders_are_in_the_beneficiarys_language(world):
     world.plan(ist(DAY - timedelta(days=1), 10))
     eve = next(m for m in world.messages() if m.template == "appt.reminder_eve")
     assert eve.language == "bn" and eve.encoding == "UCS-2"
-    assert eve.body.startswith("নমস্কার মৌমিতা, আগামীকাল ১০ মার্চ আপনার টিকা: সকাল ৯টা–১১টা")
+    assert eve.body.startswith("প্রিয় মৌমিতা, আগামীকাল ১০ মার্চ, সকাল ৯টা–১১টা আপনার টিকা")
 
 
 def test_first_planned_after_the_slot_ended_nothing_goes(world):
@@ -159,7 +159,7 @@ def test_a_dose_recorded_the_day_before_cancels_the_day_of_reminder(world):
     assert cancelled == ["appt.reminder_eve", "appt.reminder_morning"]
     assert sent == ["dose.confirmation"]
     confirmation = world.messages("sent")[-1]
-    assert confirmation.body == ("Dear Rahima, you got dose 1 of COVISHIELD. "
+    assert confirmation.body == ("Dear Rahima, you got your first dose of COVISHIELD. "
                                  "Your next dose is due on 6 Apr. Thank you.")
 
 

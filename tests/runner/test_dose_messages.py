@@ -48,11 +48,11 @@ def test_a_dose_undone_after_its_confirmation_went_gets_a_kind_correction_then_a
     _delivered(world, RAHIMA_PHONE)
     say(VACCINATOR, "UNDO", minutes=2)
     [correction] = [m for m in _messages(world, RAHIMA_PHONE) if m.template == "dose.voided"]
-    assert correction.language == "bn" and correction.body.startswith("নমস্কার Rahima, একটি সংশোধন")
+    assert correction.language == "bn" and correction.body.startswith("প্রিয় Rahima, একটি সংশোধন")
     _delivered(world, RAHIMA_PHONE)
     say(VACCINATOR, "DOSE 12345678 CS L1", minutes=3)
     again = _messages(world, RAHIMA_PHONE)[-1]
-    assert again.template == "dose.confirmation" and again.body.startswith("সংশোধিত: নমস্কার Rahima")
+    assert again.template == "dose.confirmation" and again.body.startswith("সংশোধিত: প্রিয় Rahima")
     assert len({m.body for m in _messages(world, RAHIMA_PHONE)}) == 3  # no text reaches her twice
 
 

@@ -50,7 +50,7 @@ def test_dose_two_with_no_dose_one_is_refused_then_recorded_elsewhere_but_never_
     [told] = _to(world, RAHIMA_PHONE)
     assert told.template == "dose.confirmation_earlier_missing"
     assert not any(word in told.body for word in FULLY)
-    assert told.body.startswith("নমস্কার Rahima, আপনি COVISHIELD-এর ডোজ ২ পেয়েছেন। আপনার ডোজ ১ এখনও আমাদের রেকর্ডে নেই")
+    assert told.body.startswith("প্রিয় Rahima, আপনার COVISHIELD টিকার দ্বিতীয় ডোজ দেওয়া হয়েছে। ১ নম্বর ডোজ এখনও রেকর্ডে নেই")
 
 
 def test_four_undos_in_a_row_void_one_dose_and_undo_with_a_ref_voids_that_one(say, world):
@@ -82,8 +82,8 @@ def test_the_beneficiary_gets_a_short_kind_correction_when_the_confirmation_had_
             m.status, m.attempts, m.provider_id = "delivered", 1, f"SM{m.id:032d}"
     say(VACCINATOR, "UNDO", minutes=1)
     [correction] = _to(world, RAHIMA_PHONE, "dose.voided")
-    assert correction.body == ("নমস্কার Rahima, একটি সংশোধন: আপনার ডোজ ১ নিয়ে আমাদের SMS-টি ভুল করে পাঠানো "
-                               "হয়েছিল, দয়া করে সেটি উপেক্ষা করুন। আপনার রেকর্ড ঠিক করা হয়েছে। অসুবিধার জন্য দুঃখিত।")
+    assert correction.body == ("প্রিয় Rahima, একটি সংশোধন: আপনার প্রথম ডোজ নিয়ে আগের বার্ত"
+                               "াটি ভুল ছিল, সেটি উপেক্ষা করুন। রেকর্ড ঠিক করা হয়েছে। দুঃখিত।")
 
 
 def test_a_verifier_is_refused_record_undo_and_end_in_their_language(say, world):

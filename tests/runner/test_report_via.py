@@ -15,8 +15,7 @@ from tikabot.store.models import Dose, OutboundMessage, Staff, VaccinationSessio
 REFUSED = {
     "en": "Not accepted: your reports are taken only through the number set for you. Nothing was recorded; "
           "send it there or ask your coordinator.",
-    "bn": "গ্রহণ করা হয়নি: আপনার রিপোর্ট শুধু আপনার জন্য ঠিক করা নম্বরে নেওয়া হয়। কিছুই নথিভুক্ত হয়নি; "
-          "সেই নম্বরে পাঠান বা আপনার সমন্বয়কারীকে জানান।",
+    "bn": "নথিভুক্ত হয়নি: রিপোর্ট শুধু আপনার জন্য ঠিক করা নম্বরে নেওয়া হয়। সেই নম্বরে পাঠান বা সমন্বয়কারীকে জানান।",
 }
 RECORDED = "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot L9. Today: 1."
 

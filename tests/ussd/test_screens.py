@@ -1,4 +1,5 @@
-"""Every USSD screen fits the gateway's 182 characters in every language; menus tested without Redis or a database."""
+"""Every USSD screen fits 160 octets (182 GSM-7, 80 UCS-2 characters) in every language, in pages where
+needed; menus tested without Redis or a database."""
 from datetime import date, datetime, timezone
 
 import pytest
@@ -89,3 +90,48 @@ def test_back_from_the_main_menu_and_menu_from_anywhere():
 def test_bengali_digits_are_read_as_ascii():
     _, screens, _ = _walk(["১", "১২৩৪৫৬৭৮"], _staff_facts())
     assert screens[-1].startswith("12345678 Rahima")
+
+
+LONG_BN = ("আপনার পার্শ্বপ্রতিক্রিয়ার কথা নথিভুক্ত হয়েছে, স্বাস্থ্যকর্মীকে জানানো হয়েছে। "
+           "এখনই কাছের স্বাস্থ্যকেন্দ্রে যান, দরকারে ১০৮ নম্বরে ফোন করুন।")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_screen_is_shown_in_pages_that_each_fit_160_octets(lang):
+    """80 UCS-2 characters for Bengali and Hindi, 182 GSM-7 for English, CON/END included."""
+    for key in USSD_KEYS:
+        text = render(key, lang, **sample_params(key, lang)) + "\n" + nav(lang, "back", "menu")
+        for page in ussd_menus.pages(text, lang):
+            assert ussd_menus.fits(page), (key, lang, page)
+
+
+def test_a_bengali_screen_fits_80_characters_with_its_prefix_and_english_182():
+    assert ussd_menus.fits("ক" * 76) and not ussd_menus.fits("ক" * 77)  # 80 with "CON "
+    assert ussd_menus.fits("a" * 178) and not ussd_menus.fits("a" * 179)
+
+
+def test_a_long_screen_is_cut_between_words_with_more_on_every_page_but_the_last():
+    shown = ussd_menus.pages(LONG_BN, "bn")
+    assert len(shown) > 1 and all(ussd_menus.fits(page) for page in shown)
+    assert all(page.endswith("\n98 আরও") for page in shown[:-1]) and "98" not in shown[-1]
+    assert " ".join(page.removesuffix("\n98 আরও") for page in shown) == LONG_BN
+
+
+def test_a_menu_is_cut_between_its_lines():
+    menu = "কী হয়েছে?\n" + "\n".join(f"{n} অনেক লম্বা একটি উত্তর নম্বর {n}" for n in range(1, 6))
+    for page in ussd_menus.pages(menu, "bn"):
+        body = page.removesuffix("\n98 আরও")
+        assert all(line.split(" ")[0].isdigit() or line == "কী হয়েছে?" for line in body.split("\n")), page
+
+
+def test_a_long_screen_that_ends_the_session_ends_it_after_its_last_page():
+    """Transcript: the screen's first page keeps the session open, 98 shows the rest and ends it."""
+    facts = MenuFacts(now=NOW, language="bn")
+    inputs, shown = ["1"], [ussd_menus.ended(None, ["1"], LONG_BN, facts)]
+    assert not shown[0].done and shown[0].screen.endswith("\n98 আরও")
+    assert ussd_menus.paging(shown[0].state, ["1", "98"]) and not ussd_menus.paging(shown[0].state, ["1", "2"])
+    while not shown[-1].done:
+        inputs.append("98")
+        shown.append(ussd_menus.step(shown[-1].state, inputs, facts))
+    assert [s.screen for s in shown] == ussd_menus.pages(LONG_BN, "bn")
+

@@ -1,11 +1,14 @@
-"""`tikabot templates check`: every template in every language, its encoding, segments and cost.
+"""`tikabot templates check`: every template in every language, its encoding, length, segments
+and limit, and whether it is within it.
 
 Rendered with the longest real values when there is a database (site names in each reader's
-language, first names: tikabot/dlt/values.py), else with realistic worst-case samples
-(tikabot/i18n/samples.py). With a database, each row also says how many of that message a day
-sends (the outbox's last 7 days) and what they cost (segments x messages x --price). Exit status 1
-when a template that must fit one SMS (the OTP) needs more in any language, or when a
-translation cannot be rendered.
+language, first names: tikabot/dlt/values.py), else with the longest realistic values
+(tikabot/i18n/samples.py: the longest site name in each script, the widest half-hour slot, a long
+first name, 10-digit REFs). Limits (tikabot/i18n/limits.py): a beneficiary's SMS at most 2
+segments, an OTP 1, a staff or coordinator SMS 2, a USSD screen 182 GSM-7 or 80 UCS-2 characters
+(every screen the menus can show, tikabot/flows/ussd_menus.py, besides each catalog entry). Exit
+status 1 when one is OVER or a translation cannot be rendered. With a database each row also says
+how many of that message a day sends (the outbox's last 7 days) and what they cost.
 
 Each row also says whether the template can be registered on a DLT portal as it is and whether
 the rendered text matches its registered {#var#} text (tikabot/dlt/check.py); `--dlt` makes
@@ -16,13 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tikabot.dlt.check import problems as dlt_problems
-from tikabot.dlt.templates import FRAGMENTS, NOT_SMS_PREFIXES
+from tikabot.dlt.templates import FRAGMENTS, FREE_TEXT, NOT_SMS_PREFIXES
+from tikabot.flows.ussd_menus import END_SCREENS, fits, nav, pages
 from tikabot.i18n.catalog import LANGUAGES, all_keys, render
 from tikabot.i18n.encoding import sms_info
-from tikabot.i18n.samples import ONE_SEGMENT_KEYS, sample_params
+from tikabot.i18n.limits import max_segments, ussd_limit
+from tikabot.i18n.samples import sample_params
 
 TELEGRAM_ONLY = ("bot.",)  # the coordinator bot's own replies: never sent by SMS, so not measured here
 PRICE = 0.20  # per SMS segment; the default is a typical Indian DLT route price in rupees
+KEY_WIDTH = 34
 
 
 @dataclass(frozen=True)
@@ -31,16 +37,44 @@ class Row:
     lang: str
     encoding: str
     segments: int
-    units: int
+    units: int  # characters as the network counts them: GSM-7 septets or UTF-16 units
     problem: str = ""
     per_day: float | None = None  # messages a day, when a database tells
     cost_day: float | None = None
     dlt: str = ""  # why this template cannot go on a DLT route as it is ("" when it can)
     dlt_free_text: bool = False  # free text by design: sent on routes without DLT only
+    limit: str = "-"  # "2" segments, "80c" characters on a USSD screen, "-" none (free text, fragments)
+
+    @property
+    def status(self) -> str:
+        if self.problem:
+            return "OVER" if self.problem.startswith("over") else "ERROR"
+        return "-" if self.limit == "-" else "OK"
 
 
 def _is_sms(key: str) -> bool:
     return not key.startswith(NOT_SMS_PREFIXES) and key not in FRAGMENTS
+
+
+def _ussd(key: str, text: str, lang: str) -> tuple[int, str, str]:
+    """(pages, limit shown, problem) of a USSD screen: the text with the longest navigation line
+    the menus add (none on a screen that ends the session), cut into pages as the menus cut it
+    (tikabot/flows/ussd_menus.py)."""
+    bare = key.startswith("ussd.nav_") or key in END_SCREENS
+    screen = text if bare else f"{text}\n{nav(lang, 'back', 'menu')}"
+    shown = pages(screen, lang)
+    over = [page for page in shown if not fits(page)]
+    most = ussd_limit(screen)
+    return len(shown), f"{most}c", (f"over a USSD screen: a page of {sms_info(over[0]).units} characters, "
+                                    f"{most} fit" if over else "")
+
+
+def _limit(key: str, text: str, segments: int, units: int) -> tuple[str, str]:
+    """(limit shown, problem) for one rendered SMS template."""
+    most = None if key in FREE_TEXT else max_segments(key)
+    if most is None:
+        return "-", ""
+    return str(most), (f"over {most} SMS: {segments} segments" if segments > most else "")
 
 
 def check_templates(real=None, price: float = PRICE, registered: dict | None = None) -> list[Row]:
@@ -59,25 +93,32 @@ def check_templates(real=None, price: float = PRICE, registered: dict | None = N
                 rows.append(Row(key, lang, "-", 0, 0, f"cannot render: {exc}"))
                 continue
             info = sms_info(text)
-            problem = "must fit one SMS" if key in ONE_SEGMENT_KEYS and info.segments > 1 else ""
+            segments = info.segments
+            if key.startswith("ussd."):  # the seg column counts the screen's pages
+                segments, limit, problem = _ussd(key, text, lang)  # limit: characters with CON/END
+            else:
+                limit, problem = _limit(key, text, info.segments, info.units)
             per_day = None if real is None else real.per_day.get((key, lang), 0.0)
-            cost = None if per_day is None else per_day * info.segments * price
+            cost = None if per_day is None else per_day * segments * price
             dlt = dlt_problems(key, lang, params, text, registered) if _is_sms(key) else []
-            rows.append(Row(key, lang, info.encoding, info.segments, info.units, problem, per_day, cost,
-                            "; ".join(dlt), bool(dlt) and dlt[0].startswith("free text")))
+            rows.append(Row(key, lang, info.encoding, segments, info.units, problem, per_day, cost,
+                            "; ".join(dlt), bool(dlt) and dlt[0].startswith("free text"), limit))
     return rows
+
+
+def _line(r: Row, volume: bool) -> str:
+    line = f"{r.key:{KEY_WIDTH}} {r.lang:4} {r.encoding:8} {r.units:>5} {r.segments:>3} {r.limit:>5} {r.status:>5}"
+    if volume:
+        line += f" {r.per_day or 0:>8.1f} {r.cost_day or 0:>9.2f}"
+    return f"{line}  {r.problem}" + (f"  DLT: {r.dlt}" if r.dlt else "")
 
 
 def report(rows: list[Row], described: str = "measured with sample values (no database)",
            dlt_strict: bool = False) -> tuple[list[str], bool]:
     volume = any(r.per_day is not None for r in rows)
-    head = f"{'template':32} {'lang':4} {'encoding':8} {'seg':>3} {'units':>5}"
+    head = f"{'template':{KEY_WIDTH}} {'lang':4} {'encoding':8} {'chars':>5} {'seg':>3} {'limit':>5} {'':>5}"
     lines = [head + (f" {'msgs/day':>8} {'cost/day':>9}" if volume else "") + "  problem"]
-    for r in rows:
-        line = f"{r.key:32} {r.lang:4} {r.encoding:8} {r.segments:>3} {r.units:>5}"
-        if volume:
-            line += f" {r.per_day or 0:>8.1f} {r.cost_day or 0:>9.2f}"
-        lines.append(f"{line}  {r.problem}" + (f"  DLT: {r.dlt}" if r.dlt else ""))
+    lines += [_line(r, volume) for r in rows]
     dlt_bad = [r for r in rows if r.dlt and not r.dlt_free_text]
     bad = [r for r in rows if r.problem] + (dlt_bad if dlt_strict else [])
     lines.append(described)
@@ -88,6 +129,8 @@ def report(rows: list[Row], described: str = "measured with sample values (no da
         total = sum(r.cost_day or 0 for r in rows)
         segments = sum((r.per_day or 0) * r.segments for r in rows)
         lines.append(f"a day: {segments:.0f} segments, cost {total:.2f}")
+    paged = sum(r.key.startswith("ussd.") and r.segments > 1 for r in rows)
+    lines.append(f"USSD: {paged} screens longer than one USSD string, shown in pages (98 reads on)")
     lines.append(f"{len(rows)} templates checked, {len(bad)} problems")
     return lines, not bad
 
@@ -145,13 +188,16 @@ def templates() -> None:
 @click.option("--price", type=float, default=PRICE, show_default=True, help="Price of one SMS segment.")
 @click.option("--dlt", "dlt_strict", is_flag=True, help="Also fail when a template cannot be registered for DLT.")
 def check(quiet: bool, samples: bool, price: float, dlt_strict: bool) -> None:
-    """Encoding, segments and cost of every template in en/bn/hi, and whether each can be registered
-    for DLT; exit 1 if an OTP needs more than one SMS (or, with --dlt, a template is not registrable)."""
+    """Encoding, length, segments and cost of every template in en/bn/hi against its limit, and
+    whether each can be registered for DLT; exit 1 if one is OVER (or, with --dlt, a template is
+    not registrable)."""
     real = None if samples else _real_values()
     rows = check_templates(real, price, None if samples else _registered())
     lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict)
-    summary = ("SMS", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
-    for line in lines if not quiet else [l for l in lines[1:] if l.rstrip().endswith(summary) or "cannot" in l
-                                         or l.startswith("a day:") or (dlt_strict and "DLT: " in l)]:
+    summary = ("98 reads on)", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
+    for line in lines if not quiet else [lines[0]] + [
+            l for l in lines[1:] if l.rstrip().endswith(summary) or " ERROR " in l
+            or " OVER " in l
+            or l.startswith("a day:") or (dlt_strict and "DLT: " in l)]:
         click.echo(line)
     raise SystemExit(0 if ok else 1)

@@ -16,13 +16,14 @@ MAX_VAR_CHARS = 30  # TRAI's limit per variable (some aggregators allow 40: we k
 
 
 def pieces(text: str) -> tuple[list[str], list[str]]:
-    """(literal pieces, placeholder names): len(literals) == len(names) + 1."""
+    """(literal pieces, placeholders with their format spec, as "dose:ordinal"): len(literals) ==
+    len(names) + 1."""
     literals, names, current = [], [], ""
     for literal, name, spec, conversion in string.Formatter().parse(text):
         current += literal
         if name is not None:
             literals.append(current)
-            names.append(name)
+            names.append(f"{name}:{spec}" if spec else name)
             current = ""
     literals.append(current)
     return literals, names

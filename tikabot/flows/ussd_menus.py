@@ -14,6 +14,12 @@ refused, a code checked, a dose another message recorded first), `outcome()` pic
 
 Every screen is one catalog key plus a navigation line in the reader's language (`0 পিছনে`,
 `00 मेनू`, `98 More`): the keys to press stay ASCII. Diagram: ussd_menus.mmd.
+
+A USSD string is at most 160 octets: 182 GSM-7 characters but only 80 UCS-2 ones, which every
+Bengali and Hindi screen is (tikabot/i18n/limits.py). A screen longer than that is shown in pages,
+as operators' own menus do: each page ends with `98 আরও`/`98 और`/`98 More`, 98 shows the next,
+and the last page carries the screen's own choices (`pages()`; `step` keeps the pages still to
+show in the session state). A screen that ends the session ends it after its last page.
 """
 from __future__ import annotations
 
@@ -30,8 +36,11 @@ from tikabot.flows.parse import HYPHENS, REF, Parsed, command
 from tikabot.i18n.catalog import LANGUAGES, localize, render
 from tikabot.i18n.dates import Day, Slot
 from tikabot.i18n.digits import ascii_digits
+from tikabot.i18n.encoding import sms_info
+from tikabot.i18n.limits import USSD_CHARS, ussd_limit
 
-MAX_SCREEN = 182 - 4  # the gateway's limit less the "CON "/"END " prefix
+MAX_SCREEN = 182 - 4  # the gateway's limit less the "CON "/"END " prefix (GSM-7 screens)
+MAX_UCS2_SCREEN = USSD_CHARS["UCS-2"] - 4  # 80 with the prefix (CONTRACT.md): a Bengali or Hindi screen
 BACK, MENU, MORE = "0", "00", "98"
 NAV_BACK, NAV_MENU, NAV_MORE = "0 Back", "00 Menu", "98 More"  # English; nav() gives each language's
 HEADER_BUDGET = 40  # characters kept for the header above a list
@@ -80,6 +89,10 @@ OUTCOMES = {
     ("ben", "staff.aefi_severe_nobody"): ("ussd.aefi_severe_nobody", "end"),
 }
 
+# screens that end the session: shown without a navigation line (templates check measures them so)
+END_SCREENS = frozenset({"ussd.not_registered", "ussd.no_appointment", "ussd.confirmed", "ussd.cancelled",
+                         "ussd.aefi_minor", "ussd.aefi_severe", "ussd.expired", "ussd.busy", "ussd.error",
+                         "ussd.bad_request"} | {key for key, then in OUTCOMES.values() if then == "end"})
 
 @dataclass(frozen=True)
 class MenuFacts:
@@ -150,6 +163,43 @@ def _fit(lines: list[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def fits(screen: str) -> bool:
+    """True when screen fits one USSD string with the gateway's CON/END before it: 182 GSM-7
+    characters, 80 UCS-2 characters (CONTRACT.md), so 178 and 76 for the screen itself."""
+    return sms_info(screen).units <= ussd_limit(screen) - 4
+
+
+def pages(screen: str, lang: str) -> list[str]:
+    """screen cut at spaces and line breaks into pages that each fit, every page but the last
+    ending with the "98 More" line in lang; [screen] when it fits as it is."""
+    if fits(screen):
+        return [screen]
+    more = "\n" + nav(lang, "more")
+    out, current = [], ""
+    for word in _words(screen):
+        candidate = current + word
+        if current and not fits(candidate.rstrip() + more):
+            head, cut, tail = current.rpartition("\n")  # a menu is cut between its lines
+            if not cut or len(head) < len(current) // 2:
+                head, tail = current, ""
+            out.append(head.rstrip() + more)
+            current = tail + word.lstrip() if tail else word.lstrip()
+        else:
+            current = candidate
+    return out + [current.rstrip()]
+
+
+def _words(text: str) -> list[str]:
+    """text split after each space or line break, the separators kept: "".join(...) == text."""
+    out, current = [], ""
+    for ch in text:
+        current += ch
+        if ch in " \n":
+            out.append(current)
+            current = ""
+    return out + ([current] if current else [])
+
+
 def _shown(name: str, value, lang: str):
     if isinstance(value, Reply):
         return render(value.key, lang, **value.params)
@@ -183,7 +233,9 @@ def vaccine_page(header: str, names: tuple[str, ...], page: int,
 
 
 def _page_sizes(names: tuple[str, ...]) -> list[int]:
-    budget = MAX_SCREEN - HEADER_BUDGET - 1 - max(len(nav(lang, "back", "more")) for lang in LANGUAGES)
+    # a Bengali or Hindi page is UCS-2: the same cut in every language, so 80 characters
+    header = max(len(render("ussd.pick_vaccine", lang)) for lang in LANGUAGES)
+    budget = MAX_UCS2_SCREEN - header - 1 - max(len(nav(lang, "back", "more")) for lang in LANGUAGES)
     sizes, i = [], 0
     while i < len(names):
         used, count = 0, 0
@@ -247,7 +299,45 @@ _SCREEN_TEXT = {
 # ---- the step
 
 def step(state: dict | None, inputs: list[str], facts: MenuFacts) -> Step:
-    """Handle the next unseen input (or open the main menu when nothing was sent yet)."""
+    """Handle the next unseen input (or open the main menu when nothing was sent yet); 98 on a
+    paged screen shows its next page."""
+    if state and state.get("pages") and state["seen"] < len(inputs):
+        state = _copy(state)
+        value = ascii_digits(inputs[state["seen"]].strip())
+        if value == MORE:
+            state["seen"] += 1
+            screen, *rest = state["pages"]
+            state["pages"] = rest
+            return Step(state, screen, [], bool(state.get("pages_end")) and not rest)
+        state["pages"], state["pages_end"] = [], False
+    return _paged(_step(state, inputs, facts), facts)
+
+
+def paging(state: dict | None, inputs: list[str]) -> bool:
+    """True when the next input is 98 on a paged screen: step shows the next page, nothing else."""
+    return bool(state and state.get("pages") and state["seen"] < len(inputs)
+                and ascii_digits(inputs[state["seen"]].strip()) == MORE)
+
+
+def ended(state: dict | None, inputs: list[str], screen: str, facts: MenuFacts) -> Step:
+    """A screen that ends the session, decided outside the menus (a refusal), paged like any other."""
+    state = _copy(state) if state else new_state()
+    state["seen"] = len(inputs)
+    return _paged(Step(state, screen, [], True), facts)
+
+
+def _paged(result: Step, facts: MenuFacts) -> Step:
+    """The step's screen as its first page, the others kept in the state for 98."""
+    if result.screen is None:
+        return result
+    first, *rest = pages(result.screen, language(result.state, facts))
+    if not rest:
+        return result
+    state = {**result.state, "pages": rest, "pages_end": result.done}
+    return Step(state, first, result.effects, False)
+
+
+def _step(state: dict | None, inputs: list[str], facts: MenuFacts) -> Step:
     state = _copy(state) if state else new_state()
     if state["seen"] >= len(inputs):
         return Step(state, _show(state, facts), [], False)
@@ -264,14 +354,14 @@ def step(state: dict | None, inputs: list[str], facts: MenuFacts) -> Step:
 
 
 def _copy(state: dict) -> dict:
-    return {**state, "stack": list(state["stack"]), "data": dict(state["data"])}
+    return {**state, "stack": list(state["stack"]), "data": dict(state["data"]), "pages": list(state.get("pages", []))}
 
 
 def _apply_move(state: dict, move: _Move | None, facts: MenuFacts) -> Step:
     if move is None:  # not one of the choices shown: say so, when it fits, and show the screen again
         screen = _show(state, facts)
         hint = render("ussd.invalid", language(state, facts))
-        return Step(state, f"{hint}\n{screen}" if len(hint) + 1 + len(screen) <= MAX_SCREEN else screen, [], False)
+        return Step(state, f"{hint}\n{screen}" if fits(f"{hint}\n{screen}") else screen, [], False)
     if move.lang:
         state["lang"] = move.lang
     if move.reset:
@@ -294,6 +384,10 @@ def _apply_move(state: dict, move: _Move | None, facts: MenuFacts) -> Step:
 
 def outcome(state: dict, replies: list[Reply], facts: MenuFacts) -> Step:
     """The screen after the runner applied a step's effects; replies are apply_effects' own."""
+    return _paged(_outcome(state, replies, facts), facts)
+
+
+def _outcome(state: dict, replies: list[Reply], facts: MenuFacts) -> Step:
     state = _copy(state)
     if not replies:  # nothing replaced: only RecordDose/SetAppointmentStatus reach here, already shown
         return Step(state, _show(state, facts), [], False)

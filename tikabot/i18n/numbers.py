@@ -32,5 +32,40 @@ def native_digits(text: str, lang: str) -> str:
     return text.translate(_table(lang))
 
 
-def number(value: int, lang: str) -> str:
-    return native_digits(str(value), lang)
+# Ordinals written out, as a health SMS says a dose ("প্রথম ডোজ", "दूसरी डोज़", "your second dose").
+# Hand-written: CLDR has no spelled-out ordinals for bn and hi, and no vaccine has more than five
+# doses. Hindi in the feminine, since डोज़ is feminine (tikabot/i18n/glossary.toml).
+ORDINALS = {
+    "en": ("first", "second", "third", "fourth", "fifth"),
+    "bn": ("প্রথম", "দ্বিতীয়", "তৃতীয়", "চতুর্থ", "পঞ্চম"),
+    "hi": ("पहली", "दूसरी", "तीसरी", "चौथी", "पाँचवीं"),
+}
+ORDINAL_SUFFIX = {"bn": "তম", "hi": "वीं"}
+
+
+def ordinal(value: int, lang: str) -> str:
+    """1 -> "first" / "প্রথম" / "पहली"; past the table, digits with the language's ending."""
+    words = ORDINALS.get(lang, ORDINALS["en"])
+    if 1 <= value <= len(words):
+        return words[value - 1]
+    if lang in ORDINAL_SUFFIX:
+        return native_digits(str(value), lang) + ORDINAL_SUFFIX[lang]
+    return f"{value}th"
+
+
+class Number(str):
+    """A count in the reader's digits; `{dose:ordinal}` in a template writes it as an ordinal word."""
+
+    def __new__(cls, value: int, lang: str):
+        made = super().__new__(cls, native_digits(str(value), lang))
+        made.value, made.lang = value, lang
+        return made
+
+    def __format__(self, spec: str) -> str:
+        if spec == "ordinal":
+            return ordinal(self.value, self.lang)
+        return format(str(self), spec)
+
+
+def number(value: int, lang: str) -> Number:
+    return Number(value, lang)

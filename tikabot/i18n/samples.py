@@ -1,23 +1,67 @@
 """Sample values for every placeholder, to render and measure templates.
 
-Values are realistic worst cases for length where it matters (a 14-digit REF,
-a long site name), and exact for the OTP (6-digit code, 10 minutes), which
-must fit one SMS segment in every language.
+Values are the longest real ones where length matters, in each reader's script: a West Bengal
+sub-divisional hospital's name (the longest of the district lists), the widest half-hour slot as
+each language says it, a long first name, a 10-digit REF; and exact for the OTP (6-digit code,
+10 minutes), which must fit one SMS segment in every language. `tikabot templates check` measures
+every template with these when there is no database (CI), and with the database's longest
+real values when there is one (tikabot/dlt/values.py).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, time
+from functools import cache
 
 from tikabot.i18n.catalog import placeholders, template
-from tikabot.i18n.dates import Slot
+from tikabot.i18n.dates import slot_text
+from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.places import PlaceName
 
 LONG_DATE = date(2026, 9, 30)  # September: the longest month name in Bengali and Hindi
-SITE = PlaceName("কল্যাণী গ্রামীণ হাসপাতাল", en="Kalyani Rural Hospital", bn="কল্যাণী গ্রামীণ হাসপাতাল",
-                 hi="कल्याणी ग्रामीण अस्पताल")
+# The longest real site name in each script, up to the 30 characters a DLT variable holds (a
+# longer name cannot go on a DLT route at all): a North 24 Parganas health centre in Bengali, a
+# South 24 Parganas sub-divisional hospital in Hindi.
+SITE = PlaceName("ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", en="Barrackpore Health Centre 1",
+                 bn="ব্যারাকপুর স্বাস্থ্যকেন্দ্র ১", hi="डायमंड हार्बर अनुमंडल अस्पताल")
 BOOKED_SITE = PlaceName("বারাসত জেলা হাসপাতাল", en="Barasat District Hospital", bn="বারাসত জেলা হাসপাতাল",
                         hi="बारासात जिला अस्पताल")
+
+
+
+@dataclass(frozen=True)
+class PerLanguage:
+    """A value that differs by the reader's language (a first name in their script)."""
+    by_lang: dict
+
+    def localize(self, lang: str) -> str:
+        return self.by_lang.get(lang, self.by_lang["en"])
+
+
+SESSION_HOURS = (7, 19)  # sessions run between these hours; slots start and end on the half hour
+
+
+@cache
+def widest_slot(lang: str) -> str:
+    """The longest way lang says a half-hour slot of the day ("सुबह साढ़े 11 बजे–दोपहर 12 बजे")."""
+    slots = []
+    for start in range(SESSION_HOURS[0] * 60, SESSION_HOURS[1] * 60, 30):
+        for length in (30,):
+            end = min(start + length, SESSION_HOURS[1] * 60)
+            slots.append(slot_text(time(start // 60, start % 60), time(end // 60, end % 60), lang))
+    return max(slots, key=lambda text: sms_info(text).units)
+
+
+class WidestSlot:
+    """The slot placeholder filled with the widest half-hour slot in the reader's language."""
+
+    def localize(self, lang: str) -> str:
+        return widest_slot(lang)
+
+
+LONG_NAME = PerLanguage({"en": "Subhrajyoti", "bn": "শুভ্রজ্যোতি", "hi": "विजयलक्ष्मी"})
+REF = "7012345678"  # REFs are 10 digits
 
 SAMPLE_PARAMS: dict[str, object] = {
     "booked_site": BOOKED_SITE,
@@ -40,17 +84,17 @@ SAMPLE_PARAMS: dict[str, object] = {
     "lot": "4120Z025",
     "max": 40,
     "minutes": 10,
-    "name": "Rahima",
+    "name": LONG_NAME,
     "next_dose": 2,
     "next_due": LONG_DATE,
     "note": "fainted after 10 min, recovered",
     "phone": "+91XXXXXX4321",
-    "ref": "12345678901234",
+    "ref": REF,
     "remaining": 36,
     "severity": "severe",
     "site": SITE,
     "sites": "Kalyani PHC, Barasat SDH",
-    "slot": Slot("11:00-13:00"),
+    "slot": WidestSlot(),
     "state": "ON",
     "summary": "12 reminders, 3 codes",
     "text": "Sessions start at 9 today.",
@@ -107,7 +151,7 @@ SAMPLE_PARAMS: dict[str, object] = {
     "what": "Retried messages",
 }
 
-# Templates that must fit one SMS segment in every language.
+# Templates that must fit one SMS segment in every language (tikabot/i18n/limits.py holds the rest).
 ONE_SEGMENT_KEYS = ("otp.code",)
 
 

@@ -124,17 +124,20 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
         session.add(inbound)
         session.flush()
         facts = _facts(session, config, request, state, now)
+        if ussd_menus.paging(state, request.inputs):  # 98 on a long screen: its next page, nothing else
+            step = ussd_menus.step(state, request.inputs, facts)
+            inbound.reply = step.screen
+            return {**saved, "menu": step.state, "screen": step.screen, "end": step.done}
         if facts.staff is not None and not report_via.allows(facts.staff.report_via, report_via.USSD):
             log.warning("refused: staff %s by USSD, bound to %s; nothing recorded",
                         mask(request.phone), facts.staff.report_via)
-            inbound.reply = render("staff.wrong_route", facts.language)
-            return {**saved, "screen": inbound.reply, "end": True}
+            return _ended(inbound, saved, state, request, render("staff.wrong_route", facts.language), facts)
         step = ussd_menus.step(state, request.inputs, facts)
         guessing = facts.staff is not None and _guessing(state, request.inputs, facts, step.effects)
         paused = probes.paused_minutes(services.redis, request.phone, now) if guessing else 0
         if paused:  # runner/probes.py: the phone's checks are paused; nothing is looked up or checked
-            inbound.reply = render("staff.probe_locked", facts.language, minutes=paused)
-            return {**saved, "screen": inbound.reply, "end": True}
+            return _ended(inbound, saved, state, request,
+                          render("staff.probe_locked", facts.language, minutes=paused), facts)
         ctx = Context(actor=request.phone, source=CHANNEL, key=provider_id, now=now, tz=config.tz,
                       otp_secret=config.otp_secret, medical_officers=config.medical_officers,
                       telegram=bool(config.telegram_bot_token))
@@ -148,8 +151,15 @@ def _one_input(services, request: UssdRequest, saved: dict, now: datetime) -> di
             if counted.new_pause:
                 probes.alert_pause(session, phone=request.phone, site=facts.staff.site_name,
                                    minutes=counted.paused_minutes, now=now)
-                inbound.reply = render("staff.probe_locked", facts.language, minutes=counted.paused_minutes)
-                return {**saved, "menu": step.state, "screen": inbound.reply, "end": True}
+                return _ended(inbound, saved, step.state, request,
+                              render("staff.probe_locked", facts.language, minutes=counted.paused_minutes), facts)
+    return {**saved, "menu": step.state, "screen": step.screen, "end": step.done}
+
+
+def _ended(inbound, saved: dict, state: dict | None, request: UssdRequest, screen: str, facts: MenuFacts) -> dict:
+    """The session ends on screen (after its pages, when it is longer than one USSD string)."""
+    step = ussd_menus.ended(state, request.inputs, screen, facts)
+    inbound.reply = step.screen
     return {**saved, "menu": step.state, "screen": step.screen, "end": step.done}
 
 

@@ -75,6 +75,17 @@ class Phone:
         self.inputs.append(value)
         return self._send()
 
+    def press_all(self, value: str) -> list[str]:
+        """Every page of the screen that pressing value shows, reading on with 98 while a page
+        ends in the "98 More" line."""
+        from tikabot.flows.ussd_menus import nav
+
+        more = {nav(lang, "more") for lang in ("en", "bn", "hi")}
+        shown = [self.press(value)]
+        while shown[-1].rsplit("\n", 1)[-1] in more:
+            shown.append(self.press("98"))
+        return shown
+
     def _send(self) -> str:
         response = self.post(self.form())
         assert response.status_code == 200, response.data
@@ -82,6 +93,7 @@ class Phone:
         body = response.get_data(as_text=True)
         assert body[:4] in ("CON ", "END "), body
         assert len(body) <= 182, (len(body), body)
+        assert fits(body[4:]), body  # 160 octets: 182 GSM-7 or 80 UCS-2 characters, CON/END included
         self.screens.append(body)
         return body
 
@@ -96,6 +108,20 @@ def screen(key: str, lang: str, *nav: str, **params) -> str:
     from tikabot.i18n.catalog import render
 
     return "\n".join([render(key, lang, **params), *nav])
+
+
+def paged(prefix: str, text: str, lang: str) -> list[str]:
+    """The pages a screen is shown in: "CON " on each but the last, which has prefix (CON or END)."""
+    from tikabot.flows.ussd_menus import pages
+
+    shown = pages(text, lang)
+    return ["CON " + page for page in shown[:-1]] + [prefix + shown[-1]]
+
+
+def fits(text: str) -> bool:
+    from tikabot.flows.ussd_menus import fits as one_screen
+
+    return one_screen(text)
 
 
 def rows(services, model, *where):
