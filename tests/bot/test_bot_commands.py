@@ -29,6 +29,24 @@ def test_a_stranger_is_refused_once_and_every_attempt_is_audited(bot, bot_servic
     assert refused[1].detail["text"] == "/export"
 
 
+def test_start_tells_a_stranger_their_telegram_id_every_time_they_ask(bot):
+    first = bot.send("/status", user_id=STRANGER_ID)["params"]["text"]
+    assert f"Your Telegram user id is {STRANGER_ID}" in first and "district administrator" in first
+    for asked in (1, 2):  # refused before, yet /start still answers: it is how a newcomer finds the id
+        bot.sim.sim.inject_update(message_update(STRANGER_ID, "/start"))
+        replies = bot.wait_replies(STRANGER_ID, 1 + asked)
+        assert f"Your Telegram user id is {STRANGER_ID}" in replies[-1]["params"]["text"]
+    assert "/status" in bot.send("/start")["params"]["text"]  # a coordinator gets the help
+
+
+def test_a_bengali_stranger_reads_the_id_in_digits_an_administrator_can_type(bot):
+    update = message_update(4242, "/start")
+    update["message"]["from"]["language_code"] = "bn"
+    bot.sim.sim.inject_update(update)
+    text = bot.wait_replies(4242, 1)[0]["params"]["text"]
+    assert "আইডি 4242" in text
+
+
 def outbox(services, template=None):
     with services.sessions() as s:
         query = select(OutboundMessage).order_by(OutboundMessage.id)

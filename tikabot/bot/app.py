@@ -26,7 +26,7 @@ COMMANDS = (  # name, handler; the menu's description is the catalog's bot.menu_
     ("pending", commands.pending),
     ("export", commands.export),
     ("help", commands.help_),
-    ("start", commands.help_),
+    ("start", commands.start),
 )
 
 
