@@ -126,10 +126,12 @@ def serve(port: int, workers: int) -> None:
 @click.option("--port", default=5000, show_default=True)
 def up(port: int) -> None:
     """Everything on one machine: Redis, database, simulator, web and worker."""
-    from tikabot.stack.processes import run_everything
+    from tikabot.stack.processes import AlreadyUp, run_everything
 
     try:
         code = run_everything(_config(), port)
+    except AlreadyUp as exc:
+        raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:  # Ctrl-C while starting: what had started is stopped already
         click.echo("stopped")
         code = 130

@@ -59,6 +59,14 @@ def target(url: str | None, sim: str | None) -> Target:
                   to=config.twilio_from or "+15005550006")
 
 
+NOTHING_RUNNING = ("nothing answers at {web}: start tikabot first (./run up, or tikabot up, in another "
+                   "terminal), or name the running app with --url")
+
+
+class NotRunning(click.ClickException):
+    pass
+
+
 def _post(url: str, form: dict, headers: dict | None = None) -> tuple[int, str]:
     request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers or {})
     try:
@@ -66,6 +74,21 @@ def _post(url: str, form: dict, headers: dict | None = None) -> tuple[int, str]:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
+    except OSError as exc:  # refused, reset, timed out: tikabot stopped while the prompt ran
+        parts = urllib.parse.urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        raise NotRunning(NOTHING_RUNNING.format(web=base) + f" ({getattr(exc, 'reason', exc)})") from exc
+
+
+def check_running(t: Target) -> None:
+    """A clear line, not a traceback, when no tikabot answers where the prompt would send."""
+    try:
+        with urllib.request.urlopen(f"{t.web}/healthz", timeout=5):
+            return
+    except urllib.error.HTTPError:  # something answers: let the messages say what it thinks of them
+        return
+    except OSError as exc:
+        raise NotRunning(NOTHING_RUNNING.format(web=t.web)) from exc
 
 
 def send_sms(t: Target, phone: str, text: str) -> str:
@@ -167,6 +190,7 @@ def run(phone_text: str, ussd: bool, url: str | None, sim: str | None, out=None)
     except BadPhone as exc:
         raise click.BadParameter(str(exc), param_hint="PHONE") from exc
     t = target(url, sim)
+    check_running(t)
     inbox = Inbox(t.sim, phone, out)
     channel = "USSD" if ussd else "SMS"
     inbox.say(f"tikabot phone {phone}: {channel} to {t.web}" + ("" if t.sim else " (no simulator: SMS received are not shown)")

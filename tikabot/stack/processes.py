@@ -54,9 +54,31 @@ def child_env(config: Config, **values: str) -> dict[str, str]:
     return env
 
 
+class AlreadyUp(RuntimeError):
+    """Another `tikabot up` runs here, or another program holds the port: nothing was started."""
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+def refuse_if_running(port: int) -> None:
+    """Before anything starts: a second `up` must not touch the first's state file, Redis or port."""
+    state = up_banner.running_state()
+    if state is not None and state.pid != os.getpid():
+        raise AlreadyUp(f"tikabot is already up here (process {state.pid}, web {state.web}): use it "
+                        f"(tikabot phone ...), or stop it with Ctrl-C in its terminal before starting it again")
+    if port_taken(port):
+        raise AlreadyUp(f"port {port} is already in use by another program: stop that program, "
+                        f"or start on another port (tikabot up --port 5001)")
+
+
 def run_everything(config: Config, port: int) -> int:
     from tikabot.store.db import make_engine
     from tikabot.store.migrate import upgrade
+
+    refuse_if_running(port)
 
     redis_server = None
     redis_url = config.redis_url
@@ -97,7 +119,8 @@ def run_everything(config: Config, port: int) -> int:
         raise
     state = up_banner.UpState(web=web_url, public_base_url=extra["PUBLIC_BASE_URL"], simulator=sim_url,
                               twilio_auth_token=SIMULATOR_AUTH_TOKEN if sim_url else None,
-                              ussd_token=None if config.ussd_token else ussd_token)
+                              ussd_token=None if config.ussd_token else ussd_token, pid=os.getpid(),
+                              redis_url=redis_url)
     state_file = up_banner.write_state(state)
     click.echo(up_banner.banner(state, redis_url=redis_url if redis_server else None,
                                 ussd_from_env=bool(config.ussd_token), example=example))
