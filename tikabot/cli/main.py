@@ -202,7 +202,11 @@ def bot(webhook_url: str | None, port: int, host: str) -> None:
 
     services = _services()
     try:
-        run_webhook(services, webhook_url, port, host) if webhook_url else run_polling(services)
+        say = lambda line: click.echo(line)  # noqa: E731  where it listens or polls, once it does
+        if webhook_url:
+            run_webhook(services, webhook_url, port, host, announce=say)
+        else:
+            run_polling(services, announce=say)
     except BotConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
