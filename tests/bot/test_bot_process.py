@@ -200,3 +200,20 @@ def test_telegram_out_of_reach_is_said_once_not_at_every_retry(bot_services, cap
     said = [r.getMessage() for r in caplog.records if r.name.startswith(("tikabot", "telegram"))]
     assert len(said) == 1 and said[0].startswith(f"cannot reach Telegram at http://127.0.0.1:{server.server_port}")
     assert TOKEN not in said[0] and bot.said == [] and bot.error is None
+
+
+def test_phone_telegram_chats_with_the_bot_on_the_simulator(bot, sim):
+    result = CliRunner().invoke(main, ["phone", "--telegram", str(COORDINATOR_ID), "--sim", sim.url],
+                                input="/status\n/start\n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"tikabot phone --telegram {COORDINATOR_ID}: a private chat with the coordinator bot")
+    answers = result.output.split("\nbot: ")
+    assert len(answers) == 3 and "District: 2 of 5 due" in answers[1] and "KAL01 Kalyani PHC" in answers[1]
+    assert "/status" in answers[2] and "/help" in answers[2]  # /start: the help, listing the commands
+    assert TOKEN not in result.output
+
+
+def test_phone_telegram_shows_a_newcomer_their_id(bot, sim):
+    result = CliRunner().invoke(main, ["phone", "--telegram", "5550001", "--sim", sim.url], input="/start\n")
+    assert "Your Telegram user id is 5550001" in result.output, result.output

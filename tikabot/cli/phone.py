@@ -241,6 +241,20 @@ def run(phone_text: str, ussd: bool, url: str | None, sim: str | None, out=None)
 @click.option("--ussd", is_flag=True, help="Use the USSD menus instead of SMS.")
 @click.option("--url", default=None, help="The running tikabot's web URL (default: from tikabot up, else http://127.0.0.1:5000).")
 @click.option("--sim", default=None, help="The provider simulator's URL, to show the SMS the phone receives.")
-def phone(phone_number: str, ussd: bool, url: str | None, sim: str | None) -> None:
-    """Act as PHONE_NUMBER against a running tikabot: send SMS (or USSD inputs), see replies and SMS received."""
+@click.option("--telegram", is_flag=True,
+              help="PHONE_NUMBER is a Telegram user id: chat with the coordinator bot tikabot up runs on the simulator.")
+def phone(phone_number: str, ussd: bool, url: str | None, sim: str | None, telegram: bool) -> None:
+    """Act as PHONE_NUMBER against a running tikabot: send SMS (or USSD inputs), see replies and SMS received.
+
+    \b
+    With --telegram, be a coordinator in Telegram instead (the sample district's is 100007):
+      tikabot phone --telegram 100007
+    """
+    if telegram:
+        from tikabot.cli import telegram_chat
+
+        if not phone_number.isdigit():
+            raise click.BadParameter("a Telegram user id is a number, e.g. 100007", param_hint="PHONE_NUMBER")
+        state = read_state()
+        sys.exit(telegram_chat.run(int(phone_number), sim or (state.simulator if state else None)))
     sys.exit(run(phone_number, ussd, url, sim))

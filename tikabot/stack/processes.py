@@ -17,6 +17,7 @@ from tikabot.config import Config
 
 SIMULATOR_ACCOUNT_SID = "AC" + "5" * 32
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token"
+SIMULATOR_BOT_TOKEN = "100000000:simulator-bot-token"  # the simulator takes any token; never a real one
 
 
 GUNICORN_CONFIG = "python:tikabot.stack.gunicorn_conf"  # the access log without query strings
@@ -102,6 +103,8 @@ def run_everything(config: Config, port: int) -> int:
             sim_url = f"http://127.0.0.1:{sim_port}"
             extra.update(TWILIO_ACCOUNT_SID=SIMULATOR_ACCOUNT_SID, TWILIO_AUTH_TOKEN=SIMULATOR_AUTH_TOKEN,
                          TWILIO_API_BASE=sim_url, TWILIO_FROM=config.twilio_from or "+15005550006")
+            if not config.telegram_bot_token:  # the coordinator bot too, against the simulator's Bot API
+                extra.update(TELEGRAM_BOT_TOKEN=SIMULATOR_BOT_TOKEN, TELEGRAM_API_BASE=sim_url)
             children.append(_start([sys.executable, "-m", "tikabot", "simulator", "--port", str(sim_port),
                                     "--account-sid", SIMULATOR_ACCOUNT_SID, "--auth-token", SIMULATOR_AUTH_TOKEN],
                                    child_env(config, **extra)))
@@ -109,7 +112,7 @@ def run_everything(config: Config, port: int) -> int:
         env = child_env(config, **extra)
         children.append(_start(gunicorn_argv(port, 2), env))
         children.append(_start([sys.executable, "-m", "tikabot", "worker"], env))
-        if config.telegram_bot_token:
+        if config.telegram_bot_token or "TELEGRAM_BOT_TOKEN" in extra:
             children.append(_start([sys.executable, "-m", "tikabot", "bot"], env))
         wait_for_port(port)
     except BaseException:
@@ -120,7 +123,7 @@ def run_everything(config: Config, port: int) -> int:
     state = up_banner.UpState(web=web_url, public_base_url=extra["PUBLIC_BASE_URL"], simulator=sim_url,
                               twilio_auth_token=SIMULATOR_AUTH_TOKEN if sim_url else None,
                               ussd_token=None if config.ussd_token else ussd_token, pid=os.getpid(),
-                              redis_url=redis_url)
+                              redis_url=redis_url, bot_on_simulator="TELEGRAM_BOT_TOKEN" in extra)
     state_file = up_banner.write_state(state)
     click.echo(up_banner.banner(state, redis_url=redis_url if redis_server else None,
                                 ussd_from_env=bool(config.ussd_token), example=example))
