@@ -119,7 +119,9 @@ def test_health_is_read_from_the_redis_a_running_up_started(monkeypatch, tmp_pat
     client = redis_lib.Redis.from_url(redis_url)
     RouteHealth(client).record_ok("twilio")
     client.close()
-    write_state(UpState(web="http://127.0.0.1:5000", pid=os.getppid(), redis_url=redis_url))
+    write_state(UpState(web="http://127.0.0.1:5000", pid=os.getppid(), redis_url=redis_url, bot_on_simulator=True))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     result = run(monkeypatch, tmp_path)
     assert result.exit_code == 0, result.output
     assert "twilio     no   up; 0 errors in 1 sends" in result.output
+    assert "coordinator bot: on the simulator, run by tikabot up" in result.output

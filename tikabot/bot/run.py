@@ -62,6 +62,18 @@ class Unreachable:
 RETRY_S = 5.0  # between attempts to reach Telegram at start
 
 
+class _LastPollQuiet(logging.Filter):
+    """On the way out, python-telegram-bot asks Telegram once more to mark what it fetched as read,
+    and logs a traceback when Telegram is gone (the simulator stops with `tikabot up`): one line
+    instead, the updates are simply fetched again at the next start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and "one more time" in record.getMessage():
+            log.info("Telegram did not answer the last poll on the way out; its updates come again at the next start")
+            return False
+        return True
+
+
 async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry_s: float = RETRY_S) -> None:
     """Long polling until `stop` is set. Waits for Telegram to answer before it starts (a bot started
     while the network is out comes up when it returns), and reports trouble once (Unreachable)."""
@@ -99,7 +111,13 @@ async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry
         announce(f"coordinator bot @{application.bot.username}: polling {config.telegram_api_base} for "
                  f"messages (long polling; no port to open); Ctrl-C stops")
         await stop.wait()
-        await application.updater.stop()
+        quiet = _LastPollQuiet()
+        updater_log = logging.getLogger("telegram.ext.Updater")
+        updater_log.addFilter(quiet)
+        try:
+            await application.updater.stop()
+        finally:
+            updater_log.removeFilter(quiet)
         await application.stop()
     finally:
         await application.shutdown()

@@ -85,7 +85,8 @@ def dlt_counts(config) -> tuple[int, int] | None:
     return approved, len(registrable())
 
 
-def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int] | None = None) -> list[str]:
+def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int] | None = None,
+             bot_on_simulator: bool = False) -> list[str]:
     table = table_for(config)
     health = RouteHealth(redis) if redis is not None else None
     lines = [f"{'channel':10} {'DLT':4} health", ]
@@ -106,8 +107,10 @@ def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int] | None
                        + ("" if dlt[0] >= dlt[1] else " (the rest cannot go on this route: tikabot dlt export)"))
             lines.append(f"{'':10} {counted}")
     lines.append(f"{'voice':10} {'no':4} Twilio calls (an OTP read out when its SMS did not arrive)")
-    lines.append(f"{'telegram':10} {'no':4} coordinator bot: "
-                 f"{'configured' if config.telegram_bot_token else 'off (no TELEGRAM_BOT_TOKEN)'}")
+    bot = ("configured" if config.telegram_bot_token else
+           "on the simulator, run by tikabot up (tikabot phone --telegram USER_ID)" if bot_on_simulator else
+           "off (no TELEGRAM_BOT_TOKEN)")
+    lines.append(f"{'telegram':10} {'no':4} coordinator bot: {bot}")
     lines.append("")
     lines.append(f"{'traffic':13} routes, in order of preference")
     for kind in KINDS:
@@ -147,7 +150,7 @@ def channels() -> None:
         except ValueError as exc:
             click.echo(f"warning: {exc}", err=True)
         dlt = dlt_counts(config) if any(table.is_domestic(r) for r in shown_routes(config, table)) else None
-        for line in describe(config, redis, dlt=dlt):
+        for line in describe(config, redis, dlt=dlt, bot_on_simulator=bool(running and running.bot_on_simulator)):
             click.echo(line)
     finally:
         if redis is not None:
