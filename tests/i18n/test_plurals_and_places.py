@@ -67,3 +67,27 @@ def test_a_hindi_message_carries_no_bengali_script_and_english_stays_gsm7():
 def test_staff_help_keeps_the_command_words_and_explains_them(lang, words):
     text = render("staff.help", lang)
     assert all(w in text for w in words), text
+
+
+@pytest.mark.parametrize("lang", ["en", "bn", "hi"])
+def test_the_language_menu_names_each_language_in_its_own_script(lang):
+    menu = render("ussd.lang_menu", lang).splitlines()
+    assert menu[1:] == ["1 English", "2 বাংলা", "3 हिन्दी"]
+
+
+@pytest.mark.parametrize("lang, own", [("bn", "বাংলাতেও লেখা যায়"), ("hi", "हिन्दी में भी लिख सकते हैं")])
+def test_help_lists_the_command_words_of_the_readers_language_and_each_one_parses(lang, own):
+    from tikabot.i18n.catalog import fold, keyword_aliases
+    from tikabot.i18n.encoding import sms_info
+
+    words = render("staff.help_words", lang)
+    assert words.startswith(own)
+    pairs = [pair.strip(" ।").split("=") for pair in words.split(":", 1)[1].split(",")]
+    aliases = keyword_aliases()
+    for word, command in pairs:
+        assert aliases[fold(word)] == command, (word, command)
+    commands = {c for _, c in pairs}
+    assert {"START", "DOSE", "UNDO", "VERIFY", "OTP", "COUNT", "END", "AEFI", "LANG", "HELP", "ELSEWHERE"} <= commands
+    # each HELP SMS stays short: the commands in at most 5 parts, the words in at most 3
+    assert sms_info(render("staff.help", lang)).segments <= 5
+    assert sms_info(words).segments <= 3
