@@ -14,6 +14,7 @@ from tikabot.cli.templates import templates as _templates
 from tikabot.cli.phone import phone as _phone
 from tikabot.cli.registry import reconcile as _reconcile, registry as _registry, sync as _sync
 from tikabot.cli.remind import remind as _remind
+from tikabot.cli.staff import staff as _staff
 
 
 @click.group()
@@ -227,7 +228,7 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
                   auth_token=auth_token or SIMULATOR_AUTH_TOKEN)
 
 
-for _command in (_remind, _templates, _sync, _reconcile, _registry, _phone, _dlt, _channels):
+for _command in (_remind, _templates, _sync, _reconcile, _registry, _phone, _dlt, _channels, _staff):
     main.add_command(_command)
 
 if __name__ == "__main__":
