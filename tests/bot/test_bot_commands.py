@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.support.worlds.bot import COORDINATOR_ID, STRANGER_ID, message_update
-from tikabot.store.models import AuditLog, OutboundMessage, Site
+from tikabot.store.models import AuditLog, OutboundMessage, Site, Staff
 
 
 
@@ -27,6 +27,24 @@ def test_a_stranger_is_refused_once_and_every_attempt_is_audited(bot, bot_servic
         refused = s.scalars(select(AuditLog).where(AuditLog.action == "bot.refused")).all()
     assert [r.actor for r in refused] == [f"telegram:{STRANGER_ID}"] * 2
     assert refused[1].detail["text"] == "/export"
+
+
+def test_start_tells_a_stranger_their_telegram_id_every_time_they_ask(bot):
+    first = bot.send("/status", user_id=STRANGER_ID)["params"]["text"]
+    assert f"Your Telegram user id is {STRANGER_ID}" in first and "district administrator" in first
+    for asked in (1, 2):  # refused before, yet /start still answers: it is how a newcomer finds the id
+        bot.sim.sim.inject_update(message_update(STRANGER_ID, "/start"))
+        replies = bot.wait_replies(STRANGER_ID, 1 + asked)
+        assert f"Your Telegram user id is {STRANGER_ID}" in replies[-1]["params"]["text"]
+    assert "/status" in bot.send("/start")["params"]["text"]  # a coordinator gets the help
+
+
+def test_a_bengali_stranger_reads_the_id_in_digits_an_administrator_can_type(bot):
+    update = message_update(4242, "/start")
+    update["message"]["from"]["language_code"] = "bn"
+    bot.sim.sim.inject_update(update)
+    text = bot.wait_replies(4242, 1)[0]["params"]["text"]
+    assert "আইডি 4242" in text
 
 
 def outbox(services, template=None):
@@ -173,3 +191,32 @@ def test_long_status_paginates_with_buttons(bot, bot_services):
 
 def test_an_inactive_coordinator_is_refused_too(bot):
     assert "only for district and state coordinators" in bot.send("/status", user_id=555)["params"]["text"]
+
+
+def test_a_coordinator_adds_a_substitute_vaccinator_who_counts_as_staff_at_once(bot, bot_services):
+    text = bot.send("/staff add kal01 98300 Rina")["params"]["text"]  # a phone too short to be one
+    assert text.startswith("Not added: ")
+    text = bot.send("/staff add KAL01 9830077777 Tania Sarkar")["params"]["text"]
+    assert text.startswith("Tania Sarkar (+91********77) is now a vaccinator at KAL01 Kalyani PHC.")
+    assert "START <VACCINE> <LOT>" in text
+    with bot_services.sessions() as s:
+        row = s.scalar(select(Staff).where(Staff.phone == "+919830077777"))
+        added = (row.role, row.site.code, row.active)
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "staff.substitute_added")).all()
+    assert added == ("vaccinator", "KAL01", True)
+    assert [a.actor for a in audit] == [f"telegram:{COORDINATOR_ID}"]
+    assert "is already a vaccinator at KAL01" in bot.send("/staff add KAL01 9830077777 Tania Sarkar")["params"]["text"]
+    moved = bot.send("/staff add BAR02 9830077777 Tania Sarkar verifier")["params"]["text"]
+    assert "is now a verifier at BAR02" in moved
+    assert "/staff add CODE PHONE NAME" in bot.send("/staff KAL01")["params"]["text"]
+    assert "/staff add" in bot.send("/help")["params"]["text"]
+
+
+def test_a_substitute_at_a_site_outside_the_scope_is_refused_like_an_unknown_site(bot, bot_services):
+    text = bot.send("/staff add DARJ01 9830077778 Someone")["params"]["text"]
+    assert text.startswith("DARJ01 is not one of your sites")
+    with bot_services.sessions() as s:
+        assert s.scalar(select(Staff).where(Staff.phone == "+919830077778")) is None
+    bot.send("/staff add KAL01 9830077779 X", user_id=STRANGER_ID)  # refused with their id (above), nothing added
+    with bot_services.sessions() as s:
+        assert s.scalar(select(Staff).where(Staff.phone == "+919830077779")) is None

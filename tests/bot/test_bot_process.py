@@ -117,3 +117,103 @@ def test_the_polling_bot_logs_neither_its_token_nor_a_traceback(sim, bot_service
         output = bot.communicate(timeout=30)[0]
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
     assert "Traceback" not in output, output
+    assert f"coordinator bot @tikabot_sim_bot: polling {sim.url} for messages" in output
+
+
+class PollThread:
+    """`tikabot bot`'s polling loop in a thread, with its own stop event and what it announced."""
+
+    def __init__(self, services, retry_s=5.0):
+        self.loop = asyncio.new_event_loop()
+        self.said: list[str] = []
+        self.stop_event = None
+        self.error = None
+        self.args = (services, retry_s)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self.loop.run_until_complete(self._main())
+        except Exception as exc:  # noqa: BLE001 - the test reads it
+            self.error = exc
+
+    async def _main(self):
+        from tikabot.bot.run import poll
+
+        self.stop_event = asyncio.Event()
+        await poll(self.args[0], self.stop_event, announce=self.said.append, retry_s=self.args[1])
+
+    def start(self):
+        self.thread.start()
+        wait_for(lambda: self.stop_event is not None, 10)
+        return self
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(15)
+        self.loop.close()
+
+
+def test_the_polling_bot_says_where_it_polls_once_it_does(sim, bot_services, district):
+    bot = PollThread(bot_services).start()
+    try:
+        assert wait_for(lambda: bot.said, 15)
+        assert bot.said == [f"coordinator bot @tikabot_sim_bot: polling {bot_services.config.telegram_api_base} "
+                            "for messages (long polling; no port to open); Ctrl-C stops"]
+    finally:
+        bot.stop()
+    assert bot.error is None
+
+
+def test_telegram_out_of_reach_is_said_once_not_at_every_retry(bot_services, caplog):
+    import dataclasses
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked = []
+
+    class BadGateway(BaseHTTPRequestHandler):  # Telegram's own answer while its servers are out
+        def do_POST(self):
+            asked.append(self.path)
+            body = b'{"ok":false,"error_code":502,"description":"Bad Gateway"}'
+            self.send_response(502)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BadGateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    services = dataclasses.replace(bot_services, config=dataclasses.replace(
+        bot_services.config, telegram_bot_token=TOKEN, telegram_api_base=f"http://127.0.0.1:{server.server_port}"))
+    bot = PollThread(services, retry_s=0.05)
+    with caplog.at_level("WARNING"):
+        bot.start()
+        try:
+            assert wait_for(lambda: len(asked) >= 5, 15)
+        finally:
+            bot.stop()
+            server.shutdown()
+            server.server_close()
+    said = [r.getMessage() for r in caplog.records if r.name.startswith(("tikabot", "telegram"))]
+    assert len(said) == 1 and said[0].startswith(f"cannot reach Telegram at http://127.0.0.1:{server.server_port}")
+    assert TOKEN not in said[0] and bot.said == [] and bot.error is None
+
+
+def test_phone_telegram_chats_with_the_bot_on_the_simulator(bot, sim):
+    result = CliRunner().invoke(main, ["phone", "--telegram", str(COORDINATOR_ID), "--sim", sim.url],
+                                input="/status\n/start\n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"tikabot phone --telegram {COORDINATOR_ID}: a private chat with the coordinator bot")
+    answers = result.output.split("\nbot: ")
+    assert len(answers) == 3 and "District: 2 of 5 due" in answers[1] and "KAL01 Kalyani PHC" in answers[1]
+    assert "/status" in answers[2] and "/help" in answers[2]  # /start: the help, listing the commands
+    assert TOKEN not in result.output
+
+
+def test_phone_telegram_shows_a_newcomer_their_id(bot, sim):
+    result = CliRunner().invoke(main, ["phone", "--telegram", "5550001", "--sim", sim.url], input="/start\n")
+    assert "Your Telegram user id is 5550001" in result.output, result.output

@@ -77,6 +77,8 @@ def test_free_text_with_only_a_dlt_route_for_alerts_is_said_loudly(monkeypatch, 
                  "confirmation=exotel", TIKABOT_DLT_ROUTES="exotel")
     severe = next(line for line in result.output.splitlines() if line.startswith("alert.severe "))
     assert severe.endswith("goes by NOTHING: add a route without DLT"), result.output
+
+
 def test_nic_and_kannel_say_what_to_register_where_without_showing_secrets(monkeypatch, tmp_path):
     monkeypatch.delenv("REDIS_URL", raising=False)
     result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="reminder=nic,kannel;reply=kannel,twilio",
@@ -102,3 +104,73 @@ def test_nic_without_a_source_address_says_what_to_find_out(monkeypatch, tmp_pat
                  NIC_PIN="pin", NIC_CALLBACK_TOKEN="t")
     assert result.exit_code == 0, result.output
     assert "  allowed source address   not set: set NIC_SOURCE_ADDRESS to the public address" in result.output
+
+
+# --- every provider shown, each phone and account asked, Redis found where `up` runs it ---
+
+import json  # noqa: E402
+import os  # noqa: E402
+
+from tests.support.credentials import EXOTEL_CALLBACK_TOKEN  # noqa: E402
+from tests.support.simulator import simulator_fixture  # noqa: E402
+from tikabot.simulator.config import FaultConfig  # noqa: E402
+from tikabot.stack.banner import UpState, write_state  # noqa: E402
+
+NOWHERE = "http://127.0.0.1:9"  # the discard port: a connection is refused at once
+simulator = simulator_fixture(lambda: FaultConfig(seed=7, smsgate_phones={
+    "ranaghat": {"username": "sms", "password": "ranaghat-pw", "signing_key": "key-ranaghat"}}))
+
+
+def providers(sim_url: str, *, phones=("ranaghat", "kalyani")) -> dict[str, str]:
+    where = {"ranaghat": f"{sim_url}/smsgate/ranaghat", "kalyani": NOWHERE}
+    return {"SMSGATE_PHONES": json.dumps([{"id": p, "url": where[p], "username": "sms", "password": f"{p}-pw",
+                                           "signing_key": f"key-{p}"} for p in phones]),
+            "EXOTEL_ACCOUNT_SID": "simexotel", "EXOTEL_API_KEY": "simulator-exotel-key",
+            "EXOTEL_API_TOKEN": "simulator-exotel-token", "EXOTEL_API_BASE": sim_url,
+            "EXOTEL_CALLBACK_TOKEN": EXOTEL_CALLBACK_TOKEN}
+
+
+def test_every_configured_provider_is_listed_and_each_phone_and_account_is_asked(
+        monkeypatch, tmp_path, simulator, database_url):
+    monkeypatch.delenv("TIKABOT_ROUTES", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    simulator.sim.reset(config=True)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["channels"], env=providers(simulator.url))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "phone ranaghat: answers" in out
+    assert "phone kalyani: down: does not answer" in out  # not shown up because no worker said otherwise
+    # Exotel is set up though no route names it: listed, asked, and its DLT approvals counted
+    assert "exotel     yes" in out and "configured, but TIKABOT_ROUTES gives it no traffic" in out
+    assert "account simexotel: answers and takes the API key" in out
+    assert "DLT templates approved: 0 of " in out and "tikabot dlt export" in out
+
+
+def test_a_route_whose_only_phone_does_not_answer_is_shown_down(monkeypatch, tmp_path, simulator):
+    monkeypatch.delenv("TIKABOT_ROUTES", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    env = providers(simulator.url, phones=("kalyani",))
+    env["EXOTEL_API_KEY"] = "a-wrong-key"
+    result = run(monkeypatch, tmp_path, **env)
+    assert result.exit_code == 0, result.output
+    android = next(line for line in result.output.splitlines() if line.startswith("android"))
+    assert "down: nothing behind it answers" in android
+    assert "account simexotel: down: refuses the API key and token" in result.output
+
+
+def test_health_is_read_from_the_redis_a_running_up_started(monkeypatch, tmp_path, redis_url):
+    monkeypatch.delenv("TIKABOT_ROUTES", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    client = redis_lib.Redis.from_url(redis_url)
+    RouteHealth(client).record_ok("twilio")
+    client.close()
+    write_state(UpState(web="http://127.0.0.1:5000", pid=os.getppid(), redis_url=redis_url, bot_on_simulator=True))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    result = run(monkeypatch, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "twilio     no   up; 0 errors in 1 sends" in result.output
+    assert "coordinator bot: on the simulator, run by tikabot up" in result.output

@@ -164,7 +164,7 @@ def test_verify_otp_aefi_lang_help():
         ("AEFI 12345678 fever", 0, [Reply("staff.usage", {"usage": Reply("usage.AEFI")})], []),
         ("भाषा हिंदी", 0, [Reply("staff.lang_set", lang="hi")], [SetLanguage("staff", 1, "hi")]),
         ("মদদ", 0, [Reply("staff.unknown_command")], []),
-        ("HELP", 0, [Reply("staff.help")], []),
+        ("HELP", 0, [Reply("staff.help"), Reply("staff.help_words")], []),  # the words in their language too
     ])
 
 

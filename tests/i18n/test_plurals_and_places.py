@@ -108,3 +108,27 @@ def test_hindi_counts_of_one_take_the_singular_noun(n):
 def test_a_dose_confirmation_names_the_dose_in_words(lang, n, words):
     text = render("dose.confirmation", lang, name="Rina", dose=n, vaccine="COVISHIELD", next_due="30 Sep")
     assert words in text and "ডোজ ১" not in text, text
+
+
+@pytest.mark.parametrize("lang", ["en", "bn", "hi"])
+def test_the_language_menu_names_each_language_in_its_own_script(lang):
+    menu = render("ussd.lang_menu", lang).splitlines()
+    assert menu[1:] == ["1 English", "2 বাংলা", "3 हिन्दी"]
+
+
+@pytest.mark.parametrize("lang, own", [("bn", "বাংলাতেও লেখা যায়"), ("hi", "हिन्दी में भी लिखें")])
+def test_help_lists_the_command_words_of_the_readers_language_and_each_one_parses(lang, own):
+    from tikabot.i18n.catalog import fold, keyword_aliases
+    from tikabot.i18n.encoding import sms_info
+
+    words = render("staff.help_words", lang)
+    assert words.startswith(own)
+    pairs = [pair.strip(" ।").split("=") for pair in words.split(":", 1)[1].split(",")]
+    aliases = keyword_aliases()
+    for word, command in pairs:
+        assert aliases[fold(word)] == command, (word, command)
+    commands = {c for _, c in pairs}
+    assert {"START", "DOSE", "UNDO", "VERIFY", "COUNT", "END", "AEFI", "ELSEWHERE"} <= commands
+    # each HELP SMS is a staff reply: at most 2 parts (tikabot templates check)
+    assert sms_info(render("staff.help", lang)).segments <= 2
+    assert sms_info(words).segments <= 2

@@ -193,5 +193,39 @@ def test_the_report_separates_injected_failures_from_unexpected_ones_and_says_wh
     texts = {t.get_text() for ax in fig.axes for t in ax.texts}
     assert {"13/15", "10/10", "0/5"} <= texts  # doses per site per slot hour against due
     assert {"5", "2", "1"} <= texts  # numbers on the bars: messages by status, failures by cause
-    labels = {t.get_text() for t in fig.axes[3].get_yticklabels()}
+    failures_ax = next(ax for ax in fig.axes if ax.get_title().startswith("final failures"))
+    labels = {t.get_text() for t in failures_ax.get_yticklabels()}
     assert labels == {"30003 handset_unreachable", "timeout", "21211 invalid_number", "no error code"}
+
+
+def test_a_district_officer_reads_the_verdict_the_arithmetic_the_causes_and_what_next(services):
+    from tikabot.outbox.messages import add_message
+    from tikabot.rehearsal.chart import figure
+
+    with services.transaction() as session:
+        message = add_message(session, key="a", recipient="+919830012345", template="x", body="hello")
+        message.status, message.last_error_code = "failed", "30003"
+    with services.sessions() as session:
+        report = build_report(session, [], Expectation(), seconds=1, sites=20, beneficiaries=2000, chaos={})
+    report.broken = []
+    report.doses.update(expected=1693, recorded=1693)
+    report.severe = {"reported": 3, "recorded": 3, "reached_by_sms": 3, "not_reached": [], "not_recorded": []}
+    report.registry = {"doses": 1693, "synced": 1693, "duplicates_upstream": 0, "differences": 0}
+    lines = report.table().splitlines()
+    assert lines[0] == ("The day held: 1,693 of 1,693 doses recorded, every SEVERE side effect reached an officer "
+                        "by SMS, every record reached the registry.")
+    text = "\n".join(lines)
+    assert "2,000 people were booked at 20 sites" in text and "1,693 expected doses" in text and "307 stayed home" in text
+    assert "messages that failed on purpose (the simulator's faults): 1 the phone is switched off or out of reach" in text
+    assert "What to do next:" in text and "tikabot phone --telegram" in text
+    assert lines[-1] == lines[0] and "For engineers:" in text and "all invariants hold" in text
+    report.broken = ["2 reported doses not recorded"]
+    assert report.table().splitlines()[0] == "The day did NOT hold: 2 reported doses not recorded."
+    report.by_site_hour = {"S001": {"09": [15, 13], "11": [10, 10]}, "S002": {"13": [5, 0]}}
+    fig = figure(report, [0.1])
+    first = fig.axes[0]
+    assert first.get_title() == "doses per site: recorded against due today"
+    assert [t.get_text() for t in first.get_legend().get_texts()] == ["due (booked for today)", "doses recorded"]
+    assert {"25", "23", "5", "0"} <= {t.get_text() for t in first.texts}
+    officer = fig.axes[1]
+    assert officer.get_legend() is not None and "SEVERE" in officer.get_title()

@@ -22,11 +22,12 @@ COMMANDS = (  # name, handler; the menu's description is the catalog's bot.menu_
     ("failed", commands.failed),
     ("retry", changes.retry),
     ("broadcast", changes.broadcast),
+    ("staff", changes.staff_),
     ("chart", commands.chart),
     ("pending", commands.pending),
     ("export", commands.export),
     ("help", commands.help_),
-    ("start", commands.help_),
+    ("start", commands.start),
 )
 
 

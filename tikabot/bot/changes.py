@@ -11,6 +11,8 @@ from tikabot.bot.deps import BotDeps
 from tikabot.bot.guard import coordinators_only, reply
 from tikabot.i18n.catalog import render as say
 from tikabot.i18n.encoding import sms_info
+from tikabot.core.phones import mask
+from tikabot.imports.substitute import ROLES, CannotAdd, add_substitute
 from tikabot.store.models import Staff
 from tikabot.store.scope import Scope, site_in_scope
 
@@ -38,6 +40,39 @@ async def manual(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
     else:
         text = say("bot.manual_on" if on else "bot.manual_off", lang, code=code, count=result.told)
     await reply(update, text)
+
+
+@coordinators_only
+async def staff_(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                 scope: Scope) -> None:
+    """/staff add CODE PHONE NAME [verifier]: a substitute at one of the coordinator's sites, answered
+    as staff from their next SMS; audited under the coordinator's Telegram id."""
+    args, lang = list(context.args), render.language_of(staff)
+    role = "vaccinator"
+    if args and args[-1].lower() in ROLES:
+        role = args.pop().lower()
+    if len(args) < 4 or args[0].lower() != "add":
+        await reply(update, say("bot.staff_usage", lang))
+        return
+    code, phone, name = args[1].upper(), args[2], " ".join(args[3:])
+    actor = f"telegram:{staff.telegram_user_id}"
+
+    def work(session):
+        site = site_in_scope(session, code, scope)
+        return None if site is None else add_substitute(session, phone=phone, name=name, site=site, role=role,
+                                                        actor=actor)
+
+    try:
+        added = await deps.db(work)
+    except CannotAdd as exc:
+        await reply(update, say("bot.staff_cannot", lang, reason=str(exc)))
+        return
+    if added is None:
+        await reply(update, say("bot.no_site", lang, code=code))
+        return
+    key = "bot.staff_already" if added.was == "already" else "bot.staff_added"
+    await reply(update, say(key, lang, name=added.name, phone=mask(added.phone), role=say(f"bot.role_{added.role}", lang),
+                            code=added.site_code, site=added.site_name))
 
 
 @coordinators_only

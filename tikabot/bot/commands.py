@@ -32,6 +32,14 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDep
     await reply(update, render.help_text(render.language_of(staff)))
 
 
+@coordinators_only(needs_sites=False, answer_strangers=True)
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
+                scope: Scope) -> None:
+    """/start, a newcomer's first message: a coordinator gets the help; anyone else, every time they
+    ask, their Telegram user id and what to send their administrator."""
+    await reply(update, render.help_text(render.language_of(staff)))
+
+
 @coordinators_only(needs_sites=False)
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDeps, staff: Staff,
                   scope: Scope) -> None:

@@ -24,14 +24,17 @@ def deps_of(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
 PRIVATE = "private"
 
 
-def coordinators_only(handler=None, *, needs_sites: bool = True):
+def coordinators_only(handler=None, *, needs_sites: bool = True, answer_strangers: bool = False):
     """Run handler(update, context, deps, staff, scope) for coordinators in a private chat with the
     bot; refuse and audit everyone else. A channel post is ignored; in a group a command is answered
     only with "send it in a private chat" (a group's members are not all coordinators, and replies
     name people, refs and phone numbers). A coordinator whose scope holds no site is told so, except
-    for handlers marked needs_sites=False (help)."""
+    for handlers marked needs_sites=False (help).
+
+    A stranger is answered once, with their Telegram user id, and then audited quietly; a handler
+    marked answer_strangers=True (/start, what a newcomer sends first) tells them every time."""
     if handler is None:
-        return functools.partial(coordinators_only, needs_sites=needs_sites)
+        return functools.partial(coordinators_only, needs_sites=needs_sites, answer_strangers=answer_strangers)
 
     @functools.wraps(handler)
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,8 +63,8 @@ def coordinators_only(handler=None, *, needs_sites: bool = True):
         log.info("refused telegram user %s", user_id)
         if update.callback_query:
             await update.callback_query.answer()
-        if first and update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, refusal(lang))
+        if (first or answer_strangers) and update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, refusal(lang, user_id))
     return guarded
 
 

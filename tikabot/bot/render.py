@@ -35,8 +35,10 @@ def help_text(lang: str = DEFAULT_LANGUAGE) -> str:
     return render("bot.help", lang)
 
 
-def refusal(lang: str = DEFAULT_LANGUAGE) -> str:
-    return render("bot.refused", lang)
+def refusal(lang: str = DEFAULT_LANGUAGE, user_id: int | None = None) -> str:
+    """The answer to someone who is not a coordinator: their Telegram user id (as digits they can
+    copy, never localised: an administrator types it into staff.csv) and whom to send it to."""
+    return render("bot.refused", lang, user_id="?" if user_id is None else str(user_id))
 
 
 def paginate(items: list[str], page: int, size: int = PAGE_SIZE) -> tuple[list[str], int, int]:

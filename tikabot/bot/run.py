@@ -8,6 +8,9 @@ import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import TypeHandler
 
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
@@ -34,19 +37,109 @@ def check(services: Services, webhook_url: str | None) -> None:
             raise BotConfigError(f"--webhook-url must be an http(s) URL, not {webhook_url!r}")
 
 
-def run_polling(services: Services) -> None:
+class Unreachable:
+    """Telegram not answering (the network, a proxy, the simulator stopped): said once in the log
+    (no traceback), then quiet while the bot keeps retrying, and said again once it answers."""
+
+    def __init__(self, api_base: str):
+        self.api_base = api_base
+        self.down = False
+
+    def failed(self, exc: Exception) -> None:
+        if self.down:
+            log.debug("Telegram still not answering: %s", exc)
+            return
+        self.down = True
+        log.warning("cannot reach Telegram at %s (%s); the bot keeps trying, quietly, until it answers",
+                    self.api_base, exc)
+
+    def answered(self) -> None:
+        if self.down:
+            self.down = False
+            log.warning("Telegram at %s answers again", self.api_base)
+
+
+RETRY_S = 5.0  # between attempts to reach Telegram at start
+
+
+class _LastPollQuiet(logging.Filter):
+    """On the way out, python-telegram-bot asks Telegram once more to mark what it fetched as read,
+    and logs a traceback when Telegram is gone (the simulator stops with `tikabot up`): one line
+    instead, the updates are simply fetched again at the next start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and "one more time" in record.getMessage():
+            log.info("Telegram did not answer the last poll on the way out; its updates come again at the next start")
+            return False
+        return True
+
+
+async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry_s: float = RETRY_S) -> None:
+    """Long polling until `stop` is set. Waits for Telegram to answer before it starts (a bot started
+    while the network is out comes up when it returns), and reports trouble once (Unreachable)."""
     check(services, None)
     config = services.config
     application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base)
-    # Deletes any webhook first (getUpdates is refused while one is set); stops on SIGINT/SIGTERM.
-    application.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
+    trouble = Unreachable(config.telegram_api_base)
+
+    async def heard(_update: object, _context: object) -> None:
+        trouble.answered()
+
+    application.add_handler(TypeHandler(Update, heard), group=-1)
+    while True:
+        try:
+            await application.initialize()
+            break
+        except InvalidToken as exc:
+            raise BotConfigError(f"Telegram at {config.telegram_api_base} refuses TELEGRAM_BOT_TOKEN: "
+                                 "copy the token BotFather gave again") from exc
+        except NetworkError as exc:
+            trouble.failed(exc)
+            try:
+                await asyncio.wait_for(stop.wait(), retry_s)
+                return
+            except TimeoutError:
+                continue
+    trouble.answered()
+    try:
+        await application.post_init(application)
+        # getUpdates deletes nothing: a webhook left set makes Telegram refuse it, so drop it first
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        await application.updater.start_polling(allowed_updates=["message", "callback_query"],
+                                                error_callback=trouble.failed)
+        await application.start()
+        announce(f"coordinator bot @{application.bot.username}: polling {config.telegram_api_base} for "
+                 f"messages (long polling; no port to open); Ctrl-C stops")
+        await stop.wait()
+        quiet = _LastPollQuiet()
+        updater_log = logging.getLogger("telegram.ext.Updater")
+        updater_log.addFilter(quiet)
+        try:
+            await application.updater.stop()
+        finally:
+            updater_log.removeFilter(quiet)
+        await application.stop()
+    finally:
+        await application.shutdown()
+
+
+def run_polling(services: Services, announce=log.info) -> None:
+    """`tikabot bot`: polls until SIGINT or SIGTERM."""
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await poll(services, stop, announce=announce)
+
+    asyncio.run(main())
 
 
 LOOPBACK = "127.0.0.1"  # behind the TLS proxy Telegram calls; --host to listen elsewhere
 
 
 async def serve_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK,
-                        stop: asyncio.Event | None = None) -> None:
+                        stop: asyncio.Event | None = None, announce=log.info) -> None:
     check(services, webhook_url)
     config = services.config
     application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base,
@@ -61,18 +154,19 @@ async def serve_webhook(services: Services, webhook_url: str, port: int, host: s
         await web.TCPSite(runner, host, port).start()
         await application.bot.set_webhook(webhook_url, secret_token=config.telegram_webhook_secret,
                                           allowed_updates=["message", "callback_query"])
-        log.info("coordinator bot webhook on %s port %d", host, port)
+        announce(f"coordinator bot @{application.bot.username}: listening on {host}:{port} for the "
+                 f"webhook Telegram calls at {webhook_url}; Ctrl-C stops")
         await stop.wait()
         await runner.cleanup()
         await application.stop()
 
 
-def run_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK) -> None:
+def run_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK, announce=log.info) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_webhook(services, webhook_url, port, host=host, stop=stop)
+        await serve_webhook(services, webhook_url, port, host=host, stop=stop, announce=announce)
 
     asyncio.run(main())

@@ -1,7 +1,10 @@
 """`tikabot channels`: each channel, its health, and which traffic it carries (routes in order).
 
-Health is read from Redis (REDIS_URL), where every worker keeps it (queue/routes/health.py); with
-no Redis configured it shows as unknown.
+Health is read from Redis (REDIS_URL, else the Redis a running `tikabot up` started), where every
+worker keeps it (queue/routes/health.py); with no Redis it shows as unknown. Every configured
+provider is listed, whether or not TIKABOT_ROUTES names it; each gateway phone and Exotel account
+is asked whether it answers (cli/probes.py), and a domestic route shows how many of the templates
+it may send are DLT-approved.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 import click
 
 from tikabot.dlt.templates import FREE_TEXT
+from tikabot.cli import probes
 from tikabot.queue.routes.health import DOWN, FORCED, HALF_OPEN, RouteHealth
 from tikabot.queue.routes.table import KINDS, table_for, traffic_kind
 
@@ -64,16 +68,77 @@ def _health(health: RouteHealth | None, route: str) -> str:
     return f"up; {counts}"
 
 
-def describe(config, redis=None) -> list[str]:
+CONFIGURED = {  # a provider set up in the environment, routed or not
+    "android": lambda config: bool(config.smsgate_phones),
+    "exotel": lambda config: bool(config.exotel_account_sid),
+}
+
+
+def shown_routes(config, table) -> list[str]:
+    """The routes TIKABOT_ROUTES names, then every other provider the environment sets up."""
+    extra = [route for route, set_up in CONFIGURED.items() if set_up(config) and route not in table.all_routes]
+    return list(table.all_routes) + extra
+
+
+def _endpoints(config, route: str) -> list[tuple[bool, str]]:
+    """(answers, line) for each phone or account behind a route."""
+    if route == "android":
+        found = []
+        for phone in config.smsgate_phones:
+            ok, words = probes.phone(phone)
+            found.append((ok, f"phone {phone.id}: {words}"))
+        return found
+    if route == "exotel" and config.exotel_account_sid:
+        ok, words = probes.exotel_account(config)
+        return [(ok, f"account {config.exotel_account_sid}: {words}")]
+    return []
+
+
+def dlt_counts(config) -> tuple[int, int] | None:
+    """(approved, registrable) templates, from the database; None when it cannot be read."""
+    from sqlalchemy import func, select
+
+    from tikabot.dlt.templates import registrable
+    from tikabot.store.db import make_engine
+    from tikabot.store.models import DltTemplate
+
+    engine = make_engine(config.database_url, wait_s=2.0)
+    try:
+        with engine.connect() as conn:
+            approved = conn.scalar(select(func.count()).select_from(DltTemplate))
+    except Exception:  # no database yet (tikabot init-db), or it does not answer: say so, not a traceback
+        return None
+    finally:
+        engine.dispose()
+    return approved, len(registrable())
+
+
+def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int] | None = None,
+             bot_on_simulator: bool = False) -> list[str]:
     table = table_for(config)
     health = RouteHealth(redis) if redis is not None else None
     lines = [f"{'channel':10} {'DLT':4} health", ]
-    for route in table.all_routes:
-        lines.append(f"{route:10} {'yes' if table.is_domestic(route) else 'no':4} {_health(health, route)}")
+    for route in shown_routes(config, table):
+        endpoints = _endpoints(config, route) if probe else []
+        state = _health(health, route)
+        if endpoints and not any(ok for ok, _ in endpoints):
+            state = f"down: nothing behind it answers (workers see: {state})"
+        lines.append(f"{route:10} {'yes' if table.is_domestic(route) else 'no':4} {state}")
         lines.append(f"{'':10} {DESCRIBED.get(route, 'a route with its own sender')}")
+        if route not in table.all_routes:
+            lines.append(f"{'':10} configured, but TIKABOT_ROUTES gives it no traffic")
+        for _ok, words in endpoints:
+            lines.append(f"{'':10} {words}")
+        if table.is_domestic(route):
+            counted = ("DLT templates approved: unknown (no database; tikabot init-db)" if dlt is None else
+                       f"DLT templates approved: {dlt[0]} of {dlt[1]}"
+                       + ("" if dlt[0] >= dlt[1] else " (the rest cannot go on this route: tikabot dlt export)"))
+            lines.append(f"{'':10} {counted}")
     lines.append(f"{'voice':10} {'no':4} Twilio calls (an OTP read out when its SMS did not arrive)")
-    lines.append(f"{'telegram':10} {'no':4} coordinator bot: "
-                 f"{'configured' if config.telegram_bot_token else 'off (no TELEGRAM_BOT_TOKEN)'}")
+    bot = ("configured" if config.telegram_bot_token else
+           "on the simulator, run by tikabot up (tikabot phone --telegram USER_ID)" if bot_on_simulator else
+           "off (no TELEGRAM_BOT_TOKEN)")
+    lines.append(f"{'telegram':10} {'no':4} coordinator bot: {bot}")
     lines.append("")
     lines.append(f"{'traffic':13} routes, in order of preference")
     for kind in KINDS:
@@ -128,11 +193,15 @@ def channels() -> None:
         table = table_for(config)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    from tikabot.stack.banner import running_state
+
     redis = None
-    if config.redis_url:
+    running = running_state()
+    redis_url = config.redis_url or (running.redis_url if running else None)
+    if redis_url:
         from redis import Redis
 
-        redis = Redis.from_url(config.redis_url, socket_timeout=2)
+        redis = Redis.from_url(redis_url, socket_timeout=2)
     try:
         from tikabot.queue.senders import configured
 
@@ -140,7 +209,8 @@ def channels() -> None:
             table.check_known(configured(config))
         except ValueError as exc:
             click.echo(f"warning: {exc}", err=True)
-        for line in describe(config, redis):
+        dlt = dlt_counts(config) if any(table.is_domestic(r) for r in shown_routes(config, table)) else None
+        for line in describe(config, redis, dlt=dlt, bot_on_simulator=bool(running and running.bot_on_simulator)):
             click.echo(line)
     finally:
         if redis is not None:

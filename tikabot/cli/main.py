@@ -14,6 +14,7 @@ from tikabot.cli.templates import templates as _templates
 from tikabot.cli.phone import phone as _phone
 from tikabot.cli.registry import reconcile as _reconcile, registry as _registry, sync as _sync
 from tikabot.cli.remind import remind as _remind
+from tikabot.cli.staff import staff as _staff
 
 
 @click.group()
@@ -127,10 +128,12 @@ def serve(port: int, workers: int) -> None:
 @click.option("--port", default=5000, show_default=True)
 def up(port: int) -> None:
     """Everything on one machine: Redis, database, simulator, web and worker."""
-    from tikabot.stack.processes import run_everything
+    from tikabot.stack.processes import AlreadyUp, run_everything
 
     try:
         code = run_everything(_config(), port)
+    except AlreadyUp as exc:
+        raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:  # Ctrl-C while starting: what had started is stopped already
         click.echo("stopped")
         code = 130
@@ -201,7 +204,11 @@ def bot(webhook_url: str | None, port: int, host: str) -> None:
 
     services = _services()
     try:
-        run_webhook(services, webhook_url, port, host) if webhook_url else run_polling(services)
+        say = lambda line: click.echo(line)  # noqa: E731  where it listens or polls, once it does
+        if webhook_url:
+            run_webhook(services, webhook_url, port, host, announce=say)
+        else:
+            run_polling(services, announce=say)
     except BotConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -222,7 +229,7 @@ def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: 
                   auth_token=auth_token or SIMULATOR_AUTH_TOKEN)
 
 
-for _command in (_remind, _templates, _sync, _reconcile, _registry, _phone, _dlt, _channels):
+for _command in (_remind, _templates, _sync, _reconcile, _registry, _phone, _dlt, _channels, _staff):
     main.add_command(_command)
 
 if __name__ == "__main__":

@@ -59,6 +59,14 @@ def target(url: str | None, sim: str | None) -> Target:
                   to=config.twilio_from or "+15005550006")
 
 
+NOTHING_RUNNING = ("nothing answers at {web}: start tikabot first (./run up, or tikabot up, in another "
+                   "terminal), or name the running app with --url")
+
+
+class NotRunning(click.ClickException):
+    pass
+
+
 def _post(url: str, form: dict, headers: dict | None = None) -> tuple[int, str]:
     request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers or {})
     try:
@@ -66,6 +74,21 @@ def _post(url: str, form: dict, headers: dict | None = None) -> tuple[int, str]:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
+    except OSError as exc:  # refused, reset, timed out: tikabot stopped while the prompt ran
+        parts = urllib.parse.urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        raise NotRunning(NOTHING_RUNNING.format(web=base) + f" ({getattr(exc, 'reason', exc)})") from exc
+
+
+def check_running(t: Target) -> None:
+    """A clear line, not a traceback, when no tikabot answers where the prompt would send."""
+    try:
+        with urllib.request.urlopen(f"{t.web}/healthz", timeout=5):
+            return
+    except urllib.error.HTTPError:  # something answers: let the messages say what it thinks of them
+        return
+    except OSError as exc:
+        raise NotRunning(NOTHING_RUNNING.format(web=t.web)) from exc
 
 
 def send_sms(t: Target, phone: str, text: str) -> str:
@@ -167,6 +190,7 @@ def run(phone_text: str, ussd: bool, url: str | None, sim: str | None, out=None)
     except BadPhone as exc:
         raise click.BadParameter(str(exc), param_hint="PHONE") from exc
     t = target(url, sim)
+    check_running(t)
     inbox = Inbox(t.sim, phone, out)
     channel = "USSD" if ussd else "SMS"
     inbox.say(f"tikabot phone {phone}: {channel} to {t.web}" + ("" if t.sim else " (no simulator: SMS received are not shown)")
@@ -217,6 +241,20 @@ def run(phone_text: str, ussd: bool, url: str | None, sim: str | None, out=None)
 @click.option("--ussd", is_flag=True, help="Use the USSD menus instead of SMS.")
 @click.option("--url", default=None, help="The running tikabot's web URL (default: from tikabot up, else http://127.0.0.1:5000).")
 @click.option("--sim", default=None, help="The provider simulator's URL, to show the SMS the phone receives.")
-def phone(phone_number: str, ussd: bool, url: str | None, sim: str | None) -> None:
-    """Act as PHONE_NUMBER against a running tikabot: send SMS (or USSD inputs), see replies and SMS received."""
+@click.option("--telegram", is_flag=True,
+              help="PHONE_NUMBER is a Telegram user id: chat with the coordinator bot tikabot up runs on the simulator.")
+def phone(phone_number: str, ussd: bool, url: str | None, sim: str | None, telegram: bool) -> None:
+    """Act as PHONE_NUMBER against a running tikabot: send SMS (or USSD inputs), see replies and SMS received.
+
+    \b
+    With --telegram, be a coordinator in Telegram instead (the sample district's is 100007):
+      tikabot phone --telegram 100007
+    """
+    if telegram:
+        from tikabot.cli import telegram_chat
+
+        if not phone_number.isdigit():
+            raise click.BadParameter("a Telegram user id is a number, e.g. 100007", param_hint="PHONE_NUMBER")
+        state = read_state()
+        sys.exit(telegram_chat.run(int(phone_number), sim or (state.simulator if state else None)))
     sys.exit(run(phone_number, ussd, url, sim))

@@ -344,7 +344,8 @@ def _cmd_lang(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
 
 
 def _cmd_help(parsed: Parsed, facts: StaffFacts, now: datetime) -> Step:
-    return None, [Reply("staff.help")], []
+    """The commands, then (a second SMS, so each stays short) the same words in the reader's language."""
+    return None, [Reply("staff.help"), Reply("staff.help_words")], []
 
 
 COMMANDS = {

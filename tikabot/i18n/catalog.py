@@ -39,7 +39,7 @@ LANGUAGES = ("en", "bn", "hi")
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 ALIAS_PREFIXES = ("keyword.", "language.")
-IDENTIFIERS = frozenset({"code", "ref", "lot", "phone", "digits"})  # never in native digits
+IDENTIFIERS = frozenset({"code", "ref", "lot", "phone", "digits", "user_id"})  # never in native digits
 
 log = logging.getLogger(__name__)
 

@@ -72,6 +72,7 @@ SAMPLE_PARAMS: dict[str, object] = {
     "reporter": "Mita Roy +919830000001",
     "time": "11:05",
     "code": "123456",
+    "user_id": "7012345678",  # a Telegram user id, as an administrator types it into staff.csv
     "count": 57,
     "date": LONG_DATE,
     "digits": "1 2 3 4 5 6",

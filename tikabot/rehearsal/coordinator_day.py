@@ -86,8 +86,11 @@ def drill_table(found: dict) -> list[str]:
     lines = ["coordinator alerts on the uneven day (who / alert / acknowledged by, after / escalated / in time):"]
     for a in found.get("alerts", []):
         acked = f"{a['acked_by']}, {a['acked_after_min']} min" if a["acked_by"] else "nobody"
+        in_time = "yes" if a["acted_on_in_time"] else "NO"
+        if "severe" in str(a["alert"]).lower() and not a["acked_by"] and a["escalated"]:
+            in_time = "escalation test: left unanswered on purpose, escalated to the state as it must be"
         lines.append(f"  {a['coordinator']:<10} {a['alert']:<12} {acked:<22} "
-                     f"{'escalated' if a['escalated'] else '-':<9} {'yes' if a['acted_on_in_time'] else 'NO'}")
+                     f"{'escalated' if a['escalated'] else '-':<9} {in_time}")
     return lines
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from tikabot.rehearsal.verdict import officer_lines, verdict
 from tikabot.core.clock import local_date, now as utcnow
 from tikabot.flows import course, vaccines
 from tikabot.handlers.twilio_sms import classify
@@ -114,13 +115,14 @@ class Report:
              if self.phases_s else f"{self.seconds:.0f} s"),
         ]
         width = max(len(k) for k, _ in rows)
-        lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+        lines = officer_lines(self) + [f"{k.ljust(width)}  {v}" for k, v in rows]
         if self.channels:
             lines += channel_table(self.channels)
         if self.coordinator_day:
             lines += drill_table(self.coordinator_day)
         lines += [f"  {definition}" for definition in DEFINITIONS]
         lines += [f"BROKEN: {b}" for b in self.broken] or ["all invariants hold"]
+        lines += ["", verdict(self)]  # again at the end, where the terminal stops
         return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from tikabot.stack.redis_server import start_embedded
 
 SIMULATOR_ACCOUNT_SID = "AC" + "5" * 32
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token"
+SIMULATOR_BOT_TOKEN = "100000000:simulator-bot-token"  # the simulator takes any token; never a real one
 
 
 GUNICORN_CONFIG = "python:tikabot.stack.gunicorn_conf"  # the access log without query strings
@@ -57,7 +58,29 @@ def child_env(config: Config, **values: str) -> dict[str, str]:
     return env
 
 
+class AlreadyUp(RuntimeError):
+    """Another `tikabot up` runs here, or another program holds the port: nothing was started."""
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+def refuse_if_running(port: int) -> None:
+    """Before anything starts: a second `up` must not touch the first's state file, Redis or port."""
+    state = up_banner.running_state()
+    if state is not None and state.pid != os.getpid():
+        raise AlreadyUp(f"tikabot is already up here (process {state.pid}, web {state.web}): use it "
+                        f"(tikabot phone ...), or stop it with Ctrl-C in its terminal before starting it again")
+    if port_taken(port):
+        raise AlreadyUp(f"port {port} is already in use by another program: stop that program, "
+                        f"or start on another port (tikabot up --port 5001)")
+
+
 def run_everything(config: Config, port: int) -> int:
+    refuse_if_running(port)
+
     redis_server = None
     redis_url = config.redis_url
     if not redis_url:
@@ -80,6 +103,8 @@ def run_everything(config: Config, port: int) -> int:
             sim_url = f"http://127.0.0.1:{sim_port}"
             extra.update(TWILIO_ACCOUNT_SID=SIMULATOR_ACCOUNT_SID, TWILIO_AUTH_TOKEN=SIMULATOR_AUTH_TOKEN,
                          TWILIO_API_BASE=sim_url, TWILIO_FROM=config.twilio_from or "+15005550006")
+            if not config.telegram_bot_token:  # the coordinator bot too, against the simulator's Bot API
+                extra.update(TELEGRAM_BOT_TOKEN=SIMULATOR_BOT_TOKEN, TELEGRAM_API_BASE=sim_url)
             children.append(_start([sys.executable, "-m", "tikabot", "simulator", "--port", str(sim_port),
                                     "--account-sid", SIMULATOR_ACCOUNT_SID, "--auth-token", SIMULATOR_AUTH_TOKEN],
                                    child_env(config, **extra)))
@@ -87,7 +112,7 @@ def run_everything(config: Config, port: int) -> int:
         env = child_env(config, **extra)
         children.append(_start(gunicorn_argv(port, 2), env))
         children.append(_start([sys.executable, "-m", "tikabot", "worker"], env))
-        if config.telegram_bot_token:
+        if config.telegram_bot_token or "TELEGRAM_BOT_TOKEN" in extra:
             children.append(_start([sys.executable, "-m", "tikabot", "bot"], env))
         wait_for_port(port)
     except BaseException:
@@ -97,7 +122,8 @@ def run_everything(config: Config, port: int) -> int:
         raise
     state = up_banner.UpState(web=web_url, public_base_url=extra["PUBLIC_BASE_URL"], simulator=sim_url,
                               twilio_auth_token=SIMULATOR_AUTH_TOKEN if sim_url else None,
-                              ussd_token=None if config.ussd_token else ussd_token)
+                              ussd_token=None if config.ussd_token else ussd_token, pid=os.getpid(),
+                              redis_url=redis_url, bot_on_simulator="TELEGRAM_BOT_TOKEN" in extra)
     state_file = up_banner.write_state(state)
     click.echo(up_banner.banner(state, redis_url=redis_url if redis_server else None,
                                 ussd_from_env=bool(config.ussd_token), example=example))
