@@ -40,7 +40,7 @@ def test_every_command_in_every_template_reads_in_ascii(lang):
 
 def test_a_dose_number_is_native_in_prose_and_ascii_in_the_command():
     text = render("staff.earlier_dose_missing", "bn", ref="0700000002", dose=2, missing=1)
-    assert "ডোজ ১ " in text and "DOSE 0700000002 1 " in text and "DOSE 0700000002 ১" not in text
+    assert "ডোজ ১ " in text and re.search(r"DOSE 0700000002 1\b", text) and "DOSE 0700000002 ১" not in text
     assert typed_fields(template("staff.earlier_dose_missing", "bn")) == {"ref", "missing", "dose"}
 
 
