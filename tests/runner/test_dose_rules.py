@@ -34,7 +34,7 @@ def test_ordinals_are_dose_numbers_and_the_sessions_lot_is_kept(say, world):
 
 def test_bengali_ordinal_from_a_bengali_vaccinator(say, world):
     say("+919830000002", "START CS 4120Z025")
-    assert say("+919830000002", "ডোজ 12345678 ১ম").startswith("নথিভুক্ত: 12345678 Rahima, ডোজ ১, COVISHIELD লট 4120Z025।")
+    assert say("+919830000002", "ডোজ 12345678 ১ম").startswith("নথিভুক্ত: 12345678 (Rahima), ডোজ ১, COVISHIELD লট 4120Z025।")
 
 
 def test_dose_two_with_no_dose_one_is_refused_then_recorded_elsewhere_but_never_complete(say, world):
