@@ -11,8 +11,8 @@ from tikabot.flows.course import FINAL, numbers
 from tikabot.flows.effects import (
     CheckOtp, CloseSession, IssueOtp, OpenSession, RecordAefi, RecordDose, Recipient, Reply, SetLanguage, VoidDose,
 )
-from tikabot.i18n.catalog import render
 from tikabot.flows.facts import BeneficiaryFact, DoseFact, LastDoseFact, SessionFact, StaffFacts
+from tikabot.i18n.catalog import render
 
 NOW = datetime(2025, 6, 12, 5, 0, tzinfo=timezone.utc)
 TODAY = date(2025, 6, 12)
