@@ -147,7 +147,7 @@ def test_otp_is_single_segment_in_bengali_and_hindi_ucs2():
 
 
 def test_render_falls_back_to_english_and_rejects_unknown(monkeypatch):
-    assert render("usage.DOSE", "bn") == "DOSE <REF> [ডোজ নম্বর] [টিকা] [লট]"  # what to fill in, in Bengali
+    assert render("usage.DOSE", "bn") == "DOSE <REF> [ডোজ নম্বর]"  # what to fill in, in Bengali
     monkeypatch.delitem(catalog._entries("bn"), "usage.DOSE")  # a translation missing: English
     assert render("usage.DOSE", "bn") == render("usage.DOSE", "en")
     assert render("staff.lang_set", "BN") == "ভাষা বাংলা করা হয়েছে।"

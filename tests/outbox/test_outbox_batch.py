@@ -19,7 +19,7 @@ def messages():
     ist = timezone(timedelta(hours=5, minutes=30))
     return [
         dict(key="b-1", recipient="+919830000001", template="staff.dose_recorded", language="en",
-             body="Recorded: 12345678 Rahima, dose 1.", priority="reply", channel="sms", via="android:kalyani"),
+             body="Recorded: 12345678 (Rahima), dose 1.", priority="reply", channel="sms", via="android:kalyani"),
         dict(key="b-2", recipient="+919830000002", template="ben.dose_confirmation", language="bn",
              body="আপনার প্রথম ডোজ নথিভুক্ত হয়েছে।", priority="default", channel="sms",
              expires_at=AT.astimezone(ist) + timedelta(hours=2), not_before=AT + timedelta(minutes=5)),

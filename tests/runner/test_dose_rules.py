@@ -26,15 +26,15 @@ def _to(world, phone, template=None):
 
 def test_ordinals_are_dose_numbers_and_the_sessions_lot_is_kept(say, world):
     say(VACCINATOR, "START CS 4120Z025")
-    assert say(VACCINATOR, "DOSE 12345678 1st") == "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025. Today: 1."
+    assert say(VACCINATOR, "DOSE 12345678 1st") == "Recorded: 12345678 (Rahima), dose 1, COVISHIELD lot 4120Z025. Today: 1."
     assert say(VACCINATOR, "DOSE 34567890 दूसरी") == (
-        "Recorded: 34567890 Lata, dose 2, COVISHIELD lot 4120Z025. Today: 2.")
+        "Recorded: 34567890 (Lata), dose 2, COVISHIELD lot 4120Z025. Today: 2.")
     assert [(d.dose_number, d.lot) for d in _doses(world, "12345678")] == [(1, "4120Z025")]
 
 
 def test_bengali_ordinal_from_a_bengali_vaccinator(say, world):
     say("+919830000002", "START CS 4120Z025")
-    assert say("+919830000002", "ডোজ 12345678 ১ম").startswith("নথিভুক্ত: 12345678 Rahima, ডোজ ১, COVISHIELD লট 4120Z025।")
+    assert say("+919830000002", "ডোজ 12345678 ১ম").startswith("নথিভুক্ত: 12345678 (Rahima), ডোজ ১, COVISHIELD লট 4120Z025।")
 
 
 def test_dose_two_with_no_dose_one_is_refused_then_recorded_elsewhere_but_never_complete(say, world):
@@ -42,7 +42,7 @@ def test_dose_two_with_no_dose_one_is_refused_then_recorded_elsewhere_but_never_
     transcript(say, VACCINATOR, [
         ("DOSE 12345678 2", "Not recorded: 12345678 has no dose 1 on record. Give dose 1 first: send DOSE 12345678 1. "
                             "If dose 1 was given elsewhere, send DOSE 12345678 2 ELSEWHERE."),
-        ("DOSE 12345678 2 ELSEWHERE", "Recorded: 12345678 Rahima, dose 2, COVISHIELD lot 4120Z025. Dose 1 given "
+        ("DOSE 12345678 2 ELSEWHERE", "Recorded: 12345678 (Rahima), dose 2, COVISHIELD lot 4120Z025. Dose 1 given "
                                       "elsewhere is not on record: marked for checking. Today: 1."),
     ])
     [dose] = _doses(world, "12345678")

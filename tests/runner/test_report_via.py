@@ -17,7 +17,7 @@ REFUSED = {
           "send it there or ask your coordinator.",
     "bn": "নথিভুক্ত হয়নি: রিপোর্ট শুধু আপনার জন্য ঠিক করা নম্বরে নেওয়া হয়। সেই নম্বরে পাঠান বা সমন্বয়কারীকে জানান।",
 }
-RECORDED = "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot L9. Today: 1."
+RECORDED = "Recorded: 12345678 (Rahima), dose 1, COVISHIELD lot L9. Today: 1."
 
 
 @pytest.fixture

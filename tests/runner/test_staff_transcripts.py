@@ -16,8 +16,8 @@ from tikabot.store.models import (
 def test_day_at_a_site(say, world):
     transcript(say, VACCINATOR, [
         ("START CS 4120Z025", "Session open: COVISHIELD lot 4120Z025. 1 person due today. Send DOSE <REF> for each dose."),
-        ("DOSE 12345678", "Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025. Today: 1."),
-        ("DOSE 34567890", "Recorded: 34567890 Lata, dose 2, COVISHIELD lot 4120Z025. Today: 2."),
+        ("DOSE 12345678", "Recorded: 12345678 (Rahima), dose 1, COVISHIELD lot 4120Z025. Today: 1."),
+        ("DOSE 34567890", "Recorded: 34567890 (Lata), dose 2, COVISHIELD lot 4120Z025. Today: 2."),
         ("COUNT", "Kalyani PHC today: dose 1: 1, dose 2: 1, total 2. Due 1, remaining 0."),
         ("END", "Session closed at Kalyani PHC. Dose 1: 1, dose 2: 1, total 2. Thank you."),
     ])
@@ -78,7 +78,7 @@ def test_guided_dose_and_timeout(say, world):
     assert say(VACCINATOR, "DOSE") == "Send the beneficiary's REF (6-14 digits)."
     assert say(VACCINATOR, "১২৩৪৫৬৭৮") == "Which vaccine? Reply with its name, for example COVISHIELD or COVAXIN."
     assert say(VACCINATOR, "covaxin") == "Lot number? Reply with the lot printed on the vial."
-    assert say(VACCINATOR, "b77") == "Recorded: 12345678 Rahima, dose 1, COVAXIN lot B77. Today: 1."
+    assert say(VACCINATOR, "b77") == "Recorded: 12345678 (Rahima), dose 1, COVAXIN lot B77. Today: 1."
     assert say(VACCINATOR, "DOSE") == "Send the beneficiary's REF (6-14 digits)."
     assert say(VACCINATOR, "23456789", minutes=11) == "No reply in time, so nothing was recorded. Please start again."
     assert say(VACCINATOR, "23456789", minutes=12) == "Command not known. Send HELP for the list."
@@ -92,7 +92,7 @@ def test_undo_inside_and_outside_the_window_and_record_again(say, world):
     assert say(VACCINATOR, "UNDO", minutes=14) == (
         "You already undid 12345678 dose 1. UNDO does not go further back: to undo another dose, send UNDO <REF>.")
     assert say(VACCINATOR, "DOSE 12345678 CX L2", minutes=15) == (
-        "Recorded: 12345678 Rahima, dose 1, COVAXIN lot L2. Today: 1.")
+        "Recorded: 12345678 (Rahima), dose 1, COVAXIN lot L2. Today: 1.")
     assert say(VACCINATOR, "UNDO", minutes=31) == (
         "Cannot undo: only doses from the last 15 minutes can be undone. Please call your coordinator.")
     with world.transaction() as s:
@@ -102,7 +102,7 @@ def test_undo_inside_and_outside_the_window_and_record_again(say, world):
 
 def test_bengali_staff_with_bengali_digits_and_hindi_staff_with_hindi_keywords(say):
     reply = say(BN_STAFF, "ডোজ ১২৩৪৫৬৭৮ ১ কোভিশিল্ড L1")
-    assert reply.startswith("নথিভুক্ত: 12345678 Rahima, ডোজ ১, COVISHIELD লট L1।")  # Bengali digits, codes in ASCII
+    assert reply.startswith("নথিভুক্ত: 12345678 (Rahima), ডোজ ১, COVISHIELD লট L1।")  # Bengali digits, codes in ASCII
     count = say(HI_STAFF, "गिनती")
     assert "Kalyani PHC" in count and any("\u0900" <= ch <= "\u097f" for ch in count)
 
@@ -163,4 +163,4 @@ def test_a_lot_longer_than_the_register_holds_is_refused_with_a_reply(say, world
                                          "Send the lot printed on the vial."), text
     assert say(VACCINATOR, "DOSE 12345678 1 CS") == "Lot number? Reply with the lot printed on the vial."
     assert say(VACCINATOR, too_long).startswith("Lot number too long")
-    assert say(VACCINATOR, "L" * 40).startswith("Recorded: 12345678 Rahima, dose 1, COVISHIELD lot " + "L" * 40)
+    assert say(VACCINATOR, "L" * 40).startswith("Recorded: 12345678 (Rahima), dose 1, COVISHIELD lot " + "L" * 40)

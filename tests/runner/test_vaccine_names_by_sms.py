@@ -16,8 +16,8 @@ def sputnik(tmp_path):
 def test_session_and_dose_with_sputnik_v(say, world, sputnik):
     transcript(say, VACCINATOR, [
         ("START SPUTNIK V L5", "Session open: SPUTNIK V lot L5. 1 person due today. Send DOSE <REF> for each dose."),
-        ("DOSE 12345678", "Recorded: 12345678 Rahima, dose 1, SPUTNIK V lot L5. Today: 1."),
-        ("dose 23456789 1 sputnik v L6", "Recorded: 23456789 Amit, dose 1, SPUTNIK V lot L6. "
+        ("DOSE 12345678", "Recorded: 12345678 (Rahima), dose 1, SPUTNIK V lot L5. Today: 1."),
+        ("dose 23456789 1 sputnik v L6", "Recorded: 23456789 (Amit), dose 1, SPUTNIK V lot L6. "
                                          "Booked at Barasat SDH, recorded here. Today: 2."),
     ])
     with world.sessions() as s:

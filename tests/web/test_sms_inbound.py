@@ -56,7 +56,7 @@ def case(name, request_and_kept, sign=SIGNED, status=200, reply=EMPTY_TWIML, tam
 # each case, then (text in the reply the inbox worker sends after, (inbound rows, doses)): the webhook
 # answers an empty <Response/> once the message is kept; the reply goes out after, through the outbox
 CASES = [
-    (case("valid dose", sms("staff_dose")), ("Recorded: 12345678 Rahima, dose 1, COVISHIELD lot 4120Z025", (1, 1))),
+    (case("valid dose", sms("staff_dose")), ("Recorded: 12345678 (Rahima), dose 1, COVISHIELD lot 4120Z025", (1, 1))),
     (case("bengali body", sms("staff_dose_bengali")), ("12345678", (1, 1))),
     (case("beneficiary yes in bengali", sms("beneficiary_yes")), ("৫ জানুয়ারি, সকাল ৯টা–১১টা", (1, 0))),
     (case("unknown sender", sms("unknown_sender")), ("You have no upcoming appointment", (1, 0))),

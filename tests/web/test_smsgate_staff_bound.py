@@ -70,7 +70,7 @@ def doses_by(services, phone: str) -> int:
 def test_another_phones_key_cannot_report_for_a_bound_vaccinator(text, world):
     assert text(MITA, "DOSE 12345678 1 CS L9", phone="kalyani").startswith("Not accepted:")
     assert doses_by(world, MITA) == 0
-    assert text(MITA, "DOSE 12345678 1 CS L9", phone="ranaghat").startswith("Recorded: 12345678 Rahima, dose 1")
+    assert text(MITA, "DOSE 12345678 1 CS L9", phone="ranaghat").startswith("Recorded: 12345678 (Rahima), dose 1")
     assert doses_by(world, MITA) == 1
 
 

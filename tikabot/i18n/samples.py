@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from functools import cache
 
-from tikabot.i18n.catalog import placeholders, template
+from tikabot.i18n.catalog import all_keys, placeholders, template
 from tikabot.i18n.dates import slot_text
 from tikabot.i18n.encoding import sms_info
 from tikabot.i18n.places import PlaceName
@@ -60,12 +60,18 @@ class WidestSlot:
         return widest_slot(lang)
 
 
+class LongestUsage:
+    """staff.usage's {usage}: the longest command syntax (usage.*) in the reader's language."""
+
+    def localize(self, lang: str) -> str:
+        return max((template(key, lang) for key in all_keys() if key.startswith("usage.")), key=len)
+
+
 LONG_NAME = PerLanguage({"en": "Subhrajyoti", "bn": "শুভ্রজ্যোতি", "hi": "विजयलक्ष्मी"})
 REF = "7012345678"  # REFs are 10 digits
 
 SAMPLE_PARAMS: dict[str, object] = {
     "booked_site": BOOKED_SITE,
-    "allowed": "VERIFY, OTP, AEFI, COUNT, HELP, LANG",
     "command": "DOSE",
     "message": "Dear Rahima, you got dose 1 of COVISHIELD. Your next dose is due on 30 September. Thank you.",
     "missing": "1",
@@ -101,7 +107,7 @@ SAMPLE_PARAMS: dict[str, object] = {
     "text": "Sessions start at 9 today.",
     "total": 84,
     "tries_left": 2,
-    "usage": "DOSE <REF> [DOSE#] [VACCINE] [LOT]",
+    "usage": LongestUsage(),
     "vaccine": "COVISHIELD",
     # the coordinator bot's replies (bot.*)
     "arg": "2026-02-30",
@@ -128,7 +134,9 @@ SAMPLE_PARAMS: dict[str, object] = {
     "where": "KAL01",
     # routes and DLT (issue 13)
     "route": "exotel",
-    "reason": "account_suspended",
+    # the longest name of an error that takes a route down (alert.route_down; a DLT variable, so
+    # at most 30 characters: tests/dlt/test_route_down_cause.py walks every provider's errors)
+    "cause": "cdac_secure_key_required",
     "fallback": "twilio",
     "templates": "appt.reminder_eve (bn), dose.confirmation (hi)",
     # issue 18: the coordinator's view

@@ -34,7 +34,7 @@ def alert_route_down(session: Session, outage: Outage, table: RouteTable) -> int
     """One alert for this outage (keyed by its id: a second worker seeing it adds nothing)."""
     others = [r for r in table.all_routes if r != outage.route]
     return len(alert_coordinators(session, key=f"route-down-{outage.id}", template="alert.route_down",
-                                  params={"route": outage.route, "reason": outage.reason,
+                                  params={"route": outage.route, "cause": outage.reason,
                                           "fallback": ", ".join(others) or "-"}, priority="otp"))
 
 
