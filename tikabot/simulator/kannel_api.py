@@ -158,7 +158,7 @@ async def _call_dlr(sim, sms: KannelSms, value: int, answer: str) -> None:
             status = None
         await asyncio.sleep(sim.config.callback_retry_delay_s * (attempt + 1))
     with sim.kannel._lock:
-        sim.kannel.reports.append({"id": sms.id, "status": value, "http_status": status})
+        sim.kannel.reports.append({"id": sms.id, "status": value, "url": url, "http_status": status})
 
 
 async def view(request: web.Request) -> web.Response:
