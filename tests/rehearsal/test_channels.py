@@ -6,7 +6,13 @@ import json
 
 import pytest
 
+from tikabot.config import Config
+from tikabot.rehearsal import india
+from tikabot.rehearsal.channel_report import channel_invariants, link_copies, unlinked_copies
 from tikabot.rehearsal.channels import DAY_MINUTES, BadSpec, Channels, parse_channels, parse_down
+from tikabot.rehearsal.outage import FAULTS
+from tikabot.simulator.cdac_api import PATH as CDAC_PATH
+from tikabot.simulator.config import FaultConfig
 from tikabot.rehearsal.report import duplicate_sms
 from tikabot.rehearsal.run import Options, rehearse
 
@@ -87,3 +93,113 @@ def test_one_message_reaching_a_phone_by_two_routes_is_a_duplicate():
     twilio = dict(exotel, provider="twilio", body="Code 123456.")
     assert duplicate_sms([exotel, twilio]) == 1
     assert duplicate_sms([exotel, dict(twilio, outbox_id="8")]) == 0
+
+
+# --- the state's own routes: C-DAC, NIC, Kannel -------------------------------------------------------
+
+GOVERNMENT = "staff=cdac,otp=cdac,reminders=nic,fallback=kannel"
+
+
+@pytest.mark.slow  # a whole rehearsed day, on the government's rails
+@pytest.mark.parametrize("spec, down", [(GOVERNMENT, "cdac:0.2-0.5")])
+def test_a_small_day_on_the_states_routes_keeps_every_invariant(tmp_path, spec, down):
+    report = rehearse(Options(sites=2, beneficiaries=40, fail_rate=0.02, seed=5, workers=2, out=tmp_path,
+                              progress=False, threads=4, channels=spec, down=down))
+    assert report.broken == []
+    assert 0 < report.doses["expected"] == report.doses["recorded"]  # every dose recorded
+    assert report.doses["duplicates"] == report.duplicate_sms == report.messages["not_final"] == 0
+    assert report.otp_not_arrived == 0  # every OTP reached its phone by some route
+    channels = report.channels
+    staff_route, down_route = parse_channels(spec).staff[0], down.split(":")[0]
+    routes = channels["by_route"]
+    assert routes[staff_route]["inbound"] > 0 and routes[staff_route]["sent"] > 0  # staff in and out by it
+    assert channels["by_kind"]["reply"].get(staff_route, 0) > 0  # replies went back on the route they came by
+    assert channels["not_at_provider"] == 0
+    assert all(cell["twice"] == 0 for cell in channels["unlinked"].values())
+    outage = channels["outage"]
+    assert outage["noticed"] and outage["began_s"] <= outage["noticed_s"] <= outage["ended_s"]
+    events = [(e["route"], e["event"]) for e in channels["failovers"]]
+    assert (down_route, "down") in events and (down_route, "up") in events
+    assert channels["failed_over"] > 0
+
+
+@pytest.mark.parametrize("spec, kind, routes", [
+    (GOVERNMENT, "otp", "cdac,kannel"),
+    (GOVERNMENT, "reply", "cdac,kannel"),
+    (GOVERNMENT, "reminder", "nic,kannel"),
+    ("otp=nic+cdac,fallback=kannel+twilio", "otp", "nic,cdac,kannel,twilio"),
+])
+def test_the_states_routes_become_the_workers_routes(spec, kind, routes):
+    setting = dict(part.split("=") for part in parse_channels(spec).routes_setting().split(";"))
+    assert setting[kind] == routes
+
+
+def test_people_text_a_route_that_can_receive_and_nic_cannot():
+    channels = parse_channels(GOVERNMENT)
+    assert channels.inbound_route(staff=True, down=set()) == "cdac"  # the state's keyword to 166
+    assert channels.inbound_route(staff=True, down={"cdac"}) == "kannel"
+    # beneficiaries answer the reminder's number, but NIC takes no SMS in: the next route that does
+    assert channels.inbound_route(staff=False, down=set()) == "kannel"
+    assert parse_channels("staff=nic,fallback=kannel").inbound_route(staff=True, down=set()) == "kannel"
+
+
+@pytest.mark.parametrize("value", ["cdac:30-40", "nic:0.25-0.5", "kannel:100-200"])
+def test_each_of_the_states_routes_can_go_down(value):
+    outage = parse_down(value, parse_channels(GOVERNMENT))
+    assert outage.route == value.split(":")[0]
+
+
+def test_a_route_down_that_carries_nothing_is_refused():
+    with pytest.raises(BadSpec, match="nic carries nothing"):
+        parse_down("nic:30-40", parse_channels("staff=cdac,fallback=kannel"))
+    with pytest.raises(BadSpec, match="unknown route 'msdg'.*cdac, nic, kannel"):
+        parse_channels("otp=msdg")
+
+
+def test_tikabots_settings_and_the_simulators_agree_for_every_route(monkeypatch):
+    """The same credentials, header, tokens and report URL on both sides, and a config tikabot starts with."""
+    env, sim = india.settings(parse_channels(GOVERNMENT), "http://127.0.0.1:1", "http://127.0.0.1:2", ("phone1",))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = Config.from_env(dotenv=False)  # check() refuses settings that cannot work together
+    simulator = FaultConfig().updated(sim)
+    assert (config.cdac_username, config.cdac_password, config.cdac_secure_key) == (
+        simulator.cdac_username, simulator.cdac_password, simulator.cdac_secure_key)
+    assert config.cdac_sender_id in simulator.cdac_sender_ids and config.cdac_api_url.endswith(CDAC_PATH)
+    assert config.cdac_keyword and "127.0.0.1" in str(config.cdac_pull_sources)
+    assert india.cdac_pull_url("http://127.0.0.1:2").endswith(f"token={config.cdac_pull_token}")
+    assert (config.nic_username, config.nic_pin) == (simulator.nic_username, simulator.nic_pin)
+    assert simulator.nic_dlr_url == f"http://127.0.0.1:2/channels/nic/dlr?token={config.nic_callback_token}"
+    assert (config.kannel_username, config.kannel_password) == (simulator.kannel_username, simulator.kannel_password)
+    assert india.kannel_inbound_url("http://127.0.0.1:2").endswith(f"token={config.kannel_callback_token}")
+    assert {"cdac", "nic"} <= set(config.dlt_routes.split(",")) and "kannel" not in config.dlt_routes
+
+
+@pytest.mark.parametrize("route", ["exotel", "cdac", "nic", "kannel"])
+def test_each_outage_is_a_fault_the_simulator_knows_and_clears(route):
+    apply, clear, fault = FAULTS[route]
+    assert FaultConfig().updated(apply).updated(clear) == FaultConfig() and fault
+
+
+def test_a_copy_sent_after_a_lost_answer_on_a_route_that_cannot_be_asked_is_counted_apart():
+    """C-DAC's MsgID names the copy tikabot learnt of; the copy whose answer was lost names nothing.
+    Judged by message, two "Already recorded" replies are two messages, and the lost copy is a
+    duplicate the design allows, counted apart, not a broken invariant."""
+    to, body = "+919830012345", "Already recorded: 0700000001."
+    sim = [{"provider": "cdac", "sid": "m1", "to": to, "body": body, "outbox_id": None},
+           {"provider": "cdac", "sid": "m2", "to": to, "body": body, "outbox_id": None},
+           {"provider": "cdac", "sid": "lost", "to": to, "body": "OTP 1234", "outbox_id": None},
+           {"provider": "cdac", "sid": "m3", "to": to, "body": "OTP 1234", "outbox_id": None}]
+
+    class Session:  # what the outbox knows: the provider ids it was answered with
+        def execute(self, _query):
+            return type("Rows", (), {"all": lambda self: [("m1", 1), ("m2", 2), ("m3", 3)]})()
+
+    link_copies(Session(), sim)
+    assert [m["outbox_id"] for m in sim] == ["1", "2", None, "3"]
+    assert duplicate_sms(sim) == 0
+    unlinked = unlinked_copies(sim)
+    assert unlinked == {"cdac": {"copies": 1, "twice": 1}}
+    assert channel_invariants({"unlinked": unlinked}) == []
+    assert channel_invariants({"unlinked": {"kannel": {"copies": 1, "twice": 0}}}) == [
+        "1 SMS sent by kannel that tikabot never linked to a message"]

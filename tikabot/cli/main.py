@@ -156,12 +156,14 @@ def up(port: int) -> None:
               help="Which route carries what, e.g. staff=android,reminders=exotel,otp=exotel,fallback=twilio. "
                    "WHO: staff (their SMS in, replies out), beneficiaries (their SMS in; default the first "
                    "reminders route), otp, reminders, confirmations, alerts, fallback (tried after each, carries "
-                   "the rest; default twilio). ROUTE: twilio, android, exotel; several in order with +. "
+                   "the rest; default twilio). ROUTE: twilio, android, exotel, cdac, nic (sends only), kannel; "
+                   "several in order with +. "
                    "Default: Twilio alone.")
 @click.option("--down", default=None, metavar="ROUTE:START-END",
               help="Take a route down for a stretch of the day: exotel:30-40 (minutes of the 480-minute day, "
                    "counted in people seen) or exotel:0.25-0.5 (shares of the day). Exotel's account refuses "
-                   "every request, a gateway phone goes silent, Twilio is taken out of rotation.")
+                   "every request, C-DAC's credits run out, NIC refuses our address, Kannel's smsbox drops "
+                   "every connection, a gateway phone goes silent, Twilio is taken out of rotation.")
 def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, restart_redis, out, channels,
              down) -> None:
     """Play a whole synthetic vaccination day end to end, with injected faults, and judge it.

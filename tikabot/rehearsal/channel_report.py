@@ -13,6 +13,12 @@ from tikabot.store.models import AuditLog, InboundMessage, OutboundMessage
 
 SENT = ("accepted", "sent", "delivered")
 SETTLE_S = 5.0
+# Routes whose "accepted" is the last word: MSDG (C-DAC) sends no delivery reports and has no look-up.
+NO_RECEIPTS = ("cdac",)
+# Routes that cannot be asked whether they already have a message (no look-up by our id, and their
+# report names only an id we never learnt when the answer was lost): a copy whose answer was lost is
+# sent again, and the phone may get it twice. The design allows it (README, Routes and failover).
+CANNOT_ASK = ("cdac", "nic")
 
 
 def _epoch(at: datetime) -> float:
@@ -82,8 +88,39 @@ def not_at_provider(session: Session, sim_messages: list[dict]) -> int:
     return sum(1 for sid in ids if sid not in sids)
 
 
+def link_copies(session: Session, sim_messages: list[dict]) -> None:
+    """Name our outbox id on each provider copy tikabot learnt the id of (C-DAC's MsgID, NIC's request
+    id: those providers are never told ours), so duplicates are judged by message, not by words."""
+    unnamed = {m["sid"] for m in sim_messages if not m.get("outbox_id") and m.get("sid")}
+    if not unnamed:
+        return
+    ids = dict(session.execute(select(OutboundMessage.provider_id, OutboundMessage.id)
+                               .where(OutboundMessage.provider_id.in_(unnamed))).all())
+    for m in sim_messages:
+        if not m.get("outbox_id") and m.get("sid") in ids:
+            m["outbox_id"] = str(ids[m["sid"]])
+
+
+def unlinked_copies(sim_messages: list[dict]) -> dict:
+    """SMS a provider sent that tikabot never learnt of (the answer lost after the send), by route,
+    and how many of them reached a phone that also got the message's linked copy: the duplicates the
+    design allows on routes that cannot be asked (CANNOT_ASK). Call after link_copies."""
+    linked = Counter((m["to"], m["body"]) for m in sim_messages if m.get("outbox_id"))
+    found: dict = {}
+    for m in sim_messages:
+        if m.get("outbox_id") or m.get("provider") not in (*CANNOT_ASK, "kannel"):
+            continue
+        cell = found.setdefault(m["provider"], {"copies": 0, "twice": 0})
+        cell["copies"] += 1
+        cell["twice"] += 1 if linked[(m["to"], m["body"])] else 0
+    return found
+
+
 def channel_invariants(channels: dict) -> list[str]:
     broken = []
+    for route, cell in channels.get("unlinked", {}).items():
+        if route not in CANNOT_ASK and cell["copies"]:
+            broken.append(f"{cell['copies']} SMS sent by {route} that tikabot never linked to a message")
     if channels.get("not_at_provider"):
         broken.append(f"{channels['not_at_provider']} SMS counted as sent that no provider has (lost)")
     outage = channels.get("outage")
@@ -134,4 +171,8 @@ def channel_table(channels: dict) -> list[str]:
                      + (f", {e['reason']}" if e["event"] == "down" else ""))
     if not channels.get("failovers"):
         lines.append("  failovers: none")
+    for route, cell in channels.get("unlinked", {}).items():
+        allowed = " (allowed: it cannot be asked)" if route in CANNOT_ASK else ""
+        lines.append(f"  {route}: {cell['copies']} SMS sent whose answer was lost, {cell['twice']} of them reached "
+                     f"a phone twice{allowed}")
     return lines

@@ -10,13 +10,16 @@
                  since people answer the number the reminder came from
   otp, reminders, confirmations, alerts   what tikabot sends (queue/routes/table.py's kinds)
   fallback       tried after every other route, and carries whatever is not named (default twilio)
-Routes: twilio, android (the SMS Gateway phone), exotel. Without --channels a rehearsal runs on
-Twilio alone, as it always has.
+Routes: twilio, android (the SMS Gateway phone), exotel, cdac (C-DAC Mobile Seva: push out, pull SMS
+in), nic (the NIC SMS gateway: out only) and kannel (a district's Kannel in front of an operator or
+aggregator: out and in). Without --channels a rehearsal runs on Twilio alone, as it always has.
+NIC cannot receive SMS: people whose route is nic text the next route of theirs that can.
 
 The day's minutes are its progress (people seen): a route is down from the moment START of the
 day's people have been seen until END have, and at least until tikabot noticed (a send failed on
 it and it was taken out of rotation). Exotel goes down as its account does (every API request
-refused 403), a gateway phone as a phone switched off; Twilio, which the simulator cannot take
+refused 403), C-DAC as its account out of credits (403), NIC as an account refusing our address
+(-19), Kannel as its smsbox dropping every connection, a gateway phone as a phone switched off; Twilio, which the simulator cannot take
 down whole, is taken out of rotation by hand (route health's force_down).
 """
 from __future__ import annotations
@@ -24,7 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-ROUTES = ("twilio", "android", "exotel")
+ROUTES = ("twilio", "android", "exotel", "cdac", "nic", "kannel")
+RECEIVING = ("twilio", "android", "exotel", "cdac", "kannel")  # routes a person's SMS can come in by
 WHO = {"staff": "reply", "beneficiaries": None, "otp": "otp", "reminders": "reminder",
        "confirmations": "confirmation", "alerts": "alert", "fallback": None}
 DAY_MINUTES = 8 * 60  # 09:00-17:00
@@ -68,10 +72,11 @@ class Channels:
 
     def inbound_route(self, staff: bool, down: set) -> str:
         """The route a person's SMS comes in on: their own, or while it is down the next that can."""
-        for route in self.chain(self.staff if staff else self.beneficiaries):
+        routes = [r for r in self.chain(self.staff if staff else self.beneficiaries) if r in RECEIVING]
+        for route in routes:
             if route not in down:
                 return route
-        return (self.staff if staff else self.beneficiaries)[0]
+        return routes[0] if routes else "twilio"
 
 
 def _routes(who: str, raw: str) -> tuple:

@@ -8,13 +8,21 @@ import sys
 from pathlib import Path
 
 from tikabot.rehearsal.channels import Channels
-from tikabot.simulator.config import india_channels
+from tikabot.simulator.cdac_api import PATH as CDAC_PATH
+from tikabot.simulator.config import FaultConfig, india_channels
+from tikabot.simulator.kannel_api import PATH as KANNEL_PATH
+from tikabot.simulator.nic_api import PATH as NIC_PATH
 
 SITES_PER_PHONE = 4  # a gateway phone per block of sites, as a district sets them up
 EXOPHONE = "08047000000"
 EXOTEL_TOKEN = "rehearsal-exotel-callback-token"
 DLT_ENTITY_ID = "1101234567890123456"  # the district's principal entity id (19 digits)
 DLT_HEADER = "TIKABT"
+CDAC_PULL_TOKEN = "rehearsal-cdac-pull-token-of-at-least-32-characters"
+CDAC_KEYWORD = "WB TIKA"  # the state's keyword vaccinators start a pull SMS with
+MSDG_SOURCE = "127.0.0.1"  # where MSDG's pull requests come from: the simulator, on loopback
+NIC_TOKEN = "rehearsal-nic-callback-token"
+KANNEL_TOKEN = "rehearsal-kannel-callback-token"
 # A day compressed into minutes: a route down is tried again after seconds, not a minute.
 HEALTH = {"TIKABOT_ROUTE_COOLDOWN": "2", "TIKABOT_ROUTE_WINDOW": "10", "SMSGATE_TIMEOUT": "3"}
 
@@ -35,8 +43,44 @@ def settings(channels: Channels, sim_url: str, web_url: str, phones: tuple[str, 
     env, sim = india_channels(sim_url, web_url, phone_ids=phones, callback_token=EXOTEL_TOKEN)
     env.update(HEALTH, TIKABOT_ROUTES=channels.routes_setting(), EXOTEL_DLT_ENTITY_ID=DLT_ENTITY_ID,
                TIKABOT_DLT_ENTITY_ID=DLT_ENTITY_ID, TIKABOT_DLT_HEADER=DLT_HEADER)
+    government_env, government_sim = government_routes(sim_url, web_url)
+    env.update(government_env)
     # the phones ping every second, as the app does when asked to: one switched back on is heard at once
-    return env, {**sim, "smsgate_ping_interval_s": 1.0}
+    return env, {**sim, **government_sim, "smsgate_ping_interval_s": 1.0}
+
+
+def government_routes(sim_url: str, web_url: str) -> tuple[dict, dict]:
+    """C-DAC, NIC and Kannel as a state's accounts would be set up, the simulator holding the same
+    credentials, headers and tokens: (tikabot's environment, simulator config changes)."""
+    sim_url, web_url = sim_url.rstrip("/"), web_url.rstrip("/")
+    env = {
+        # C-DAC Mobile Seva: the push account and the pull URL registered with MSDG
+        "CDAC_USERNAME": FaultConfig.cdac_username, "CDAC_PASSWORD": FaultConfig.cdac_password,
+        "CDAC_SECURE_KEY": FaultConfig.cdac_secure_key, "CDAC_SENDER_ID": DLT_HEADER,
+        "CDAC_API_URL": sim_url + CDAC_PATH, "CDAC_PULL_TOKEN": CDAC_PULL_TOKEN,
+        "CDAC_PULL_SOURCES": MSDG_SOURCE, "CDAC_KEYWORD": CDAC_KEYWORD,
+        # NIC SMS gateway: the HttpLink account, its header, and the delivery-report URL's token
+        "NIC_URL": sim_url + NIC_PATH, "NIC_USERNAME": FaultConfig.nic_username, "NIC_PIN": FaultConfig.nic_pin,
+        "NIC_SIGNATURE": DLT_HEADER, "NIC_DLT_ENTITY_ID": DLT_ENTITY_ID, "NIC_CALLBACK_TOKEN": NIC_TOKEN,
+        # Kannel: smsbox's sendsms-user, and the token of the dlr-url and the sms-service's get-url
+        "KANNEL_SENDSMS_URL": sim_url + KANNEL_PATH, "KANNEL_USERNAME": FaultConfig.kannel_username,
+        "KANNEL_PASSWORD": FaultConfig.kannel_password, "KANNEL_FROM": DLT_HEADER,
+        "KANNEL_CALLBACK_TOKEN": KANNEL_TOKEN,
+        # TIKABOT_DLT_ROUTES stays at its default (exotel,cdac,nic): Kannel is the route without DLT
+        # here, the one a SEVERE alert's free text can take (dlt/templates.py FREE_TEXT)
+    }
+    sim = {"cdac_sender_ids": [DLT_HEADER], "nic_dlr_url": f"{web_url}/channels/nic/dlr?token={NIC_TOKEN}"}
+    return env, sim
+
+
+def cdac_pull_url(web_url: str) -> str:
+    """The pull URL the department registers with MSDG."""
+    return f"{web_url.rstrip('/')}/channels/cdac/inbound?token={CDAC_PULL_TOKEN}"
+
+
+def kannel_inbound_url(web_url: str) -> str:
+    """The sms-service's get-url in kannel.conf (the simulator adds id, from, text, coding, charset)."""
+    return f"{web_url.rstrip('/')}/channels/kannel/inbound?token={KANNEL_TOKEN}"
 
 
 def approved_id(n: int) -> str:

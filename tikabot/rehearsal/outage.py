@@ -1,6 +1,9 @@
 """Taking one route down for a stretch of the rehearsal's day (`--down`), the way it fails for real.
 
 Exotel: the simulator refuses every API request with 403 (an account suspended or out of balance).
+C-DAC: every send refused `403,Credits not available`; pull SMS still come in (MSDG forwards them).
+NIC: every send answered `-19` (the account refuses our source address). Kannel: smsbox drops every
+connection unanswered, and nobody's SMS come in through it meanwhile.
 A gateway phone: the simulator's phone goes silent (no answer, no webhooks), and staff text the
 next route while it is off. Twilio: taken out of rotation in route health (force_down), since the
 simulator has no account-wide Twilio fault. The stretch is measured in the day's progress (people
@@ -19,7 +22,11 @@ from tikabot.queue.routes.health import UP, RouteHealth
 from tikabot.rehearsal.channels import DAY_MINUTES, Outage
 
 DETECT_TIMEOUT_S = 90.0  # a route not noticed down by then is reported as not noticed
-FAULTS = {"exotel": ({"exotel_account_error": 403}, {"exotel_account_error": None}, "account refused (403)")}
+FAULTS = {"exotel": ({"exotel_account_error": 403}, {"exotel_account_error": None}, "account refused (403)"),
+          "cdac": ({"cdac_account_error": 403}, {"cdac_account_error": None}, "credits exhausted (403)"),
+          "nic": ({"nic_account_error": "-19"}, {"nic_account_error": None}, "account refused our address (-19)"),
+          "kannel": ({"kannel_down": "unreachable"}, {"kannel_down": None}, "smsbox unreachable")}
+SILENT = ("android", "kannel")  # routes people cannot text while down (a phone off, smsbox gone)
 
 
 class OutageDriver:
@@ -83,7 +90,7 @@ class OutageDriver:
     def _apply(self, down: bool) -> None:
         apply, clear, _ = self._fault()
         route = self.outage.route
-        if down and self.inbound is not None and route == "android":
+        if down and self.inbound is not None and route in SILENT:
             self.inbound.down.add(route)  # nobody texts a phone being switched off
         if apply is not None:
             requests.post(f"{self.sim_url}/_sim/config", json=apply if down else clear, timeout=30).raise_for_status()
@@ -94,7 +101,7 @@ class OutageDriver:
             else:
                 health.force_up(route)
             health.redis.close()
-        if not down and self.inbound is not None and route == "android":
+        if not down and self.inbound is not None and route in SILENT:
             self.inbound.down.discard(route)
         self.log["began_s" if down else "ended_s"] = self._at()
 

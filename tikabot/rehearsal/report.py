@@ -17,7 +17,7 @@ from tikabot.flows import course, vaccines
 from tikabot.handlers.twilio_sms import classify
 from tikabot.core.statuses import TERMINAL
 from tikabot.queue.routes.table import RouteTable
-from tikabot.rehearsal.channel_report import (by_kind, by_route, channel_table, failed_over, failovers,
+from tikabot.rehearsal.channel_report import (NO_RECEIPTS, by_kind, by_route, channel_table, failed_over, failovers,
                                               not_at_provider)
 from tikabot.rehearsal.coordinator_day import drill_table
 from tikabot.rehearsal.day import Expectation
@@ -38,11 +38,13 @@ DEFINITIONS = (
 
 
 def unsettled(now: datetime):
-    """Messages still on their way: not terminal, not a call (calls end at `sent`: no receipts),
+    """Messages still on their way: not terminal, not a call (calls end at `sent`: no receipts), not
+    an SMS accepted by a route that never reports on it (NO_RECEIPTS: C-DAC's `402` is all it says),
     and not scheduled for later (tomorrow's reminders are not lost, just not due). A retry waiting
     for its back-off is on its way, however soon or late it is due."""
     m = OutboundMessage
     return and_(m.status.not_in(TERMINAL), ~and_(m.channel == "voice", m.status == "sent"),
+                ~and_(m.channel == "sms", m.via.in_(NO_RECEIPTS), m.status == "accepted"),
                 ~and_(m.status == "pending", m.attempts == 0, m.not_before.is_not(None), m.not_before > now))
 
 

@@ -22,7 +22,7 @@ from tikabot.config import Config
 from tikabot.imports.runner import run_import
 from tikabot.stack.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
 from tikabot.rehearsal import india
-from tikabot.rehearsal.channel_report import channel_invariants
+from tikabot.rehearsal.channel_report import channel_invariants, link_copies, unlinked_copies
 from tikabot.rehearsal.channels import parse_channels, parse_down
 from tikabot.rehearsal.chart import draw
 from tikabot.rehearsal.inbound_sms import RoutedSms
@@ -96,7 +96,8 @@ def rehearse(opts: Options) -> Report:
         sms = SignedSms(stack.web_url, SIMULATOR_AUTH_TOKEN, SIMULATOR_ACCOUNT_SID, SENDER)
         if channels.routed:
             sms = RoutedSms(sms, channels, stack.sim_url, stack.web_url, india.phone_of_staff(district),
-                            india.EXOPHONE, india.EXOTEL_TOKEN)
+                            india.EXOPHONE, india.EXOTEL_TOKEN, india.cdac_pull_url(stack.web_url),
+                            india.CDAC_KEYWORD, india.kannel_inbound_url(stack.web_url))
         plans = plan_sites(district, random.Random(opts.seed))
         total = sum(len(p.attending) + len(p.absent) for p in plans)
         driver = OutageDriver(outage, stack.sim_url, stack.redis.url, phones, sms) if outage else None
@@ -134,6 +135,7 @@ def rehearse(opts: Options) -> Report:
         sim_messages = requests.get(f"{stack.sim_url}/_sim/sms", timeout=60).json()  # every provider's
         (folder / "provider-messages.json").write_text(json.dumps(sim_messages, ensure_ascii=False), encoding="utf-8")
         with sessions() as session:
+            link_copies(session, sim_messages)  # C-DAC's and NIC's copies named by our id, as the others are
             report = build_report(session, sim_messages, expect, seconds=time.monotonic() - started,
                                   sites=opts.sites, beneficiaries=opts.beneficiaries, chaos=chaos, bot=bot,
                                   registry=registry)
@@ -141,6 +143,7 @@ def rehearse(opts: Options) -> Report:
             if channels.routed or outage:
                 report.channels = channel_figures(session, sim_messages, channels, outage_log, day_clock, dlt,
                                                   inbound_by_route)
+                report.channels["unlinked"] = unlinked_copies(sim_messages)
                 report.broken += channel_invariants(report.channels)
             report.coordinator_day = coordinator_day
             report.broken += drill_invariants(coordinator_day)

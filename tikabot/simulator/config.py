@@ -100,6 +100,12 @@ class FaultConfig:
     nic_account_error: Optional[str] = None  # e.g. "-19": every send refused (source address not allowed)
     nic_delivery_errors: dict = field(default_factory=dict)  # number -> UNDELIV | EXPIRED | REJECTD
     nic_dlr_url: Optional[str] = None  # the delivery-report URL registered with the account
+    # Kannel's smsbox (kannel_api.py): the sendsms-user, faults one per send, smsbox down
+    kannel_username: str = "simkannel"
+    kannel_password: str = "simulator-kannel-password"
+    kannel_next_faults: list = field(default_factory=list)  # "503", "timeout", "lost"
+    kannel_down: Optional[str] = None  # "503" (bearerbox gone) or "unreachable" (smsbox drops connections)
+    kannel_delivery_errors: dict = field(default_factory=dict)  # number -> anything: reported not delivered
 
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""

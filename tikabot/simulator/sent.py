@@ -1,6 +1,5 @@
 """Every SMS the simulated providers were given, in one shape: Twilio's messages, Exotel's and the
-gateway phones' and C-DAC's sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
-gateway phones' and NIC's sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
+gateway phones', C-DAC's, NIC's and Kannel's sends. What a rehearsal waits on (an OTP reaching a phone by whichever route) and
 judges (no message reaching a phone twice, whichever routes its attempts went by).
 
 Each entry: provider, sid (the provider's id, as tikabot stores it), to, body, created (epoch s),
@@ -19,6 +18,12 @@ def _query_id(url: str | None) -> str | None:
 def _gateway_outbox_id(send_id: str) -> str | None:
     parts = send_id.split("-")  # tikabot names each attempt tb-<message id>-<attempt>
     return parts[1] if len(parts) == 3 and parts[0] == "tb" else None
+
+
+def _kannel_id(url: str | None) -> str | None:
+    query = parse_qs(urlsplit(url or "").query)
+    ident, attempt = (query.get("id") or [None])[0], (query.get("attempt") or [None])[0]
+    return f"kannel-{ident}-{attempt}" if ident and attempt else None
 
 
 def sent_sms(sim, to: str | None = None) -> list[dict]:
@@ -48,6 +53,12 @@ def sent_sms(sim, to: str | None = None) -> list[dict]:
         found.append({"provider": "nic", "sid": n.request_id, "to": "+" + n.mnumber, "body": n.body,
                       "created": n.created, "final_status": "delivered" if n.status in ("DELIVRD", "SUBMITTED")
                       else "undelivered", "outbox_id": None, "status_callback": None})
+    with sim.kannel._lock:
+        kannel = [k for k in sim.kannel.sms if to is None or k.to == to]
+    for k in kannel:  # our id and attempt ride in the dlr-url tikabot gave smsbox, and name the message
+        found.append({"provider": "kannel", "sid": _kannel_id(k.dlr_url) or k.id, "to": k.to, "body": k.text, "created": k.created,
+                      "final_status": "undelivered" if k.status == "undelivered" else "delivered",
+                      "outbox_id": _query_id(k.dlr_url), "status_callback": None})
     for g in sim.smsgate.view():
         if to is not None and g["to"] != to:
             continue

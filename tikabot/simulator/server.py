@@ -11,8 +11,8 @@ from typing import Callable, Optional
 from aiohttp import web
 
 from tikabot.core.phones import mask
-from tikabot.simulator import cdac_api, control, exotel_api, fhir_api, smsgate_api, telegram_api, twilio_api
-from tikabot.simulator import control, exotel_api, fhir_api, nic_api, smsgate_api, telegram_api, twilio_api
+from tikabot.simulator import (cdac_api, control, exotel_api, fhir_api, kannel_api, nic_api, smsgate_api, telegram_api,
+                               twilio_api)
 from tikabot.simulator.appkeys import SIM
 from tikabot.simulator.config import FaultConfig, config_with_fail_rate
 from tikabot.simulator.records import MessageRecord
@@ -32,6 +32,7 @@ def build_app(sim: Simulator) -> web.Application:
     exotel_api.add_routes(app)
     cdac_api.add_routes(app)
     nic_api.add_routes(app)
+    kannel_api.add_routes(app)
     app.on_startup.append(sim.start)
     app.on_cleanup.append(sim.close)
     return app

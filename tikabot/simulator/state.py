@@ -13,6 +13,7 @@ import aiohttp
 from tikabot.simulator.callbacks import CallbackSender
 from tikabot.simulator.cdac_api import CdacState
 from tikabot.simulator.exotel_api import ExotelState
+from tikabot.simulator.kannel_api import KannelState
 from tikabot.simulator.nic_api import NicState
 from tikabot.simulator.smsgate_api import SmsGateState, ping_loop
 from tikabot.simulator.config import FaultConfig, spread_fail_rate
@@ -41,6 +42,7 @@ class Simulator:
         self.exotel = ExotelState()
         self.cdac = CdacState()
         self.nic = NicState()
+        self.kannel = KannelState()
         self.on_message = on_message
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.http: Optional[aiohttp.ClientSession] = None
@@ -130,6 +132,7 @@ class Simulator:
         self.exotel.reset()
         self.cdac.reset()
         self.nic.reset()
+        self.kannel.reset()
         self._on_loop(self.telegram.reset)
         if config:
             self.config = self.initial_config.updated({})
