@@ -39,6 +39,14 @@ def note(redis, message_id: int, attempt: int, via: str) -> None:
         log.warning("hand-off of message %s to %s not noted: Redis unavailable", message_id, via)
 
 
+def routes_of(redis, message_id: int, attempt: int) -> set[str]:
+    """The routes attempt `attempt` of the message was handed to (empty when unknown)."""
+    try:
+        return {v.decode() if isinstance(v, bytes) else v for v in redis.smembers(_key(message_id, attempt))}
+    except RedisError:
+        return set()
+
+
 def handed(redis, message_id: int, attempt: int, via: str) -> bool:
     try:
         return bool(redis.sismember(_key(message_id, attempt), via))

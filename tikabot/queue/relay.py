@@ -25,6 +25,7 @@ from rq.exceptions import NoSuchJobError
 from sqlalchemy import func, or_, select, update
 
 from tikabot.alerts.coordinators import alert_coordinators
+from tikabot.core import handoffs
 from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE
 from tikabot.core.sending import code_in, spaced_digits
@@ -120,8 +121,16 @@ def requeue_lost(session, redis, now: datetime, stale_after_s: float | None) -> 
     return lost, stale
 
 
-def voice_fallbacks(session, now: datetime, settings: SendSettings) -> int:
-    """OTP SMS not delivered within voice_after_s and not expired: read the code out by a call."""
+# Routes that take a message and never say whether it was delivered (C-DAC's MSDG answers
+# "402,MsgID" and reports deliveries only in its portal). Their "accepted" is as far as a message
+# gets: a call after every code they carried would double every code (718 calls in a rehearsed day).
+NO_DELIVERY_REPORTS = frozenset({"cdac"})
+
+
+def voice_fallbacks(session, now: datetime, settings: SendSettings, redis=None) -> int:
+    """OTP SMS not delivered within voice_after_s and not expired: read the code out by a call.
+    Not for one a route that never reports delivery took (NO_DELIVERY_REPORTS): only its failure
+    brings the call."""
     voice_key = OutboundMessage.idempotency_key + "-voice"
     exists = select(1).where(OutboundMessage.__table__.alias("v").c.idempotency_key == voice_key).exists()
     rows = session.scalars(
@@ -134,6 +143,8 @@ def voice_fallbacks(session, now: datetime, settings: SendSettings) -> int:
     made = 0
     seal = sealing.of_session(session)
     for sms in rows:
+        if redis is not None and _taken_by_a_silent_route(redis, sms):
+            continue
         code = code_in(sealing.readable(sms.body, sms.sealed_body, seal))
         if code is None:
             continue
@@ -142,6 +153,13 @@ def voice_fallbacks(session, now: datetime, settings: SendSettings) -> int:
                     channel="voice", expires_at=sms.expires_at, beneficiary_id=sms.beneficiary_id)
         made += 1
     return made
+
+
+def _taken_by_a_silent_route(redis, sms: OutboundMessage) -> bool:
+    if sms.status not in ("accepted", "sent") or not sms.attempts:
+        return False
+    routes = handoffs.routes_of(redis, sms.id, sms.attempts)
+    return bool(routes) and routes <= NO_DELIVERY_REPORTS
 
 
 def alert_failures(session, now: datetime, bucket_s: float) -> int:
@@ -184,7 +202,7 @@ class Relay:
         with self.services.transaction() as session:
             lost, result.stale_requeued = requeue_lost(session, redis, now,
                                                        settings.stale_s if check_stale else None)
-            result.voice_calls = voice_fallbacks(session, now, settings)
+            result.voice_calls = voice_fallbacks(session, now, settings, redis)
             if check_alerts:
                 result.alerts = alert_failures(session, now, settings.failure_alert_bucket_s)
         if check_stale:
