@@ -51,7 +51,7 @@ def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp
         conn.execute(text("INSERT INTO doses (beneficiary_id, dose_number, vaccine, lot, site_id, administered_at,"
                           " vaccinator_phone, source, voided, sync_state, created_at) VALUES (1, 1, 'COVISHIELD',"
                           " 'L1', 1, :at, '', 'sms', false, 'pending', :at)"),  # 0001's columns: later ones are new
-                     {"at": at.replace(tzinfo=None)})
+                     {"at": at.strftime("%Y-%m-%d %H:%M:%S.%f")})  # SQLAlchemy's SQLite text; sqlite3's datetime adapter is deprecated since 3.12
     upgrade(engine)
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("doses")}
     with engine.connect() as conn:
@@ -67,8 +67,6 @@ def test_a_database_with_doses_upgrades_to_the_site_day_index_and_keeps_them(tmp
 def test_0015_replaces_each_security_code_by_its_hash_and_the_code_still_verifies(tmp_path, monkeypatch):
     """A database in use, its codes already sent in booking SMS: after the upgrade no code is readable
     and each still verifies (hashed with the OTP_SECRET in the environment)."""
-    from datetime import date
-
     from sqlalchemy import text
 
     from tikabot.codes.appointment import code_hash, matches
@@ -84,7 +82,7 @@ def test_0015_replaces_each_security_code_by_its_hash_and_the_code_still_verifie
                                                           "site_id": 1})
             conn.execute(text("INSERT INTO appointments (beneficiary_id, site_id, dose_number, date, slot,"
                               " security_code, status, updated_at) VALUES (:b, 1, 1, :d, '09:00-11:00', :code,"
-                              " 'booked', :d)"), {"b": n, "d": date(2025, 6, 12), "code": f"{n}{n}{n}{n}"})
+                              " 'booked', :d)"), {"b": n, "d": "2025-06-12", "code": f"{n}{n}{n}{n}"})
     upgrade(engine)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT beneficiary_id, security_code_hash FROM appointments ORDER BY id")).all()
