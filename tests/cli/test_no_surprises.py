@@ -60,3 +60,42 @@ def test_phone_with_nothing_running_says_what_to_start(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert f"nothing answers at http://127.0.0.1:{port}: start tikabot first (./run up, or tikabot up" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_phone_against_a_certificate_nobody_trusts_says_so_not_that_nothing_answers(monkeypatch, tmp_path):
+    """A fresh server before certbot: nginx answers with its placeholder certificate. The tool named
+    the server as not running; it says the certificate is the trouble, and what to do."""
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    in_folder(monkeypatch, tmp_path)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=placeholder",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+
+    class Healthy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        result = CliRunner().invoke(main, ["phone", "+916591682483", "--url", url], input="START COVISHIELD LOT1\n")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1
+    assert f"{url} answers, but its certificate is not trusted (self-signed certificate)" in result.output
+    assert "--url http://127.0.0.1:5000" in result.output and "nothing answers" not in result.output
+    assert "Traceback" not in result.output

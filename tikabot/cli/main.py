@@ -110,8 +110,19 @@ def worker(burst: bool) -> None:
     if burst:
         inbox_worker.burst(services)
     else:
-        inbox_worker.start_processes(int(os.environ.get("TIKABOT_INBOX_WORKERS", "1")))
+        inbox = int(os.environ.get("TIKABOT_INBOX_WORKERS", "1"))
+        inbox_worker.start_processes(inbox)
+        click.echo(worker_banner(inbox, services.config.redis_url, services.config.database_url), err=True)
     run_worker(services.redis, burst=burst)
+
+
+def worker_banner(inbox: int, redis_url: str | None, database_url: str) -> str:
+    """What a started worker says (systemd's journal shows it): what it runs and where, no password."""
+    from tikabot.config import hide_url_password
+
+    processes = "1 inbox process" if inbox == 1 else f"{inbox} inbox processes"
+    return (f"tikabot worker: {processes}, sending (queues otp > reply > default > bulk) and the schedule; "
+            f"Redis {hide_url_password(redis_url)}, database {hide_url_password(database_url)}; Ctrl-C stops")
 
 
 @main.command()
@@ -220,8 +231,10 @@ def bot(webhook_url: str | None, port: int, host: str) -> None:
 @main.command()
 @click.option("--port", default=8900, show_default=True)
 @click.option("--fail-rate", default=0.0, show_default=True, help="Share of requests that fail (spread over fault kinds).")
-@click.option("--account-sid", default=None, help="Account SID the simulator accepts.")
-@click.option("--auth-token", default=None, help="Auth token it accepts and signs callbacks with.")
+@click.option("--account-sid", default=None, envvar="TWILIO_ACCOUNT_SID", show_envvar=True,
+              help="Account SID the simulator accepts (default: the settings' TWILIO_ACCOUNT_SID, else its own).")
+@click.option("--auth-token", default=None, envvar="TWILIO_AUTH_TOKEN", show_envvar=True,
+              help="Auth token it accepts and signs callbacks with (default: the settings' TWILIO_AUTH_TOKEN, else its own).")
 def simulator(port: int, fail_rate: float, account_sid: str | None, auth_token: str | None) -> None:
     """The provider simulator: Twilio Messages/Calls and a Telegram Bot API subset on loopback."""
     from tikabot.stack.processes import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN

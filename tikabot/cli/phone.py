@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -63,8 +64,20 @@ NOTHING_RUNNING = ("nothing answers at {web}: start tikabot first (./run up, or 
                    "terminal), or name the running app with --url")
 
 
+UNTRUSTED = ("{web} answers, but its certificate is not trusted ({why}): give the server a real certificate "
+             "(certbot, README \"On a fresh server\"), or on the server itself name the app with --url http://127.0.0.1:5000")
+
+
 class NotRunning(click.ClickException):
     pass
+
+
+def _unreachable(web: str, exc: OSError) -> NotRunning:
+    """The line for an address that does not answer, or answers with a certificate nobody trusts."""
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return NotRunning(UNTRUSTED.format(web=web, why=reason.verify_message or reason))
+    return NotRunning(NOTHING_RUNNING.format(web=web) + f" ({reason})")
 
 
 def _post(url: str, form: dict, headers: dict | None = None) -> tuple[int, str]:
@@ -76,8 +89,7 @@ def _post(url: str, form: dict, headers: dict | None = None) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8", "replace")
     except OSError as exc:  # refused, reset, timed out: tikabot stopped while the prompt ran
         parts = urllib.parse.urlsplit(url)
-        base = f"{parts.scheme}://{parts.netloc}"
-        raise NotRunning(NOTHING_RUNNING.format(web=base) + f" ({getattr(exc, 'reason', exc)})") from exc
+        raise _unreachable(f"{parts.scheme}://{parts.netloc}", exc) from exc
 
 
 def check_running(t: Target) -> None:
@@ -88,7 +100,7 @@ def check_running(t: Target) -> None:
     except urllib.error.HTTPError:  # something answers: let the messages say what it thinks of them
         return
     except OSError as exc:
-        raise NotRunning(NOTHING_RUNNING.format(web=t.web)) from exc
+        raise _unreachable(t.web, exc) from exc
 
 
 def send_sms(t: Target, phone: str, text: str) -> str:
