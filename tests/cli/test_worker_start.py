@@ -11,7 +11,15 @@ from tikabot.cli.main import worker_banner
 from tests.support.waiting import wait_for
 
 
-def test_a_started_worker_says_what_it_runs_and_where(redis_url, database_url, tmp_path):
+def test_a_started_worker_says_what_it_runs_and_where_and_lifts_a_route_pause(redis_url, database_url, tmp_path):
+    """An operator fixed Twilio's credentials and restarted the worker: sending resumes at once,
+    not when the pause set by the wrong credentials runs out."""
+    import redis as redis_lib
+
+    from tikabot.queue.routes import pause
+
+    redis = redis_lib.Redis.from_url(redis_url)
+    pause.pause(redis, "twilio", "20003", 300)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIKABOT_TEST", "PYTEST"))}
     env.update(REDIS_URL=redis_url, DATABASE_URL=database_url, TIKABOT_INBOX_WORKERS="2")
     log = tmp_path / "worker.log"
@@ -19,14 +27,16 @@ def test_a_started_worker_says_what_it_runs_and_where(redis_url, database_url, t
         worker = subprocess.Popen([sys.executable, "-m", "tikabot", "worker"], cwd=tmp_path, env=env,
                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        line = wait_for(lambda: next((l for l in log.read_text(errors="replace").splitlines()
-                                      if l.startswith("tikabot worker:")), None), 30)
+        wait_for(lambda: "sending on twilio resumed" in log.read_text(errors="replace"), 30)
+        line = next((l for l in log.read_text(errors="replace").splitlines() if l.startswith("tikabot worker:")), None)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
     assert line, log.read_text(errors="replace")[-2000:]
     assert "2 inbox processes" in line and "otp > reply > default > bulk" in line
     assert f"Redis {redis_url}" in line and "database " in line
+    assert redis.pttl(pause.key("twilio")) == -2  # gone: the next send goes out
+    assert "sending on twilio resumed: its pause after an account failure (20003) is lifted" in log.read_text()
 
 
 def test_the_banner_never_shows_a_password():

@@ -110,9 +110,14 @@ def worker(burst: bool) -> None:
     if burst:
         inbox_worker.burst(services)
     else:
+        from tikabot.queue.routes import pause
+
         inbox = int(os.environ.get("TIKABOT_INBOX_WORKERS", "1"))
         inbox_worker.start_processes(inbox)
         click.echo(worker_banner(inbox, services.config.redis_url, services.config.database_url), err=True)
+        for route, code in pause.lift_all(services.redis):
+            click.echo(f"sending on {route} resumed: its pause after an account failure ({code}) is lifted at "
+                       "start; if the account still fails, its first send pauses it again", err=True)
     run_worker(services.redis, burst=burst)
 
 

@@ -7,6 +7,10 @@ route that works) is not held by it. It lives in Redis with an expiry: when it e
 sends again, and if its account is still broken the first send pauses it again. Where routes are
 configured (TIKABOT_ROUTES), route health reads a paused route as down, so its traffic fails over
 (queue/routes/health.py); with Twilio alone, the send job holds back what that route would carry.
+
+A worker that starts lifts every pause (`lift_all`): an operator who fixed an account's settings
+restarts the workers, and sending must not wait out the pause. If the account is still broken, the
+first send pauses the route again.
 """
 from __future__ import annotations
 
@@ -28,3 +32,14 @@ def paused_until(redis: Redis, route: str, now: datetime) -> datetime | None:
 
 def pause(redis: Redis, route: str, code: str, seconds: float) -> None:
     redis.set(key(route), code, px=int(seconds * 1000), nx=True)
+
+
+def lift_all(redis: Redis) -> list[tuple[str, str]]:
+    """Remove every route's pause; the (route, error code) of each one lifted."""
+    lifted = []
+    for name in redis.scan_iter(match=PREFIX + "*"):
+        name = name.decode() if isinstance(name, bytes) else name
+        code = redis.getdel(name)
+        if code is not None:
+            lifted.append((name[len(PREFIX):], code.decode() if isinstance(code, bytes) else str(code)))
+    return sorted(lifted)
