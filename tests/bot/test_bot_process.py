@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.support import wait_for
@@ -19,12 +20,20 @@ from tikabot.stack.processes import free_port
 
 
 
-def test_the_bot_command_explains_a_missing_token(monkeypatch, database_url):
+EX_CONFIG = 78  # what deploy/systemd/tikabot-bot.service's RestartPreventExitStatus names
+
+
+def error_lines(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_the_bot_command_without_a_token_says_what_to_set_and_exits_ex_config(monkeypatch, database_url):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
     result = CliRunner().invoke(main, ["bot"])
-    assert result.exit_code == 1
-    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
+    assert result.exit_code == EX_CONFIG
+    [line] = error_lines(result)
+    assert line.startswith("Error: TELEGRAM_BOT_TOKEN is not set: put the token @BotFather gave")
 
 
 def test_webhook_mode_needs_a_well_formed_secret(monkeypatch, database_url):
@@ -32,7 +41,37 @@ def test_webhook_mode_needs_a_well_formed_secret(monkeypatch, database_url):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "has spaces!")
     result = CliRunner().invoke(main, ["bot", "--webhook-url", "https://bot.example.org/tg"])
-    assert result.exit_code == 1 and "TELEGRAM_WEBHOOK_SECRET" in result.output
+    assert result.exit_code == EX_CONFIG and "TELEGRAM_WEBHOOK_SECRET" in result.output
+
+
+@pytest.mark.parametrize("token, answer", [("424242:revoked-or-mistyped", "Unauthorized"),
+                                           ("not-a-token", "Not Found")], ids=["401", "404"])
+@pytest.mark.parametrize("mode", [[], ["--webhook-url", "https://bot.example.org/tg", "--port", "0"]],
+                         ids=["polling", "webhook"])
+def test_a_token_telegram_refuses_is_one_line_and_ex_config(monkeypatch, sim, database_url, redis_url, token,
+                                                             answer, mode):
+    """Telegram answers getMe 401 for a token it does not know, 404 for one not shaped like a token:
+    restarting cannot mend either, so the unit must stay stopped, not retry every 5 s."""
+    for name, value in {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": token,
+                        "TELEGRAM_API_BASE": sim.url, "TELEGRAM_WEBHOOK_SECRET": "s3cret"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["bot", *mode])
+    assert result.exit_code == EX_CONFIG, result.output
+    [line] = error_lines(result)
+    assert line == (f"Error: Telegram at {sim.url} refuses TELEGRAM_BOT_TOKEN ({answer}): set the token @BotFather "
+                    "gave for the coordinator bot (/mybots, API Token), then start the bot again")
+    assert [c["method"] for c in sim.sim.telegram_calls()] == ["getMe"]  # asked once, no polling, no webhook set
+    assert token not in result.output
+
+
+def test_a_bad_setting_stops_the_bot_with_ex_config_too(monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TIKABOT_MEDICAL_OFFICERS", "+91983000000X")
+    result = CliRunner().invoke(main, ["bot"])
+    assert result.exit_code == EX_CONFIG
+    [line] = error_lines(result)
+    assert line.startswith("Error: TIKABOT_MEDICAL_OFFICERS: ")
 
 
 class WebhookThread:

@@ -115,3 +115,15 @@ def test_webhook_methods_and_unknown_methods(sim):
     assert info.url == "https://example.org/tg"
     assert commands[0].command == "start"
     assert sim.sim.telegram_calls("setChatTitle")
+
+
+def test_a_token_not_shaped_like_one_is_not_found_as_on_telegram(sim):
+    from telegram.error import InvalidToken
+
+    async def work():
+        async with Bot("no-colon-here", base_url=f"{sim.url}/bot") as bot:
+            return bot
+
+    with pytest.raises(InvalidToken) as refused:
+        asyncio.run(work())
+    assert "Not Found" in str(refused.value.__cause__)

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import TypeHandler
 
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
 from tikabot.bot.webhook import make_webhook_app
+from tikabot.config import Config
 from tikabot.services import Services
 
 SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -23,13 +24,15 @@ log = logging.getLogger(__name__)
 
 
 class BotConfigError(ValueError):
-    pass
+    """What the bot cannot start without, said in one line naming what to set. Starting again cannot
+    help, so `tikabot bot` exits with EX_CONFIG (78) and the unit's RestartPreventExitStatus leaves it
+    stopped instead of restarting it every few seconds."""
 
 
-def check(services: Services, webhook_url: str | None) -> None:
-    config = services.config
+def check(config: Config, webhook_url: str | None) -> None:
     if not config.telegram_bot_token:
-        raise BotConfigError("TELEGRAM_BOT_TOKEN is not set: the coordinator bot is disabled")
+        raise BotConfigError("TELEGRAM_BOT_TOKEN is not set: put the token @BotFather gave for the coordinator bot "
+                             "in the settings (/etc/tikabot/env or .env), then start the bot again")
     if webhook_url is not None:
         if not config.telegram_webhook_secret or not SECRET_SHAPE.match(config.telegram_webhook_secret):
             raise BotConfigError("webhook mode needs TELEGRAM_WEBHOOK_SECRET: 1-256 of A-Z a-z 0-9 _ -")
@@ -59,6 +62,27 @@ class Unreachable:
             log.warning("Telegram at %s answers again", self.api_base)
 
 
+def said(exc: BaseException, token: str | None) -> str:
+    """What Telegram (or the way to it) answered, short: python-telegram-bot adds the whole body of an
+    answer that is not Telegram's JSON (a proxy's HTML error page) to its message, and names the
+    token when getMe is refused; neither belongs in a log line."""
+    text = str(getattr(exc, "message", None) or exc)
+    cut = text.find(". Parsing the server response")
+    if cut >= 0:
+        text = text[:cut] + ", a web page instead of Telegram's answer"
+    if token:
+        text = text.replace(token, "<TELEGRAM_BOT_TOKEN>")
+    return text[:200]
+
+
+def refused(config: Config, exc: InvalidToken) -> BotConfigError:
+    """Telegram's 401 (a token it does not know) or 404 (a token not shaped like one) at getMe."""
+    answer = said(exc.__cause__ if isinstance(exc.__cause__, TelegramError) else exc, config.telegram_bot_token)
+    return BotConfigError(f"Telegram at {config.telegram_api_base} refuses TELEGRAM_BOT_TOKEN ({answer}): "
+                          "set the token @BotFather gave for the coordinator bot (/mybots, API Token), then start "
+                          "the bot again")
+
+
 RETRY_S = 5.0  # between attempts to reach Telegram at start
 
 
@@ -77,8 +101,8 @@ class _LastPollQuiet(logging.Filter):
 async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry_s: float = RETRY_S) -> None:
     """Long polling until `stop` is set. Waits for Telegram to answer before it starts (a bot started
     while the network is out comes up when it returns), and reports trouble once (Unreachable)."""
-    check(services, None)
     config = services.config
+    check(config, None)
     application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base)
     trouble = Unreachable(config.telegram_api_base)
 
@@ -91,8 +115,7 @@ async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry
             await application.initialize()
             break
         except InvalidToken as exc:
-            raise BotConfigError(f"Telegram at {config.telegram_api_base} refuses TELEGRAM_BOT_TOKEN: "
-                                 "copy the token BotFather gave again") from exc
+            raise refused(config, exc) from exc
         except NetworkError as exc:
             trouble.failed(exc)
             try:
@@ -140,14 +163,18 @@ LOOPBACK = "127.0.0.1"  # behind the TLS proxy Telegram calls; --host to listen 
 
 async def serve_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK,
                         stop: asyncio.Event | None = None, announce=log.info) -> None:
-    check(services, webhook_url)
     config = services.config
+    check(config, webhook_url)
     application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base,
                                      updater=False)
     stop = stop or asyncio.Event()
     runner = web.AppRunner(make_webhook_app(application, config.telegram_webhook_secret,
                                             urlsplit(webhook_url).path), access_log=None)
-    async with application:
+    try:
+        await application.initialize()  # getMe: a token Telegram refuses is a configuration error
+    except InvalidToken as exc:
+        raise refused(config, exc) from exc
+    async with application:  # already initialized; shuts it down on the way out
         await application.post_init(application)
         await application.start()
         await runner.setup()

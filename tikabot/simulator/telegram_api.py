@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from typing import Any
@@ -14,6 +15,7 @@ from tikabot.simulator.appkeys import SIM
 INT_PARAMS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "user_id",
                         "from_chat_id", "reply_to_message_id", "message_thread_id"})
 RATE_LIMITED_PREFIXES = ("send", "edit", "answer", "copy", "forward")
+TOKEN_SHAPE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")  # the bot's id, a colon, the secret
 
 
 def add_routes(app: web.Application) -> None:
@@ -110,6 +112,8 @@ async def bot_method(request: web.Request) -> web.Response:
     sim.records.add_telegram({"method": method, "token": token, "params": params,
                               "files": files, "at": time.time()})
     config = sim.config
+    if not TOKEN_SHAPE.match(token):  # Telegram's answer to a token not shaped like one
+        return failure(404, "Not Found")
     if config.telegram_token is not None and token != config.telegram_token:
         return failure(401, "Unauthorized")
     if method.lower().startswith(RATE_LIMITED_PREFIXES) and sim.faults.telegram_429(config):
