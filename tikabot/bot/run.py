@@ -8,9 +8,7 @@ import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import TypeHandler
 
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
@@ -41,25 +39,46 @@ def check(config: Config, webhook_url: str | None) -> None:
 
 
 class Unreachable:
-    """Telegram not answering (the network, a proxy, the simulator stopped): said once in the log
-    (no traceback), then quiet while the bot keeps retrying, and said again once it answers."""
+    """Telegram not answering (the network, its front answering 502 with a web page, a proxy, the
+    simulator stopped): said once in the log, one line with no traceback, while python-telegram-bot
+    keeps retrying; said again once, when a poll is answered."""
 
-    def __init__(self, api_base: str):
+    def __init__(self, api_base: str, token: str | None = None):
         self.api_base = api_base
+        self.token = token
         self.down = False
 
     def failed(self, exc: Exception) -> None:
         if self.down:
-            log.debug("Telegram still not answering: %s", exc)
+            log.debug("Telegram still not answering: %s", said(exc, self.token))
             return
         self.down = True
-        log.warning("cannot reach Telegram at %s (%s); the bot keeps trying, quietly, until it answers",
-                    self.api_base, exc)
+        if isinstance(exc, NetworkError):  # TimedOut too: no answer, a connection refused, a 5xx
+            log.warning("cannot reach Telegram at %s (%s); the bot keeps trying, quietly, until it answers",
+                        self.api_base, said(exc, self.token))
+        else:  # an answer refusing the poll (409: another process polls with this token)
+            log.warning("Telegram at %s refuses the bot's polls (%s); the bot keeps trying, quietly, until it "
+                        "answers", self.api_base, said(exc, self.token))
 
     def answered(self) -> None:
         if self.down:
             self.down = False
             log.warning("Telegram at %s answers again", self.api_base)
+
+
+class _NotJsonQuiet(logging.Filter):
+    """python-telegram-bot logs the whole page and a traceback whenever an answer is not JSON (502 from
+    Telegram's front during an outage, on every retry of every poll). The error it raises next is
+    what counts, and whoever catches it reports it (Unreachable, once): the record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Can not load invalid JSON data"):
+            log.debug("an answer from Telegram that is not JSON (a web page); its error follows")
+            return False
+        return True
+
+
+REQUEST_LOG = "telegram.request.BaseRequest"  # where python-telegram-bot logs an answer it cannot read
 
 
 def said(exc: BaseException, token: str | None) -> str:
@@ -84,6 +103,7 @@ def refused(config: Config, exc: InvalidToken) -> BotConfigError:
 
 
 RETRY_S = 5.0  # between attempts to reach Telegram at start
+POLL_S = 10.0  # how long Telegram holds a poll open when there is nothing new (python-telegram-bot's default)
 
 
 class _LastPollQuiet(logging.Filter):
@@ -98,21 +118,32 @@ class _LastPollQuiet(logging.Filter):
         return True
 
 
-async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry_s: float = RETRY_S) -> None:
+async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry_s: float = RETRY_S,
+               poll_s: float = POLL_S) -> None:
     """Long polling until `stop` is set. Waits for Telegram to answer before it starts (a bot started
-    while the network is out comes up when it returns), and reports trouble once (Unreachable)."""
+    while the network is out comes up when it returns), and reports an outage once, at start or while
+    polling, and its end once (Unreachable): no traceback, no web page, on any retry."""
     config = services.config
     check(config, None)
-    application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base)
-    trouble = Unreachable(config.telegram_api_base)
+    trouble = Unreachable(config.telegram_api_base, config.telegram_bot_token)
+    application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base,
+                                     polls=trouble)
+    not_json = _NotJsonQuiet()
+    logging.getLogger(REQUEST_LOG).addFilter(not_json)
+    try:
+        await _poll(application, config, trouble, stop, announce, retry_s, poll_s)
+    finally:
+        logging.getLogger(REQUEST_LOG).removeFilter(not_json)
 
-    async def heard(_update: object, _context: object) -> None:
-        trouble.answered()
 
-    application.add_handler(TypeHandler(Update, heard), group=-1)
+async def _poll(application, config: Config, trouble: Unreachable, stop: asyncio.Event, announce,
+                retry_s: float, poll_s: float) -> None:
     while True:
         try:
             await application.initialize()
+            await application.post_init(application)
+            # getUpdates deletes nothing: a webhook left set makes Telegram refuse it, so drop it first
+            await application.bot.delete_webhook(drop_pending_updates=False)
             break
         except InvalidToken as exc:
             raise refused(config, exc) from exc
@@ -120,15 +151,15 @@ async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry
             trouble.failed(exc)
             try:
                 await asyncio.wait_for(stop.wait(), retry_s)
+                await application.shutdown()
                 return
             except TimeoutError:
                 continue
     trouble.answered()
     try:
-        await application.post_init(application)
-        # getUpdates deletes nothing: a webhook left set makes Telegram refuse it, so drop it first
-        await application.bot.delete_webhook(drop_pending_updates=False)
-        await application.updater.start_polling(allowed_updates=["message", "callback_query"],
+        # an outage while polling: python-telegram-bot retries, backing off up to 30 s; every failed
+        # poll goes to trouble.failed (said once), every answered one to trouble.answered (app.py)
+        await application.updater.start_polling(allowed_updates=["message", "callback_query"], timeout=poll_s,
                                                 error_callback=trouble.failed)
         await application.start()
         announce(f"coordinator bot @{application.bot.username}: polling {config.telegram_api_base} for "
@@ -174,18 +205,23 @@ async def serve_webhook(services: Services, webhook_url: str, port: int, host: s
         await application.initialize()  # getMe: a token Telegram refuses is a configuration error
     except InvalidToken as exc:
         raise refused(config, exc) from exc
-    async with application:  # already initialized; shuts it down on the way out
-        await application.post_init(application)
-        await application.start()
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        await application.bot.set_webhook(webhook_url, secret_token=config.telegram_webhook_secret,
-                                          allowed_updates=["message", "callback_query"])
-        announce(f"coordinator bot @{application.bot.username}: listening on {host}:{port} for the "
-                 f"webhook Telegram calls at {webhook_url}; Ctrl-C stops")
-        await stop.wait()
-        await runner.cleanup()
-        await application.stop()
+    not_json = _NotJsonQuiet()  # a reply sent while Telegram's front answers 502: no page, no traceback
+    logging.getLogger(REQUEST_LOG).addFilter(not_json)
+    try:
+        async with application:  # already initialized; shuts it down on the way out
+            await application.post_init(application)
+            await application.start()
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            await application.bot.set_webhook(webhook_url, secret_token=config.telegram_webhook_secret,
+                                              allowed_updates=["message", "callback_query"])
+            announce(f"coordinator bot @{application.bot.username}: listening on {host}:{port} for the "
+                     f"webhook Telegram calls at {webhook_url}; Ctrl-C stops")
+            await stop.wait()
+            await runner.cleanup()
+            await application.stop()
+    finally:
+        logging.getLogger(REQUEST_LOG).removeFilter(not_json)
 
 
 def run_webhook(services: Services, webhook_url: str, port: int, host: str = LOOPBACK, announce=log.info) -> None:

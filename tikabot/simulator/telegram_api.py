@@ -26,6 +26,17 @@ def ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
+BAD_GATEWAY_PAGE = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def outage(config) -> web.Response | None:
+    """Telegram's front answering for servers that are out (config.telegram_down: "502"), else None."""
+    if config.telegram_down is None:
+        return None
+    return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
+
+
 def failure(status: int, description: str, **parameters: Any) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
@@ -112,6 +123,8 @@ async def bot_method(request: web.Request) -> web.Response:
     sim.records.add_telegram({"method": method, "token": token, "params": params,
                               "files": files, "at": time.time()})
     config = sim.config
+    if (down := outage(config)) is not None:
+        return down
     if not TOKEN_SHAPE.match(token):  # Telegram's answer to a token not shaped like one
         return failure(404, "Not Found")
     if config.telegram_token is not None and token != config.telegram_token:
@@ -123,7 +136,10 @@ async def bot_method(request: web.Request) -> web.Response:
     handler = METHODS.get(method.lower())
     if handler is None:
         return ok(True)
-    return await handler(sim, token, params, files)
+    answer = await handler(sim, token, params, files)
+    # an outage that began while a long poll waited cuts it off: its updates stay queued, unconfirmed
+    down = outage(sim.config)
+    return answer if down is None else down
 
 
 async def get_me(sim, token, params, files):
