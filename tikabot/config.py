@@ -47,6 +47,22 @@ def networks(name: str, raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+TRUSTED_PROXIES_DEFAULT = "127.0.0.1,::1"  # nginx on the same machine (deploy/nginx), and gunicorn's own default
+
+
+def trusted_proxies(environ) -> tuple[str, ...]:
+    """TIKABOT_TRUSTED_PROXIES: our reverse proxies, the only peers whose X-Forwarded-For is read, by
+    the access log (gunicorn's forwarded_allow_ips) and by C-DAC's pull source check alike
+    (core/proxies.py). Default: this machine. CDAC_TRUSTED_PROXIES is its older name and still read;
+    both set to different proxies is refused, naming both."""
+    given = {name: networks(name, value) for name in ("TIKABOT_TRUSTED_PROXIES", "CDAC_TRUSTED_PROXIES")
+             if (value := (environ.get(name) or "").strip())}
+    if len(given) == 2 and len(set(map(frozenset, given.values()))) == 2:
+        raise ValueError("TIKABOT_TRUSTED_PROXIES and CDAC_TRUSTED_PROXIES name different proxies: set "
+                         "TIKABOT_TRUSTED_PROXIES only (CDAC_TRUSTED_PROXIES is its older name)")
+    return next(iter(given.values()), None) or networks("TIKABOT_TRUSTED_PROXIES", TRUSTED_PROXIES_DEFAULT)
+
+
 CDAC_PULL_TOKEN_MIN = 32
 
 
@@ -148,6 +164,8 @@ class Config:
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_secret: str | None = None
     public_base_url: str | None = None
+    # our reverse proxies (TIKABOT_TRUSTED_PROXIES): their X-Forwarded-For names the client (core/proxies.py)
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     ussd_token: str | None = None
     otp_secret: str = DEV_OTP_SECRET
     tz: str = "Asia/Kolkata"
@@ -180,7 +198,6 @@ class Config:
     cdac_api_url: str = "https://msdgweb.mgov.gov.in/esms/sendsmsrequestDLT"
     cdac_pull_token: str | None = None  # the secret in the pull URL registered with MSDG
     cdac_pull_sources: tuple[str, ...] = ()  # MSDG's addresses (or networks) its pull requests come from
-    cdac_trusted_proxies: tuple[str, ...] = ()  # our reverse proxies: X-Forwarded-For is read only from them
     cdac_keyword: str | None = None  # the state's keyword (and sub-keyword) vaccinators start a pull SMS with
     # NIC SMS gateway (handlers/nic.py): the HttpLink account, DLT ids, and who may post its delivery reports
     nic_url: str = "https://smsgw.sms.gov.in/failsafe/HttpLink"
@@ -227,6 +244,7 @@ class Config:
             telegram_api_base=_env("TELEGRAM_API_BASE", cls.telegram_api_base),
             telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
             public_base_url=_env("PUBLIC_BASE_URL"),
+            trusted_proxies=trusted_proxies(os.environ),
             ussd_token=_env("USSD_TOKEN"),
             otp_secret=_env("OTP_SECRET", DEV_OTP_SECRET),
             tz=_env("TIKABOT_TZ", cls.tz),
@@ -256,7 +274,6 @@ class Config:
             cdac_api_url=_env("CDAC_API_URL", cls.cdac_api_url),
             cdac_pull_token=_env("CDAC_PULL_TOKEN"),
             cdac_pull_sources=networks("CDAC_PULL_SOURCES", _env("CDAC_PULL_SOURCES", "")),
-            cdac_trusted_proxies=networks("CDAC_TRUSTED_PROXIES", _env("CDAC_TRUSTED_PROXIES", "")),
             cdac_keyword=_env("CDAC_KEYWORD"),
             nic_url=_env("NIC_URL", cls.nic_url),
             nic_username=_env("NIC_USERNAME"),

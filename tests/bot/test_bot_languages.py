@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.languages import assert_reads_as, english_words
-from tests.support.worlds.bot import message_update
+from tests.support.worlds.bot import COORDINATOR_ID, message_update
 from tikabot.i18n import catalog
 from tikabot.i18n.numbers import native_digits
 from tikabot.store.models import OutboundMessage, Site, Staff
@@ -150,3 +150,85 @@ def test_manual_mode_replies_and_the_alert_say_on_and_off_in_words(bot, bot_serv
         bodies = [m.body for m in s.scalars(select(OutboundMessage).where(
             OutboundMessage.template == "alert.manual_mode", OutboundMessage.recipient == str(HI_ID)))]
     assert sorted(b.rsplit(" ", 1)[-1] for b in bodies) == ["चालू", "बंद"]
+
+
+# A coordinator's /staff add, refused on every path the bot has, then accepted: what each reader gets.
+STAFF_ADD = {
+    "en": [
+        ("/staff add KAL01", "Send /staff add CODE PHONE NAME, for example /staff add KAL01 9830012345 Rina Das. "
+                             "Add verifier at the end for a verifier."),
+        ("/staff add DARJ01 9830077777 Rina Das", "DARJ01 is not one of your sites. /status lists yours."),
+        ("/staff add KAL01 98300 Rina Das", "Not added: 98300 is not a phone number: give the 10-digit mobile number."),
+        ("/staff add KAL01 9830000001 Rina Das", "Not added: +91********01 is a coordinator's phone: a coordinator "
+                                                 "cannot also report doses."),
+        ("/staff add KAL01 9830077777 Rina Das verifier", "Rina Das (+91********77) is now a verifier at KAL01 "
+         "Kalyani PHC. Their next SMS is answered as staff: ask them to send START <VACCINE> <LOT>, then DOSE <REF>."),
+    ],
+    "bn": [
+        ("/staff add KAL01", "/staff add CODE PHONE NAME পাঠান, যেমন /staff add KAL01 9830012345 রিনা দাস। "
+                             "যাচাইকারী যোগ করতে শেষে VERIFIER লিখুন।"),
+        ("/staff add DARJ01 9830077777 রিনা দাস", "DARJ01 আপনার কেন্দ্রগুলির মধ্যে নেই। আপনার কেন্দ্রের কোড /status-এ পাবেন।"),
+        ("/staff add KAL01 98300 রিনা দাস", "যোগ করা হয়নি: 98300 সঠিক ফোন নম্বর নয়: ১০ সংখ্যার মোবাইল নম্বর দিন।"),
+        ("/staff add KAL01 9830000001 রিনা দাস", "যোগ করা হয়নি: +91********01 একজন সমন্বয়কারীর ফোন: সমন্বয়কারী নিজে "
+                                                 "ডোজ নথিভুক্ত করতে পারেন না।"),
+        ("/staff add KAL01 9830077777 রিনা দাস VERIFIER", "রিনা দাস (+91********77) এখন যাচাইকারী, কেন্দ্র: KAL01 "
+         "কল্যাণী প্রাথমিক স্বাস্থ্যকেন্দ্র। তাঁর পরের SMS কর্মী হিসেবে গণ্য হবে: তাঁকে START <VACCINE> <LOT> পাঠাতে বলুন, "
+         "তারপর DOSE <REF>।"),
+    ],
+    "hi": [
+        ("/staff add KAL01", "/staff add CODE PHONE NAME भेजें, जैसे /staff add KAL01 9830012345 रीना दास। "
+                             "सत्यापनकर्ता जोड़ने के लिए अंत में VERIFIER लिखें।"),
+        ("/staff add DARJ01 9830077777 रीना दास", "DARJ01 आपके केंद्रों में नहीं है। आपके केंद्रों के कोड /status में हैं।"),
+        ("/staff add KAL01 98300 रीना दास", "नहीं जोड़ा गया: 98300 सही फ़ोन नंबर नहीं है: 10 अंकों का मोबाइल नंबर दें।"),
+        ("/staff add KAL01 9830000001 रीना दास", "नहीं जोड़ा गया: +91********01 एक समन्वयक का फ़ोन है: समन्वयक खुद डोज़ "
+                                                 "दर्ज नहीं कर सकते।"),
+        ("/staff add KAL01 9830077777 रीना दास VERIFIER", "रीना दास (+91********77) अब KAL01 कल्याणी प्राथमिक स्वास्थ्य "
+         "केंद्र पर सत्यापनकर्ता हैं। उनका अगला SMS कर्मचारी का माना जाएगा: उनसे START <VACCINE> <LOT> भेजने को कहें, "
+         "फिर DOSE <REF>।"),
+    ],
+}
+TYPED = re.compile(r"\b98300\b|\b9830012345\b")  # numbers the coordinator typed or is shown to type, as typed
+
+
+@pytest.mark.parametrize("lang, user", [("en", COORDINATOR_ID), ("bn", BN_ID), ("hi", HI_ID)])
+def test_staff_add_refuses_in_the_coordinators_language_on_every_path(bot, bot_services, readers, lang, user):
+    def staff_rows():
+        with bot_services.sessions() as s:
+            return sorted((m.phone, m.role, m.site_id, m.active) for m in s.scalars(select(Staff)))
+
+    before = staff_rows()
+    *refusals, accepted = STAFF_ADD[lang]
+    for command, expected in refusals:
+        assert bot.send(command, user_id=user)["params"]["text"] == expected, command
+        if lang != "en":
+            assert_reads_as(TYPED.sub("", expected), lang)
+    assert staff_rows() == before  # a refusal adds nobody and changes nobody: the coordinator stays one
+    command, expected = accepted
+    assert bot.send(command, user_id=user)["params"]["text"] == expected
+    with bot_services.sessions() as s:
+        added = s.scalar(select(Staff).where(Staff.phone == "+919830077777"))
+        assert (added.name, added.role, added.site.code) == (command.split(" ", 4)[4].rsplit(" ", 1)[0], "verifier",
+                                                             "KAL01")
+
+
+REASONS = {  # what add_substitute refuses that the bot's own checks never let through (the command line does)
+    "phone_missing": dict(phone=" ", name="Rina Das"),
+    "name_missing": dict(phone="9830077777", name="  "),
+    "role_unknown": dict(phone="9830077777", name="Rina Das", role="nurse"),
+    "language_unknown": dict(phone="9830077777", name="Rina Das", language="ta"),
+}
+
+
+@pytest.mark.parametrize("why", REASONS)
+def test_every_reason_a_substitute_is_refused_reads_in_bengali_and_hindi(bot_services, district, why):
+    from tikabot.imports.substitute import CannotAdd, add_substitute
+
+    with bot_services.transaction() as s:
+        site = s.scalar(select(Site).where(Site.code == "KAL01"))
+        with pytest.raises(CannotAdd) as refused:
+            add_substitute(s, site=site, actor="test", **REASONS[why])
+    assert refused.value.key == f"bot.staff_cannot_{why}"
+    assert str(refused.value) == refused.value.text("en") and not refused.value.text("en").endswith(".")
+    for lang in ("bn", "hi"):
+        text = catalog.render("bot.staff_cannot", lang, reason=refused.value.text(lang))
+        assert_reads_as(text.replace("en, bn, hi", ""), lang)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.support import wait_for
@@ -19,12 +21,20 @@ from tikabot.stack.processes import free_port
 
 
 
-def test_the_bot_command_explains_a_missing_token(monkeypatch, database_url):
+EX_CONFIG = 78  # what deploy/systemd/tikabot-bot.service's RestartPreventExitStatus names
+
+
+def error_lines(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_the_bot_command_without_a_token_says_what_to_set_and_exits_ex_config(monkeypatch, database_url):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
     result = CliRunner().invoke(main, ["bot"])
-    assert result.exit_code == 1
-    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
+    assert result.exit_code == EX_CONFIG
+    [line] = error_lines(result)
+    assert line.startswith("Error: TELEGRAM_BOT_TOKEN is not set: put the token @BotFather gave")
 
 
 def test_webhook_mode_needs_a_well_formed_secret(monkeypatch, database_url):
@@ -32,7 +42,37 @@ def test_webhook_mode_needs_a_well_formed_secret(monkeypatch, database_url):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "has spaces!")
     result = CliRunner().invoke(main, ["bot", "--webhook-url", "https://bot.example.org/tg"])
-    assert result.exit_code == 1 and "TELEGRAM_WEBHOOK_SECRET" in result.output
+    assert result.exit_code == EX_CONFIG and "TELEGRAM_WEBHOOK_SECRET" in result.output
+
+
+@pytest.mark.parametrize("token, answer", [("424242:revoked-or-mistyped", "Unauthorized"),
+                                           ("not-a-token", "Not Found")], ids=["401", "404"])
+@pytest.mark.parametrize("mode", [[], ["--webhook-url", "https://bot.example.org/tg", "--port", "0"]],
+                         ids=["polling", "webhook"])
+def test_a_token_telegram_refuses_is_one_line_and_ex_config(monkeypatch, sim, database_url, redis_url, token,
+                                                             answer, mode):
+    """Telegram answers getMe 401 for a token it does not know, 404 for one not shaped like a token:
+    restarting cannot mend either, so the unit must stay stopped, not retry every 5 s."""
+    for name, value in {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": token,
+                        "TELEGRAM_API_BASE": sim.url, "TELEGRAM_WEBHOOK_SECRET": "s3cret"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["bot", *mode])
+    assert result.exit_code == EX_CONFIG, result.output
+    [line] = error_lines(result)
+    assert line == (f"Error: Telegram at {sim.url} refuses TELEGRAM_BOT_TOKEN ({answer}): set the token @BotFather "
+                    "gave for the coordinator bot (/mybots, API Token), then start the bot again")
+    assert [c["method"] for c in sim.sim.telegram_calls()] == ["getMe"]  # asked once, no polling, no webhook set
+    assert token not in result.output
+
+
+def test_a_bad_setting_stops_the_bot_with_ex_config_too(monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TIKABOT_MEDICAL_OFFICERS", "+91983000000X")
+    result = CliRunner().invoke(main, ["bot"])
+    assert result.exit_code == EX_CONFIG
+    [line] = error_lines(result)
+    assert line.startswith("Error: TIKABOT_MEDICAL_OFFICERS: ")
 
 
 class WebhookThread:
@@ -120,15 +160,57 @@ def test_the_polling_bot_logs_neither_its_token_nor_a_traceback(sim, bot_service
     assert f"coordinator bot @tikabot_sim_bot: polling {sim.url} for messages" in output
 
 
+def test_a_telegram_outage_while_polling_is_one_line_then_one_on_recovery_and_the_bot_answers_again(
+        sim, bot_services, district, tmp_path):
+    """Telegram's front answers 502 with an HTML page for a while (the simulator's telegram_down):
+    python-telegram-bot retries every poll, and the log says so once, without a traceback or the
+    page, then once when Telegram answers again; a coordinator's command is answered after it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = bot_services.config
+    env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": config.redis_url,
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": sim.url, "OTP_SECRET": config.otp_secret}
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log:
+        bot = subprocess.Popen([sys.executable, "-m", "tikabot", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: "polling" in log_path.read_text(), 30)
+        down_at = time.time()
+        sim.sim.configure(telegram_down="502")
+        failed_polls = lambda: [c for c in sim.sim.telegram_calls("getUpdates") if c["at"] >= down_at]  # noqa: E731
+        assert wait_for(lambda: len(failed_polls()) >= 3, 30), "the bot kept polling through the outage"
+        sim.sim.configure(telegram_down=None)
+        sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))
+        assert wait_for(lambda: sim.sim.telegram_calls("sendMessage"), 30)
+        assert "KAL01" in sim.sim.telegram_calls("sendMessage")[0]["params"]["text"]
+        assert wait_for(lambda: "answers again" in log_path.read_text(), 30)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        bot.wait(30)
+    output = log_path.read_text()
+    lines = [line for line in output.splitlines() if line.strip()]
+    outage = [line for line in lines if "Telegram" in line and "polling" not in line]
+    assert outage == [f"cannot reach Telegram at {sim.url} (Bad Gateway (502), a web page instead of Telegram's "
+                      "answer); the bot keeps trying, quietly, until it answers",
+                      f"Telegram at {sim.url} answers again"], output
+    assert "Traceback" not in output and "<html" not in output and "nginx" not in output, output
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    assert bot.returncode == 0, output
+
+
 class PollThread:
     """`tikabot bot`'s polling loop in a thread, with its own stop event and what it announced."""
 
-    def __init__(self, services, retry_s=5.0):
+    def __init__(self, services, retry_s=5.0, poll_s=10.0):
         self.loop = asyncio.new_event_loop()
         self.said: list[str] = []
         self.stop_event = None
         self.error = None
-        self.args = (services, retry_s)
+        self.args = (services, retry_s, poll_s)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -141,7 +223,7 @@ class PollThread:
         from tikabot.bot.run import poll
 
         self.stop_event = asyncio.Event()
-        await poll(self.args[0], self.stop_event, announce=self.said.append, retry_s=self.args[1])
+        await poll(self.args[0], self.stop_event, announce=self.said.append, retry_s=self.args[1], poll_s=self.args[2])
 
     def start(self):
         self.thread.start()
@@ -200,6 +282,67 @@ def test_telegram_out_of_reach_is_said_once_not_at_every_retry(bot_services, cap
     said = [r.getMessage() for r in caplog.records if r.name.startswith(("tikabot", "telegram"))]
     assert len(said) == 1 and said[0].startswith(f"cannot reach Telegram at http://127.0.0.1:{server.server_port}")
     assert TOKEN not in said[0] and bot.said == [] and bot.error is None
+
+
+def test_the_end_of_an_outage_is_said_when_a_poll_is_answered_even_if_nobody_writes(sim, bot_services, district,
+                                                                                     caplog):
+    import time
+
+    bot = PollThread(bot_services, retry_s=0.05, poll_s=0.2)
+    with caplog.at_level("DEBUG", logger="tikabot"):
+        bot.start()
+        try:
+            assert wait_for(lambda: bot.said, 15)
+            down_at = time.time()
+            sim.sim.configure(telegram_down="502")
+            assert wait_for(lambda: len([c for c in sim.sim.telegram_calls("getUpdates") if c["at"] >= down_at]) >= 2,
+                            30)  # the first poll refused and one retry
+            sim.sim.configure(telegram_down=None)
+            back = lambda: [r for r in caplog.records if r.getMessage().endswith("answers again")]  # noqa: E731
+            assert wait_for(back, 15), "the recovery is said without any update to carry it"
+        finally:
+            bot.stop()
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith(("tikabot", "telegram"))]
+    assert [r.getMessage().split(" (")[0] for r in warned] == [f"cannot reach Telegram at {sim.url}",
+                                                               f"Telegram at {sim.url} answers again"]
+    assert not [r for r in caplog.records if r.exc_info], "no traceback, at any level"
+    assert bot.error is None
+
+
+def test_a_poll_telegram_never_answers_is_told_as_an_outage(bot_services):
+    """python-telegram-bot retries a poll that timed out without calling the error callback: the
+    poll's own connection tells the bot (a network that drops packets answers nothing at all)."""
+    import socket
+
+    from tikabot.bot.app import _WatchedPolls
+    from telegram.error import TimedOut
+
+    heard = []
+
+    class Watch:
+        def failed(self, exc):
+            heard.append(("failed", type(exc).__name__))
+
+        def answered(self):
+            heard.append(("answered", None))
+
+    silent = socket.create_server(("127.0.0.1", 0))  # takes the connection, never answers
+    request = _WatchedPolls(Watch())
+
+    async def one_poll():
+        await request.initialize()
+        try:
+            await request.do_request(f"http://127.0.0.1:{silent.getsockname()[1]}/bot{TOKEN}/getUpdates", "POST",
+                                     read_timeout=0.2)
+        finally:
+            await request.shutdown()
+
+    try:
+        with pytest.raises(TimedOut):
+            asyncio.run(one_poll())
+    finally:
+        silent.close()
+    assert heard == [("failed", "TimedOut")]
 
 
 def test_phone_telegram_chats_with_the_bot_on_the_simulator(bot, sim):

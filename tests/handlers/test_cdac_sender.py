@@ -176,12 +176,12 @@ def test_unknown_codes_fail_with_their_number_named():
 
 PULL_ENV = {"CDAC_USERNAME": "wbhealth", "CDAC_PASSWORD": "pw", "CDAC_SECURE_KEY": "key",
             "CDAC_PULL_TOKEN": "t" * 40, "CDAC_PULL_SOURCES": "164.100.14.211, 164.100.15.0/24",
-            "CDAC_TRUSTED_PROXIES": "10.0.0.2", "CDAC_KEYWORD": "WB TIKA"}
+            "TIKABOT_TRUSTED_PROXIES": "10.0.0.2", "CDAC_KEYWORD": "WB TIKA"}
 
 
 def config_from(monkeypatch, env):
     from tikabot.config import Config
-    for name in PULL_ENV:
+    for name in (*PULL_ENV, "CDAC_TRUSTED_PROXIES"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -191,8 +191,17 @@ def config_from(monkeypatch, env):
 def test_cdac_settings_are_read_with_networks_and_secrets_stay_out_of_repr(monkeypatch):
     config = config_from(monkeypatch, PULL_ENV)
     assert config.cdac_pull_sources == ("164.100.14.211/32", "164.100.15.0/24")
-    assert config.cdac_trusted_proxies == ("10.0.0.2/32",)
+    assert config.trusted_proxies == ("10.0.0.2/32",)
     assert "t" * 40 not in repr(config) and "cdac_secure_key='<redacted>'" in repr(config)
+
+
+def test_one_list_of_trusted_proxies_this_machine_by_default_and_the_older_name_still_read(monkeypatch):
+    without = {k: v for k, v in PULL_ENV.items() if k != "TIKABOT_TRUSTED_PROXIES"}
+    assert config_from(monkeypatch, without).trusted_proxies == ("127.0.0.1/32", "::1/128")  # nginx beside it
+    older = config_from(monkeypatch, {**without, "CDAC_TRUSTED_PROXIES": "10.0.0.2"})
+    assert older.trusted_proxies == ("10.0.0.2/32",)  # a deployment set up before the rename keeps its proxy
+    both = config_from(monkeypatch, {**PULL_ENV, "CDAC_TRUSTED_PROXIES": "10.0.0.2/32"})
+    assert both.trusted_proxies == ("10.0.0.2/32",)  # the same proxies under both names: no conflict
 
 
 @pytest.mark.parametrize("change,says", [
@@ -200,11 +209,12 @@ def test_cdac_settings_are_read_with_networks_and_secrets_stay_out_of_repr(monke
     ({"CDAC_PULL_TOKEN": "short"}, "CDAC_PULL_TOKEN must be a random secret of at least 32"),
     ({"CDAC_PULL_SOURCES": ""}, "CDAC_PULL_SOURCES must name MSDG's address"),
     ({"CDAC_PULL_SOURCES": "msdg.gov.in"}, "CDAC_PULL_SOURCES: 'msdg.gov.in' is not an IP address"),
-    ({"CDAC_TRUSTED_PROXIES": "10.0.0.300"}, "CDAC_TRUSTED_PROXIES: '10.0.0.300' is not an IP address"),
+    ({"TIKABOT_TRUSTED_PROXIES": "10.0.0.300"}, "TIKABOT_TRUSTED_PROXIES: '10.0.0.300' is not an IP address"),
+    ({"CDAC_TRUSTED_PROXIES": "10.0.0.3"}, "TIKABOT_TRUSTED_PROXIES and CDAC_TRUSTED_PROXIES name different proxies"),
     ({"CDAC_KEYWORD": ""}, "CDAC_KEYWORD must be the state's keyword"),
     ({"CDAC_USERNAME": "", "CDAC_PASSWORD": "", "CDAC_SECURE_KEY": ""}, "answered by push"),
-], ids=["push without key", "short token", "no sources", "source not an address", "bad proxy", "no keyword",
-        "pull without push"])
+], ids=["push without key", "short token", "no sources", "source not an address", "bad proxy", "two proxy lists",
+        "no keyword", "pull without push"])
 def test_a_bad_combination_is_a_clear_error_at_start(monkeypatch, change, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         config_from(monkeypatch, {k: v for k, v in {**PULL_ENV, **change}.items() if v})

@@ -108,6 +108,17 @@ def test_translations_are_complete_and_keep_the_placeholders(lang):
         assert placeholders(own[key]) == placeholders(template(key, "en")), (key, lang)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_key_is_in_a_catalog_once(lang):
+    """gettext keeps the first of two entries with one msgid and drops the other without a word: a
+    translator editing the second would change nothing (a Bengali role word stood twice, one unread)."""
+    import re
+    from collections import Counter
+
+    ids = re.findall(r'^msgid "([^"]+)"$', catalog.po_path(lang).read_text(encoding="utf-8"), flags=re.M)
+    assert [key for key, n in Counter(ids).items() if n > 1] == []
+
+
 OWN_SCRIPT = {"ussd.lang_menu"}  # a USSD screen naming each language as its readers write it, not an SMS
 
 

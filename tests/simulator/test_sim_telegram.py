@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import urllib.error
 import urllib.request
 from datetime import timedelta
 
@@ -115,3 +116,39 @@ def test_webhook_methods_and_unknown_methods(sim):
     assert info.url == "https://example.org/tg"
     assert commands[0].command == "start"
     assert sim.sim.telegram_calls("setChatTitle")
+
+
+def test_a_token_not_shaped_like_one_is_not_found_as_on_telegram(sim):
+    from telegram.error import InvalidToken
+
+    async def work():
+        async with Bot("no-colon-here", base_url=f"{sim.url}/bot") as bot:
+            return bot
+
+    with pytest.raises(InvalidToken) as refused:
+        asyncio.run(work())
+    assert "Not Found" in str(refused.value.__cause__)
+
+
+def test_telegram_down_answers_every_call_with_the_fronts_502_page_a_waiting_poll_too(sim):
+    from telegram.error import NetworkError
+
+    async def work(bot):
+        poll = asyncio.create_task(bot.get_updates(timeout=20))
+        while not sim.sim.telegram_calls("getUpdates"):  # the poll is waiting at the simulator
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(sim.sim.configure, telegram_down="502")
+        with pytest.raises(NetworkError) as cut_off:
+            await asyncio.wait_for(poll, 15)
+        with pytest.raises(NetworkError) as refused:
+            await bot.send_message(chat_id=42, text="while down")
+        await asyncio.to_thread(sim.sim.configure, telegram_down=None)
+        return cut_off.value, refused.value, await bot.send_message(chat_id=42, text="back")
+
+    cut_off, refused, back = run_with_bot(sim, work)
+    for error in (cut_off, refused):
+        assert str(error).startswith("Bad Gateway (502). Parsing the server response b'<html>")
+    assert back.text == "back"
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        post_json(f"{sim.url}/_sim/config", {"telegram_down": "maybe"})
+    assert bad.value.code == 400

@@ -39,6 +39,18 @@ class Unit:
     environment_file: Path
 
 
+def directives(name: str) -> dict[str, list[str]]:
+    """deploy/systemd/<name>.service as systemd reads it: each directive's values in order (a
+    directive may be given more than once, and RestartPreventExitStatus= lists several)."""
+    found: dict[str, list[str]] = {}
+    for line in (UNITS / f"{name}.service").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if "=" in line and not line.startswith(("#", ";", "[")):
+            key, value = line.split("=", 1)
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
 def load_unit(name: str, state_root: Path, env_file: Path) -> Unit:
     """deploy/systemd/<name>.service with its paths mapped: the checkout to this repo, the state folder
     to `state_root`, the env file to `env_file`."""

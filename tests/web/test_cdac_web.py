@@ -23,7 +23,7 @@ PULL = {"mobileNumber": "9830011111", "timeStamp": "2026-03-02 09:14:05", "opera
 @pytest.fixture
 def app(config):
     with built_app(config, cdac_username="wbhealth", cdac_password="pw", cdac_secure_key="key",
-                   cdac_pull_token=TOKEN, cdac_pull_sources=(f"{MSDG}/32",), cdac_trusted_proxies=(f"{PROXY}/32",),
+                   cdac_pull_token=TOKEN, cdac_pull_sources=(f"{MSDG}/32",), trusted_proxies=(f"{PROXY}/32",),
                    cdac_keyword="WB TIKA") as flask_app:
         yield flask_app
 
@@ -85,7 +85,7 @@ def test_a_direct_connection_from_msdg_needs_no_proxy(config):
         client = app.test_client()
         query = {"token": TOKEN, **PULL}
         direct = client.get("/channels/cdac/inbound", query_string=query, environ_base={"REMOTE_ADDR": MSDG})
-        # without CDAC_TRUSTED_PROXIES the header is nobody's word: a stranger cannot claim MSDG's address
+        # from a peer not among our proxies the header is nobody's word: a stranger cannot claim MSDG's address
         forged = client.get("/channels/cdac/inbound", query_string=query, headers={"X-Forwarded-For": MSDG},
                             environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert (direct.status_code, forged.status_code) == (200, 403)

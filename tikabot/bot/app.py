@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from telegram import BotCommand, Update
+from telegram.error import TimedOut
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, \
     MessageHandler, filters
+from telegram.request import HTTPXRequest
 
 from tikabot.bot import access, alert_buttons, changes, commands
 from tikabot.bot.render import language_of
@@ -31,12 +34,43 @@ COMMANDS = (  # name, handler; the menu's description is the catalog's bot.menu_
 )
 
 
-def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = True) -> Application:
+class PollWatch(Protocol):
+    def failed(self, exc: Exception) -> None: ...
+
+    def answered(self) -> None: ...
+
+
+class _WatchedPolls(HTTPXRequest):
+    """getUpdates' own connection (python-telegram-bot keeps one for it), as the builder's default
+    would make it, telling `watch` what became of each poll: answered (2xx: Telegram is there), or
+    not answered in time. A poll that times out is retried without a word to the error callback, so
+    an outage in which Telegram never answers is said here; every other failure reaches the callback."""
+
+    def __init__(self, watch: PollWatch):
+        super().__init__(connection_pool_size=1)
+        self._watch = watch
+
+    async def do_request(self, *args, **kwargs):
+        try:
+            code, payload = await super().do_request(*args, **kwargs)
+        except TimedOut as exc:
+            self._watch.failed(exc)
+            raise
+        if 200 <= code < 300:
+            self._watch.answered()
+        return code, payload
+
+
+def build_application(deps: BotDeps, token: str, api_base: str, updater: bool = True,
+                      polls: PollWatch | None = None) -> Application:
+    """The bot's Application; `polls` hears of every poll answered or timed out (bot/run.py Unreachable)."""
     base = bot_base_url(api_base)
     builder = (ApplicationBuilder().token(token).base_url(base)
                .base_file_url(base[:-len("/bot")] + "/file/bot").post_init(_announce_commands))
     if not updater:
         builder = builder.updater(None)
+    elif polls is not None:
+        builder = builder.get_updates_request(_WatchedPolls(polls))
     application = builder.build()
     application.bot_data["deps"] = deps
     for name, handler in COMMANDS:

@@ -65,14 +65,14 @@ async def staff_(update: Update, context: ContextTypes.DEFAULT_TYPE, deps: BotDe
     try:
         added = await deps.db(work)
     except CannotAdd as exc:
-        await reply(update, say("bot.staff_cannot", lang, reason=str(exc)))
+        await reply(update, say("bot.staff_cannot", lang, reason=exc.text(lang)))
         return
     if added is None:
         await reply(update, say("bot.no_site", lang, code=code))
         return
     key = "bot.staff_already" if added.was == "already" else "bot.staff_added"
     await reply(update, say(key, lang, name=added.name, phone=mask(added.phone), role=say(f"bot.role_{added.role}", lang),
-                            code=added.site_code, site=added.site_name))
+                            code=added.site_code, site=added.site_place))
 
 
 @coordinators_only

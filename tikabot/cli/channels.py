@@ -165,7 +165,7 @@ def cdac_registration(config) -> list[str]:
             f"  URL          {base}/channels/cdac/inbound?token=<CDAC_PULL_TOKEN> (GET or POST, port 80 or 443)",
             "  server       this server's public address (MSDG calls only whitelisted servers)",
             f"  taken from   {', '.join(config.cdac_pull_sources)}"
-            + (f" (through proxies {', '.join(config.cdac_trusted_proxies)})" if config.cdac_trusted_proxies else "")]
+            + f" (through proxies {', '.join(config.trusted_proxies)})"]
 
 
 def _free_text(config, table) -> list[str]:

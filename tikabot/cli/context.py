@@ -14,11 +14,20 @@ from tikabot.config import Config
 from tikabot.services import Services
 
 
-def config() -> Config:
+EX_CONFIG = 78  # sysexits.h: a configuration error, which starting again cannot mend
+
+
+class ConfigError(click.ClickException):
+    """A setting missing or wrong, in one line: exit EX_CONFIG, which a unit's RestartPreventExitStatus
+    takes as "leave it stopped" (deploy/systemd/tikabot-bot.service) rather than restarting it in a loop."""
+    exit_code = EX_CONFIG
+
+
+def config(error: type[click.ClickException] = click.ClickException) -> Config:
     try:
         return Config.from_env()
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise error(str(exc)) from exc
 
 
 def services(config_: Config | None = None) -> Services:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tikabot.cli.context import config as _config, services as _services
+from tikabot.cli.context import ConfigError, config as _config, services as _services
 from tikabot.cli.channels import channels as _channels
 from tikabot.cli.dlt import dlt as _dlt
 from tikabot.cli.templates import templates as _templates
@@ -217,10 +217,19 @@ def rehearse(sites, beneficiaries, fail_rate, seed, workers, kill_workers, resta
 @click.option("--port", default=8443, show_default=True, help="Local port for the webhook server.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the webhook server listens on.")
 def bot(webhook_url: str | None, port: int, host: str) -> None:
-    """The Telegram coordinator bot: long polling, or a webhook checked with TELEGRAM_WEBHOOK_SECRET."""
-    from tikabot.bot.run import BotConfigError, run_polling, run_webhook
+    """The Telegram coordinator bot: long polling, or a webhook checked with TELEGRAM_WEBHOOK_SECRET.
 
-    services = _services()
+    A setting it cannot start without (no TELEGRAM_BOT_TOKEN, a token Telegram refuses, a bad
+    setting) is one line and exit 78 (EX_CONFIG): the unit leaves the bot stopped instead of
+    restarting it every 5 seconds."""
+    from tikabot.bot.run import BotConfigError, check, run_polling, run_webhook
+
+    config = _config(ConfigError)
+    try:
+        check(config, webhook_url)
+    except BotConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+    services = _services(config)
     try:
         say = lambda line: click.echo(line)  # noqa: E731  where it listens or polls, once it does
         if webhook_url:
@@ -228,7 +237,7 @@ def bot(webhook_url: str | None, port: int, host: str) -> None:
         else:
             run_polling(services, announce=say)
     except BotConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise ConfigError(str(exc)) from exc
     finally:
         services.close()
 

@@ -10,7 +10,7 @@ us; its portal shows them). Every documented answer code is one named error kind
 
 Pull: MSDG signs nothing. A pull request is taken only when it comes from a configured source
 address (CDAC_PULL_SOURCES; behind our reverse proxy, the address the proxy saw, read from
-X-Forwarded-For only when the connection comes from CDAC_TRUSTED_PROXIES) *and* carries the long
+X-Forwarded-For only when the connection comes from TIKABOT_TRUSTED_PROXIES) *and* carries the long
 secret of its URL (`?token=`, CDAC_PULL_TOKEN) compared in constant time. The state's keyword is
 stripped, a 10-digit number becomes +91, and the message goes to the inbox like any channel's;
 the reply goes back by push on C-DAC (`via` "cdac").
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import re
 from typing import Mapping
 
 from tikabot.core.message import InboundMessage
 from tikabot.core.phones import BadPhone, mask, normalise
+from tikabot.core.proxies import client_address, in_networks
 from tikabot.core.safe_text import printable
 from tikabot.core.sending import (
     ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError,
@@ -82,29 +82,11 @@ class BadRequest(ValueError):
 
 # --- pull SMS: who may call us ---------------------------------------------------------------------
 
-def _in(address: str | None, networks) -> bool:
-    try:
-        ip = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(n) for n in networks)
-
-
-def client_address(remote_addr: str | None, forwarded_for: str | None, trusted_proxies) -> str | None:
-    """The address a pull request came from. X-Forwarded-For is read only when the connection comes
-    from one of our proxies, right to left, skipping our proxies: the first other address is the
-    client (what the outermost proxy of ours saw). From anyone else the header is ignored."""
-    if not _in(remote_addr, trusted_proxies):
-        return remote_addr
-    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _in(hop, trusted_proxies):
-            return hop
-    return remote_addr  # no header: the proxy itself is calling
-
-
 def source_allowed(config, remote_addr: str | None, forwarded_for: str | None) -> bool:
-    return _in(client_address(remote_addr, forwarded_for, config.cdac_trusted_proxies), config.cdac_pull_sources)
+    """MSDG's address, as the connection or (behind our proxies, TIKABOT_TRUSTED_PROXIES) the
+    outermost proxy of ours saw it (core/proxies.py)."""
+    caller = client_address(remote_addr, forwarded_for, config.trusted_proxies)
+    return in_networks(caller, config.cdac_pull_sources)
 
 
 def token_ok(config, query: Mapping[str, str]) -> bool:

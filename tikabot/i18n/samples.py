@@ -122,6 +122,7 @@ SAMPLE_PARAMS: dict[str, object] = {
     "inactive": " (inactive)",
     "kinds": "appt.reminder_morning 2, appt.booked 1",
     "language": "bn",
+    "languages": "en, bn, hi",
     "length": 640,
     "limit": 600,
     "list": "D1:48, D2:36",

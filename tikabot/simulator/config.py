@@ -23,6 +23,8 @@ API_FAULTS = ("429", "500", "500-created", "timeout", "timeout-created")
 # Names accepted in FaultConfig.fhir_next_faults, consumed one per FHIR request (fhir_api.py):
 # "-written" ones answer badly after the write happened, "422" refuses with an OperationOutcome.
 FHIR_FAULTS = ("500", "500-written", "timeout", "timeout-written", "429", "422", "slow")
+# Values of FaultConfig.telegram_down: how Telegram answers while it is out.
+TELEGRAM_OUTAGES = ("502",)
 
 
 @dataclass
@@ -62,6 +64,9 @@ class FaultConfig:
     telegram_429_rate: float = 0.0
     telegram_429_next: int = 0
     telegram_retry_after: int = 3
+    # Telegram out of reach behind its front servers: "502" answers every Bot API call (a long poll
+    # in progress too) with nginx's HTML error page, as Telegram does in an outage; None: up.
+    telegram_down: Optional[str] = None
 
     # FHIR R4 registry: each a probability per write (create, update); fault_after_create applies.
     fhir_rate_500: float = 0.0
@@ -106,6 +111,10 @@ class FaultConfig:
     kannel_next_faults: list = field(default_factory=list)  # "503", "timeout", "lost"
     kannel_down: Optional[str] = None  # "503" (bearerbox gone) or "unreachable" (smsbox drops connections)
     kannel_delivery_errors: dict = field(default_factory=dict)  # number -> anything: reported not delivered
+
+    def __post_init__(self) -> None:
+        if self.telegram_down is not None and self.telegram_down not in TELEGRAM_OUTAGES:
+            raise TypeError(f"telegram_down must be one of {TELEGRAM_OUTAGES} or null, not {self.telegram_down!r}")
 
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
         """A copy with ``changes`` applied; unknown names raise ``KeyError``."""

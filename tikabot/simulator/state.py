@@ -122,6 +122,8 @@ class Simulator:
         self.config = self.config.updated(changes)
         if "seed" in changes:
             self.faults = FaultPicker(self.config.seed)
+        if "telegram_down" in changes:
+            self._on_loop(self.telegram.wake)  # a long poll in progress meets the outage too
         return self.config
 
     def reset(self, config: bool = False) -> None:

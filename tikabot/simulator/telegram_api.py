@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from typing import Any
@@ -14,6 +15,7 @@ from tikabot.simulator.appkeys import SIM
 INT_PARAMS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "user_id",
                         "from_chat_id", "reply_to_message_id", "message_thread_id"})
 RATE_LIMITED_PREFIXES = ("send", "edit", "answer", "copy", "forward")
+TOKEN_SHAPE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")  # the bot's id, a colon, the secret
 
 
 def add_routes(app: web.Application) -> None:
@@ -22,6 +24,17 @@ def add_routes(app: web.Application) -> None:
 
 def ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
+
+
+BAD_GATEWAY_PAGE = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def outage(config) -> web.Response | None:
+    """Telegram's front answering for servers that are out (config.telegram_down: "502"), else None."""
+    if config.telegram_down is None:
+        return None
+    return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
 
 
 def failure(status: int, description: str, **parameters: Any) -> web.Response:
@@ -110,6 +123,10 @@ async def bot_method(request: web.Request) -> web.Response:
     sim.records.add_telegram({"method": method, "token": token, "params": params,
                               "files": files, "at": time.time()})
     config = sim.config
+    if (down := outage(config)) is not None:
+        return down
+    if not TOKEN_SHAPE.match(token):  # Telegram's answer to a token not shaped like one
+        return failure(404, "Not Found")
     if config.telegram_token is not None and token != config.telegram_token:
         return failure(401, "Unauthorized")
     if method.lower().startswith(RATE_LIMITED_PREFIXES) and sim.faults.telegram_429(config):
@@ -119,7 +136,10 @@ async def bot_method(request: web.Request) -> web.Response:
     handler = METHODS.get(method.lower())
     if handler is None:
         return ok(True)
-    return await handler(sim, token, params, files)
+    answer = await handler(sim, token, params, files)
+    # an outage that began while a long poll waited cuts it off: its updates stay queued, unconfirmed
+    down = outage(sim.config)
+    return answer if down is None else down
 
 
 async def get_me(sim, token, params, files):

@@ -60,9 +60,13 @@ class TelegramState:
             self._spawn(self._push(update, dict(self.webhook)))
         else:
             self.pending.append(update)
-            self._changed.set()
-            self._changed = asyncio.Event()
+            self.wake()
         return update
+
+    def wake(self) -> None:
+        """Every waiting long poll looks again (an outage began: it answers at once)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def confirm(self, offset: Optional[int]) -> None:
         if offset is not None:
@@ -74,6 +78,8 @@ class TelegramState:
         while True:
             if self.pending:
                 return self.pending[:limit]
+            if self.sim.config.telegram_down:
+                return []
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []

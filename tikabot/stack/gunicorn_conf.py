@@ -11,11 +11,21 @@ only whole requests; hence the loopback bind by default (the Procfile's `TIKABOT
 
 The access log names the path without its query string: the USSD gateway sends its shared secret
 as `?token=`, and status callbacks carry our message ids. `%(U)s` is the path alone; the request
-line `%(r)s` (gunicorn's default) would log the secret.
+line `%(r)s` (gunicorn's default) would log the secret. Its address is the caller's: behind nginx
+the peer is always 127.0.0.1, so when the peer is one of our proxies (`forwarded_allow_ips`, from
+TIKABOT_TRUSTED_PROXIES, the same list C-DAC's source check trusts) the log names the address that
+proxy saw in X-Forwarded-For (access_log.py); from any other peer the header is ignored.
 
 Nothing listens but the app: no control socket (gunicorn 25.1+ opens one by default), no statsd.
 """
 import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from tikabot.config import trusted_proxies
+
+load_dotenv(Path.cwd() / ".env", override=False)  # as the app reads its settings (config.py)
 
 worker_class = "gthread"
 threads = int(os.environ.get("TIKABOT_WEB_THREADS") or 32)
@@ -25,4 +35,6 @@ statsd_host = None
 keepalive = 5  # seconds a kept-alive connection waits for its next request, in the main loop, not a thread
 
 accesslog = "-"
+logger_class = "tikabot.stack.access_log.AccessLog"
+forwarded_allow_ips = ",".join(trusted_proxies(os.environ))
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
