@@ -87,6 +87,26 @@ def test_a_smsbox_down_refuses_every_send_and_sends_nothing(kannel_config, sim, 
     assert sim.kannel.view()["sms"] == []
 
 
+def probe(config) -> bool:
+    async def go():
+        sender = KannelSender(config)
+        try:
+            return await sender.probe()
+        finally:
+            await sender.close()
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("down, password, back", [(None, None, True), ("unreachable", None, False),
+                                                  ("503", None, False), (None, "wrong", False)])
+def test_the_probe_says_smsbox_is_back_only_when_it_takes_our_credentials_and_sends_nothing(
+        kannel_config, sim, down, password, back):
+    sim.configure(kannel_down=down)
+    config = dataclasses.replace(kannel_config, kannel_password=password or kannel_config.kannel_password)
+    assert probe(config) is back
+    assert sim.kannel.view()["sms"] == []
+
+
 def test_an_answer_lost_after_the_send_still_names_our_message(kannel_config, sim):
     """smsbox took it, the answer never came: the copy is on its way and its reports carry our id."""
     sim.configure(kannel_next_faults=["lost"], timeout_sleep_s=3.0)

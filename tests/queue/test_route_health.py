@@ -11,7 +11,8 @@ from redis.retry import Retry
 from tests.support import wait_for
 from tikabot.handlers.twilio_sms import TWILIO_ERRORS
 from tikabot.queue.routes.health import DOWN, FORCED, HALF_OPEN, UP, HealthSettings, RouteHealth
-from tikabot.core.sending import SERVER_ERROR, TIMEOUT, SendError
+from tikabot.core.sending import NETWORK_ERROR, SERVER_ERROR, TIMEOUT, SendError
+from tikabot.handlers.kannel import KANNEL_ERRORS
 
 SETTINGS = HealthSettings(window_s=30, error_rate=0.5, min_errors=3, cooldown_s=0.2, trial_lease_s=5)
 
@@ -59,6 +60,23 @@ def test_errors_over_the_share_take_it_down_message_errors_do_not(health):
     began += [health.record_error("twilio", SendError(TIMEOUT, "timeout")) for _ in range(7)]
     assert health.state("twilio") == DOWN and len([b for b in began if b]) == 1
     assert health.window("twilio") == (32, 16)  # half of the sends failed
+
+
+def test_a_busy_route_that_stops_answering_goes_down_however_much_it_carried_before(health):
+    """The hundreds it carried just before do not outweigh its failures: the share is counted over
+    its latest sends (50 by default), so it goes down while its messages still have attempts left."""
+    for _ in range(300):
+        health.record_ok("kannel")
+    began = [health.record_error("kannel", SendError(NETWORK_ERROR, "network")) for _ in range(25)]
+    assert health.state("kannel") == DOWN and len([b for b in began if b]) == 1
+    assert health.latest("kannel") == (50, 25) and health.window("kannel") == (325, 25)
+
+
+def test_a_refused_connection_takes_a_route_down_at_once(health):
+    for _ in range(10):
+        health.record_ok("kannel")
+    outage = health.record_error("kannel", SendError(KANNEL_ERRORS["unreachable"], "refused"))
+    assert outage is not None and outage.reason == "kannel_unreachable" and health.state("kannel") == DOWN
 
 
 def test_errors_are_counted_over_this_window_and_the_one_before_not_older(health, clock):

@@ -123,6 +123,30 @@ def test_a_small_day_on_the_states_routes_keeps_every_invariant(tmp_path, spec, 
     assert channels["failed_over"] > 0
 
 
+KANNEL_STAFF = "staff=kannel,otp=nic,fallback=cdac+twilio"
+
+
+@pytest.mark.slow  # the whole default day (20 sites, 2,000 people), about 90 s on 2 cores
+def test_a_district_day_with_staff_on_kannel_and_kannel_gone_for_a_stretch_holds(tmp_path):
+    """tikabot rehearse --channels staff=kannel,otp=nic,fallback=cdac+twilio --down kannel:0.2-0.5: a
+    busy two-way route whose smsbox stops answering is taken out of use while its replies still have
+    attempts left, and back once smsbox answers; NIC carries the OTPs, and each one NIC reports
+    delivered ends delivered, however soon its report comes."""
+    report = rehearse(Options(out=tmp_path, progress=False, channels=KANNEL_STAFF, down="kannel:0.2-0.5"))
+    assert report.broken == []
+    assert 0 < report.doses["expected"] == report.doses["recorded"]
+    assert report.doses["duplicates"] == report.duplicate_sms == report.messages["not_final"] == 0
+    assert report.otp_not_arrived == 0
+    channels = report.channels
+    routes = channels["by_route"]
+    assert set(channels["by_kind"]["otp"]) == {"nic"}  # every code went by NIC, none fell back
+    assert 0 < routes["nic"]["sent"] == routes["nic"]["delivered"]  # none left "accepted"
+    assert routes["kannel"]["inbound"] > 0 and routes["kannel"]["failed"] == 0  # no staff reply lost on it
+    events = [(e["route"], e["event"]) for e in channels["failovers"]]
+    assert events[0] == ("kannel", "down") and events[-1] == ("kannel", "up")
+    assert channels["failed_over"] > 0
+
+
 @pytest.mark.parametrize("spec, kind, routes", [
     (GOVERNMENT, "otp", "cdac,kannel"),
     (GOVERNMENT, "reply", "cdac,kannel"),

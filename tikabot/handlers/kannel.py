@@ -213,6 +213,28 @@ class KannelSender:
         log.info("message %s to %s accepted by Kannel: %s", message.id, mask(message.recipient), text.strip()[:40])
         return Accepted(provider_id(message.id, message.attempt), "accepted")
 
+    async def probe(self) -> bool:
+        """Whether smsbox is back, asked without sending anything (route health's probe of a route
+        that is recovering): sendsms with our credentials and no receiver. smsbox checks the
+        sendsms-user first (403 when it refuses us) and then answers 400 "Missing receiver number"
+        (Kannel's smsbox.c); that 400 says it listens and takes our credentials. A refused or
+        dropped connection, a timeout or any other answer: not back. smsbox checks the receiver
+        before it hands anything to bearerbox, so a bearerbox that is gone shows only when the
+        first message is tried (503, retried)."""
+        if not self.config.kannel_sendsms_url:
+            return False
+        query = "&".join(f"{key}={quote(value, safe='')}" for key, value in (
+            ("username", self.config.kannel_username or ""), ("password", self.config.kannel_password or "")))
+        try:
+            async with self._open().get(URL(f"{self.config.kannel_sendsms_url}?{query}", encoded=True)) as answer:
+                text, status = await answer.text(errors="replace"), answer.status
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError):
+            return False
+        back = status == 400 and "receiver" in text.lower()
+        if not back:
+            log.info("Kannel probe: smsbox answered %s %s", status, text.strip()[:60])
+        return back
+
     async def find_existing(self, message: Outgoing, since) -> Accepted | None:
         """sendsms has no look-up: an attempt whose answer was lost is linked by its report (our id and
         attempt ride in the dlr-url), as for Exotel."""

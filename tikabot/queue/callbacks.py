@@ -11,6 +11,10 @@ Forward only: a late `sent` after `delivered` changes nothing. A retryable deliv
 when due); a permanent one fails it; 21610 also marks the number opted out; an account error
 (30002, Exotel's 401-404) pauses that route only (queue/routes/pause.py) and alerts coordinators,
 naming the route and the code.
+
+A report can come before the send's own record names the provider id it carries (the send job
+records a batch after its last send): such a report is kept (queue/early.py) and applied once the
+record is written, whichever route sent it.
 """
 from __future__ import annotations
 
@@ -20,10 +24,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tikabot.core.clock import now as utcnow
 from tikabot.core.sending import ACCOUNT, FAIL, UNDELIVERED, StatusReport
 from tikabot.core import handoffs
 from tikabot.queue.routes import pause, alerts as route_alerts
-from tikabot.queue import ledger
+from tikabot.queue import early, ledger
 from tikabot.outbox import sealing
 from tikabot.queue.retry import next_attempt_at
 from tikabot.queue.routes.table import carried_by, route_of
@@ -32,6 +37,7 @@ from tikabot.core.statuses import TERMINAL, moves_forward
 from tikabot.store.models import OutboundMessage
 
 log = logging.getLogger(__name__)
+KEPT = "kept until its send is recorded"
 
 
 def reported_by_carrier(redis, message: OutboundMessage, report: StatusReport) -> bool:
@@ -56,14 +62,21 @@ def _handed_attempt(redis, candidate: OutboundMessage | None, report: StatusRepo
 
 def find_message(session: Session, report: StatusReport, now: datetime, redis,
                  match_ids: bool = True) -> OutboundMessage | None:
+    return _find(session, report, now, redis, match_ids)[0]
+
+
+def _find(session: Session, report: StatusReport, now: datetime, redis,
+          match_ids: bool = True) -> tuple[OutboundMessage | None, bool]:
+    """(the row the report settles, whether the report was refused: it names a row its route may
+    not touch). (None, False): no row holds its provider id yet."""
     message = session.scalar(select(OutboundMessage).where(OutboundMessage.provider_id == report.provider_id)
                              .with_for_update())
     if message is not None:
         if reported_by_carrier(redis, message, report):
-            return message
+            return message, False
         log.warning("status report via %s for message %s, which %s carried: ignored", report.via, message.id,
                     carried_by(message.channel, message.via))
-        return None
+        return None, True
     if report.message_id is not None and match_ids:
         # The create call's answer never reached us (timeout, crash): our id in the URL names it.
         candidate = session.get(OutboundMessage, report.message_id, with_for_update=True)
@@ -71,22 +84,26 @@ def find_message(session: Session, report: StatusReport, now: datetime, redis,
             if candidate is not None:
                 log.warning("status report via %s names message %s attempt %s, not handed to it: ignored",
                             report.via, report.message_id, report.attempt)
-            return None
+            return None, candidate is not None
         candidate.provider_id = report.provider_id
         candidate.status = "accepted"
         candidate.lease_until = None
         candidate.attempt_started_at = None
         candidate.sent_at = candidate.sent_at or now
-        return candidate
-    return None
+        return candidate, False
+    return None, False
 
 
 def apply_report(session: Session, report: StatusReport, *, now: datetime, settings: SendSettings,
-                 redis) -> str:
+                 redis, keep: bool = True) -> str:
     """Update the message; returns what happened (for logs and tests). A message made final here
-    loses its sealed text (outbox/sealing.py)."""
-    message = find_message(session, report, now, redis, match_ids=settings.provider_check)
+    loses its sealed text (outbox/sealing.py). A report a route sent us about a provider id no row
+    holds yet may have come before the send's own record: with `keep`, it is kept (queue/early.py)
+    and applied once the record names that id (apply_kept)."""
+    message, refused = _find(session, report, now, redis, match_ids=settings.provider_check)
     if message is None:
+        if keep and not refused and report.via is not None and early.keep(redis, report):
+            return KEPT
         return "unknown message"
     outcome = _apply(session, message, report, now=now, settings=settings, redis=redis)
     if sealing.done_with(message.status, message.template):
@@ -135,3 +152,26 @@ def _apply(session: Session, message: OutboundMessage, report: StatusReport, *, 
     message.attempt_started_at = None
     message.not_before = at
     return "retry"
+
+
+def apply_kept(services, provider_ids, *, settings: SendSettings) -> dict[str, str]:
+    """Apply the reports kept for these provider ids (they came before the send's record), in the
+    order they came, to the rows that now hold those ids; what happened to each, by provider id.
+    The send job calls it once its record has committed; a report's own request calls it after
+    keeping the report, in case that record committed in between."""
+    kept = early.waiting(services.redis, provider_ids)
+    if not kept:
+        return {}
+    applied, done = {}, []
+    with services.transaction() as session:
+        for provider_id, reports in kept.items():
+            for raw, report in reports:
+                outcome = apply_report(session, report, now=utcnow(), settings=settings, redis=services.redis,
+                                       keep=False)
+                if outcome == "unknown message":
+                    break  # no row holds it yet: left for the send's record
+                applied[provider_id] = outcome
+                done.append((provider_id, raw))
+                log.info("early status %s for %s applied: %s", report.status, provider_id, outcome)
+    early.forget(services.redis, done)
+    return applied

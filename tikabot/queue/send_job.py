@@ -23,7 +23,7 @@ from tikabot.core.clock import now as utcnow
 from tikabot.core.sending import ACCOUNT, FAIL, RETRY, SendError
 from tikabot.core.phones import mask
 from tikabot.outbox import transport
-from tikabot.queue import ledger, recheck, runtime
+from tikabot.queue import callbacks, ledger, recheck, runtime
 from tikabot.core import handoffs
 from tikabot.queue.routes import pause, alerts as route_alerts, send as route_send
 from tikabot.queue.retry import next_attempt_at
@@ -75,6 +75,9 @@ async def send_ids(rt, ids: list[int]) -> dict:
         for route, code in paused.items():  # a route whose account just failed: named with its code
             route_alerts.alert_account_failure(session, route, code, done)
         _tell_about_routes(rt, session, batch, done)
+    # reports that came before this record (NIC's name only its own request id): applied now
+    callbacks.apply_kept(services, [o.accepted.provider_id for o in outcomes if o.kind == "accepted"],
+                         settings=settings)
     late = [(o.id, "bulk") for o in outcomes if o.kind == "late"]
     if late:  # committed back to pending: into a new job now (the relay would find them too)
         transport.enqueue(redis, late)

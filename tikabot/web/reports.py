@@ -6,7 +6,7 @@ import logging
 from flask import current_app
 
 from tikabot.core.clock import now
-from tikabot.queue.callbacks import apply_report
+from tikabot.queue.callbacks import KEPT, apply_kept, apply_report
 from tikabot.core.sending import StatusReport
 from tikabot.queue.settings import SendSettings
 
@@ -24,5 +24,7 @@ def apply(services, report: StatusReport) -> str:
     """Move the outbox row the report names (forward only) or plan its retry; returns what happened."""
     with services.transaction() as session:
         result = apply_report(session, report, now=now(), settings=send_settings(), redis=services.redis)
+    if result == KEPT:  # before the send's record; unless that record committed meanwhile (queue/early.py)
+        result = apply_kept(services, [report.provider_id], settings=send_settings()).get(report.provider_id, result)
     log.info("status %s for %s: %s", report.status, report.provider_id, result)
     return result

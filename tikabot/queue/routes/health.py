@@ -1,8 +1,11 @@
 """Route health, in Redis so every worker sees the same: up, down, or recovering (half-open).
 
-A route goes down at once on an account error or an offline gateway (an error kind in
-DOWN_AT_ONCE or with action ACCOUNT), or when its errors in the last window pass a share of its
-sends. Down lasts a cool-off; then the route is half-open: one message at a time may try it (a
+A route goes down at once on an account error, an offline gateway or a provider that refuses the
+connection (an error kind in DOWN_AT_ONCE or with action ACCOUNT), or when the errors among its
+latest sends (the last `recent` of them within this window and the one before) pass a share of
+those sends. Counting the latest sends, not every send of the window, matters for a busy route
+that stops answering: the hundreds it carried just before would otherwise outweigh its failures
+until the messages failing on it had run out of attempts. Down lasts a cool-off; then the route is half-open: one message at a time may try it (a
 trial, held by a short Redis lease) and success brings it back, failure takes it down again.
 An outage is one Redis key from the first failure to the recovery, so coordinators are alerted
 once per outage however often it flaps. `force_down` / `force_up` are for rehearsals and
@@ -31,7 +34,8 @@ PREFIX = "tikabot:route:"
 DOWN_AT_ONCE = frozenset({"gateway_offline", "device_offline", "account_suspended", "authentication_failed",
                           "account_forbidden", "no_balance",
                           "no_gateway_phone",  # every gateway phone out of rotation: the android route is down
-                          "provider_unreachable"})  # the connection was refused: nothing sent, nothing listening
+                          "provider_unreachable",  # the connection was refused: nothing sent, nothing listening
+                          "kannel_unreachable"})  # the same for a district's smsbox
 UP, DOWN, HALF_OPEN, FORCED = "up", "down", "half-open", "forced down"
 
 
@@ -45,6 +49,7 @@ class HealthSettings:
     window_s: float = 60.0       # errors are counted over this window (and the one before)
     error_rate: float = 0.5      # this share of sends failing takes the route down...
     min_errors: int = 5          # ...once at least this many failed
+    recent: int = 50             # the sends counted: the latest this many within the window and the one before
     cooldown_s: float = 60.0     # down this long before a trial message may try it again
     trial_lease_s: float = 30.0  # one trial at a time, for at most this long
 
@@ -53,6 +58,7 @@ class HealthSettings:
         return cls(window_s=_num("TIKABOT_ROUTE_WINDOW", cls.window_s),
                    error_rate=_num("TIKABOT_ROUTE_ERROR_RATE", cls.error_rate),
                    min_errors=int(_num("TIKABOT_ROUTE_MIN_ERRORS", cls.min_errors)),
+                   recent=max(1, int(_num("TIKABOT_ROUTE_RECENT", cls.recent))),
                    cooldown_s=_num("TIKABOT_ROUTE_COOLDOWN", cls.cooldown_s))
 
 
@@ -158,15 +164,36 @@ class RouteHealth:
             return None
         return raw.decode() if raw else None
 
+    def latest(self, route: str) -> tuple[int, int]:
+        """(sends, errors) among the route's latest `recent` sends, in this window and the one before."""
+        try:
+            raw = self.redis.lrange(self._key(route, "latest"), 0, -1)
+        except RedisError:
+            return 0, 0
+        return self._latest(raw)
+
+    def _latest(self, raw) -> tuple[int, int]:
+        oldest = self._bucket() - 1
+        outcomes = [entry.split(b":") for entry in raw]
+        counted = [error for bucket, error in outcomes if int(bucket) >= oldest]
+        return len(counted), sum(1 for error in counted if error == b"1")
+
     # --- writing -------------------------------------------------------------------------------
     def _count(self, route: str, error: bool) -> tuple[int, int]:
-        key = self._key(route, f"w:{self._bucket()}")
+        """Count a send; (sends, errors) among the latest ones (`latest`)."""
+        bucket = self._bucket()
+        key, latest = self._key(route, f"w:{bucket}"), self._key(route, "latest")
+        keep_s = int(self.settings.window_s * 3) + 1
         with self.redis.pipeline() as pipe:
             pipe.hincrby(key, "n", 1)
             pipe.hincrby(key, "err", 1 if error else 0)
-            pipe.expire(key, int(self.settings.window_s * 3) + 1)
-            pipe.execute()
-        return self.window(route)
+            pipe.expire(key, keep_s)
+            pipe.lpush(latest, f"{bucket}:{1 if error else 0}")
+            pipe.ltrim(latest, 0, self.settings.recent - 1)
+            pipe.expire(latest, keep_s)
+            pipe.lrange(latest, 0, -1)
+            raw = pipe.execute()[-1]
+        return self._latest(raw)
 
     def record_ok(self, route: str) -> Outage | None:
         """A send the route accepted. Returns the outage it ends, if it was recovering."""
@@ -222,7 +249,7 @@ class RouteHealth:
 
     def force_up(self, route: str) -> None:
         """Back in service now, counted from a clean window."""
-        keys = [self._key(route, p) for p in ("forced", "down", "outage", "trial")]
+        keys = [self._key(route, p) for p in ("forced", "down", "outage", "trial", "latest")]
         bucket = self._bucket()
         keys += [self._key(route, f"w:{b}") for b in (bucket - 1, bucket)]
         self.redis.delete(*keys)

@@ -21,6 +21,7 @@ from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
 from tikabot.core import handoffs
 from tikabot.queue import ledger
+from tikabot.queue.routes import alerts as route_alerts
 from tikabot.queue.routes.health import HALF_OPEN, UP, HealthSettings, Outage, RouteHealth, takes_route_down
 from tikabot.queue.routes.table import DEFAULT_ROUTE, ROUTED_CHANNELS, RouteTable, plan, table_for, route_of, sender_key, traffic_kind
 from tikabot.queue.senders import configured
@@ -158,12 +159,14 @@ async def _ended(rt, router: Router, claim, route: str, exc: SendError, after_er
 
 async def probe_recovering(rt) -> dict[str, bool]:
     """Ask each recovering route whose sender can tell (an optional `async probe() -> bool`, e.g.
-    a gateway phone's health) whether it is back, instead of waiting for a trial message.
-    Returns route -> answer for the routes asked."""
+    Kannel's smsbox) whether it is back, instead of waiting for a trial message: a route whose
+    traffic went elsewhere while it was down (staff texting the next number) may carry no message
+    that would try it. A route brought back ends its outage in the audit log ("route_up"), as a
+    trial message's success does. Returns route -> answer for the routes asked."""
     router = rt.router
     if router is None:
         return {}
-    answers = {}
+    answers, recovered = {}, []
     for route in router.table.all_routes:
         sender = rt.sender(sender_key(route))
         probe = getattr(sender, "probe", None)
@@ -174,7 +177,13 @@ async def probe_recovering(rt) -> dict[str, bool]:
         except (SendError, OSError, TimeoutError):
             answers[route] = False
         if answers[route]:
-            router.health.record_ok(route)
+            ended = router.health.record_ok(route)
+            if ended is not None:
+                recovered.append(ended)
         else:
             router.health.take_down(route, "probe_failed")
+    if recovered:
+        with rt.services.transaction() as session:
+            for outage in recovered:
+                route_alerts.record_outage(session, outage, ended=True)
     return answers
