@@ -110,12 +110,22 @@ def worker(burst: bool) -> None:
     if burst:
         inbox_worker.burst(services)
     else:
+        from redis import Redis
+
         from tikabot.queue.routes import pause
 
         inbox = int(os.environ.get("TIKABOT_INBOX_WORKERS", "1"))
         inbox_worker.start_processes(inbox)
         click.echo(worker_banner(inbox, services.config.redis_url, services.config.database_url), err=True)
-        for route, code in pause.lift_all(services.redis):
+        # A client of its own: a connection opened on services.redis now would stay in its pool with
+        # the short socket timeout RQ's Worker raises only for connections opened after it starts,
+        # and its blocking dequeue on that connection would time out and stop the worker.
+        lifter = Redis.from_url(services.config.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        try:
+            lifted = pause.lift_all(lifter)
+        finally:
+            lifter.close()
+        for route, code in lifted:
             click.echo(f"sending on {route} resumed: its pause after an account failure ({code}) is lifted at "
                        "start; if the account still fails, its first send pauses it again", err=True)
     run_worker(services.redis, burst=burst)
