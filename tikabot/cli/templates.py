@@ -15,9 +15,9 @@ the rendered text matches its registered {#var#} text (tikabot/dlt/check.py); `-
 those problems fail the check too (before registering, or before turning on a domestic route).
 
 An SMS that can go on a DLT route is measured as that route sends it: ending with the configured
-brand (TIKABOT_DLT_BRAND, else the catalog's dlt.brand). Which can: those whose traffic the routes
-table (TIKABOT_ROUTES, TIKABOT_DLT_ROUTES) gives a domestic route, and with `--dlt` every
-registrable one, as it will be once a domestic route carries it.
+brand (TIKABOT_DLT_BRAND, else the catalog's dlt.brand). Which can: the registrable ones whose
+traffic the routes table (TIKABOT_ROUTES, TIKABOT_DLT_ROUTES) gives a domestic route, at any
+priority; so set the routes you mean to turn on before checking.
 """
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def report(rows: list[Row], described: str = "measured with sample values (no da
     brands = " / ".join(f"{brand.text(lang).strip()!r} ({lang})" for lang in LANGUAGES)
     lines.append(f"{signed} SMS that can go on a DLT route measured with its brand {brands} (its length counted)"
                  if signed else "no SMS goes on a DLT route (TIKABOT_ROUTES): measured without the DLT brand "
-                 "(--dlt counts its length)")
+                 "(its length not counted)")
     free = sum(r.dlt_free_text for r in rows)
     lines.append(f"DLT: {len(dlt_bad)} templates not registrable as they are, {free} free text (routes without DLT)"
                  + ("" if dlt_strict or not dlt_bad else " (--dlt makes these fail the check)"))
@@ -172,13 +172,11 @@ def _real_values():
         engine.dispose()
 
 
-def _on_dlt(config, every: bool) -> Callable[[str], bool]:
+def _on_dlt(config) -> Callable[[str], bool]:
     """Which SMS may go on a DLT route: those whose traffic the routes table gives a domestic route
-    (at any priority); every one when `every` (--dlt: before a domestic route is turned on)."""
+    (at any priority)."""
     from tikabot.queue.routes.table import table_for, traffic_kind
 
-    if every:
-        return lambda key: True
     table = table_for(config)
     return lambda key: any(table.is_domestic(route) for priority in ("otp", "reply", "default", "bulk")
                            for route in table.routes_for(traffic_kind(key, priority)))
@@ -225,10 +223,10 @@ def check(quiet: bool, samples: bool, price: float, dlt_strict: bool) -> None:
     config = _config()
     brand = Brand.of(config)
     real = None if samples else _real_values()
-    rows = check_templates(real, price, None if samples else _registered(), brand, _on_dlt(config, dlt_strict))
+    rows = check_templates(real, price, None if samples else _registered(), brand, _on_dlt(config))
     lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict, brand=brand)
     summary = ("98 reads on)", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)",
-               "(its length counted)", "(--dlt counts its length)")
+               "(its length counted)", "(its length not counted)")
     for line in lines if not quiet else [lines[0]] + [
             l for l in lines[1:] if l.rstrip().endswith(summary) or " ERROR " in l
             or " OVER " in l
