@@ -12,6 +12,8 @@ from dotenv import load_dotenv
 
 from tikabot.core.quiet_hours import parse_quiet_hours, quiet_hours_text
 from tikabot.core.phones import BadPhone, normalise
+from tikabot.i18n.catalog import LANGUAGES
+from tikabot.i18n.encoding import GSM7_BASIC, GSM7_EXTENSION
 
 DEV_OTP_SECRET = "dev-only-otp-secret-change-me"
 
@@ -61,6 +63,50 @@ def trusted_proxies(environ) -> tuple[str, ...]:
         raise ValueError("TIKABOT_TRUSTED_PROXIES and CDAC_TRUSTED_PROXIES name different proxies: set "
                          "TIKABOT_TRUSTED_PROXIES only (CDAC_TRUSTED_PROXIES is its older name)")
     return next(iter(given.values()), None) or networks("TIKABOT_TRUSTED_PROXIES", TRUSTED_PROXIES_DEFAULT)
+
+
+DLT_BRAND_MAX = 30  # characters: a department's short name, not a sentence
+
+
+def dlt_brand_problem(name: str, value: str, lang: str) -> str | None:
+    """Why one brand setting cannot end every DLT message of lang; None when it can."""
+    if "\n" in value or "\r" in value:
+        return f"{name}: the brand is one line; take out the line break"
+    text = value.strip()
+    if not text:
+        return f"{name} is empty: give the department's name (e.g. 'Kerala Health'), or unset it"
+    if len(text) > DLT_BRAND_MAX:
+        return (f"{name}: {text!r} is {len(text)} characters, at most {DLT_BRAND_MAX}: every DLT message carries it, "
+                "so use the department's short name")
+    if "{" in text or "}" in text:
+        return f"{name}: {text!r} has a {{ or }}, which a DLT template reads as a variable: take it out"
+    if lang == "en":
+        off = "".join(dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION))
+        if off:
+            return (f"{name}: {text!r} has characters outside GSM-7 ({off}), which would send every English SMS as "
+                    "UCS-2 (70 characters a part instead of 160): write the English brand in plain Latin letters"
+                    + (" (TIKABOT_DLT_BRAND_EN), and the Bengali or Hindi one in TIKABOT_DLT_BRAND_BN/_HI"
+                       if name == "TIKABOT_DLT_BRAND" else ""))
+    return None
+
+
+def dlt_brand(get) -> dict[str, str]:
+    """TIKABOT_DLT_BRAND (every language) and TIKABOT_DLT_BRAND_EN/_BN/_HI (that language instead):
+    the department's name a DLT route ends every message with (" - NAME"). lang -> name for each
+    language one of them names; {} when none is set, and the catalog's `dlt.brand` stands (" - WB
+    Health"). A bad value is refused with one line naming the variable. get(name) -> str | None."""
+    found = {}
+    for lang in LANGUAGES:
+        for name in (f"TIKABOT_DLT_BRAND_{lang.upper()}", "TIKABOT_DLT_BRAND"):
+            value = get(name)
+            if value is None:
+                continue
+            problem = dlt_brand_problem(name, value, lang)
+            if problem:
+                raise ValueError(problem)
+            found[lang] = value.strip()
+            break
+    return found
 
 
 CDAC_PULL_TOKEN_MIN = 32
@@ -219,6 +265,8 @@ class Config:
     # which provider routes carry which traffic, in order (tikabot/queue/routes/table.py); "" = Twilio alone
     routes: str = ""
     dlt_routes: str = "exotel,cdac,nic"  # domestic Indian routes: DLT-registered templates only
+    # the department's name ending every DLT message, by language (see dlt_brand); {}: the catalog's dlt.brand
+    dlt_brand: dict = field(default_factory=dict)
     alert_ack_minutes: float = 15.0  # an alert nobody acknowledged is sent again and escalated after this
     severe_ack_minutes: float = 5.0  # ... and a SEVERE side effect after this
     mobiliser_full_numbers: bool = False  # /site CODE remaining shows a site's mobiliser full numbers
@@ -293,6 +341,7 @@ class Config:
             kannel_timeout=float(_env("KANNEL_TIMEOUT", "10")),
             routes=_env("TIKABOT_ROUTES", ""),
             dlt_routes=_env("TIKABOT_DLT_ROUTES", cls.dlt_routes),
+            dlt_brand=dlt_brand(os.environ.get),
             alert_ack_minutes=float(_env("TIKABOT_ALERT_ACK_MINUTES", "15")),
             severe_ack_minutes=float(_env("TIKABOT_SEVERE_ACK_MINUTES", "5")),
             mobiliser_full_numbers=(_env("TIKABOT_MOBILISER_FULL_NUMBERS", "") or "").lower() in ("1", "true", "yes"),
@@ -340,6 +389,10 @@ class Config:
             except ValueError:
                 raise ValueError(f"NIC_ALLOWED_SOURCES: {source!r} is no address or network (write 164.100.14.0/24 "
                                  f"or 164.100.14.5, separated by commas)") from None
+        for lang, name in self.dlt_brand.items():  # a Config made in code is held to the same rules
+            problem = dlt_brand_problem(f"TIKABOT_DLT_BRAND_{lang.upper()}", name, lang)
+            if problem:
+                raise ValueError(problem)
         if self.send_rate <= 0:
             raise ValueError("SEND_RATE must be a positive number of messages per second")
         parse_quiet_hours(quiet_hours_text(self.extra))  # said at start, not in the middle of an import

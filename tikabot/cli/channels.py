@@ -94,10 +94,14 @@ def _endpoints(config, route: str) -> list[tuple[bool, str]]:
     return []
 
 
-def dlt_counts(config) -> tuple[int, int] | None:
-    """(approved, registrable) templates, from the database; None when it cannot be read."""
-    from sqlalchemy import func, select
+def dlt_counts(config) -> tuple[int, int, int] | None:
+    """(approved, registrable, stale) templates, from the database; None when it cannot be read.
+    Approved counts a template only while its approved text is the one tikabot sends now (with the
+    configured brand): a brand or a translation changed since is counted stale, to register again."""
+    from sqlalchemy import select
 
+    from tikabot.dlt.pattern import dlt_text
+    from tikabot.dlt.rules import Brand
     from tikabot.dlt.templates import registrable
     from tikabot.store.db import make_engine
     from tikabot.store.models import DltTemplate
@@ -105,15 +109,18 @@ def dlt_counts(config) -> tuple[int, int] | None:
     engine = make_engine(config.database_url, wait_s=2.0)
     try:
         with engine.connect() as conn:
-            approved = conn.scalar(select(func.count()).select_from(DltTemplate))
+            rows = conn.execute(select(DltTemplate.template, DltTemplate.language, DltTemplate.form,
+                                       DltTemplate.text)).all()
     except Exception:  # no database yet (tikabot init-db), or it does not answer: say so, not a traceback
         return None
     finally:
         engine.dispose()
-    return approved, len(registrable())
+    now = {(t.key, t.language, t.form): dlt_text(t.text) for t in registrable(brand=Brand.of(config))}
+    approved = sum(now.get((template, language, form)) == text for template, language, form, text in rows)
+    return approved, len(now), len(rows) - approved
 
 
-def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int] | None = None,
+def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int, int] | None = None,
              bot_on_simulator: bool = False) -> list[str]:
     table = table_for(config)
     health = RouteHealth(redis) if redis is not None else None
@@ -134,6 +141,9 @@ def describe(config, redis=None, probe: bool = True, dlt: tuple[int, int] | None
                        f"DLT templates approved: {dlt[0]} of {dlt[1]}"
                        + ("" if dlt[0] >= dlt[1] else " (the rest cannot go on this route: tikabot dlt export)"))
             lines.append(f"{'':10} {counted}")
+            if dlt is not None and dlt[2:] and dlt[2]:
+                lines.append(f"{'':10} {dlt[2]} approved for a text tikabot no longer sends (the DLT brand or a "
+                             "translation changed): tikabot templates check --dlt names them; export, register again")
     lines.append(f"{'voice':10} {'no':4} Twilio calls (an OTP read out when its SMS did not arrive)")
     bot = ("configured" if config.telegram_bot_token else
            "on the simulator, run by tikabot up (tikabot phone --telegram USER_ID)" if bot_on_simulator else

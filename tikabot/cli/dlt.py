@@ -2,7 +2,8 @@
 
 Export writes every SMS template in every language as the portal takes it ({#var#} for each
 variable), with the principal entity id and header from TIKABOT_DLT_ENTITY_ID and
-TIKABOT_DLT_HEADER (or the options), and the ids already approved. Import loads the approved ids
+TIKABOT_DLT_HEADER (or the options), each text ending with the configured brand (TIKABOT_DLT_BRAND),
+and the ids already approved for that very text. Import loads the approved ids
 back; one bad line and nothing is loaded (exit 3, every problem listed with its line); an
 unreadable file exits 2.
 """
@@ -30,6 +31,7 @@ def export_cmd(output: Path | None, entity_id: str | None, header: str | None, c
     """Every SMS template in every language, {#var#} for each variable, one row per template and language."""
     from tikabot.cli.context import config as _config
     from tikabot.dlt.csvfile import export_rows, write_csv
+    from tikabot.dlt.rules import Brand
     from tikabot.dlt.store import approved_ids
     from tikabot.store.db import make_engine, make_sessionmaker
     from tikabot.dlt.values import database_exists
@@ -51,7 +53,7 @@ def export_cmd(output: Path | None, entity_id: str | None, header: str | None, c
     if not entity_id or not header:
         click.echo("note: no entity id or header given (TIKABOT_DLT_ENTITY_ID, TIKABOT_DLT_HEADER): "
                    "fill those columns before uploading", err=True)
-    rows = export_rows(entity_id, header, category, approved)
+    rows = export_rows(entity_id, header, category, approved, Brand.of(config))
     if output is None:
         write_csv(rows, sys.stdout)
     else:
@@ -64,13 +66,15 @@ def export_cmd(output: Path | None, entity_id: str | None, header: str | None, c
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 def import_cmd(file: Path) -> None:
     """Load the approved template ids; nothing is loaded unless every line is right."""
-    from tikabot.cli.context import services as _services
+    from tikabot.cli.context import config as _config, services as _services
     from tikabot.core.clock import now
     from tikabot.dlt.csvfile import BadFile, read_csv
+    from tikabot.dlt.rules import Brand
     from tikabot.dlt.store import save
 
+    config = _config()
     try:
-        approved, problems, waiting = read_csv(file.read_bytes())
+        approved, problems, waiting = read_csv(file.read_bytes(), Brand.of(config))
     except BadFile as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -79,7 +83,7 @@ def import_cmd(file: Path) -> None:
             click.echo(f"line {line}: {problem}", err=True)
         click.echo(f"nothing loaded: {len(problems)} problem(s) in {len({l for l, _ in problems})} line(s)", err=True)
         sys.exit(3)
-    services = _services()
+    services = _services(config)
     try:
         with services.transaction() as session:
             loaded = save(session, approved, now())

@@ -13,12 +13,19 @@ how many of that message a day sends (the outbox's last 7 days) and what they co
 Each row also says whether the template can be registered on a DLT portal as it is and whether
 the rendered text matches its registered {#var#} text (tikabot/dlt/check.py); `--dlt` makes
 those problems fail the check too (before registering, or before turning on a domestic route).
+
+An SMS that can go on a DLT route is measured as that route sends it: ending with the configured
+brand (TIKABOT_DLT_BRAND, else the catalog's dlt.brand). Which can: the registrable ones whose
+traffic the routes table (TIKABOT_ROUTES, TIKABOT_DLT_ROUTES) gives a domestic route, at any
+priority; so set the routes you mean to turn on before checking.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from tikabot.dlt.check import problems as dlt_problems
+from tikabot.dlt.rules import CATALOG, Brand, sign_body
 from tikabot.dlt.templates import FRAGMENTS, FREE_TEXT, NOT_SMS_PREFIXES
 from tikabot.flows.ussd_menus import END_SCREENS, fits, nav, pages
 from tikabot.i18n.catalog import LANGUAGES, all_keys, render
@@ -44,6 +51,7 @@ class Row:
     dlt: str = ""  # why this template cannot go on a DLT route as it is ("" when it can)
     dlt_free_text: bool = False  # free text by design: sent on routes without DLT only
     limit: str = "-"  # "2" segments, "80c" characters on a USSD screen, "-" none (free text, fragments)
+    signed: bool = False  # measured with the DLT brand a domestic route adds
 
     @property
     def status(self) -> str:
@@ -77,10 +85,13 @@ def _limit(key: str, text: str, segments: int, units: int) -> tuple[str, str]:
     return str(most), (f"over {most} SMS: {segments} segments" if segments > most else "")
 
 
-def check_templates(real=None, price: float = PRICE, registered: dict | None = None) -> list[Row]:
+def check_templates(real=None, price: float = PRICE, registered: dict | None = None, brand: Brand = CATALOG,
+                    on_dlt: Callable[[str], bool] | None = None) -> list[Row]:
     """One row per template and language; `real` (templates_values.RealValues) replaces the samples
     with the database's longest values and adds the day's volume and cost; `registered` holds the
-    approved DLT texts ((key, lang) -> [text]) the rendered messages must match."""
+    approved DLT texts ((key, lang) -> [text]) the rendered messages must match. on_dlt(key): may
+    this SMS go on a DLT route (default: every registrable one)? Such an SMS is measured ending
+    with `brand`, as a domestic route sends it."""
     rows = []
     for key in (k for k in all_keys() if not k.startswith(TELEGRAM_ONLY)):
         for lang in LANGUAGES:
@@ -92,7 +103,8 @@ def check_templates(real=None, price: float = PRICE, registered: dict | None = N
             except (KeyError, ValueError, IndexError) as exc:
                 rows.append(Row(key, lang, "-", 0, 0, f"cannot render: {exc}"))
                 continue
-            info = sms_info(text)
+            signed = _is_sms(key) and key not in FREE_TEXT and (on_dlt is None or on_dlt(key))
+            info = sms_info(sign_body(text, lang, brand) if signed else text)
             segments = info.segments
             if key.startswith("ussd."):  # the seg column counts the screen's pages
                 segments, limit, problem = _ussd(key, text, lang)  # limit: characters with CON/END
@@ -100,9 +112,9 @@ def check_templates(real=None, price: float = PRICE, registered: dict | None = N
                 limit, problem = _limit(key, text, info.segments, info.units)
             per_day = None if real is None else real.per_day.get((key, lang), 0.0)
             cost = None if per_day is None else per_day * segments * price
-            dlt = dlt_problems(key, lang, params, text, registered) if _is_sms(key) else []
+            dlt = dlt_problems(key, lang, params, text, registered, brand=brand) if _is_sms(key) else []
             rows.append(Row(key, lang, info.encoding, segments, info.units, problem, per_day, cost,
-                            "; ".join(dlt), bool(dlt) and dlt[0].startswith("free text"), limit))
+                            "; ".join(dlt), bool(dlt) and dlt[0].startswith("free text"), limit, signed))
     return rows
 
 
@@ -114,7 +126,7 @@ def _line(r: Row, volume: bool) -> str:
 
 
 def report(rows: list[Row], described: str = "measured with sample values (no database)",
-           dlt_strict: bool = False) -> tuple[list[str], bool]:
+           dlt_strict: bool = False, brand: Brand = CATALOG) -> tuple[list[str], bool]:
     volume = any(r.per_day is not None for r in rows)
     head = f"{'template':{KEY_WIDTH}} {'lang':4} {'encoding':8} {'chars':>5} {'seg':>3} {'limit':>5} {'':>5}"
     lines = [head + (f" {'msgs/day':>8} {'cost/day':>9}" if volume else "") + "  problem"]
@@ -122,6 +134,11 @@ def report(rows: list[Row], described: str = "measured with sample values (no da
     dlt_bad = [r for r in rows if r.dlt and not r.dlt_free_text]
     bad = [r for r in rows if r.problem] + (dlt_bad if dlt_strict else [])
     lines.append(described)
+    signed = sum(r.signed for r in rows)
+    brands = " / ".join(f"{brand.text(lang).strip()!r} ({lang})" for lang in LANGUAGES)
+    lines.append(f"{signed} SMS that can go on a DLT route measured with its brand {brands} (its length counted)"
+                 if signed else "no SMS goes on a DLT route (TIKABOT_ROUTES): measured without the DLT brand "
+                 "(its length not counted)")
     free = sum(r.dlt_free_text for r in rows)
     lines.append(f"DLT: {len(dlt_bad)} templates not registrable as they are, {free} free text (routes without DLT)"
                  + ("" if dlt_strict or not dlt_bad else " (--dlt makes these fail the check)"))
@@ -153,6 +170,16 @@ def _real_values():
         return read(engine, clock.now())
     finally:
         engine.dispose()
+
+
+def _on_dlt(config) -> Callable[[str], bool]:
+    """Which SMS may go on a DLT route: those whose traffic the routes table gives a domestic route
+    (at any priority)."""
+    from tikabot.queue.routes.table import table_for, traffic_kind
+
+    table = table_for(config)
+    return lambda key: any(table.is_domestic(route) for priority in ("otp", "reply", "default", "bulk")
+                           for route in table.routes_for(traffic_kind(key, priority)))
 
 
 def _registered() -> dict | None:
@@ -191,10 +218,15 @@ def check(quiet: bool, samples: bool, price: float, dlt_strict: bool) -> None:
     """Encoding, length, segments and cost of every template in en/bn/hi against its limit, and
     whether each can be registered for DLT; exit 1 if one is OVER (or, with --dlt, a template is
     not registrable)."""
+    from tikabot.cli.context import config as _config
+
+    config = _config()
+    brand = Brand.of(config)
     real = None if samples else _real_values()
-    rows = check_templates(real, price, None if samples else _registered())
-    lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict)
-    summary = ("98 reads on)", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)")
+    rows = check_templates(real, price, None if samples else _registered(), brand, _on_dlt(config))
+    lines, ok = report(rows, *([real.described] if real else []), dlt_strict=dlt_strict, brand=brand)
+    summary = ("98 reads on)", "problems", "database)", "beneficiaries", "(routes without DLT)", "fail the check)",
+               "(its length counted)", "(its length not counted)")
     for line in lines if not quiet else [lines[0]] + [
             l for l in lines[1:] if l.rstrip().endswith(summary) or " ERROR " in l
             or " OVER " in l

@@ -11,7 +11,7 @@ export` writes).
 from __future__ import annotations
 
 from tikabot.dlt.pattern import dlt_text, matches
-from tikabot.dlt.rules import STRICT, TemplateRules, breaks, length_variables, sign_body
+from tikabot.dlt.rules import CATALOG, STRICT, Brand, TemplateRules, breaks, length_variables, sign_body
 from tikabot.dlt.templates import FREE_TEXT, texts
 from tikabot.i18n.catalog import localize
 
@@ -21,16 +21,17 @@ def _value(variable: str, params: dict, lang: str) -> str:
 
 
 def problems(key: str, lang: str, params: dict, rendered: str, registered: dict | None = None,
-             rules: TemplateRules = STRICT) -> list[str]:
+             rules: TemplateRules = STRICT, brand: Brand = CATALOG) -> list[str]:
     """What stops this template from going on a domestic route; [] when nothing does.
     registered: (key, lang) -> [approved {#var#} texts], from the database; rendered: the message
-    as every route renders it (the brand is added here, as a domestic route adds it)."""
+    as every route renders it (the brand is added here, as a domestic route adds it: the brand the
+    settings name, so an approved text with an earlier brand shows as not matching)."""
     if key in FREE_TEXT:
         return [f"free text ({FREE_TEXT[key]}): not for DLT, sent on routes without DLT"]
     found = []
-    forms = [t for t in texts([key]) if t.language == lang]
+    forms = [t for t in texts([key], brand) if t.language == lang]
     for form in forms:
-        found += breaks(form.text, lang, rules)
+        found += breaks(form.text, lang, rules, brand)
         for variable in length_variables(form.text, rules):
             try:
                 value = _value(variable, params, lang)
@@ -40,7 +41,7 @@ def problems(key: str, lang: str, params: dict, rendered: str, registered: dict 
                 what = "variables side by side" if variable.count("{") > 1 else "variable"
                 found.append(f"{what} {variable} can be {len(value)} characters (DLT allows {rules.max_var_chars})")
     targets = (registered or {}).get((key, lang)) or [dlt_text(f.text) for f in forms]
-    if not found and not any(matches(text, sign_body(rendered, lang)) for text in targets):
+    if not found and not any(matches(text, sign_body(rendered, lang, brand)) for text in targets):
         where = "the approved DLT text" if (registered or {}).get((key, lang)) else "its {#var#} text"
         found.append(f"the rendered message does not match {where}")
     return list(dict.fromkeys(found))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tikabot.dlt.pattern import dlt_text
 from tikabot.dlt.records import CATEGORIES, CONTENT_TYPES, DltRecord, SMS_TYPES
+from tikabot.dlt.rules import CATALOG, Brand
 from tikabot.dlt.templates import CatalogText, registrable
 
 COLUMNS = ("template_name", "tikabot_key", "language", "form", "category", "content_type", "header",
@@ -34,17 +35,20 @@ class Approved:
 
 
 def export_rows(entity_id: str, header: str, category: str = "transactional",
-                approved: dict | None = None) -> list[dict]:
-    """The rows for every registrable template; ids already approved are filled in."""
+                approved: dict | None = None, brand: Brand = CATALOG) -> list[dict]:
+    """The rows for every registrable template, signed with brand; an id already approved is filled
+    in only where it was approved for the text written now ((key, language, form) -> (id, text)):
+    after a brand or a translation changed, the row is to be registered again, so it has none."""
     approved = approved or {}
     rows = []
-    for item in registrable():
+    for item in registrable(brand=brand):
         text = dlt_text(item.text)
+        template_id, approved_text = approved.get((item.key, item.language, item.form), ("", text))
         rows.append({"template_name": item.name, "tikabot_key": item.key, "language": item.language,
                      "form": item.form, "category": category, "content_type": item.content_type,
                      "header": header, "entity_id": entity_id, "template_content": text,
                      "variables": text.count("{#var#}"),
-                     "template_id": approved.get((item.key, item.language, item.form), "")})
+                     "template_id": template_id if approved_text == text else ""})
     return rows
 
 
@@ -90,8 +94,8 @@ def _check_row(row: dict, known: dict[tuple, CatalogText]) -> tuple[Approved | N
         problems.append(f"content_type must be Text or Unicode, not {get('content_type')!r}")
     if item is not None:
         if (row.get("template_content") or "") != dlt_text(item.text):  # spacing counts: not stripped
-            problems.append("template_content differs from tikabot's text for this template (the catalog changed "
-                            "or the portal copy was edited): register the text tikabot dlt export writes now")
+            problems.append("template_content differs from tikabot's text for this template (the catalog or "
+                            "the DLT brand changed, or the portal copy was edited): register the text tikabot dlt export writes now")
         elif get("content_type") in CONTENT_TYPES and get("content_type") != item.content_type:
             problems.append(f"content_type must be {item.content_type} for this text")
     if problems:
@@ -102,8 +106,9 @@ def _check_row(row: dict, known: dict[tuple, CatalogText]) -> tuple[Approved | N
     return Approved(record, dlt_text(item.text)), []
 
 
-def read_csv(data: bytes) -> tuple[list[Approved], list[tuple[int, str]], int]:
-    """(approved rows, [(line number, problem)], rows without an id). BadFile if unreadable."""
+def read_csv(data: bytes, brand: Brand = CATALOG) -> tuple[list[Approved], list[tuple[int, str]], int]:
+    """(approved rows, [(line number, problem)], rows without an id), each text checked against the
+    catalog's signed with brand. BadFile if unreadable."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,7 +118,7 @@ def read_csv(data: bytes) -> tuple[list[Approved], list[tuple[int, str]], int]:
                            "content_type") if c not in (reader.fieldnames or [])]
     if missing:
         raise BadFile(f"missing column(s): {', '.join(missing)} (start from the file tikabot dlt export writes)")
-    known = {(t.key, t.language, str(t.form)): t for t in registrable()}
+    known = {(t.key, t.language, str(t.form)): t for t in registrable(brand=brand)}
     approved, problems, waiting = [], [], 0
     seen_ids: dict[str, int] = {}
     seen_keys: dict[tuple, int] = {}

@@ -8,9 +8,13 @@ not named gets the strictest (STRICT); side by side variables inside a command t
 back ("DOSE {ref} {missing}") cannot be split and are registered as one variable that must fit. And `tikabot templates check --dlt` checks every template
 against the strictest rules of the configured domestic routes.
 
-The brand: every message on a domestic route ends with the signature `dlt.brand` in the reader's
-language (" - WB Health"); it is registered with each template, added by the route before
-sending (queue/routes/send.py) and it is also what keeps a template from ending in a variable.
+The brand: every message on a domestic route ends with a signature in the reader's language,
+" - " and the department's name from the settings (TIKABOT_DLT_BRAND, _EN/_BN/_HI: Config.dlt_brand),
+or the catalog's `dlt.brand` (" - WB Health") for a language the settings do not name. It is
+registered with each template (`tikabot dlt export`), added by the route before sending
+(queue/routes/send.py), counted in every length `tikabot templates check` measures, and it is also
+what keeps a template from ending in a variable. The settings reach this module as a `Brand`, made
+from the config by whoever holds it: nothing here reads the environment.
 """
 from __future__ import annotations
 
@@ -50,21 +54,42 @@ def strictest(routes) -> TemplateRules:
                          brand=any(r.brand for r in chosen))
 
 
-def brand(lang: str) -> str:
-    return render(BRAND_KEY, lang)
+SEPARATOR = " - "  # between a message and the department's name, as the catalog's dlt.brand writes it
 
 
-def signed(text: str, lang: str) -> str:
+@dataclass(frozen=True)
+class Brand:
+    """The signature a domestic route ends every message with, by language."""
+    names: tuple[tuple[str, str], ...] = ()  # (language, department's name) from the settings
+
+    @classmethod
+    def of(cls, config) -> "Brand":
+        """The brand a configuration sets (Config.dlt_brand); the catalog's where it sets none."""
+        return cls(tuple(sorted((getattr(config, "dlt_brand", None) or {}).items())))
+
+    def text(self, lang: str) -> str:
+        name = dict(self.names).get(lang)
+        return render(BRAND_KEY, lang) if name is None else SEPARATOR + name
+
+
+CATALOG = Brand()  # no settings: the catalog's dlt.brand in every language
+
+
+def brand(lang: str, chosen: Brand = CATALOG) -> str:
+    return chosen.text(lang)
+
+
+def signed(text: str, lang: str, chosen: Brand = CATALOG) -> str:
     """A catalog text (with {placeholders}) as a domestic route registers it: with the brand."""
-    return text + brand(lang).replace("{", "{{").replace("}", "}}")
+    return text + brand(lang, chosen).replace("{", "{{").replace("}", "}}")
 
 
-def sign_body(body: str, lang: str) -> str:
+def sign_body(body: str, lang: str, chosen: Brand = CATALOG) -> str:
     """A rendered message body with the brand (no placeholders to escape)."""
-    return body + brand(lang)
+    return body + brand(lang, chosen)
 
 
-def breaks(text: str, lang: str, rules: TemplateRules = STRICT) -> list[str]:
+def breaks(text: str, lang: str, rules: TemplateRules = STRICT, chosen: Brand = CATALOG) -> list[str]:
     """The rules a registered catalog text (signed, with {placeholders}) breaks; lengths are checked
     with values by dlt/check.py."""
     found = []
@@ -76,7 +101,7 @@ def breaks(text: str, lang: str, rules: TemplateRules = STRICT) -> list[str]:
                   and not {names[i - 1], names[i]} <= typed]
     if names and not rules.ends_in_variable and not literals[-1].strip(TRAILING):
         found.append(f"ends in a bare variable {{{names[-1]}}}")
-    if rules.brand and brand(lang).strip(" -\n") not in text:
+    if rules.brand and brand(lang, chosen).strip(" -\n") not in text:
         found.append(f"no brand ({BRAND_KEY}) in the text")
     return found
 

@@ -47,8 +47,9 @@ def load(session: Session) -> dict[tuple[str, str], list[tuple[str, DltRecord]]]
     return book
 
 
-def approved_ids(session: Session) -> dict[tuple[str, str, int], str]:
-    return {(r.template, r.language, r.form): r.template_id for r in session.scalars(select(DltTemplate))}
+def approved_ids(session: Session) -> dict[tuple[str, str, int], tuple[str, str]]:
+    """(template, language, form) -> (template id, the {#var#} text it was approved for)."""
+    return {(r.template, r.language, r.form): (r.template_id, r.text) for r in session.scalars(select(DltTemplate))}
 
 
 class DltBook:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tikabot.i18n.catalog import LANGUAGES, all_keys, plural, template
-from tikabot.dlt.rules import signed
+from tikabot.dlt.rules import CATALOG, Brand, signed
 from tikabot.i18n.encoding import sms_info
 
 NOT_SMS_PREFIXES = ("bot.", "ussd.", "keyword.", "language.", "severity.", "usage.")
@@ -50,17 +50,17 @@ def sms_keys() -> list[str]:
     return [k for k in all_keys() if not k.startswith(NOT_SMS_PREFIXES) and k not in FRAGMENTS]
 
 
-def texts(keys=None) -> list[CatalogText]:
-    """Every SMS template text in every language (each plural form once)."""
+def texts(keys=None, brand: Brand = CATALOG) -> list[CatalogText]:
+    """Every SMS template text in every language (each plural form once), signed with brand."""
     out = []
     for key in keys if keys is not None else sms_keys():
         for lang in LANGUAGES:
             forms = plural(key, lang)
             variants = list(dict.fromkeys(forms.forms)) if forms is not None else [template(key, lang)]
-            out += [CatalogText(key, lang, i, signed(text, lang)) for i, text in enumerate(variants)]
+            out += [CatalogText(key, lang, i, signed(text, lang, brand)) for i, text in enumerate(variants)]
     return out
 
 
-def registrable(keys=None) -> list[CatalogText]:
+def registrable(keys=None, brand: Brand = CATALOG) -> list[CatalogText]:
     """The texts a DLT portal can take (free-text templates left out)."""
-    return [t for t in texts(keys) if t.key not in FREE_TEXT]
+    return [t for t in texts(keys, brand) if t.key not in FREE_TEXT]

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from tikabot.core.clock import now as utcnow
 from tikabot.dlt.records import DLT_CODE, DLT_UNREGISTERED
-from tikabot.dlt.rules import sign_body
+from tikabot.dlt.rules import Brand, sign_body
 from tikabot.dlt.store import DltBook
 from tikabot.dlt.templates import FREE_TEXT
 from tikabot.core import handoffs
@@ -39,8 +39,8 @@ class Batch:
 
 
 class Router:
-    def __init__(self, table: RouteTable, health: RouteHealth, dlt: DltBook):
-        self.table, self.health, self.dlt = table, health, dlt
+    def __init__(self, table: RouteTable, health: RouteHealth, dlt: DltBook, brand: Brand):
+        self.table, self.health, self.dlt, self.brand = table, health, dlt, brand
 
     def routes(self, message: Outgoing, template: str, via: str | None) -> list[str]:
         return plan(self.table, traffic_kind(template, message.priority), via, self.health.usable)
@@ -53,7 +53,7 @@ class Router:
         None when a domestic route may not carry it (no approved template matches)."""
         if not self.table.is_domestic(route):
             return message
-        body = sign_body(message.body, message.language)  # the brand, registered with every template
+        body = sign_body(message.body, message.language, self.brand)  # registered with every template
         record = self.dlt.find(template, message.language, body)
         return None if record is None else dataclasses.replace(message, body=body, dlt=record)
 
@@ -68,7 +68,7 @@ def build(services, senders, settings: HealthSettings | None = None) -> Router |
         return None
     table.check_known(configured(config, senders))
     return Router(table, RouteHealth(services.redis, settings or HealthSettings.from_env()),
-                  DltBook(services.sessions))
+                  DltBook(services.sessions), Brand.of(config))
 
 
 def routed(router: Router | None, message: Outgoing) -> bool:
