@@ -49,6 +49,8 @@ def networks(name: str, raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+EX_CONFIG = 78  # sysexits.h: a configuration error, which starting again cannot mend (the units' RestartPreventExitStatus)
+
 TRUSTED_PROXIES_DEFAULT = "127.0.0.1,::1"  # nginx on the same machine (deploy/nginx), and gunicorn's own default
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import click
 
 from tikabot import services as process
-from tikabot.config import Config
+from tikabot.config import EX_CONFIG, Config
 from tikabot.services import Services
 
 
-EX_CONFIG = 78  # sysexits.h: a configuration error, which starting again cannot mend
 
 
 class ConfigError(click.ClickException):

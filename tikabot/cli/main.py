@@ -104,7 +104,7 @@ def worker(burst: bool) -> None:
     from tikabot.inbox import worker as inbox_worker
     from tikabot.stack.worker import run_worker
 
-    services = _services()
+    services = _services(_config(ConfigError))  # a wrong setting: one line, exit 78, the unit leaves it stopped
     if services.redis is None:
         raise click.ClickException("REDIS_URL is not set (tikabot up starts an embedded Redis)")
     if burst:

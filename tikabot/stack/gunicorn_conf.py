@@ -19,13 +19,19 @@ proxy saw in X-Forwarded-For (access_log.py); from any other peer the header is 
 Nothing listens but the app: no control socket (gunicorn 25.1+ opens one by default), no statsd.
 """
 import os
+import sys
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from tikabot.config import trusted_proxies
+from tikabot.config import EX_CONFIG, Config
 
 load_dotenv(Path.cwd() / ".env", override=False)  # as the app reads its settings (config.py)
+try:  # a wrong setting is one line and EX_CONFIG, which the unit does not restart (tikabot-web.service)
+    _settings = Config.from_env()
+except ValueError as exc:
+    sys.stderr.write(f"Error: {exc}\n")
+    sys.exit(EX_CONFIG)
 
 worker_class = "gthread"
 threads = int(os.environ.get("TIKABOT_WEB_THREADS") or 32)
@@ -36,5 +42,5 @@ keepalive = 5  # seconds a kept-alive connection waits for its next request, in 
 
 accesslog = "-"
 logger_class = "tikabot.stack.access_log.AccessLog"
-forwarded_allow_ips = ",".join(trusted_proxies(os.environ))
+forwarded_allow_ips = ",".join(_settings.trusted_proxies)
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
