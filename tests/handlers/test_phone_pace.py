@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from tests.support import wait_for
 from tests.support.jobs import JobDrain
 from tests.support.worlds.small_district import hashed
+from tests.support.pipeline import outbound_rows as rows
 from tikabot.handlers import android_devices
 from tikabot.inbox.worker import burst
 from tikabot.outbox import transport
@@ -104,9 +105,6 @@ def add_rows(services, n, priority, template, prefix, via=None) -> list[int]:
     return ids
 
 
-def rows(services, ids):
-    with services.sessions() as s:
-        return list(s.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.id)))
 
 
 def test_a_refused_reservation_leaves_the_bucket_as_it_was(redis_url):

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.dlt import approve_all
-from tests.support.pipeline import FAST
+from tests.support.pipeline import FAST, outbound_rows as rows
+from tests.support.simulator import with_simulated_cdac
 from tikabot.handlers.cdac import CdacSender
 from tikabot.i18n.samples import sample_params
 from tikabot.outbox.messages import add_message
 from tikabot.queue.routes.health import DOWN, HALF_OPEN, HealthSettings
-from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.sent import sent_sms
 from tikabot.store.models import OutboundMessage, Staff
 
@@ -28,12 +28,7 @@ CARRIED = ("accepted", "sent", "delivered")  # MSDG reports nothing back: "accep
 
 @pytest.fixture
 def live(config, simulator, start_live_app):
-    sim_defaults = FaultConfig()
-    return start_live_app(dataclasses.replace(
-        config, twilio_api_base=simulator.url, twilio_timeout=2.5, send_rate=1000.0,
-        cdac_username=sim_defaults.cdac_username, cdac_password=sim_defaults.cdac_password,
-        cdac_secure_key=sim_defaults.cdac_secure_key, cdac_sender_id="WBHLTH",
-        cdac_api_url=f"{simulator.url}/esms/sendsmsrequestDLT"), FAST)
+    return start_live_app(with_simulated_cdac(config, simulator), FAST)
 
 
 @pytest.fixture
@@ -52,9 +47,6 @@ def book(services, n, prefix, start=0, language="bn"):
                 for i in range(start, start + n)]
 
 
-def rows(services, ids):
-    with services.sessions() as session:
-        return list(session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids))))
 
 
 def carried(services, ids):

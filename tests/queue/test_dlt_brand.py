@@ -4,18 +4,17 @@ reader's language; templates approved with an earlier brand no longer match, so 
 refuses them and Twilio carries the message instead, once, and coordinators are told which templates."""
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 from sqlalchemy import select
 
 from tests.support.dlt import approve_all
-from tests.support.pipeline import FAST
+from tests.support.pipeline import FAST, outbound_rows as rows
+from tests.support.simulator import with_simulated_cdac
 from tikabot.dlt.rules import CATALOG
 from tikabot.i18n.samples import sample_params
 from tikabot.outbox.messages import add_message
 from tikabot.queue.routes.health import HealthSettings
-from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.sent import sent_sms
 from tikabot.store.models import OutboundMessage, Staff
 
@@ -26,12 +25,7 @@ CARRIED = ("accepted", "sent", "delivered")
 
 @pytest.fixture
 def live(config, simulator, start_live_app):
-    sim_defaults = FaultConfig()
-    return start_live_app(dataclasses.replace(
-        config, twilio_api_base=simulator.url, twilio_timeout=2.5, send_rate=1000.0,
-        cdac_username=sim_defaults.cdac_username, cdac_password=sim_defaults.cdac_password,
-        cdac_secure_key=sim_defaults.cdac_secure_key, cdac_sender_id="WBHLTH",
-        cdac_api_url=f"{simulator.url}/esms/sendsmsrequestDLT", dlt_brand=BRAND), FAST)
+    return start_live_app(with_simulated_cdac(config, simulator, dlt_brand=BRAND), FAST)
 
 
 def book(services, languages):
@@ -42,10 +36,6 @@ def book(services, languages):
                 for i, lang in enumerate(languages)]
 
 
-def rows(services, ids):
-    with services.sessions() as session:
-        return list(session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids))
-                                    .order_by(OutboundMessage.id)))
 
 
 def test_the_configured_brand_ends_each_message_on_a_domestic_route(pipeline, sim):

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.credentials import KANNEL_CALLBACK_TOKEN
-from tests.support.pipeline import FAST, running_pipeline
+from tests.support.pipeline import FAST, running_pipeline, outbound_rows as rows
 from tikabot.outbox.messages import add_message
 from tikabot.queue.routes.health import DOWN, HALF_OPEN, UP, HealthSettings
 from tikabot.simulator.config import FaultConfig
 from tikabot.simulator.sent import sent_sms
-from tikabot.store.models import AuditLog, OutboundMessage, Staff
+from tikabot.store.models import AuditLog, Staff
 from tikabot.tasks.route_probes import run_probes
 
 QUICK = HealthSettings(window_s=30.0, error_rate=0.5, min_errors=3, cooldown_s=0.5, trial_lease_s=2.0)
@@ -48,12 +48,6 @@ def book(services, n, prefix, start=0):
                             language="en", body=f"{prefix} message {i}").id for i in range(start, start + n)]
 
 
-def rows(services, ids=None):
-    with services.sessions() as session:
-        query = select(OutboundMessage).order_by(OutboundMessage.id)
-        if ids is not None:
-            query = query.where(OutboundMessage.id.in_(ids))
-        return list(session.scalars(query))
 
 
 def delivered(services, ids):

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.credentials import TEST_AUTH_TOKEN
+from tests.support.pipeline import outbound_rows as rows
 from tikabot.handlers.twilio_sms import TwilioSender
 from tikabot.queue import senders
 from tikabot.outbox.messages import add_message
@@ -67,12 +68,6 @@ def add_many(services, n, template="appt.booked", priority="default", via=None, 
     return ids
 
 
-def rows(services, ids=None):
-    with services.sessions() as session:
-        query = select(OutboundMessage).order_by(OutboundMessage.id)
-        if ids is not None:
-            query = query.where(OutboundMessage.id.in_(ids))
-        return list(session.scalars(query))
 
 
 def copies(*sims):

@@ -86,3 +86,12 @@ def running_pipeline(config, settings: SendSettings = FAST):
         pipeline.close()
         runtime.uninstall()
         services.close()
+
+
+def outbound_rows(services: Services, ids=None) -> list[OutboundMessage]:
+    """The outbox rows with these ids (every row when None), oldest first, read in a session of their own."""
+    with services.sessions() as session:
+        query = select(OutboundMessage).order_by(OutboundMessage.id)
+        if ids is not None:
+            query = query.where(OutboundMessage.id.in_(ids))
+        return list(session.scalars(query))
