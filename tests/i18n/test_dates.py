@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tikabot.i18n.catalog import render
-from tikabot.i18n.dates import Day, Slot, day_text
+from tikabot.i18n.dates import SLOT_MAX_CHARS, Day, Slot, day_text
 from tikabot.i18n.encoding import GSM7, encoding_of
 
 TODAY = date(2026, 12, 29)
@@ -42,6 +42,23 @@ def test_today_and_tomorrow_are_words(lang, today, tomorrow):
 ])
 def test_slots_read_as_people_say_them(slot, bn, hi, en):
     assert [Slot(slot).localize(lang) for lang in ("bn", "hi", "en")] == [bn, hi, en]
+
+
+@pytest.mark.parametrize("slot, bn, hi", [
+    ("17:30-18:30", "বিকেল সাড়ে ৫টা–সাড়ে ৬টা", "शाम साढ़े 5–साढ़े 6 बजे"),
+    ("11:30-12:30", "সকাল সাড়ে ১১টা–সাড়ে ১২টা", "सुबह साढ़े 11–साढ़े 12 बजे"),
+])
+def test_a_slot_too_long_for_a_dlt_variable_leaves_out_the_ends_part_of_the_day(slot, bn, hi):
+    """"বিকেল সাড়ে ৫টা–সন্ধ্যা সাড়ে ৬টা" is 33 characters: a DLT variable holds 30, and an operator
+    blocks an SMS whose variable is longer than registered. People say it shorter too."""
+    assert [Slot(slot).localize(lang) for lang in ("bn", "hi")] == [bn, hi]
+
+
+@pytest.mark.parametrize("lang", ["bn", "hi", "en"])
+def test_every_slot_on_the_half_hour_grid_fits_a_dlt_variable(lang):
+    grid = [f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 24 * 60, 30)]
+    widest = max((Slot(f"{a}-{b}").localize(lang) for i, a in enumerate(grid) for b in grid[i + 1:]), key=len)
+    assert len(widest) <= SLOT_MAX_CHARS == 30, widest
 
 
 def test_an_english_message_with_a_date_and_slot_stays_gsm7():

@@ -91,13 +91,28 @@ class Clock:
         return clock_text(self.at, lang)
 
 
+SLOT_MAX_CHARS = 30  # a DLT template variable carries at most 30 characters (dlt/rules.py)
+
+
 def slot_text(start: time, end: time, lang: str) -> str:
+    """The slot as people say it: "সকাল ৯টা–১১টা", "सुबह 9–11 बजे", "9-11 am". Where that is longer
+    than a DLT variable holds (a slot from one part of the day into the next, on half hours: "বিকেল
+    সাড়ে ৫টা–সন্ধ্যা সাড়ে ৬টা", 33 characters), the end's part of the day is left out, as people
+    say it too ("বিকেল সাড়ে ৫টা–সাড়ে ৬টা", "सुबह साढ़े 11–साढ़े 12 बजे"): an operator's DLT
+    scrubber blocks an SMS whose variable is longer than it was registered for."""
+    text = _slot_text(start, end, lang)
+    if len(text) > SLOT_MAX_CHARS and lang != "en":
+        text = _slot_text(start, end, lang, end_period=False)
+    return text
+
+
+def _slot_text(start: time, end: time, lang: str, end_period: bool = True) -> str:
     dash = DASH[lang]
     if lang == "en":
         first, second = ("am" if start.hour < 12 else "pm"), ("am" if end.hour < 12 else "pm")
         head = _clock_en(start) if first == second else f"{_clock_en(start)} {first}"
         return f"{head}{dash}{_clock_en(end)} {second}"
-    same = _period(start, lang) == _period(end, lang)
+    same = _period(start, lang) == _period(end, lang) or not end_period
     if lang == "bn":
         tail = _clock_bn(end) if same else f"{_period(end, lang)} {_clock_bn(end)}"
         text = f"{_period(start, lang)} {_clock_bn(start)}{dash}{tail}"

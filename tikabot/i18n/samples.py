@@ -1,7 +1,7 @@
 """Sample values for every placeholder, to render and measure templates.
 
 Values are the longest real ones where length matters, in each reader's script: a West Bengal
-sub-divisional hospital's name (the longest of the district lists), the widest half-hour slot as
+sub-divisional hospital's name (the longest of the district lists), the widest slot on the half-hour grid as
 each language says it, a long first name, a 10-digit REF; and exact for the OTP (6-digit code,
 10 minutes), which must fit one SMS segment in every language. `tikabot templates check` measures
 every template with these when there is no database (CI), and with the database's longest
@@ -44,11 +44,11 @@ SESSION_HOURS = (7, 19)  # sessions run between these hours; slots start and end
 
 @cache
 def widest_slot(lang: str) -> str:
-    """The longest way lang says a half-hour slot of the day ("सुबह साढ़े 11 बजे–दोपहर 12 बजे")."""
+    """The longest way lang says a slot of the session day, of any length, starting and ending on the
+    half hour ("সকাল সাড়ে ৯টা–দুপুর সাড়ে ৩টা", "सुबह साढ़े 9 बजे–दोपहर ढाई बजे")."""
     slots = []
     for start in range(SESSION_HOURS[0] * 60, SESSION_HOURS[1] * 60, 30):
-        for length in (30,):
-            end = min(start + length, SESSION_HOURS[1] * 60)
+        for end in range(start + 30, SESSION_HOURS[1] * 60 + 1, 30):
             slots.append(slot_text(time(start // 60, start % 60), time(end // 60, end % 60), lang))
     return max(slots, key=lambda text: sms_info(text).units)
 
