@@ -8,7 +8,7 @@ import pytest
 
 from tikabot.config import Config
 from tikabot.rehearsal import india
-from tikabot.rehearsal.channel_report import channel_invariants, link_copies, unlinked_copies
+from tikabot.rehearsal.channel_report import channel_invariants, channel_table, link_copies, unlinked_copies
 from tikabot.rehearsal.channels import DAY_MINUTES, BadSpec, Channels, parse_channels, parse_down
 from tikabot.rehearsal.outage import FAULTS
 from tikabot.simulator.cdac_api import PATH as CDAC_PATH
@@ -227,3 +227,21 @@ def test_a_copy_sent_after_a_lost_answer_on_a_route_that_cannot_be_asked_is_coun
     assert channel_invariants({"unlinked": unlinked}) == []
     assert channel_invariants({"unlinked": {"kannel": {"copies": 1, "twice": 0}}}) == [
         "1 SMS sent by kannel that tikabot never linked to a message"]
+
+
+def test_a_route_back_after_the_days_last_message_is_not_called_never_taken_back():
+    """A route comes back with the next message that tries it. On a busy machine a small day's
+    last SMS went out before the cool-off after the outage ran out: nothing could try the route, and
+    the day was called broken for it. Judged only when messages of its traffic came after its return."""
+    outage = {"route": "cdac", "began_s": 9.5, "ended_s": 11.9, "noticed": True, "noticed_s": 9.6,
+              "planned_minutes": "96-240", "fault": "credits exhausted (403)"}
+    went_down = [{"route": "cdac", "event": "down", "reason": "cdac_credits_exhausted", "s_into_day": 9.6,
+                  "at": "10:00:00", "forced": False}]
+    day = {"outage": outage, "failovers": went_down, "failed_over": 12}
+    assert channel_invariants({**day, "needed_after_return": 0}) == []
+    assert any("not judged" in line for line in channel_table({**day, "needed_after_return": 0}))
+    never = "cdac came back at 11.9 s but was never taken back into rotation"
+    assert channel_invariants({**day, "needed_after_return": 3}) == [never]
+    back = went_down + [{"route": "cdac", "event": "up", "reason": "", "s_into_day": 14.0, "at": "10:00:04",
+                         "forced": False}]
+    assert channel_invariants({**day, "failovers": back, "needed_after_return": 3}) == []

@@ -133,7 +133,8 @@ def channel_invariants(channels: dict) -> list[str]:
     ups = [e for e in events if e["route"] == route and e["event"] == "up"]
     if not downs:
         broken.append(f"{route} went down but no failover was recorded (route_down)")
-    if not ups or (outage.get("ended_s") is not None and ups[-1]["s_into_day"] < outage["ended_s"] - 1):
+    not_back = not ups or (outage.get("ended_s") is not None and ups[-1]["s_into_day"] < outage["ended_s"] - 1)
+    if not_back and channels.get("needed_after_return", 1):  # unknown (older reports): judged as before
         broken.append(f"{route} came back at {outage.get('ended_s')} s but was never taken back into rotation")
     if not channels.get("failed_over"):
         broken.append(f"no message went by another route while {route} was down")
@@ -148,6 +149,17 @@ def failed_over(session: Session, table: RouteTable, route: str, began: float, e
                            .where(OutboundMessage.channel == "sms", OutboundMessage.status.in_(SENT),
                                   OutboundMessage.via != route, OutboundMessage.via.not_like(f"{route}:%"),
                                   OutboundMessage.sent_at.between(*window))).all()
+    return sum(1 for template, priority in rows if table.routes_for(traffic_kind(template, priority))[0] == route)
+
+
+def needed_after_return(session: Session, table: RouteTable, route: str, back_by: float) -> int:
+    """SMS whose first route is `route` sent after `back_by`, when the route, back, could have taken
+    them: none, and whether it was taken back cannot be seen (a route comes back with the next
+    message that tries it, and the day had none left for it)."""
+    since = datetime.fromtimestamp(back_by, timezone.utc)
+    rows = session.execute(select(OutboundMessage.template, OutboundMessage.priority)
+                           .where(OutboundMessage.channel == "sms", OutboundMessage.status.in_(SENT),
+                                  OutboundMessage.sent_at > since)).all()
     return sum(1 for template, priority in rows if table.routes_for(traffic_kind(template, priority))[0] == route)
 
 
@@ -166,6 +178,9 @@ def channel_table(channels: dict) -> list[str]:
         lines.append(f"  {outage['route']} down for minutes {outage['planned_minutes']} of the day ({outage['fault']}): "
                      f"from {outage['began_s']} s to {outage['ended_s']} s, noticed at {outage['noticed_s']} s; "
                      f"{channels.get('failed_over', 0)} SMS carried by another route")
+    if outage and channels.get("needed_after_return") == 0:
+        lines.append(f"  {outage['route']}: no SMS of its traffic was left once it was back (the day had ended); "
+                     "whether it was taken back is not judged")
     for e in channels.get("failovers", []):
         lines.append(f"  failover: {e['route']} {e['event']} at {e['at']} ({e['s_into_day']} s into the day)"
                      + (f", {e['reason']}" if e["event"] == "down" else ""))

@@ -18,8 +18,9 @@ from tikabot.handlers.twilio_sms import classify
 from tikabot.core.statuses import TERMINAL
 from tikabot.queue.routes.table import RouteTable
 from tikabot.rehearsal.channel_report import (NO_RECEIPTS, by_kind, by_route, channel_table, failed_over, failovers,
-                                              not_at_provider)
+                                              needed_after_return, not_at_provider)
 from tikabot.rehearsal.coordinator_day import drill_table
+from tikabot.rehearsal.india import HEALTH
 from tikabot.rehearsal.day import Expectation
 from tikabot.rehearsal.registry import registry_invariants
 from tikabot.simulator.config import DELIVERY_CODES
@@ -163,6 +164,11 @@ def channel_figures(session: Session, sim_messages: list[dict], channels, outage
     if outage and outage.get("began_s") is not None and outage.get("ended_s") is not None:
         figures["failed_over"] = failed_over(session, table, outage["route"], day_started + outage["began_s"],
                                              day_started + outage["ended_s"])
+        # back at the latest one cool-off after the outage ended (a trial that failed just before
+        # its end took the route down once more), and a second for the next message to try it
+        cooldown = float(HEALTH["TIKABOT_ROUTE_COOLDOWN"])
+        figures["needed_after_return"] = needed_after_return(session, table, outage["route"],
+                                                             day_started + outage["ended_s"] + cooldown + 1.0)
     return figures
 
 
