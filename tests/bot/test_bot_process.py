@@ -360,3 +360,33 @@ def test_phone_telegram_chats_with_the_bot_on_the_simulator(bot, sim):
 def test_phone_telegram_shows_a_newcomer_their_id(bot, sim):
     result = CliRunner().invoke(main, ["phone", "--telegram", "5550001", "--sim", sim.url], input="/start\n")
     assert "Your Telegram user id is 5550001" in result.output, result.output
+
+
+def test_a_token_revoked_while_the_bot_polls_stops_it_with_one_line_and_exit_78(sim, bot_services, district,
+                                                                                 tmp_path):
+    """The token revoked (or changed) in @BotFather while the bot runs: Telegram answers every poll
+    401. python-telegram-bot stopped polling and the process stayed up, deaf, so systemd saw nothing
+    wrong; now the bot stops, says what to do in one line, and exits 78, which its unit leaves stopped."""
+    import os
+    import subprocess
+    import sys
+
+    config = bot_services.config
+    env = {**os.environ, "DATABASE_URL": config.database_url, "REDIS_URL": config.redis_url,
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": sim.url, "OTP_SECRET": config.otp_secret}
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log:
+        bot = subprocess.Popen([sys.executable, "-m", "tikabot", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: "polling" in log_path.read_text(), 30)
+        sim.sim.configure(telegram_down="401")
+        assert wait_for(lambda: bot.poll() is not None, 60), "the bot kept running with a refused token"
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait(30)
+    output = log_path.read_text()
+    assert bot.returncode == 78, output
+    assert (f"Error: Telegram at {sim.url} stopped accepting TELEGRAM_BOT_TOKEN while the bot ran (401: the "
+            "token was revoked or changed in @BotFather): set the new token, then start the bot again") in output
+    assert "Traceback" not in output and TOKEN not in output and TOKEN.split(":")[1] not in output, output

@@ -39,6 +39,11 @@ class PollWatch(Protocol):
 
     def answered(self) -> None: ...
 
+    def refused(self, code: int) -> None: ...
+
+
+REFUSED_TOKEN = (401, 404)  # Telegram's answers to a token it does not know, or not shaped like one
+
 
 class _WatchedPolls(HTTPXRequest):
     """getUpdates' own connection (python-telegram-bot keeps one for it), as the builder's default
@@ -58,6 +63,8 @@ class _WatchedPolls(HTTPXRequest):
             raise
         if 200 <= code < 300:
             self._watch.answered()
+        elif code in REFUSED_TOKEN:  # revoked in @BotFather while the bot ran: polling cannot go on
+            self._watch.refused(code)
         return code, payload
 
 

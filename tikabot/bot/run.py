@@ -47,6 +47,12 @@ class Unreachable:
         self.api_base = api_base
         self.token = token
         self.down = False
+        self.refused_with: int | None = None  # Telegram refused the token while polling (401, 404)
+        self.gone = asyncio.Event()
+
+    def refused(self, code: int) -> None:
+        self.refused_with = code
+        self.gone.set()
 
     def failed(self, exc: Exception) -> None:
         if self.down:
@@ -78,6 +84,15 @@ class _NotJsonQuiet(logging.Filter):
         return True
 
 
+class _RefusedTokenQuiet(logging.Filter):
+    """python-telegram-bot logs a traceback when Telegram refuses the token in the middle of polling
+    and stops polling; the bot then says it in one line and exits (EX_CONFIG): the record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Invalid token. Aborting retry loop" not in record.getMessage()
+
+
+RETRY_LOOP_LOG = "telegram.ext"  # python-telegram-bot's network retry loop (telegram/ext/_utils/networkloop.py)
 REQUEST_LOG = "telegram.request.BaseRequest"  # where python-telegram-bot logs an answer it cannot read
 
 
@@ -128,12 +143,14 @@ async def poll(services: Services, stop: asyncio.Event, announce=log.info, retry
     trouble = Unreachable(config.telegram_api_base, config.telegram_bot_token)
     application = build_application(BotDeps(services), config.telegram_bot_token, config.telegram_api_base,
                                      polls=trouble)
-    not_json = _NotJsonQuiet()
+    not_json, refused_quiet = _NotJsonQuiet(), _RefusedTokenQuiet()
     logging.getLogger(REQUEST_LOG).addFilter(not_json)
+    logging.getLogger(RETRY_LOOP_LOG).addFilter(refused_quiet)
     try:
         await _poll(application, config, trouble, stop, announce, retry_s, poll_s)
     finally:
         logging.getLogger(REQUEST_LOG).removeFilter(not_json)
+        logging.getLogger(RETRY_LOOP_LOG).removeFilter(refused_quiet)
 
 
 async def _poll(application, config: Config, trouble: Unreachable, stop: asyncio.Event, announce,
@@ -164,17 +181,28 @@ async def _poll(application, config: Config, trouble: Unreachable, stop: asyncio
         await application.start()
         announce(f"coordinator bot @{application.bot.username}: polling {config.telegram_api_base} for "
                  f"messages (long polling; no port to open); Ctrl-C stops")
-        await stop.wait()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(trouble.gone.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
         quiet = _LastPollQuiet()
         updater_log = logging.getLogger("telegram.ext.Updater")
         updater_log.addFilter(quiet)
         try:
             await application.updater.stop()
+        except InvalidToken:  # how its polling ended: Telegram refused the token (trouble.refused_with)
+            if trouble.refused_with is None:
+                raise
         finally:
             updater_log.removeFilter(quiet)
         await application.stop()
     finally:
         await application.shutdown()
+    if trouble.refused_with is not None:
+        raise BotConfigError(
+            f"Telegram at {config.telegram_api_base} stopped accepting TELEGRAM_BOT_TOKEN while the bot ran "
+            f"({trouble.refused_with}: the token was revoked or changed in @BotFather): set the new token, then "
+            "start the bot again")
 
 
 def run_polling(services: Services, announce=log.info) -> None:

@@ -23,8 +23,9 @@ API_FAULTS = ("429", "500", "500-created", "timeout", "timeout-created")
 # Names accepted in FaultConfig.fhir_next_faults, consumed one per FHIR request (fhir_api.py):
 # "-written" ones answer badly after the write happened, "422" refuses with an OperationOutcome.
 FHIR_FAULTS = ("500", "500-written", "timeout", "timeout-written", "429", "422", "slow")
-# Values of FaultConfig.telegram_down: how Telegram answers while it is out.
-TELEGRAM_OUTAGES = ("502",)
+# Values of FaultConfig.telegram_down: how Telegram answers while it is out ("502": its front's error
+# page), or ("401") every call refused as Telegram refuses a token revoked in @BotFather.
+TELEGRAM_OUTAGES = ("502", "401")
 
 
 @dataclass

@@ -31,9 +31,12 @@ BAD_GATEWAY_PAGE = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<b
 
 
 def outage(config) -> web.Response | None:
-    """Telegram's front answering for servers that are out (config.telegram_down: "502"), else None."""
+    """Telegram's front answering for servers that are out (config.telegram_down: "502"), Telegram
+    refusing a token revoked in @BotFather ("401"), else None."""
     if config.telegram_down is None:
         return None
+    if config.telegram_down == "401":
+        return failure(401, "Unauthorized")
     return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
 
 
