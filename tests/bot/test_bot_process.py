@@ -305,7 +305,10 @@ def test_the_end_of_an_outage_is_said_when_a_poll_is_answered_even_if_nobody_wri
     warned = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith(("tikabot", "telegram"))]
     assert [r.getMessage().split(" (")[0] for r in warned] == [f"cannot reach Telegram at {sim.url}",
                                                                f"Telegram at {sim.url} answers again"]
-    assert not [r for r in caplog.records if r.exc_info], "no traceback, at any level"
+    # the bot's records only: the simulator runs in this process too, and its web server may log a
+    # poll that the bot's stop cut off mid-request (aiohttp.server, ConnectionResetError)
+    from_the_bot = [r for r in caplog.records if not r.name.startswith(("aiohttp", "tikabot.simulator"))]
+    assert not [r for r in from_the_bot if r.exc_info], "no traceback from the bot, at any level"
     assert bot.error is None
 
 
