@@ -337,7 +337,8 @@ class AndroidSender:
         log.info("message %s to %s handed to phone %s", message.id, mask(message.recipient), phone.id)
         return Accepted(state.id, _created_status(state.state), via)
 
-    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """Ask every phone about this message's earlier attempts (their ids are ours)."""
         for attempt in range(message.attempt - 1, max(0, message.attempt - 4), -1):
             wanted = gateway_id(message.id, attempt)

@@ -205,7 +205,8 @@ class CdacSender:
             raise SendError(NO_ANSWER_CODE, "unreadable", answer.text[:80])
         raise SendError(classify(answer.code), answer.code, answer.text[:80])
 
-    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """MSDG has no API to look a message up (its delivery reports live in its portal), so an attempt
         whose answer was lost cannot be found: see the README, Routes and failover."""
         return None

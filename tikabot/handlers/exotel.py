@@ -260,7 +260,8 @@ class ExotelSender:
             time_limit=120)
         return Accepted(str(created.get("Sid") or f"call-{message.id}-{message.attempt}"), "sent")
 
-    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """Exotel's API looks messages up by Sid only, so an attempt whose answer we never got cannot
         be found here: its status callback (our id and attempt ride in its URL) links it instead."""
         return None

@@ -235,7 +235,8 @@ class KannelSender:
             log.info("Kannel probe: smsbox answered %s %s", status, text.strip()[:60])
         return back
 
-    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """sendsms has no look-up: an attempt whose answer was lost is linked by its report (our id and
         attempt ride in the dlr-url), as for Exotel."""
         return None

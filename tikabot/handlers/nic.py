@@ -155,7 +155,8 @@ class NicSender:
         log.info("message %s to %s accepted by NIC (request %s)", message.id, mask(message.recipient), request_id)
         return Accepted(request_id or f"nic-{message.id}-{message.attempt}", "accepted")
 
-    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """HttpLink has no look-up by our id: an attempt whose answer was lost cannot be found here.
         Its delivery report names NIC's request id only, which we never learnt, so such a copy is
         not linked either: a retry after a lost answer may send a second SMS (README, NIC)."""

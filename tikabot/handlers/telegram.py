@@ -117,7 +117,8 @@ class TelegramSender:
                 return Accepted(f"tg-{sent.chat.id}-{sent.message_id}", "delivered")
         raise AssertionError("unreachable")
 
-    async def find_existing(self, message: Outgoing, since) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """The Bot API cannot list sent messages: an attempt whose outcome is unknown is sent again."""
         return None
 

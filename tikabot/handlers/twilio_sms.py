@@ -194,7 +194,8 @@ class TwilioSender:
             raise SendError(SERVER_ERROR, "provider", str(exc)[:80]) from exc
         return Accepted(created.sid, "sent" if self.voice else created_status(created.status))
 
-    async def find_existing(self, message: Outgoing, since: datetime) -> Accepted | None:
+    async def find_existing(self, message: Outgoing, since: datetime,
+                            exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """Ask Twilio whether an earlier attempt of this message exists (same To and body,
         sent since the attempt started). Calls cannot be listed this way: None for voice."""
         if self.voice:
@@ -207,8 +208,8 @@ class TwilioSender:
         for item in found:
             status = TWILIO_STATUSES.get(item.status, "accepted")
             # A copy the provider already reports undelivered never reached the phone: send again.
-            if item.body == message.body and status != "undelivered":
-                return Accepted(item.sid, status)
+            if item.body == message.body and status != "undelivered" and item.sid not in exclude:
+                return Accepted(item.sid, status)  # exclude: copies other messages of these words hold
         return None
 
     async def close(self) -> None:

@@ -26,6 +26,9 @@ class Claimed:
     template: str
     earlier_attempt_at: datetime | None  # an earlier attempt whose outcome is unknown
     via: str | None = None  # the route asked for, or the one the last attempt went by
+    # provider ids of other messages to the same phone since that attempt: a provider that finds
+    # copies by phone and words (Twilio) must not take one of theirs for this message's
+    taken: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,20 @@ def _skip_reason(row, now: datetime, tz: str) -> str | None:
     if row.priority == "bulk" and row.opted_out:
         return "canceled"
     return None
+
+
+TAKEN_MARGIN = timedelta(minutes=5)  # clocks and the provider's list reach back a little before the attempt
+
+
+def _taken_since(session: Session, message_id: int, recipient: str, since: datetime | None) -> frozenset[str]:
+    """Provider ids other messages to this phone hold, updated since the earlier attempt (only for a
+    message whose earlier attempt's outcome is unknown: the provider check looks for its copy)."""
+    if since is None:
+        return frozenset()
+    found = session.scalars(select(T.c.provider_id).where(
+        T.c.recipient == recipient, T.c.id != message_id, T.c.provider_id.is_not(None),
+        T.c.updated_at >= since - TAKEN_MARGIN))
+    return frozenset(found)
 
 
 def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, channels,
@@ -84,9 +101,10 @@ def claim(session: Session, ids: list[int], *, now: datetime, lease_s: float, ch
                 continue
         attempt = row.attempts + 1
         body = sealing.readable(row.body, row.sealed_body, seal)
+        taken = _taken_since(session, row.id, row.recipient, row.attempt_started_at)
         claims.append(Claimed(Outgoing(row.id, attempt, row.channel, row.recipient, body, row.language,
                                        row.priority, row.expires_at, buttons=row.buttons), row.template,
-                                       row.attempt_started_at, row.via))
+                                       row.attempt_started_at, row.via, taken))
     if claims:
         session.execute(update(T).where(T.c.id.in_([c.message.id for c in claims]), T.c.status == "pending")
                         .values(status="sending", lease_until=now + timedelta(seconds=lease_s),

@@ -171,7 +171,7 @@ async def _send_one(rt, claim: ledger.Claimed, gate: asyncio.Semaphore, turn: as
         via = DEFAULT_ROUTE if message.channel in ROUTED_CHANNELS else None
         try:
             if claim.earlier_attempt_at is not None and rt.settings.provider_check:
-                found = await sender.find_existing(message, claim.earlier_attempt_at)
+                found = await sender.find_existing(message, claim.earlier_attempt_at, exclude=claim.taken)
                 if found is not None:
                     log.info("message %s already at the provider as %s; not sent again", message.id,
                              found.provider_id)

@@ -3,7 +3,7 @@
 A sender is built once per worker process from the Config and offers three coroutines:
 
     async send(message: Outgoing) -> Accepted          # or raise queue.sending.SendError
-    async find_existing(message, since) -> Accepted | None   # was an earlier attempt received?
+    async find_existing(message, since, exclude) -> Accepted | None   # was an earlier attempt received? (not a copy in exclude)
     async close() -> None
 
 To add a channel (e.g. "telegram" through python-telegram-bot), write the sender in its

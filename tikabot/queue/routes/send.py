@@ -137,7 +137,7 @@ async def _find_earlier(rt, router: Router, claim: ledger.Claimed, after_error) 
     for earlier in dict.fromkeys(r for r in (recorded, noted) if r and r in router.table.all_routes):
         checker = rt.sender(sender_key(earlier))
         try:
-            found = await checker.find_existing(message, claim.earlier_attempt_at)
+            found = await checker.find_existing(message, claim.earlier_attempt_at, exclude=claim.taken)
         except SendError as exc:  # cannot tell whether it went: not on another route either
             return dataclasses.replace(await after_error(rt, claim, exc, checker, route=earlier), via=earlier)
         if found is not None:
