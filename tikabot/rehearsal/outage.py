@@ -7,7 +7,10 @@ connection unanswered, and nobody's SMS come in through it meanwhile.
 A gateway phone: the simulator's phone goes silent (no answer, no webhooks), and staff text the
 next route while it is off. Twilio: taken out of rotation in route health (force_down), since the
 simulator has no account-wide Twilio fault. The stretch is measured in the day's progress (people
-seen); it lasts at least until tikabot noticed, so the failover is exercised however small the day.
+seen). At its end the day waits: until tikabot noticed the route down, the fault is lifted and the
+route's cool-off ran out, so the rest of the day's people can bring it back. Both the failover and the
+return are exercised however small the day or busy the machine (a day that ran on while the route was
+down could be over before anything tried the route again).
 """
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tikabot.queue.routes.health import UP, RouteHealth
+from tikabot.queue.routes.health import DOWN, FORCED, UP, RouteHealth
 from tikabot.rehearsal.channels import DAY_MINUTES, Outage
 
 DETECT_TIMEOUT_S = 90.0  # a route not noticed down by then is reported as not noticed
+BACK_TIMEOUT_S = 30.0    # the day waits at most this long for the route's cool-off after the fault is lifted
 FAULTS = {"exotel": ({"exotel_account_error": 403}, {"exotel_account_error": None}, "account refused (403)"),
           "cdac": ({"cdac_account_error": 403}, {"cdac_account_error": None}, "credits exhausted (403)"),
           "nic": ({"nic_account_error": "-19"}, {"nic_account_error": None}, "account refused our address (-19)"),
@@ -36,6 +40,7 @@ class OutageDriver:
         self.total, self.seen = 0, 0
         self._lock = threading.Lock()
         self.stop = threading.Event()
+        self.back = threading.Event()  # the outage is over and the route may be tried: the day goes on
         self.day_started = time.time()
         self.log: dict = {"route": self.outage.route, "planned_minutes": outage.minutes(),
                           "fault": self._fault()[2], "began_s": None, "noticed_s": None, "ended_s": None,
@@ -55,8 +60,11 @@ class OutageDriver:
         self._thread.start()
 
     def progress(self, n: int) -> None:
+        """Count people seen; at the stretch's end, hold the day until the route may be tried again."""
         with self._lock:
             self.seen += n
+        if self._share() >= self.outage.end and not self.back.is_set():
+            self.back.wait(DETECT_TIMEOUT_S + BACK_TIMEOUT_S + 30.0)
 
     def _share(self) -> float:
         with self._lock:
@@ -79,7 +87,22 @@ class OutageDriver:
                 break
             self.stop.wait(0.05)
         self._apply(False)
+        self._wait_usable(health)
         health.redis.close()
+        self.back.set()
+
+    def _wait_usable(self, health: RouteHealth) -> None:
+        """Until the route's cool-off ran out (a trial failing just before the fault was lifted took
+        it down once more), so the next message may try it."""
+        deadline = time.monotonic() + BACK_TIMEOUT_S
+        while time.monotonic() < deadline and not self.stop.is_set():
+            try:
+                if health.state(self.outage.route) not in (DOWN, FORCED):
+                    break
+            except RedisError:
+                break
+            self.stop.wait(0.05)
+        self.log["usable_s"] = self._at()
 
     def _noticed(self, health: RouteHealth) -> bool:
         try:
@@ -108,6 +131,7 @@ class OutageDriver:
     def finish(self) -> dict:
         """End the outage if the day ended first; what happened, in seconds from the day's start."""
         self.stop.set()
+        self.back.set()
         if self._thread.is_alive():
             self._thread.join()
         return dict(self.log, day_minutes=DAY_MINUTES)
