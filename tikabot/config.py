@@ -56,7 +56,7 @@ TRUSTED_PROXIES_DEFAULT = "127.0.0.1,::1"  # nginx on the same machine (deploy/n
 
 def trusted_proxies(environ) -> tuple[str, ...]:
     """TIKABOT_TRUSTED_PROXIES: our reverse proxies, the only peers whose X-Forwarded-For is read, by
-    the access log (gunicorn's forwarded_allow_ips) and by C-DAC's pull source check alike
+    the access log (gunicorn's forwarded_allow_ips), C-DAC's pull and NIC's report source checks alike
     (core/proxies.py). Default: this machine. CDAC_TRUSTED_PROXIES is its older name and still read;
     both set to different proxies is refused, naming both."""
     given = {name: networks(name, value) for name in ("TIKABOT_TRUSTED_PROXIES", "CDAC_TRUSTED_PROXIES")

@@ -133,3 +133,19 @@ def test_nic_reports_from_an_address_not_allowed_are_refused(config):
         assert answer.status_code == 403 and status_of(flask_app, message_id) == ("accepted", None)
         answer = flask_app.test_client().get(path, environ_base={"REMOTE_ADDR": "164.100.14.5"})
         assert answer.status_code == 200 and status_of(flask_app, message_id) == ("delivered", None)
+
+
+@pytest.mark.parametrize("peer, forwarded, status", [
+    ("127.0.0.1", "164.100.14.5", 200),         # NIC, as nginx on this server saw it
+    ("127.0.0.1", "203.0.113.9", 403),          # somebody else, through nginx
+    ("203.0.113.9", "164.100.14.5", 403),       # a forged header from a peer that is not our proxy
+    ("127.0.0.1", "not-an-address", 403)])
+def test_nic_reports_behind_our_proxy_are_judged_by_the_address_it_saw(config, peer, forwarded, status):
+    with built_app(config, nic_username="district.sms", nic_pin="pin", nic_callback_token=NIC_CALLBACK_TOKEN,
+                   nic_allowed_sources=("164.100.0.0/16",)) as flask_app:
+        message_id = outbox_row(flask_app, "nic", provider_id="1790000000000000001")
+        path = f"{NIC}?token={NIC_CALLBACK_TOKEN}&requestid=1790000000000000001&status=DELIVRD"
+        answer = flask_app.test_client().get(path, environ_base={"REMOTE_ADDR": peer},
+                                             headers={"X-Forwarded-For": forwarded})
+        assert answer.status_code == status
+        assert status_of(flask_app, message_id) == (("delivered", None) if status == 200 else ("accepted", None))

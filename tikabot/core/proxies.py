@@ -2,8 +2,9 @@
 address the proxy saw, from X-Forwarded-For.
 
 One notion of "our proxies" (TIKABOT_TRUSTED_PROXIES, config.py) serves every reader: the web
-process's access log (gunicorn's forwarded_allow_ips, tikabot/stack/access_log.py) and C-DAC's pull
-source check (handlers/cdac.py). From any other peer the header is nobody's word and is ignored.
+process's access log (gunicorn's forwarded_allow_ips, tikabot/stack/access_log.py), C-DAC's pull
+source check (handlers/cdac.py) and NIC's report source check (handlers/nic.py). From any other
+peer the header is nobody's word and is ignored.
 """
 from __future__ import annotations
 

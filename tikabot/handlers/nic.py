@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import logging
 import re
 from typing import Mapping
@@ -31,6 +30,7 @@ from typing import Mapping
 import aiohttp
 
 from tikabot.core.phones import mask
+from tikabot.core.proxies import client_address, in_networks
 from tikabot.core.safe_text import storable_id
 from tikabot.core.sending import (
     ACCOUNT, FAIL, NETWORK_ERROR, RETRY, SERVER_ERROR, TIMEOUT, Accepted, ErrorKind, Outgoing, SendError,
@@ -170,18 +170,17 @@ class NicSender:
 
 # --- delivery reports -----------------------------------------------------------------------------
 
-def authorized(config, token: str | None, remote: str | None) -> bool:
-    """The secret token (constant time) and, when NIC_ALLOWED_SOURCES is set, the source address."""
+def authorized(config, token: str | None, remote: str | None, forwarded_for: str | None = None) -> bool:
+    """The secret token (constant time) and, when NIC_ALLOWED_SOURCES is set, the source address:
+    the connection's, or behind our proxies (TIKABOT_TRUSTED_PROXIES) the one the outermost proxy
+    of ours saw (core/proxies.py), as for C-DAC's pull requests."""
     expected = config.nic_callback_token
     if not expected or not hmac.compare_digest((token or "").encode(), expected.encode()):
         return False
     if not config.nic_allowed_sources:
         return True
-    try:
-        address = ipaddress.ip_address((remote or "").strip())
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(n, strict=False) for n in config.nic_allowed_sources)
+    caller = client_address(remote, forwarded_for, config.trusted_proxies)
+    return in_networks(caller, config.nic_allowed_sources)
 
 
 def _first(values: Mapping[str, str], *names: str) -> str:

@@ -1,9 +1,9 @@
 """The NIC SMS gateway's delivery reports (handlers/nic.py).
 
 NIC signs nothing: the URL registered with NIC carries NIC_CALLBACK_TOKEN (compared in constant
-time), and, when NIC_ALLOWED_SOURCES is set, only those addresses may post. Behind a reverse proxy
-the address seen here is the proxy's: let the proxy allow NIC's addresses instead and leave
-NIC_ALLOWED_SOURCES unset (or set it to the proxy's address). Refused: 403, nothing changed.
+time), and, when NIC_ALLOWED_SOURCES is set, only those addresses may post. Behind our reverse
+proxy (TIKABOT_TRUSTED_PROXIES) the address is the one the proxy saw, from X-Forwarded-For; from
+any other peer that header is ignored. Refused: 403, nothing changed.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def _text(message: str, status: int) -> Response:
 @bp.route("/channels/nic/dlr", methods=["GET", "POST"])
 def dlr():
     services = current_app.extensions["tikabot"]
-    if not nic.authorized(services.config, request.args.get("token"), request.remote_addr):
+    if not nic.authorized(services.config, request.args.get("token"), request.remote_addr,
+                          request.headers.get("X-Forwarded-For")):
         return _text("invalid or missing token", 403)
     values = {**request.args.to_dict(flat=True), **request.form.to_dict(flat=True)}
     values.pop("token", None)
