@@ -312,6 +312,39 @@ def test_the_end_of_an_outage_is_said_when_a_poll_is_answered_even_if_nobody_wri
     assert bot.error is None
 
 
+def test_a_second_bot_polling_with_the_same_token_is_named_once_and_this_one_answers_when_it_stops(
+        sim, bot_services, district, caplog):
+    """Telegram refuses getUpdates with 409 Conflict while another process polls with the token (a
+    second server, a copy started by hand): the log says once what to stop, with no traceback; when
+    the other one stops, this bot gets the coordinators' messages again and answers them."""
+    import time
+
+    bot = PollThread(bot_services, retry_s=0.05, poll_s=0.2)
+    with caplog.at_level("DEBUG", logger="tikabot"):
+        bot.start()
+        try:
+            assert wait_for(lambda: bot.said, 15)
+            down_at = time.time()
+            sim.sim.configure(telegram_down="409")
+            assert wait_for(lambda: len([c for c in sim.sim.telegram_calls("getUpdates") if c["at"] >= down_at]) >= 3,
+                            30)  # refused, and retried
+            sim.sim.configure(telegram_down=None)
+            sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))
+            assert wait_for(lambda: sim.sim.telegram_calls("sendMessage"), 30)
+            assert "KAL01" in sim.sim.telegram_calls("sendMessage")[0]["params"]["text"]
+        finally:
+            bot.stop()
+    warned = [r.getMessage() for r in caplog.records
+              if r.levelno >= logging.WARNING and r.name.startswith(("tikabot.bot", "telegram"))]
+    assert warned == [f"Telegram at {sim.url} gives this bot's messages to another process polling with the same "
+                      "token (409 Conflict): stop the other `tikabot bot` (on another server, or one started by "
+                      "hand); this one keeps trying, quietly, until Telegram answers it",
+                      f"Telegram at {sim.url} answers again"]
+    from_the_bot = [r for r in caplog.records if not r.name.startswith(("aiohttp", "tikabot.simulator"))]
+    assert not [r for r in from_the_bot if r.exc_info], "no traceback from the bot, at any level"
+    assert bot.error is None
+
+
 def test_a_poll_telegram_never_answers_is_told_as_an_outage(bot_services):
     """python-telegram-bot retries a poll that timed out without calling the error callback: the
     poll's own connection tells the bot (a network that drops packets answers nothing at all)."""

@@ -8,7 +8,7 @@ import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from tikabot.bot.app import build_application
 from tikabot.bot.deps import BotDeps
@@ -62,7 +62,11 @@ class Unreachable:
         if isinstance(exc, NetworkError):  # TimedOut too: no answer, a connection refused, a 5xx
             log.warning("cannot reach Telegram at %s (%s); the bot keeps trying, quietly, until it answers",
                         self.api_base, said(exc, self.token))
-        else:  # an answer refusing the poll (409: another process polls with this token)
+        elif isinstance(exc, Conflict):  # 409: another process polls with this token
+            log.warning("Telegram at %s gives this bot's messages to another process polling with the same token "
+                        "(409 Conflict): stop the other `tikabot bot` (on another server, or one started by hand); "
+                        "this one keeps trying, quietly, until Telegram answers it", self.api_base)
+        else:  # another answer refusing the poll
             log.warning("Telegram at %s refuses the bot's polls (%s); the bot keeps trying, quietly, until it "
                         "answers", self.api_base, said(exc, self.token))
 

@@ -24,8 +24,9 @@ API_FAULTS = ("429", "500", "500-created", "timeout", "timeout-created")
 # "-written" ones answer badly after the write happened, "422" refuses with an OperationOutcome.
 FHIR_FAULTS = ("500", "500-written", "timeout", "timeout-written", "429", "422", "slow")
 # Values of FaultConfig.telegram_down: how Telegram answers while it is out ("502": its front's error
-# page), or ("401") every call refused as Telegram refuses a token revoked in @BotFather.
-TELEGRAM_OUTAGES = ("502", "401")
+# page), ("401") every call refused as Telegram refuses a token revoked in @BotFather, or ("409")
+# every poll refused as when a second process polls with the same token.
+TELEGRAM_OUTAGES = ("502", "401", "409")
 
 
 @dataclass

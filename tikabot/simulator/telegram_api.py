@@ -30,13 +30,19 @@ BAD_GATEWAY_PAGE = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<b
                     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 
 
-def outage(config) -> web.Response | None:
+CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
+
+def outage(config, method: str) -> web.Response | None:
     """Telegram's front answering for servers that are out (config.telegram_down: "502"), Telegram
-    refusing a token revoked in @BotFather ("401"), else None."""
+    refusing a token revoked in @BotFather ("401"), another process polling with the same token
+    ("409": Telegram refuses getUpdates alone, with its words), else None."""
     if config.telegram_down is None:
         return None
     if config.telegram_down == "401":
         return failure(401, "Unauthorized")
+    if config.telegram_down == "409":
+        return failure(409, CONFLICT) if method.lower() == "getupdates" else None
     return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
 
 
@@ -126,7 +132,7 @@ async def bot_method(request: web.Request) -> web.Response:
     sim.records.add_telegram({"method": method, "token": token, "params": params,
                               "files": files, "at": time.time()})
     config = sim.config
-    if (down := outage(config)) is not None:
+    if (down := outage(config, method)) is not None:
         return down
     if not TOKEN_SHAPE.match(token):  # Telegram's answer to a token not shaped like one
         return failure(404, "Not Found")
@@ -141,7 +147,7 @@ async def bot_method(request: web.Request) -> web.Response:
         return ok(True)
     answer = await handler(sim, token, params, files)
     # an outage that began while a long poll waited cuts it off: its updates stay queued, unconfirmed
-    down = outage(sim.config)
+    down = outage(sim.config, method)
     return answer if down is None else down
 
 
