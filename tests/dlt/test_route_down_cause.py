@@ -12,7 +12,7 @@ from tikabot.core.sending import ACCOUNT, UNKNOWN, ErrorKind
 from tikabot.dlt.pattern import MAX_VAR_CHARS
 from tikabot.i18n.catalog import render
 from tikabot.i18n.samples import SAMPLE_PARAMS
-from tikabot.queue.routes.health import DOWN_AT_ONCE
+from tikabot.queue.routes.health import COUNTED_AGAINST, DOWN_AT_ONCE
 
 OTHER_CAUSES = ("probe_failed", "taken down", "rehearsal: taken down")  # queue/routes, rehearsal/outage.py
 
@@ -27,11 +27,11 @@ def _kinds(module) -> set[ErrorKind]:
 
 def route_down_causes() -> set[str]:
     """Every error name that takes a route down (queue/routes/health.py: an account error, one of
-    DOWN_AT_ONCE, or an unknown outcome counted against the route), from every provider's table."""
+    DOWN_AT_ONCE, or an unknown outcome or one of COUNTED_AGAINST counted against the route), from every provider's table."""
     kinds = _kinds(sending)
     for info in pkgutil.iter_modules(tikabot.handlers.__path__):
         kinds |= _kinds(importlib.import_module(f"tikabot.handlers.{info.name}"))
-    return {k.name for k in kinds if k.action in (ACCOUNT, UNKNOWN) or k.name in DOWN_AT_ONCE} | set(OTHER_CAUSES)
+    return {k.name for k in kinds if k.action in (ACCOUNT, UNKNOWN) or k.name in DOWN_AT_ONCE | COUNTED_AGAINST} | set(OTHER_CAUSES)
 
 
 def test_every_cause_of_a_route_outage_fits_a_dlt_variable():

@@ -85,6 +85,22 @@ def test_kannel_gone_for_a_while_is_taken_out_of_use_and_back_once_smsbox_answer
     assert set(Counter(m["to"] for m in sent_sms(sim) if m["to"].startswith("+9198302")).values()) == {1}  # each once
 
 
+def test_a_smsbox_answering_503_to_every_send_is_taken_out_of_use_and_twilio_carries_its_messages(pipeline, sim):
+    """bearerbox gone (or no SMSC linked): smsbox answers every sendsms 503 "try again later". Each
+    message is retried, and the route, failing them all, is taken out at the error rate: the
+    messages go by Twilio instead of waiting on Kannel until their attempts run out."""
+    services = pipeline.services
+    router = pipeline.runtime.configure_routes(ROUTES, dlt_routes="", health=QUICK)
+    sim.configure(kannel_down="503")
+    ids = book(services, 8, "Busy")
+    assert pipeline.settle(delivered(services, ids), timeout=60)
+    assert {r.via for r in rows(services, ids)} == {"twilio"}
+    assert router.health.state("kannel") in (DOWN, HALF_OPEN)
+    assert failovers(services) == [("route_down", "kannel")]
+    assert sim.kannel.view()["sms"] == []  # smsbox took none of them
+    assert set(Counter(m["to"] for m in sent_sms(sim) if m["to"].startswith("+9198302")).values()) == {1}
+
+
 def test_a_probe_while_smsbox_is_still_gone_keeps_the_route_out_of_use(pipeline, sim):
     router = pipeline.runtime.configure_routes(ROUTES, dlt_routes="", health=QUICK)
     router.health.take_down("kannel", "network_error", seconds=0.1)

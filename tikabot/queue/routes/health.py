@@ -36,6 +36,9 @@ DOWN_AT_ONCE = frozenset({"gateway_offline", "device_offline", "account_suspende
                           "no_gateway_phone",  # every gateway phone out of rotation: the android route is down
                           "provider_unreachable",  # the connection was refused: nothing sent, nothing listening
                           "kannel_unreachable"})  # the same for a district's smsbox
+# Errors that say nothing was sent, to be retried, and also something of the route: counted against
+# it like an unknown outcome, so a route answering them to everyone is taken out at the error rate.
+COUNTED_AGAINST = frozenset({"kannel_busy"})  # smsbox's 503: bearerbox gone or no SMSC link, for every message
 UP, DOWN, HALF_OPEN, FORCED = "up", "down", "half-open", "forced down"
 
 
@@ -68,7 +71,7 @@ def takes_route_down(exc: SendError) -> bool:
 
 def counts_against(exc: SendError) -> bool:
     """An error that says something about the route (not about this one message or number)."""
-    return takes_route_down(exc) or exc.kind.action == UNKNOWN
+    return takes_route_down(exc) or exc.kind.action == UNKNOWN or exc.kind.name in COUNTED_AGAINST
 
 
 @dataclass(frozen=True)
