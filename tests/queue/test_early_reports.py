@@ -180,3 +180,21 @@ def test_a_report_read_from_the_provider_or_naming_what_another_route_carried_is
     assert report(services, "DELIVRD", provider_id="SM" + "1" * 32) == "unknown message"
     assert apply_kept(services, ["1790000000000000999", "SM" + "1" * 32], settings=SendSettings()) == {}
     assert row(services, other_id).status == "accepted"
+
+
+def test_a_report_both_looks_missed_is_applied_by_the_periodic_sweep(services, monkeypatch):
+    """The report was kept; the send's record committed but its worker stopped before looking for
+    kept reports, and the report's own look came before the record: the sweep applies it, and
+    leaves a report whose provider id no row holds yet for later."""
+    from tikabot import services as process
+    from tikabot.tasks.early_reports import run_early_reports
+
+    message_id = sending(services)
+    assert report(services, "DELIVRD") == KEPT
+    assert early.keep(services.redis, StatusReport("1790000000000000888", "delivered", None, None, None, via="nic"))
+    record(services, message_id)  # no apply_kept after it
+    assert row(services, message_id).status == "accepted"
+    monkeypatch.setattr(process, "_process", services)  # the worker's own services
+    assert run_early_reports() == 1
+    assert row(services, message_id).status == "delivered"
+    assert sorted(early.kept_ids(services.redis)) == ["1790000000000000888"]  # no row holds it: kept

@@ -13,9 +13,9 @@ from tikabot.store.models import Appointment, Beneficiary, OutboundMessage, Site
 
 
 def test_each_periodic_job_is_queued_once_per_interval(services):
-    assert enqueue_due(services.redis) == ["planner", "alerts", "status-poll"]
+    assert enqueue_due(services.redis) == ["planner", "alerts", "status-poll", "early-reports"]
     assert enqueue_due(services.redis) == []  # a second worker's relay in the same minute
-    assert Queue("default", connection=services.redis).count == 3
+    assert Queue("default", connection=services.redis).count == 4
 
 
 def test_the_planner_job_turns_an_appointment_into_its_reminders(services, monkeypatch, config):

@@ -6,7 +6,9 @@ request id, which no row holds yet. Such a report, from a route that signed it, 
 its provider id, for KEEP_S (well past a send's lease), and applied as soon as the row holds that
 id: by the send job right after its record commits, and by the report's own request once more after
 keeping it, in case the record committed in between. Either side may apply it, or both: reports
-only move a message forward, so a second application changes nothing.
+only move a message forward, so a second application changes nothing. Should both miss it (the
+worker stopped between its record and its look, the database failed the look), a periodic sweep
+(tasks/early_reports.py) applies every report still kept whose row now holds the id.
 
 A report is kept as it was read (StatusReport), one Redis list per provider id, at most
 MAX_KEPT reports each; when Redis cannot answer nothing is kept, as before.
@@ -78,6 +80,20 @@ def waiting(redis, provider_ids) -> dict[str, list[tuple[bytes, StatusReport]]]:
         if raws:
             kept[provider_id] = [(raw, _load(raw)) for raw in raws]
     return kept
+
+
+def kept_ids(redis, limit: int = 10_000) -> list[str]:
+    """The provider ids reports are kept for, at most `limit` of them; none when Redis cannot answer."""
+    ids = []
+    try:
+        for name in redis.scan_iter(match=PREFIX + "*", count=500):
+            name = name.decode() if isinstance(name, bytes) else name
+            ids.append(name[len(PREFIX):])
+            if len(ids) >= limit:
+                break
+    except RedisError:
+        return []
+    return ids
 
 
 def forget(redis, done: list[tuple[str, bytes]]) -> None:

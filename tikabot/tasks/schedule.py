@@ -1,5 +1,6 @@
-"""Periodic jobs: the reminder planner, the coordinator alert checks, and asking the provider
-about messages whose status callbacks never came.
+"""Periodic jobs: the reminder planner, the coordinator alert checks, asking the provider about
+messages whose status callbacks never came, and applying delivery reports kept for a send whose
+record the send job committed without applying them.
 
 The worker's relay calls `enqueue_due` after every pass (tikabot/stack/worker.py). A Redis key per job (SET NX with the interval as its
 expiry) lets exactly one worker enqueue each run, however many workers there are; the jobs
@@ -19,11 +20,13 @@ ALERTS_EVERY_S = 60
 
 
 STATUS_POLL_EVERY_S = 30
+EARLY_REPORTS_EVERY_S = 60
 
 JOBS = (
     ("planner", "tikabot.tasks.reminders.run_planner", PLANNER_EVERY_S),
     ("alerts", "tikabot.tasks.alerts.run_alert_checks", ALERTS_EVERY_S),
     ("status-poll", "tikabot.tasks.status_poll.run_status_poll", STATUS_POLL_EVERY_S),
+    ("early-reports", "tikabot.tasks.early_reports.run_early_reports", EARLY_REPORTS_EVERY_S),
 )
 
 
