@@ -174,3 +174,19 @@ def test_health_is_read_from_the_redis_a_running_up_started(monkeypatch, tmp_pat
     assert result.exit_code == 0, result.output
     assert "twilio     no   up; 0 errors in 1 sends" in result.output
     assert "coordinator bot: on the simulator, run by tikabot up" in result.output
+
+
+def test_a_busy_route_shows_the_errors_among_its_latest_sends_that_took_it_down(monkeypatch, tmp_path, redis_url):
+    from tikabot.core.sending import NETWORK_ERROR
+
+    client = redis_lib.Redis.from_url(redis_url)
+    health = RouteHealth(client)
+    for _ in range(300):
+        health.record_ok("kannel")
+    for _ in range(25):
+        health.record_error("kannel", SendError(NETWORK_ERROR, "network"))
+    result = run(monkeypatch, tmp_path, TIKABOT_ROUTES="default=kannel,twilio", REDIS_URL=redis_url)
+    client.close()
+    assert result.exit_code == 0, result.output
+    assert "kannel     no   down (network_error, since " in result.output
+    assert "25 errors in 325 sends, last 120 s (25 in the latest 50)" in result.output

@@ -56,7 +56,10 @@ def _health(health: RouteHealth | None, route: str) -> str:
         return "unknown (no Redis)"
     state = health.state(route)
     sends, errors = health.window(route)
+    latest, latest_errors = health.latest(route)
     counts = f"{errors} errors in {sends} sends, last {int(2 * health.settings.window_s)} s"
+    if sends > latest:  # what takes it down is the share among its latest sends (queue/routes/health.py)
+        counts += f" ({latest_errors} in the latest {latest})"
     if state in (DOWN, FORCED):
         left = health.down_for(route)
         outage = health.outage(route)
