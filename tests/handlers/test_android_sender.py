@@ -222,3 +222,35 @@ def test_phones_ping_on_their_own_and_an_offline_one_falls_silent(live, simulato
         assert ranaghat.seen_at is None
     finally:
         simulator.sim.configure(smsgate_ping_interval_s=0.0)
+
+
+def probe(config) -> bool:
+    async def go():
+        sender = AndroidSender(config, redis=redis_lib.Redis.from_url(config.redis_url))
+        try:
+            return await sender.probe()
+        finally:
+            await sender.close()
+    return asyncio.run(go())
+
+
+def test_the_probe_asks_each_phone_if_it_answers_sends_nothing_and_puts_an_answering_phone_back(
+        channel_config, sim):
+    """Route health's probe of a recovering android route (queue/routes/send.py probe_recovering):
+    GET /health on every phone. Both switched off: not back. One on again: back, and that phone is
+    in rotation again though its sends failed before."""
+    sim.configure(smsgate_offline=["ranaghat", "kalyani"])
+    redis = redis_lib.Redis.from_url(channel_config.redis_url)
+    for _ in range(3):
+        android_devices.send_failed(redis, "ranaghat", "timeout")
+    assert probe(channel_config) is False
+    sim.configure(smsgate_offline=["kalyani"])
+    assert probe(channel_config) is True
+    ranaghat, kalyani = android_devices.phone_health(redis, ["ranaghat", "kalyani"], time.time(), 900)
+    assert ranaghat.healthy and ranaghat.seen_at is not None and kalyani.seen_at is None
+    assert sim.smsgate.view() == []  # nothing sent to anyone
+
+
+def test_a_probe_with_a_wrong_password_is_not_back(channel_config, sim):
+    phones = tuple(dataclasses.replace(p, password="wrong") for p in channel_config.smsgate_phones)
+    assert probe(dataclasses.replace(channel_config, smsgate_phones=phones)) is False

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 import aiohttp
 from android_sms_gateway import AsyncAPIClient, Message, TextMessage
 from android_sms_gateway.ahttp import AiohttpAsyncHttpClient
-from android_sms_gateway.enums import ProcessState
+from android_sms_gateway.enums import HealthStatus, ProcessState
 from android_sms_gateway.errors import APIError
 
 from tikabot.core import safe_json
@@ -336,6 +336,27 @@ class AndroidSender:
         android_devices.send_worked(self.redis, phone.id)
         log.info("message %s to %s handed to phone %s", message.id, mask(message.recipient), phone.id)
         return Accepted(state.id, _created_status(state.state), via)
+
+    async def probe(self) -> bool:
+        """Whether any gateway phone is back, asked without sending anything (route health's probe of
+        a route that is recovering): SMS Gateway for Android's GET /health, every phone at once. A
+        phone that answers, and does not report its own checks failing, is back in rotation (as
+        after a ping); one that does not answer stays as it was."""
+        answers = await asyncio.gather(*(self._answers(phone) for phone in self.phones.values()))
+        return any(answers)
+
+    async def _answers(self, phone) -> bool:
+        try:
+            health = await self._client(phone).health_check()
+        except (APIError, asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError,
+                ValueError, KeyError, TypeError) as exc:  # no answer, or not a health answer
+            log.info("gateway phone %s probe: no answer (%s)", phone.id, type(exc).__name__)
+            return False
+        if health.status == HealthStatus.FAIL:
+            log.info("gateway phone %s probe: it answers that its checks fail", phone.id)
+            return False
+        android_devices.heard_from(self.redis, phone.id, time.time())
+        return True
 
     async def find_existing(self, message: Outgoing, since,
                             exclude: frozenset[str] = frozenset()) -> Accepted | None:
