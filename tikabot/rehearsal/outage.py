@@ -60,10 +60,11 @@ class OutageDriver:
         self._thread.start()
 
     def progress(self, n: int) -> None:
-        """Count people seen; at the stretch's end, hold the day until the route may be tried again."""
+        """Count people seen; at the stretch's end, hold the day until the route may be tried again
+        (not when the stretch lasts to the day's end: nobody is left to try it)."""
         with self._lock:
             self.seen += n
-        if self._share() >= self.outage.end and not self.back.is_set():
+        if self.outage.end < 1.0 and self._share() >= self.outage.end and not self.back.is_set():
             self.back.wait(DETECT_TIMEOUT_S + BACK_TIMEOUT_S + 30.0)
 
     def _share(self) -> float:
