@@ -197,3 +197,26 @@ def test_rehearsal_settings_make_a_working_pair(simulator, config, monkeypatch):
     assert asyncio.run(through_a_phone()).provider_id == "tb-11-1"
     assert len(simulator.sim.smsgate.view()) == 1
     simulator.sim.reset(config=True)
+
+
+def probe(config) -> bool:
+    async def go():
+        sender = ExotelSender(config)
+        try:
+            return await sender.probe()
+        finally:
+            await sender.close()
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("account_error, changed, back", [
+    (None, {}, True),                                       # "SMS not found": the account answers
+    (403, {}, False),                                       # suspended, out of balance
+    (None, {"exotel_api_token": "wrong"}, False),           # 401
+    (None, {"exotel_account_sid": "someoneelse"}, False),   # "Account not found"
+    (None, {"exotel_api_base": "http://127.0.0.1:9"}, False)])  # nothing listens
+def test_the_probe_says_the_account_is_back_only_when_it_answers_and_sends_nothing(
+        channel_config, sim, account_error, changed, back):
+    sim.configure(exotel_account_error=account_error)
+    assert probe(dataclasses.replace(channel_config, **changed)) is back
+    assert sim.exotel.sms == {}

@@ -13,6 +13,8 @@ import json
 import urllib.error
 import urllib.request
 
+from tikabot.handlers.exotel_client import DEFAULT_API_BASE, PROBE_SID, account_answers
+
 TIMEOUT_S = 3.0
 
 
@@ -45,15 +47,7 @@ def phone(gateway) -> tuple[bool, str]:
 
 
 def exotel_account(config) -> tuple[bool, str]:
-    base = (config.exotel_api_base or "https://api.exotel.com").rstrip("/")
-    url = f"{base}/v1/Accounts/{config.exotel_account_sid}/SMS/Messages/tikabot-probe.json"
+    base = (config.exotel_api_base or DEFAULT_API_BASE).rstrip("/")
+    url = f"{base}/v1/Accounts/{config.exotel_account_sid}/SMS/Messages/{PROBE_SID}.json"
     status, body = _get(url, config.exotel_api_key or "", config.exotel_api_token or "")
-    if status is None:
-        return False, f"down: does not answer ({body})"
-    if status in (401, 403):
-        return False, f"down: refuses the API key and token, or the account is not active (HTTP {status})"
-    if status == 404 and "account" in body.lower() and "sms not found" not in body.lower():
-        return False, "down: no such account (check EXOTEL_ACCOUNT_SID and EXOTEL_API_BASE)"
-    if status in (200, 404):
-        return True, "answers and takes the API key"
-    return False, f"down: answers HTTP {status}"
+    return account_answers(status, body)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode
 
-from tikabot.handlers.exotel_client import NETWORK_ERRORS, TIMEOUTS, ExotelClient, ExotelError
+from tikabot.handlers.exotel_client import (NETWORK_ERRORS, PROBE_SID, TIMEOUTS, ExotelClient, ExotelError,
+                                             account_answers)
 from tikabot.i18n.encoding import GSM7, encoding_of
 from tikabot.core.phones import BadPhone, mask, normalise
 from tikabot.core.sending import (
@@ -259,6 +260,23 @@ class ExotelSender:
             url=self.config.exotel_call_flow_url, custom_field=f"{message.language}:{spaced_digits(code)}",
             time_limit=120)
         return Accepted(str(created.get("Sid") or f"call-{message.id}-{message.attempt}"), "sent")
+
+    async def probe(self) -> bool:
+        """Whether the account is back, asked without sending anything (route health's probe of a
+        route that is recovering): an SMS that does not exist is looked up (exotel_client.account_answers)."""
+        if self.client is None:
+            return False
+        try:
+            await self.client.get_sms(PROBE_SID)
+            status, said = 200, ""
+        except ExotelError as exc:
+            status, said = exc.status, exc.message
+        except (*TIMEOUTS, *NETWORK_ERRORS) as exc:
+            status, said = None, type(exc).__name__
+        answers, words = account_answers(status, said)
+        if not answers:
+            log.info("Exotel probe: %s", words)
+        return answers
 
     async def find_existing(self, message: Outgoing, since,
                             exclude: frozenset[str] = frozenset()) -> Accepted | None:

@@ -17,6 +17,24 @@ import aiohttp
 DEFAULT_API_BASE = "https://api.exotel.com"  # Singapore cluster; Mumbai is https://api.in.exotel.com
 
 
+PROBE_SID = "tikabot-probe"  # an SMS that does not exist: looking it up asks the account, sends nothing
+
+
+def account_answers(status: int | None, said: str) -> tuple[bool, str]:
+    """(answers, words): what looking up PROBE_SID says of the account. "SMS not found" (404) means
+    it answers and takes our API key; 401/403 that it refuses the key or is not active; a 404 naming
+    the account that there is no such account; no answer or anything else that it is unreachable."""
+    if status is None:
+        return False, f"down: does not answer ({said})"
+    if status in (401, 403):
+        return False, f"down: refuses the API key and token, or the account is not active (HTTP {status})"
+    if status == 404 and "account" in said.lower() and "sms not found" not in said.lower():
+        return False, "down: no such account (check EXOTEL_ACCOUNT_SID and EXOTEL_API_BASE)"
+    if status in (200, 404):
+        return True, "answers and takes the API key"
+    return False, f"down: answers HTTP {status}"
+
+
 class ExotelError(Exception):
     def __init__(self, status: int, message: str = "", code: str | None = None):
         super().__init__(f"HTTP {status}: {message}" if message else f"HTTP {status}")
