@@ -284,20 +284,26 @@ def test_telegram_out_of_reach_is_said_once_not_at_every_retry(bot_services, cap
     assert TOKEN not in said[0] and bot.said == [] and bot.error is None
 
 
+def refused_for_a_while(sim, how: str, polls: int) -> None:
+    """The simulated Telegram answers polls as `how` (telegram_down) until `polls` of them came, then
+    answers again."""
+    import time
+
+    since = time.time()
+    sim.sim.configure(telegram_down=how)
+    assert wait_for(lambda: len([c for c in sim.sim.telegram_calls("getUpdates") if c["at"] >= since]) >= polls, 30)
+    sim.sim.configure(telegram_down=None)
+
+
 def test_the_end_of_an_outage_is_said_when_a_poll_is_answered_even_if_nobody_writes(sim, bot_services, district,
                                                                                      caplog):
-    import time
 
     bot = PollThread(bot_services, retry_s=0.05, poll_s=0.2)
     with caplog.at_level("DEBUG", logger="tikabot"):
         bot.start()
         try:
             assert wait_for(lambda: bot.said, 15)
-            down_at = time.time()
-            sim.sim.configure(telegram_down="502")
-            assert wait_for(lambda: len([c for c in sim.sim.telegram_calls("getUpdates") if c["at"] >= down_at]) >= 2,
-                            30)  # the first poll refused and one retry
-            sim.sim.configure(telegram_down=None)
+            refused_for_a_while(sim, "502", polls=2)  # the first poll refused and one retry
             back = lambda: [r for r in caplog.records if r.getMessage().endswith("answers again")]  # noqa: E731
             assert wait_for(back, 15), "the recovery is said without any update to carry it"
         finally:
@@ -317,18 +323,13 @@ def test_a_second_bot_polling_with_the_same_token_is_named_once_and_this_one_ans
     """Telegram refuses getUpdates with 409 Conflict while another process polls with the token (a
     second server, a copy started by hand): the log says once what to stop, with no traceback; when
     the other one stops, this bot gets the coordinators' messages again and answers them."""
-    import time
 
     bot = PollThread(bot_services, retry_s=0.05, poll_s=0.2)
     with caplog.at_level("DEBUG", logger="tikabot"):
         bot.start()
         try:
             assert wait_for(lambda: bot.said, 15)
-            down_at = time.time()
-            sim.sim.configure(telegram_down="409")
-            assert wait_for(lambda: len([c for c in sim.sim.telegram_calls("getUpdates") if c["at"] >= down_at]) >= 3,
-                            30)  # refused, and retried
-            sim.sim.configure(telegram_down=None)
+            refused_for_a_while(sim, "409", polls=3)  # refused, and retried
             sim.sim.inject_update(message_update(COORDINATOR_ID, "/status"))
             assert wait_for(lambda: sim.sim.telegram_calls("sendMessage"), 30)
             assert "KAL01" in sim.sim.telegram_calls("sendMessage")[0]["params"]["text"]

@@ -9,7 +9,7 @@ from tests.support import wait_for
 from tests.support.simulator import simulator_fixture
 from tests.support.worlds.registry import COORDINATOR, TIMEOUT_S, VACCINATOR
 from tests.support.worlds.runner import sayer
-from tests.support.worlds.small_district import NOW, add_district
+from tests.support.worlds.small_district import add_district
 from tikabot.registry.client import FhirClient
 from tikabot.registry.settings import RegistrySettings
 from tikabot.registry.sync import sync_pass

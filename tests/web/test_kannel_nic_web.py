@@ -4,7 +4,6 @@ in their URL (and for NIC, optionally, the source address)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from tests.support.apps import built_app
 from tests.support.channel_cases import (

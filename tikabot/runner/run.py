@@ -210,7 +210,7 @@ def _pre_commit(services, session, step: Round, now: datetime) -> None:
 
 def _step(services, session, work: Work, ctx: Context, tally: RoundTally) -> tuple[list[Reply], str]:
     """The pure step for the message and its effects; (replies, their language)."""
-    message, now = work.held.message, ctx.now
+    now = ctx.now
     if work.staff is not None:
         lang = language(work.staff.language)
         if work.wrong_route:  # a key that speaks for another phone: nothing is stepped or applied
