@@ -33,6 +33,12 @@ def smsgate(client, body: bytes | str, stamp: str | None = None):
     return client.post("/channels/smsgate", data=body, headers=smsgate_headers(body, KEY, stamp=stamp))
 
 
+def smsgate_signed_as(client, signature: str):
+    """A fresh X-Timestamp with an X-Signature the sender chose (not the body's)."""
+    headers = {**smsgate_headers(received().encode(), KEY), "X-Signature": signature}
+    return client.post("/channels/smsgate", data=received().encode(), headers=headers)
+
+
 def received(**payload) -> str:
     base = {"message": "HELP", "phoneNumber": "+919830000003", "receivedAt": "2024-06-01T10:00:00.000+05:30"}
     return json.dumps({"event": "sms:received", "payload": {**base, **payload}})
@@ -53,6 +59,7 @@ CASES = {
     "smsgate: lone surrogate in the text": lambda c: smsgate(c, received(message="DOSE " + LONE)),
     "smsgate: lone surrogate in the sender": lambda c: smsgate(c, received(phoneNumber="+9198" + LONE)),
     "smsgate: lone surrogate in the event": lambda c: smsgate(c, json.dumps({"event": LONE, "payload": {}})),
+    "smsgate: X-Signature that is not ASCII": lambda c: smsgate_signed_as(c, "\u00e9" * 64),
     "smsgate: NUL in the sender": lambda c: smsgate(c, received(phoneNumber="+9198300" + NUL)),
     "smsgate: 20,000 levels of nesting": lambda c: smsgate(c, '{"event": "sms:received", "payload": ' + DEEP + "}"),
     "smsgate: nesting as the whole body": lambda c: smsgate(c, DEEP),

@@ -70,10 +70,10 @@ def verified_phone(phones, body: bytes, sig: str | None, timestamp: str | None, 
         return None  # a 5,000-digit timestamp is refused before int() is asked to read it
     if abs(now - int(timestamp)) > FRESH_S:
         return None
-    sig = sig.strip().lower()
+    given = sig.strip().lower().encode("utf-8", "surrogateescape")  # bytes: a header may hold any byte
     match = None
     for phone in phones:  # compare against every key, so the time taken does not say which phone
-        if phone.signing_key and hmac.compare_digest(signature(phone.signing_key, body, timestamp), sig):
+        if phone.signing_key and hmac.compare_digest(signature(phone.signing_key, body, timestamp).encode(), given):
             match = match or phone
     return match
 
