@@ -92,6 +92,19 @@ def test_basic_auth_is_required_when_configured(config):
     app.extensions["tikabot"].close()
 
 
+@pytest.mark.parametrize("path", ["/channels/exotel/inbound", "/channels/exotel/voice-code", "/channels/exotel/status"])
+def test_basic_auth_that_is_not_ascii_is_refused_not_a_server_error(config, path):
+    changes = {"exotel_account_sid": "district", "exotel_callback_token": TOKEN,
+               "exotel_callback_user": "exotel", "exotel_callback_password": "s3cret"}
+    with built_app(config, **changes) as app:
+        client = app.test_client()
+        query = {"token": TOKEN, **fixture("inbound")}
+        send = client.get if path.endswith("voice-code") else client.post
+        answer = send(path, query_string=query, headers={"Authorization": "Basic \u00e9\u00e9"})
+        assert answer.status_code == 403, answer.get_data(as_text=True)
+        assert rows(app.extensions["tikabot"]) == []
+
+
 def outbound(services, sid: str) -> int:
     with services.transaction() as s:
         row = add_message(s, key="e1", recipient="+919830012345", template="otp.code",

@@ -25,6 +25,15 @@ def _text(message: str, status: int) -> Response:
     return Response(message + ("\n" if message else ""), status=status, mimetype="text/plain")
 
 
+def _basic_auth():
+    """The request's basic-auth credentials; None for a header werkzeug cannot read (it raises
+    ValueError on one holding a byte that is not ASCII): refused like a wrong password, never a 500."""
+    try:
+        return request.authorization
+    except ValueError:
+        return None
+
+
 def _params() -> dict:
     return {**request.args.to_dict(flat=True), **request.form.to_dict(flat=True)}
 
@@ -32,7 +41,7 @@ def _params() -> dict:
 @bp.route("/channels/exotel/inbound", methods=["GET", "POST"])
 def inbound():
     services = current_app.extensions["tikabot"]
-    if not exotel.authorized(services.config, request.args, request.authorization):
+    if not exotel.authorized(services.config, request.args, _basic_auth()):
         return _text("invalid or missing token", 403)
     if request.method == "HEAD":
         return _text("", 200)
@@ -55,7 +64,7 @@ def voice_code():
     """The text the OTP call flow's dynamic Greeting reads out: the code from the call's CustomField,
     said twice. Exotel passes CustomField to the flow's URLs."""
     services = current_app.extensions["tikabot"]
-    if not exotel.authorized(services.config, request.args, request.authorization):
+    if not exotel.authorized(services.config, request.args, _basic_auth()):
         return _text("invalid or missing token", 403)
     if request.method == "HEAD":
         return _text("", 200)
@@ -68,7 +77,7 @@ def voice_code():
 @bp.post("/channels/exotel/status")
 def status():
     services = current_app.extensions["tikabot"]
-    if not exotel.authorized(services.config, request.args, request.authorization):
+    if not exotel.authorized(services.config, request.args, _basic_auth()):
         return _text("invalid or missing token", 403)
     try:
         report = exotel.parse_status(request.form, request.args)
