@@ -41,6 +41,8 @@ INBOUND = [
          "text is not valid utf-16-be (coding 2)\n", None),
     Case("unknown charset", kannel_request(kannel_fixture("inbound_text").replace("UTF-8", "NO-SUCH")), TOKEN, 400,
          "text is not valid NO-SUCH (coding 0)\n", None),
+    Case("a NUL in the id", kannel_request(kannel_fixture("inbound_text").replace("id=54197cc5", "id=%0054197cc5")),
+         TOKEN, 400, "id holds a NUL\n", None),
 ]
 
 

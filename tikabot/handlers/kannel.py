@@ -113,8 +113,10 @@ def to_message(query_string: bytes) -> InboundMessage:
     raw_sender = values.get("from", b"").decode("latin-1").strip()
     if not ident or not raw_sender:
         raise BadRequest("id and from are required (get-url ...&id=%I&from=%p&text=%b&coding=%c&charset=%C)")
-    if len(ident) > MAX_ID or not storable_id(ident) or len(raw_sender) > MAX_SENDER:
+    if len(ident) > MAX_ID or len(raw_sender) > MAX_SENDER:
         raise BadRequest("id or from is too long")
+    if not storable_id(ident):
+        raise BadRequest("id holds a NUL")
     raw = values.get("text", b"")
     if len(raw) > 4 * MAX_BODY:
         raise BadRequest(f"text longer than {MAX_BODY} characters")
