@@ -137,6 +137,28 @@ def test_webhook_mode_takes_updates_only_with_the_secret(sim, bot_services, dist
         server.stop()
 
 
+def test_an_update_telegram_delivers_again_is_answered_once(sim, bot_services, district):
+    """Telegram delivers an update again when our 200 did not reach it in time: the coordinator's
+    command is answered once, and the repeat still gets its 200 (or Telegram would keep trying)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    server = WebhookThread(bot_services, url, port)
+    server.thread.start()
+    secret = bot_services.config.telegram_webhook_secret
+    try:
+        wait_for(lambda: sim.sim.telegram_calls("setWebhook"), 15)
+        status = {"update_id": 910, **message_update(COORDINATOR_ID, "/status")}
+        assert [post(url, status, secret=secret) for _ in range(3)] == [200, 200, 200]
+        then = {"update_id": 911, **message_update(COORDINATOR_ID, "/help")}
+        assert post(url, then, secret=secret) == 200
+        assert wait_for(lambda: len(sim.sim.telegram_calls("sendMessage")) >= 2, 15)
+        # the /help after it was answered, so the repeats of /status were taken by then: one answer each
+        texts = [c["params"]["text"] for c in sim.sim.telegram_calls("sendMessage")]
+        assert len(texts) == 2 and sum("KAL01" in t for t in texts) == 1, texts
+    finally:
+        server.stop()
+
+
 def test_the_polling_bot_logs_neither_its_token_nor_a_traceback(sim, bot_services, district):
     import os
     import signal
