@@ -16,7 +16,6 @@ plays MSDG calling our pull URL.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import os
 import threading
 import time
@@ -26,6 +25,7 @@ from aiohttp import web
 
 from tikabot.handlers.cdac_client import OTP_MAX_NUMBERS, from_entities, message_key, password_hash
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.credentials import same
 
 PATH = "/esms/sendsmsrequestDLT"
 WORDS = {401: "Credentials Error", 403: "Credits not available", 406: "Invalid mobile number(s)",
@@ -80,7 +80,7 @@ def answer(sim, code: int, text: str | None = None) -> web.Response:
 
 def refusal(config, form) -> int | None:
     """The code MSDG would refuse this form with, or None."""
-    if form.get("username", "") != config.cdac_username or not hmac.compare_digest(
+    if form.get("username", "") != config.cdac_username or not same(
             form.get("password", ""), password_hash(config.cdac_password)):
         return 401
     if config.cdac_account_error:
@@ -89,7 +89,7 @@ def refusal(config, form) -> int | None:
         return 425
     content = form.get("content", "")
     expected = message_key(form["username"], form.get("senderid", ""), content, config.cdac_secure_key)
-    if not hmac.compare_digest(form["key"], expected):
+    if not same(form["key"], expected):
         return 416
     if not form.get("templateid"):
         return 423

@@ -14,9 +14,6 @@ Date, Body).
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 import os
 import threading
 import time
@@ -27,6 +24,7 @@ from aiohttp import web
 
 from tikabot.i18n.encoding import segments
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.credentials import basic_auth_is
 
 PREFIX = "/v1/Accounts/{sid}"
 DETAILED = {20005: "DELIVERED_TO_HANDSET", 23005: "FAILED_DND", 23010: "FAILED_INVALID_NUMBER",
@@ -84,13 +82,7 @@ def rest_exception(status: int, message: str) -> web.Response:
 
 def refused(request: web.Request) -> web.Response | None:
     config = request.app[SIM].config
-    header = request.headers.get("Authorization", "")
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        user, password = "", ""
-    if not (header[:6].lower() == "basic " and hmac.compare_digest(user, config.exotel_api_key)
-            and hmac.compare_digest(password, config.exotel_api_token)):
+    if not basic_auth_is(request.headers.get("Authorization"), config.exotel_api_key, config.exotel_api_token):
         return rest_exception(401, "Authentication failed. Invalid API Key or Token.")
     if request.match_info["sid"] != config.exotel_account_sid:
         return rest_exception(404, "Account not found")

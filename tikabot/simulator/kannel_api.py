@@ -16,7 +16,6 @@ connection unanswered). Control: GET /_sim/kannel (what was sent), POST /_sim/ka
 from __future__ import annotations
 
 import asyncio
-import hmac
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from yarl import URL
 
 from tikabot.i18n.encoding import GSM7, encoding_of
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.credentials import same
 
 PATH = "/cgi-bin/sendsms"
 ACCEPTED = "0: Accepted for delivery"
@@ -98,8 +98,8 @@ async def sendsms(request: web.Request) -> web.Response:
         return _text("Temporal failure, try again later.", 503)
     query = raw_query(request.rel_url.raw_query_string)
     value = {k: v.decode("latin-1") for k, v in query.items() if k != "text"}
-    if not (hmac.compare_digest(value.get("username", ""), config.kannel_username)
-            and hmac.compare_digest(value.get("password", ""), config.kannel_password)):
+    if not (same(value.get("username", ""), config.kannel_username)
+            and same(value.get("password", ""), config.kannel_password)):
         return _text("Authorization failed for sendsms", 403)
     fault = str(config.kannel_next_faults.pop(0)) if config.kannel_next_faults else None
     if fault is not None:

@@ -16,7 +16,6 @@ Control: GET /_sim/nic (what was sent).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.credentials import same
 
 PATH = "/failsafe/HttpLink"
 
@@ -89,8 +89,8 @@ async def http_link(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     config = sim.config
     form = {**request.query, **(await request.post())}
-    if not (hmac.compare_digest(str(form.get("username", "")), config.nic_username)
-            and hmac.compare_digest(str(form.get("pin", "")), config.nic_pin)):
+    if not (same(str(form.get("username", "")), config.nic_username)
+            and same(str(form.get("pin", "")), config.nic_pin)):
         return _text("-2")
     if config.nic_account_error:
         return _text(str(config.nic_account_error))

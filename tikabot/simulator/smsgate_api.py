@@ -16,8 +16,6 @@ sms:received; POST /_sim/smsgate/<phone>/ping posts system:ping; GET /_sim/smsga
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -31,6 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.credentials import basic_auth_is
 
 IST = timezone(timedelta(hours=5, minutes=30))
 
@@ -103,13 +102,7 @@ async def _gate(request: web.Request) -> dict:
     if request.match_info["phone"] in sim.config.smsgate_offline:
         await asyncio.sleep(sim.config.timeout_sleep_s)
         raise web.HTTPGatewayTimeout()
-    header = request.headers.get("Authorization", "")
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        user, password = "", ""
-    if not (header[:6].lower() == "basic " and hmac.compare_digest(user, phone.get("username", ""))
-            and hmac.compare_digest(password, phone.get("password", ""))):
+    if not basic_auth_is(request.headers.get("Authorization"), phone.get("username", ""), phone.get("password", "")):
         raise web.HTTPUnauthorized(text=json.dumps({"message": "Unauthorized"}), content_type="application/json")
     return phone
 

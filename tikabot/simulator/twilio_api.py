@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 import re
 import time
 from datetime import datetime, timezone
@@ -15,6 +12,7 @@ from aiohttp import web
 
 from tikabot.simulator import twilio_shapes as shapes
 from tikabot.simulator.appkeys import SIM
+from tikabot.simulator.credentials import basic_auth_is
 
 PREFIX = "/2010-04-01/Accounts/{account_sid}"
 PHONE = re.compile(r"^(?:[a-z]+:)?\+?[1-9]\d{4,14}$")
@@ -33,14 +31,7 @@ def auth_error(request: web.Request) -> Optional[web.Response]:
     """401/20003 unless Basic auth matches; 404/20404 for another account in the path."""
     config = request.app[SIM].config
     if config.check_auth:
-        header = request.headers.get("Authorization", "")
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, password = "", ""
-        if not (header[:6].lower() == "basic "
-                and hmac.compare_digest(user, config.account_sid)
-                and hmac.compare_digest(password, config.auth_token)):
+        if not basic_auth_is(request.headers.get("Authorization"), config.account_sid, config.auth_token):
             return shapes.error_response(401, 20003)
         if request.match_info["account_sid"] != config.account_sid:
             return shapes.error_response(404, 20404)
