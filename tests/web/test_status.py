@@ -56,6 +56,19 @@ def test_mis_signed_callback_gets_403_and_changes_nothing(client, accepted):
     assert status_of(services, message_id).status == "accepted"
 
 
+def test_a_value_added_to_a_signed_field_is_refused(client, accepted):
+    """Twilio signs every value of a field: one appended after signing is refused, not ignored."""
+    from werkzeug.datastructures import MultiDict
+
+    services, message_id = accepted
+    params = report("delivered")
+    headers = twilio_headers("/sms/status", params)
+    assert client.post("/sms/status", data=MultiDict(params), headers=headers).status_code == 204
+    again = MultiDict([*params.items(), ("MessageStatus", "failed")])
+    assert client.post("/sms/status", data=again, headers=headers).status_code == 403
+    assert status_of(services, message_id).status == "delivered"
+
+
 def test_signature_covers_our_query_string(client, accepted):
     services, message_id = accepted
     signed_for = twilio_headers(f"/sms/status?id={message_id}&attempt=1", report("delivered"))

@@ -34,9 +34,11 @@ def public_url(public_base_url: str | None, path: str, query: str, request_url: 
 
 
 def signature_ok(auth_token: str | None, url: str, params: Mapping[str, str], signature: str | None) -> bool:
+    """`params`: the form as received, every value of a repeated field with it (a MultiDict: Twilio's
+    algorithm signs each value), so a value added after signing is refused, not quietly ignored."""
     if not auth_token or not signature:
         return False
-    return _validator(auth_token).validate(url, dict(params), signature)
+    return _validator(auth_token).validate(url, params, signature)
 
 
 @lru_cache(maxsize=4)

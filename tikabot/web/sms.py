@@ -26,7 +26,7 @@ def inbound():
     params = request.form.to_dict(flat=True)
     url = twilio_inbound.public_url(config.public_base_url, request.path, request.query_string.decode("latin-1"),
                                     "" if config.public_base_url else request.url)  # request.url costs: only when used
-    if not twilio_inbound.signature_ok(config.twilio_auth_token, url, params,
+    if not twilio_inbound.signature_ok(config.twilio_auth_token, url, request.form,
                                        request.headers.get("X-Twilio-Signature")):
         return _text("invalid or missing X-Twilio-Signature", 403)
     try:

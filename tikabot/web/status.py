@@ -30,7 +30,7 @@ def sms_status():
     config = services.config
     url = twilio_inbound.public_url(config.public_base_url, request.path, request.query_string.decode("latin-1"),
                                     request.url)
-    if not twilio_inbound.signature_ok(config.twilio_auth_token, url, request.form.to_dict(flat=True),
+    if not twilio_inbound.signature_ok(config.twilio_auth_token, url, request.form,
                                        request.headers.get("X-Twilio-Signature")):
         return "invalid signature\n", 403, {"Content-Type": "text/plain"}
     try:
