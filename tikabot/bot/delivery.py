@@ -18,6 +18,7 @@ from tikabot.core.statuses import TERMINAL
 from tikabot.store.models import Beneficiary, OutboundMessage, Staff
 
 WATCH_EVERY_S = 3.0
+STOP_SEEN_S = 0.1  # how soon a wait notices the bot stopping
 WATCH_FOR_S = 600.0
 MAX_NAMED = 8
 
@@ -70,12 +71,20 @@ async def report_when_settled(application, chat_id: int, deps: BotDeps, ids: lis
         found = await deps.db(lambda s: delivery(s, ids))
         if not found.waiting or time.monotonic() >= deadline or not application.running:
             break
-        await asyncio.sleep(WATCH_EVERY_S)
+        await _pause(application, WATCH_EVERY_S)
     bot = application.bot
     try:
         await bot.send_message(chat_id, delivery_text(what, found, lang))
     except Exception:  # the Bot API is failing: the coordinator can still ask /failed
         log.warning("could not report the delivery of %d messages", len(ids))
+
+
+async def _pause(application, seconds: float) -> None:
+    """Sleep `seconds`, or less once the bot stops: Application.stop waits for this task, and a bot
+    asked to stop (systemd's SIGTERM) should not wait out a whole pause."""
+    until = time.monotonic() + seconds
+    while application.running and time.monotonic() < until:
+        await asyncio.sleep(min(STOP_SEEN_S, max(0.0, until - time.monotonic())))
 
 
 def watch(context, chat_id: int, deps: BotDeps, ids: list[int], what: str, lang: str) -> None:
