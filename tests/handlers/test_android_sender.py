@@ -254,3 +254,59 @@ def test_the_probe_asks_each_phone_if_it_answers_sends_nothing_and_puts_an_answe
 def test_a_probe_with_a_wrong_password_is_not_back(channel_config, sim):
     phones = tuple(dataclasses.replace(p, password="wrong") for p in channel_config.smsgate_phones)
     assert probe(dataclasses.replace(channel_config, smsgate_phones=phones)) is False
+
+
+def poll(config, services, later_s: float = 660.0) -> int:
+    """The periodic status poll's gateway part, as if its quiet time had passed (`later_s` on)."""
+    from datetime import timedelta
+
+    from tikabot.core import clock
+    from tikabot.queue.status_poll import poll_gateway
+
+    async def go():
+        sender = AndroidSender(config, redis=redis_lib.Redis.from_url(config.redis_url))
+        try:
+            return await poll_gateway(services, sender, now=clock.now() + timedelta(seconds=later_s))
+        finally:
+            await sender.close()
+    return asyncio.run(go())
+
+
+def handed_to_the_phone(services, channel_config) -> int:
+    """A message the ranaghat phone took, sent, and reported on to a URL where nothing listens: its
+    reports are lost (a phone switched off, or our app out of its reach, right after it sent)."""
+    with services.transaction() as session:
+        message = add_message(session, key="lost-report", recipient=PHONE, template="otp.code", language="en",
+                              params={"code": "482913", "minutes": 10})
+        session.flush()
+        message_id = message.id
+    [accepted] = run(channel_config, outgoing(message_id=message_id, via="android:ranaghat"))
+    with services.transaction() as session:
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id).values(
+            status="sent", attempts=1, provider_id=accepted.provider_id, via="android:ranaghat"))
+    return message_id
+
+
+def status_of(services, message_id) -> str:
+    with services.sessions() as session:
+        return session.get(OutboundMessage, message_id).status
+
+
+def test_a_report_the_phone_could_not_give_is_asked_of_it_later(channel_config, sim, services):
+    message_id = handed_to_the_phone(services, channel_config)
+    assert wait_for(lambda: sim.smsgate.view()[0]["state"] == "Delivered", 10)
+    assert poll(channel_config, services, later_s=0) == 0  # within its quiet time: not asked
+    assert status_of(services, message_id) == "sent"
+    assert poll(channel_config, services) == 1
+    assert status_of(services, message_id) == "delivered"
+    assert poll(channel_config, services) == 0  # settled: not asked again
+
+
+def test_a_phone_still_off_is_asked_again_at_the_next_pass(channel_config, sim, services):
+    message_id = handed_to_the_phone(services, channel_config)
+    sim.configure(smsgate_offline=["ranaghat"])
+    assert poll(channel_config, services) == 0
+    assert status_of(services, message_id) == "sent"
+    sim.configure(smsgate_offline=[])
+    assert wait_for(lambda: sim.smsgate.view()[0]["state"] == "Delivered", 10)
+    assert poll(channel_config, services) == 1 and status_of(services, message_id) == "delivered"

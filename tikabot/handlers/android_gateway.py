@@ -358,6 +358,26 @@ class AndroidSender:
         android_devices.heard_from(self.redis, phone.id, time.time())
         return True
 
+    async def status(self, provider_id: str, via: str | None) -> StatusReport | None:
+        """The phone's word on one message it was handed (GET /messages/<id>), as its webhook would
+        have said it: for a report lost while the phone was off or our app unreachable. None when
+        the phone is not one of ours, cannot be asked now or has no such message."""
+        phone = self.phones.get(via.split(":", 1)[1]) if (via or "").startswith(f"{ROUTE}:") else None
+        if phone is None:
+            return None
+        try:
+            state = await self._client(phone).get_state(provider_id)
+        except (APIError, asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError,
+                ValueError, KeyError, TypeError):  # no answer, no such message, not a state
+            return None
+        message_id, attempt = ids_in(provider_id)
+        status = _status_of(state.state)
+        if status != "undelivered":
+            return StatusReport(provider_id, status, None, message_id, attempt, via=via)
+        reason = next((r.error for r in state.recipients if r.error), None)
+        return StatusReport(provider_id, "undelivered", None, message_id, attempt, kind=reason_kind(reason),
+                            code=reason_code(reason), via=via)
+
     async def find_existing(self, message: Outgoing, since,
                             exclude: frozenset[str] = frozenset()) -> Accepted | None:
         """Ask every phone about this message's earlier attempts (their ids are ours)."""

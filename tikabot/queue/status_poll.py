@@ -5,6 +5,9 @@ and a message would then stay `accepted` or `sent` for ever. A periodic job fetc
 message by its sid and applies the answer exactly as the callback would have been applied.
 It asks once a message has waited TIKABOT_STATUS_POLL_AFTER for its callback, or sooner when the
 provider check took over a copy still on its way (tikabot.queue.recheck).
+
+A gateway phone's reports are lost the same way when the phone is switched off, or out of signal,
+right after it sent: `poll_gateway` asks the phone that carried each such message (`status`).
 """
 from __future__ import annotations
 
@@ -40,6 +43,34 @@ def _at_provider():
         OutboundMessage.channel == "sms", OutboundMessage.status.in_(AT_PROVIDER),
         OutboundMessage.provider_id.is_not(None),
         or_(OutboundMessage.via.is_(None), OutboundMessage.via == DEFAULT_ROUTE))
+
+
+def _at_gateway():
+    """SMS handed to a gateway phone (via "android:<phone>") still on their way."""
+    return select(OutboundMessage.id, OutboundMessage.provider_id, OutboundMessage.via).where(
+        OutboundMessage.channel == "sms", OutboundMessage.status.in_(AT_PROVIDER),
+        OutboundMessage.provider_id.is_not(None), OutboundMessage.via.like("android:%"))
+
+
+async def poll_gateway(services, sender, now=None, settings: SendSettings | None = None) -> int:
+    """Ask the phones about SMS whose reports have not come for TIKABOT_STATUS_POLL_AFTER, and apply
+    a final answer (delivered, or failed with the phone's reason) as the webhook would have been
+    applied; a phone that cannot be asked now is asked at the next pass. Returns how many changed."""
+    now = now or clock.now()
+    settings = settings or SendSettings.from_env()
+    with services.sessions() as session:
+        stuck = session.execute(_at_gateway().where(OutboundMessage.updated_at < now - quiet_after())
+                                .order_by(OutboundMessage.updated_at).limit(BATCH)).all()
+    changed = 0
+    for message_id, provider_id, via in stuck:
+        report = await sender.status(provider_id, via)
+        if report is None or report.status in AT_PROVIDER:
+            continue  # not asked, or still on its way: ask again next time
+        with services.transaction() as session:
+            outcome = apply_report(session, report, now=now, settings=settings, redis=services.redis)
+        log.info("status of message %s asked of its phone: %s", message_id, outcome)
+        changed += not outcome.startswith(("ignored", "unknown"))
+    return changed
 
 
 def _due_rechecks(services, now) -> list[int]:
